@@ -1,0 +1,82 @@
+# Production scaling policy for the eKYC GPU worker fleet.
+#
+# The agent configuration must declare the plugins under these labels:
+#
+#   apm "ekyc"            { driver = "apm-rabbitmq"   config = { ... } }
+#   strategy "slope"      { driver = "strategy-slope" }
+#   target "gce-gpu"      { driver = "target-gce-gpu" config = { ... } }
+#
+# Every key of the strategy blocks is documented in
+# plugins/strategy-slope/README.md. Replay this file against your own traffic
+# history with cmd/backtest before going live and after every change.
+
+scaling "gpu-workers" {
+  enabled = true
+  type    = "cluster"
+  min     = 1
+  max     = 400
+
+  policy {
+    # Evaluate every minute: the strategy sizes for the next horizon, and a
+    # short interval lets the backlog check react before a queue builds.
+    evaluation_interval = "1m"
+    cooldown            = "1m"
+    on_check_error      = "error"
+
+    # Size ahead of demand from the per-minute request rate. The two checks
+    # share a group so that the backlog check's "no change" vote does not
+    # block the rate check's scale-in.
+    check "request-rate" {
+      source       = "ekyc"
+      query        = "postgres:requests_per_minute"
+      query_window = "60m"
+      group        = "demand"
+
+      strategy "slope" {
+        capacity_per_worker = "100"
+        mode                = "rate"
+        horizon             = "25m"
+        confidence          = "0.99"
+        scale_in_window     = "20m"
+        max_scale_in        = "0.25"
+
+        # Keep a warm minimum during business hours.
+        floor       = "2"
+        floor_hours = "08:00-22:00"
+        floor_days  = "Mon-Sun"
+        timezone    = "America/New_York"
+
+        # Manual override: pins the count until override_until, then normal
+        # scaling resumes by itself. Uncomment, edit and send SIGHUP.
+        # override_count  = "40"
+        # override_until  = "2026-12-01T18:00:00Z"
+        # override_reason = "launch day, INC-1234"
+
+        # Runtime override without editing this file (items count, until, reason):
+        # override_variable = "nomad-autoscaler/overrides/gpu-workers"
+      }
+    }
+
+    # React at once to waiting work the rate forecast did not foresee.
+    check "backlog" {
+      source       = "ekyc"
+      query        = "rabbitmq:ready:ekyc.*"
+      query_window = "1m"
+      group        = "demand"
+
+      strategy "slope" {
+        capacity_per_worker = "100"
+        mode                = "backlog"
+        backlog_tolerance   = "100"
+        drain_time          = "2m"
+      }
+    }
+
+    target "gce-gpu" {
+      project             = "ekyc-prod"
+      migs                = "us-central1-a/ekyc-gpu-a,us-central1-b/ekyc-gpu-b"
+      node_class          = "gpu-l4"
+      node_drain_deadline = "15m"
+    }
+  }
+}
