@@ -1,13 +1,27 @@
-// Package plugin implements the strategy-slope strategy plugin.
+// Package plugin implements the strategy-slope strategy plugin: it sizes a
+// GPU worker fleet for the demand the request-rate trend predicts over the
+// time new workers need to arrive, reacts to queue backlog, keeps a
+// business-hours floor and honours an expiring manual override.
+//
+// The decision (decide and below) is pure; Run only converts the agent's
+// evaluation into an input, reads the optional Nomad Variable override and
+// turns the decision into an sdk.ScalingAction.
 package plugin
 
 import (
 	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/nomad-autoscaler/plugins/base"
 	"github.com/hashicorp/nomad-autoscaler/plugins/strategy"
 	"github.com/hashicorp/nomad-autoscaler/sdk"
+	nomadhelper "github.com/hashicorp/nomad-autoscaler/sdk/helper/nomad"
+	"github.com/hashicorp/nomad/api"
 )
 
 // PluginName is the binary name, the agent driver and PluginInfo().Name.
@@ -15,23 +29,116 @@ const PluginName = "strategy-slope"
 
 var _ strategy.Strategy = (*Plugin)(nil)
 
-// Plugin is the strategy-slope strategy plugin.
+// Plugin is the strategy-slope strategy plugin. It is safe for concurrent use.
 type Plugin struct {
 	logger hclog.Logger
+
+	mu   sync.Mutex
+	now  func() time.Time
+	vars *variableCache
 }
 
-// New returns an unconfigured plugin.
-func New(log hclog.Logger) *Plugin { return &Plugin{logger: log} }
+// New returns an unconfigured plugin that reads the wall clock.
+func New(log hclog.Logger) *Plugin {
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
+	return &Plugin{logger: log, now: time.Now}
+}
+
+// SetClock replaces the clock used for the business-hours floor, override
+// expiry and the variable cache. Replays (cmd/backtest) and tests use it to
+// run the strategy on simulated time.
+func (p *Plugin) SetClock(now func() time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.now = now
+}
 
 // PluginInfo implements base.Base.
 func (p *Plugin) PluginInfo() (*base.PluginInfo, error) {
 	return &base.PluginInfo{Name: PluginName, PluginType: sdk.PluginTypeStrategy}, nil
 }
 
-// SetConfig implements base.Base.
-func (p *Plugin) SetConfig(map[string]string) error { return nil }
+// SetConfig implements base.Base. The agent passes its Nomad connection
+// (nomad_* keys), used only to read the override_variable. Strategy keys
+// belong in each check's strategy block, so any other key is an error.
+// Calling it again (SIGHUP) replaces the connection and empties the cache.
+func (p *Plugin) SetConfig(cfg map[string]string) error {
+	var errs []error
+	for k, v := range cfg {
+		if !strings.HasPrefix(k, "nomad_") && !strings.HasPrefix(k, "_nomad_autoscaler") {
+			errs = append(errs, fmt.Errorf("%s %q: unknown key (strategy keys go in the check's strategy block)", k, v))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	client, err := api.NewClient(nomadhelper.ConfigFromNamespacedMap(cfg))
+	if err != nil {
+		return fmt.Errorf("nomad client for override_variable: %w", err)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.vars = newVariableCache(nomadVariables{client: client})
+	return nil
+}
 
-// Run implements strategy.Strategy.
-func (p *Plugin) Run(eval *sdk.ScalingCheckEvaluation, count int64) (*sdk.ScalingCheckEvaluation, error) {
-	return nil, errors.New("strategy-slope: not implemented")
+// Run implements strategy.Strategy. It always returns an action or an
+// error, never panics: a crashed plugin is not relaunched by the agent.
+func (p *Plugin) Run(eval *sdk.ScalingCheckEvaluation, count int64) (out *sdk.ScalingCheckEvaluation, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("strategy-slope: internal error: %v", r)
+		}
+	}()
+	if eval == nil || eval.Check == nil || eval.Check.Strategy == nil {
+		return nil, errors.New("strategy-slope: evaluation without a check or strategy block")
+	}
+	cfg, err := parseConfig(eval.Check.Strategy.Config)
+	if err != nil {
+		return nil, fmt.Errorf("check %q: strategy config: %w", eval.Check.Name, err)
+	}
+	p.mu.Lock()
+	now, vars := p.now(), p.vars
+	p.mu.Unlock()
+
+	in := input{now: now, count: count, cfg: cfg}
+	in.pts, in.quality = cleanSeries(samplesOf(eval.Metrics))
+	in.variable, in.variableErr = runtimeOverride(vars, cfg.overrideVariable, now)
+	log := p.logger.With("check", eval.Check.Name, "mode", cfg.mode)
+	if in.variableErr != "" {
+		log.Warn("override variable unreadable, deciding normally", "variable", cfg.overrideVariable, "error", in.variableErr)
+	}
+
+	d, err := decide(in, defaultModel)
+	if err != nil {
+		return nil, fmt.Errorf("check %q: %w", eval.Check.Name, err)
+	}
+	log.Trace("calculated scaling strategy results", "current_count", count, "new_count", d.count, "reason", d.reason)
+	eval.Action = &sdk.ScalingAction{
+		Count:     d.count,
+		Direction: d.direction,
+		Reason:    d.reason,
+		Meta:      jsonSafe(d.meta),
+	}
+	return eval, nil
+}
+
+func samplesOf(m sdk.TimestampedMetrics) []sample {
+	out := make([]sample, len(m))
+	for i, v := range m {
+		out[i] = sample{unix: v.Timestamp.Unix(), value: v.Value}
+	}
+	return out
+}
+
+// jsonSafe replaces non-finite floats, which JSON cannot carry, with strings.
+func jsonSafe(meta map[string]any) map[string]any {
+	for k, v := range meta {
+		if f, ok := v.(float64); ok && (math.IsNaN(f) || math.IsInf(f, 0)) {
+			meta[k] = fmt.Sprint(f)
+		}
+	}
+	return meta
 }
