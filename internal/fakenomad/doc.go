@@ -1,0 +1,79 @@
+// Package fakenomad is an in-process fake of the Nomad HTTP API, as used by
+// github.com/hashicorp/nomad/api and by nomad-autoscaler v0.5.0
+// sdk/helper/scaleutils (node listing and pool filtering, node info, node
+// allocations, drain with the drain monitor's blocking queries, eligibility,
+// purge), plus dynamic node metadata and Variables.
+//
+// A *Server is an http.Handler: serve it with httptest.NewServer (or any
+// http.Server) and point a real api.Client at it (api.Config{Address: url}).
+// It is safe for concurrent use.
+//
+// # Go API
+//
+//	New(Options{Now, MaxBlockingWait, PollInterval}) *Server
+//	(s) ServeHTTP(w, r)                         // the Nomad API under /v1
+//	(s) Close()                                 // releases blocked queries; call before closing the http server
+//	(s) AddNode(NodeSpec) (id string)           // registers a node (status "ready", eligible by default)
+//	(s) RemoveNode(id string) bool              // deregisters a node and its allocations
+//	(s) SetNodeStatus(id, status string) error  // "ready", "down", "initializing", ...
+//	(s) NodeIDByName(name string) (string, bool)
+//	(s) AddAllocation(nodeID string, AllocSpec) (id string, err error)
+//	(s) SetDrainDuration(d time.Duration)       // default drain duration of every node
+//	(s) SetNodeDrainDuration(nodeName string, d time.Duration)
+//	(s) FailDrain(nodeName, message string)     // drains of that node fail; "" clears
+//	(s) SetVariable(namespace, path string, items map[string]string)
+//	(s) DeleteVariable(namespace, path string)
+//	(s) Variable(namespace, path string) (map[string]string, bool)
+//	(s) InjectHTTPErrors(status, n int)         // the next n API requests answer status
+//	(s) Node(id string) (NodeSnapshot, bool)
+//	(s) Nodes() []NodeSnapshot                  // sorted by name
+//	(s) Requests() []Request                    // every request received, in order
+//	(s) Events() []Event                        // drain started/completed/canceled/failed, node added/removed
+//	(s) OnDrainComplete(func(nodeID string))    // called without the lock held
+//	(s) Advance()                               // applies time-driven changes now (drain completion)
+//
+// # Time
+//
+// All time comes from Options.Now (default time.Now), so tests can use a fake
+// clock and the simulator can compress time. Drains complete lazily: state is
+// brought up to date on every request, on Advance, and every PollInterval
+// while a blocking query waits, so a client blocked on a draining node wakes
+// up once Now passes the drain's end.
+//
+// # Behaviour worth knowing (as in real Nomad)
+//
+//   - Every response carries X-Nomad-Index, X-Nomad-KnownLeader and
+//     X-Nomad-LastContact. Queries with ?index=N block until the relevant
+//     table (nodes, allocs or vars) changes past N, or until ?wait= (bounded
+//     by Options.MaxBlockingWait) passes.
+//   - GET /v1/nodes returns stubs; NodeResources only with ?resources=true,
+//     Attributes only with ?os=true (and then only os.name). Node attributes
+//     such as unique.platform.gce.hostname need GET /v1/node/<id>. ?prefix=
+//     filters by ID prefix; ?filter= (bexpr) is not supported and answers 400.
+//   - PUT /v1/node/<id>/drain with a DrainSpec marks the node ineligible and
+//     starts a drain that completes after the node's drain duration or at its
+//     deadline, whichever is first (a negative deadline forces it at once). On
+//     completion the drained allocations (all, or all but system jobs when
+//     IgnoreSystemJobs) become DesiredStatus "stop" / ClientStatus "complete",
+//     DrainStrategy becomes nil, LastDrain.Status "complete", and the node
+//     stays ineligible. The request's Meta is kept in LastDrain.Meta (not in
+//     Node.Meta). A nil DrainSpec cancels the drain (LastDrain.Status
+//     "canceled") and MarkEligible makes the node eligible again.
+//   - PUT /v1/node/<id>/eligibility with "eligible" on a node that is still
+//     draining fails with HTTP 500, as Nomad does: cancel the drain instead.
+//   - FailDrain(name, msg): a drain of that node starts normally (node
+//     ineligible) but never completes, and every blocking query (?index>0) on
+//     GET /v1/node/<id> or /v1/node/<id>/allocations answers HTTP 500 with
+//     msg, so api.Nodes.MonitorDrain (and scaleutils.DrainNodes) report an
+//     error. The stuck drain stays until canceled or the node is removed.
+//   - POST /v1/client/metadata {NodeID, Meta map[string]*string} merges
+//     dynamic metadata (a null value deletes a key) and it is visible at once
+//     in Node.Meta (real Nomad batches this for up to 10 s);
+//     GET /v1/client/metadata?node_id= reads it.
+//   - Variables: GET/PUT/DELETE /v1/var/<path> (?namespace=, ?cas=), GET
+//     /v1/vars (?prefix=). A missing variable answers 404.
+//   - Unknown node or allocation IDs answer 404; PUT /v1/node/<id>/purge
+//     removes the node and its allocations.
+//   - GET /v1/status/leader, /v1/agent/self and /v1/allocation/<id> exist for
+//     clients that probe them.
+package fakenomad

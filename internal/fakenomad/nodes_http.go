@@ -1,0 +1,247 @@
+package fakenomad
+
+import (
+	"encoding/json"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/nomad/api"
+)
+
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
+	s.mux().ServeHTTP(w, r)
+}
+
+func (s *Server) mux() http.Handler {
+	s.muxOnce.Do(func() {
+		m := http.NewServeMux()
+		m.HandleFunc("GET /v1/nodes", s.listNodes)
+		m.HandleFunc("GET /v1/node/{id}", s.nodeInfo)
+		m.HandleFunc("GET /v1/node/{id}/allocations", s.nodeAllocations)
+		m.HandleFunc("PUT /v1/node/{id}/drain", s.updateDrain)
+		m.HandleFunc("POST /v1/node/{id}/drain", s.updateDrain)
+		m.HandleFunc("PUT /v1/node/{id}/eligibility", s.nodeEligibility)
+		m.HandleFunc("POST /v1/node/{id}/eligibility", s.nodeEligibility)
+		m.HandleFunc("PUT /v1/node/{id}/purge", s.nodePurge)
+		m.HandleFunc("POST /v1/node/{id}/purge", s.nodePurge)
+		m.HandleFunc("GET /v1/client/metadata", s.readMeta)
+		m.HandleFunc("POST /v1/client/metadata", s.applyMeta)
+		m.HandleFunc("GET /v1/allocation/{id}", s.allocInfo)
+		m.HandleFunc("GET /v1/allocations", s.listAllocs)
+		m.HandleFunc("GET /v1/var/{path...}", s.readVar)
+		m.HandleFunc("PUT /v1/var/{path...}", s.writeVar)
+		m.HandleFunc("DELETE /v1/var/{path...}", s.deleteVar)
+		m.HandleFunc("GET /v1/vars", s.listVars)
+		m.HandleFunc("GET /v1/status/leader", s.statusLeader)
+		m.HandleFunc("GET /v1/agent/self", s.agentSelf)
+		s.handler = m
+	})
+	return s.handler
+}
+
+func (s *Server) listNodes(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if q.Get("filter") != "" {
+		writeError(w, http.StatusBadRequest, "fakenomad: filter expressions are not supported")
+		return
+	}
+	idx := s.waitFor(r, tableNodes)
+	prefix := q.Get("prefix")
+	withRes, withOS := q.Get("resources") == "true", q.Get("os") == "true"
+	s.mu.Lock()
+	out := make([]*api.NodeListStub, 0, len(s.nodes))
+	for _, n := range s.nodes {
+		if strings.HasPrefix(n.id, prefix) {
+			out = append(out, s.apiStub(n, withRes, withOS))
+		}
+	}
+	s.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	writeJSON(w, idx, out)
+}
+
+// failedDrainLocked returns the injected failure message when a blocking
+// query watches a node whose drain was made to fail.
+func (s *Server) failedDrainLocked(r *http.Request, id string) string {
+	if r.URL.Query().Get("index") == "" || r.URL.Query().Get("index") == "0" {
+		return ""
+	}
+	if n, ok := s.nodes[id]; ok && n.drain != nil {
+		return n.drain.failMsg
+	}
+	return ""
+}
+
+func (s *Server) nodeInfo(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	s.mu.Lock()
+	msg := s.failedDrainLocked(r, id)
+	s.mu.Unlock()
+	if msg != "" {
+		writeError(w, http.StatusInternalServerError, msg)
+		return
+	}
+	idx := s.waitFor(r, tableNodes)
+	s.mu.Lock()
+	n, ok := s.nodes[id]
+	var out *api.Node
+	if ok {
+		out = s.apiNode(n)
+	}
+	s.mu.Unlock()
+	if !ok {
+		writeError(w, http.StatusNotFound, "node not found")
+		return
+	}
+	writeJSON(w, idx, out)
+}
+
+func (s *Server) nodeAllocations(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	s.mu.Lock()
+	msg := s.failedDrainLocked(r, id)
+	_, ok := s.nodes[id]
+	s.mu.Unlock()
+	if msg != "" {
+		writeError(w, http.StatusInternalServerError, msg)
+		return
+	}
+	if !ok {
+		writeError(w, http.StatusNotFound, "node not found")
+		return
+	}
+	idx := s.waitFor(r, tableAllocs)
+	s.mu.Lock()
+	out := []*api.Allocation{}
+	for _, a := range s.nodeAllocsLocked(id) {
+		out = append(out, s.apiAlloc(a))
+	}
+	s.mu.Unlock()
+	writeJSON(w, idx, out)
+}
+
+// decodeBody reads a JSON request body into v, answering 400 on failure.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	if err := json.NewDecoder(r.Body).Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid request body: "+err.Error())
+		return false
+	}
+	return true
+}
+
+func (s *Server) updateDrain(w http.ResponseWriter, r *http.Request) {
+	var req api.NodeUpdateDrainRequest
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	s.mu.Lock()
+	n, ok := s.nodes[r.PathValue("id")]
+	if !ok {
+		s.mu.Unlock()
+		writeError(w, http.StatusNotFound, "node not found")
+		return
+	}
+	if req.DrainSpec != nil {
+		s.startDrainLocked(n, *req.DrainSpec, req.Meta)
+	} else {
+		s.cancelDrainLocked(n, req.MarkEligible)
+	}
+	idx := s.index
+	s.mu.Unlock()
+	writeJSON(w, idx, api.NodeDrainUpdateResponse{NodeModifyIndex: idx, EvalIDs: []string{}, EvalCreateIndex: idx})
+}
+
+func (s *Server) nodeEligibility(w http.ResponseWriter, r *http.Request) {
+	var req api.NodeUpdateEligibilityRequest
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	if req.Eligibility != api.NodeSchedulingEligible && req.Eligibility != api.NodeSchedulingIneligible {
+		writeError(w, http.StatusBadRequest, "invalid scheduling eligibility \""+req.Eligibility+"\"")
+		return
+	}
+	s.mu.Lock()
+	n, ok := s.nodes[r.PathValue("id")]
+	if !ok {
+		s.mu.Unlock()
+		writeError(w, http.StatusNotFound, "node not found")
+		return
+	}
+	if n.drain != nil && req.Eligibility == api.NodeSchedulingEligible {
+		s.mu.Unlock()
+		writeError(w, http.StatusInternalServerError,
+			"can not set node's scheduling eligibility to eligible while it is draining")
+		return
+	}
+	n.eligibility = req.Eligibility
+	idx := s.bumpLocked(tableNodes)
+	n.modifyIndex = idx
+	s.mu.Unlock()
+	writeJSON(w, idx, api.NodeEligibilityUpdateResponse{NodeModifyIndex: idx, EvalIDs: []string{}})
+}
+
+func (s *Server) nodePurge(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	ok := s.removeNodeLocked(r.PathValue("id"))
+	idx := s.index
+	s.mu.Unlock()
+	if !ok {
+		writeError(w, http.StatusNotFound, "node not found")
+		return
+	}
+	writeJSON(w, idx, api.NodePurgeResponse{EvalIDs: []string{}, NodeModifyIndex: idx})
+}
+
+func (s *Server) allocInfo(w http.ResponseWriter, r *http.Request) {
+	idx := s.waitFor(r, tableAllocs)
+	s.mu.Lock()
+	a, ok := s.allocs[r.PathValue("id")]
+	var out *api.Allocation
+	if ok {
+		out = s.apiAlloc(a)
+	}
+	s.mu.Unlock()
+	if !ok {
+		writeError(w, http.StatusNotFound, "alloc not found")
+		return
+	}
+	writeJSON(w, idx, out)
+}
+
+func (s *Server) listAllocs(w http.ResponseWriter, r *http.Request) {
+	idx := s.waitFor(r, tableAllocs)
+	s.mu.Lock()
+	out := make([]*api.AllocationListStub, 0, len(s.allocs))
+	for _, a := range s.allocs {
+		full := s.apiAlloc(a)
+		out = append(out, &api.AllocationListStub{
+			ID: full.ID, Namespace: full.Namespace, Name: full.Name, NodeID: full.NodeID,
+			NodeName: full.NodeName, JobID: full.JobID, JobType: a.spec.JobType, TaskGroup: full.TaskGroup,
+			DesiredStatus: full.DesiredStatus, ClientStatus: full.ClientStatus,
+			CreateIndex: full.CreateIndex, ModifyIndex: full.ModifyIndex,
+			CreateTime: full.CreateTime, ModifyTime: full.ModifyTime,
+		})
+	}
+	s.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	writeJSON(w, idx, out)
+}
+
+func (s *Server) statusLeader(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, s.currentIndex(), "127.0.0.1:4647")
+}
+
+func (s *Server) agentSelf(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, s.currentIndex(), map[string]any{
+		"config": map[string]any{"Region": "global", "Datacenter": "dc1", "Version": map[string]string{"Version": "1.10.0"}},
+		"member": map[string]any{"Name": "fakenomad", "Addr": "127.0.0.1", "Status": "alive"},
+		"stats":  map[string]any{},
+	})
+}
+
+func (s *Server) currentIndex() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.index
+}
