@@ -1,0 +1,125 @@
+// Command backtest replays a per-minute traffic history through a Nomad
+// Autoscaler policy (running strategy-slope in process) and through the
+// official target-value strategy, a static fleet and a perfect-foresight
+// oracle, on one simulated cluster and queue, and compares cost and SLA.
+//
+// The model and the flags are documented in cmd/backtest/README.md; all the
+// logic lives in internal/backtest.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/backtest"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "backtest:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+// options are the parsed flags.
+type options struct {
+	cfg      backtest.Config
+	trace    string
+	postgres backtest.PostgresSource
+	from, to string
+	out      string
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	o := options{cfg: backtest.DefaultConfig()}
+	fs := flag.NewFlagSet("backtest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c := &o.cfg
+	fs.StringVar(&o.trace, "trace", "", "CSV trace `file` (header timestamp,requests; one row per minute; .gz accepted)")
+	fs.StringVar(&o.postgres.DSN, "postgres", "", "read the trace from the requests table at this PostgreSQL `DSN` instead")
+	fs.StringVar(&o.postgres.RequestsTable, "requests-table", backtest.DefaultRequestsTable, "requests table for -postgres (table or schema.table)")
+	fs.StringVar(&o.postgres.RequestsTimeColumn, "requests-time-column", backtest.DefaultRequestsTimeColumn, "timestamp column of the requests table")
+	fs.StringVar(&o.from, "from", "", "with -postgres: first minute (RFC 3339; default: the table's first row)")
+	fs.StringVar(&o.to, "to", "", "with -postgres: end, exclusive (RFC 3339; default: the last complete minute)")
+	fs.DurationVar(&o.postgres.Timeout, "postgres-timeout", backtest.DefaultPostgresTimeout, "deadline for reading the trace from PostgreSQL")
+	fs.Float64Var(&c.Daily, "daily", 0, "scale every minute so the mean is `N` requests per day (0: as recorded)")
+	fs.StringVar(&c.PolicyPath, "policy", backtest.DefaultPolicy, "policy `file` in the agent's file-policy format")
+	fs.StringVar(&c.ScalingName, "scaling", "", "scaling block to replay when the file has several")
+	fs.Float64Var(&c.Capacity, "capacity", 0, "requests per minute one worker truly serves (default: the policy's capacity_per_worker)")
+	fs.DurationVar(&c.Lead, "lead", backtest.DefaultLead, "time from a scale-up decision to the new workers serving")
+	fs.DurationVar(&c.ServiceTime, "service-time", backtest.DefaultServiceTime, "latency of a request that does not wait")
+	fs.DurationVar(&c.RequestTimeout, "request-timeout", backtest.DefaultRequestTimeout, "a business minute whose wait exceeds this counts as unavailable")
+	fs.DurationVar(&c.SLAP95, "sla-p95", backtest.DefaultSLAP95, "a day meets the SLA when its business-hours p95 latency is at most this")
+	fs.StringVar(&c.BusinessHours, "business-hours", backtest.DefaultBusinessHours, "daily window `HH:MM-HH:MM` (local time) in which the SLA is scored")
+	fs.StringVar(&c.TimeZone, "tz", backtest.DefaultTimeZone, "IANA time zone of business hours and SLA days")
+	fs.Float64Var(&c.Price, "price", backtest.DefaultPrice, "price of one worker-hour")
+	fs.StringVar(&o.out, "out", "", "write summary.json, timeline.csv and report.png to this `dir`")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	var errs []error
+	if fs.NArg() > 0 {
+		errs = append(errs, fmt.Errorf("unexpected arguments %q", fs.Args()))
+	}
+	if (o.trace == "") == (o.postgres.DSN == "") {
+		errs = append(errs, errors.New("give exactly one of -trace FILE and -postgres DSN"))
+	}
+	for _, t := range []struct {
+		flag, value string
+		into        *time.Time
+	}{{"from", o.from, &o.postgres.From}, {"to", o.to, &o.postgres.To}} {
+		if t.value == "" {
+			continue
+		}
+		v, err := time.Parse(time.RFC3339, t.value)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("-%s %q: want RFC 3339", t.flag, t.value))
+		}
+		*t.into = v
+	}
+	return o, errors.Join(errs...)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	tr, source, err := loadTrace(ctx, o)
+	if err != nil {
+		return err
+	}
+	res, err := backtest.Run(ctx, o.cfg, tr, source)
+	if err != nil {
+		return err
+	}
+	if err := res.WriteTable(stdout); err != nil {
+		return err
+	}
+	if o.out != "" {
+		if err := res.WriteOutputs(o.out); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %s, %s and %s to %s\n", backtest.SummaryFile, backtest.TimelineFile, backtest.ReportFile, o.out)
+	}
+	return nil
+}
+
+func loadTrace(ctx context.Context, o options) (backtest.Trace, string, error) {
+	if o.trace != "" {
+		tr, err := backtest.ReadTraceFile(o.trace)
+		return tr, o.trace, err
+	}
+	tr, err := backtest.ReadPostgresTrace(ctx, o.postgres)
+	return tr, "postgres table " + o.postgres.RequestsTable, err
+}

@@ -1,0 +1,105 @@
+package backtest
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+// Defaults of the command's flags, beside the fields they fill.
+const (
+	DefaultPolicy         = "policies/gpu-workers.hcl"
+	DefaultLead           = 5 * time.Minute
+	DefaultServiceTime    = time.Second
+	DefaultRequestTimeout = 30 * time.Second
+	DefaultSLAP95         = 3 * time.Second
+	DefaultBusinessHours  = "08:00-22:00"
+	DefaultTimeZone       = "UTC"
+	DefaultPrice          = 0.95
+
+	// oracleBlock is how long the oracle keeps a size: it knows the future
+	// but, like a real fleet, does not resize every minute.
+	oracleBlock = 20 * time.Minute
+	// minWarmup is the shortest warm-up: the first hour is never scored.
+	minWarmup = time.Hour
+)
+
+// Config is everything a run needs besides the trace.
+type Config struct {
+	PolicyPath     string
+	ScalingName    string        // the policy's scaling block; empty when the file has one
+	Daily          float64       // scale the trace to this mean per day; 0 keeps it
+	Capacity       float64       // requests per minute a worker truly serves; 0: the policy's capacity_per_worker
+	Lead           time.Duration // from a scale-up decision to serving
+	ServiceTime    time.Duration
+	RequestTimeout time.Duration
+	SLAP95         time.Duration
+	BusinessHours  string // HH:MM-HH:MM, local time
+	TimeZone       string // IANA name for business hours and SLA days
+	Price          float64
+	Logger         hclog.Logger // for the strategies; nil discards
+}
+
+// DefaultConfig returns the command's defaults.
+func DefaultConfig() Config {
+	return Config{
+		PolicyPath:     DefaultPolicy,
+		Lead:           DefaultLead,
+		ServiceTime:    DefaultServiceTime,
+		RequestTimeout: DefaultRequestTimeout,
+		SLAP95:         DefaultSLAP95,
+		BusinessHours:  DefaultBusinessHours,
+		TimeZone:       DefaultTimeZone,
+		Price:          DefaultPrice,
+	}
+}
+
+// parsedConfig holds what validation derives from Config.
+type parsedConfig struct {
+	loc *time.Location
+	bh  businessHours
+}
+
+// validate checks every field and reports all problems at once, naming the
+// flag and the value.
+func (c Config) validate() (parsedConfig, error) {
+	var pc parsedConfig
+	var errs []error
+	bad := func(flag string, v any, why string) {
+		errs = append(errs, fmt.Errorf("-%s %q: %s", flag, fmt.Sprint(v), why))
+	}
+	if c.PolicyPath == "" {
+		bad("policy", c.PolicyPath, "a policy file is required")
+	}
+	if c.Daily < 0 {
+		bad("daily", c.Daily, "must be >= 0")
+	}
+	if c.Capacity < 0 {
+		bad("capacity", c.Capacity, "must be > 0 (or 0 for the policy's capacity_per_worker)")
+	}
+	if c.Lead < 0 {
+		bad("lead", c.Lead, "must be >= 0")
+	}
+	if c.ServiceTime < 0 {
+		bad("service-time", c.ServiceTime, "must be >= 0")
+	}
+	if c.RequestTimeout <= 0 {
+		bad("request-timeout", c.RequestTimeout, "must be > 0")
+	}
+	if c.SLAP95 <= 0 {
+		bad("sla-p95", c.SLAP95, "must be > 0")
+	}
+	if c.Price < 0 {
+		bad("price", c.Price, "must be >= 0")
+	}
+	var err error
+	if pc.bh, err = parseBusinessHours(c.BusinessHours); err != nil {
+		bad("business-hours", c.BusinessHours, "want HH:MM-HH:MM, e.g. 08:00-22:00")
+	}
+	if pc.loc, err = time.LoadLocation(c.TimeZone); err != nil || c.TimeZone == "" {
+		bad("tz", c.TimeZone, "want an IANA time zone such as Asia/Kolkata")
+	}
+	return pc, errors.Join(errs...)
+}

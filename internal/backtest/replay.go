@@ -1,0 +1,173 @@
+package backtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/nomad-autoscaler/plugins/strategy"
+	"github.com/hashicorp/nomad-autoscaler/sdk"
+)
+
+// queryPerWorker is the series the target-value comparison reads: arrivals
+// in the last complete minute divided by the current count, one point.
+const queryPerWorker queryKind = 100
+
+// model holds what every replay shares: the scaled arrivals of the whole
+// trace (warm-up included) and the fixed cluster parameters.
+type model struct {
+	start    time.Time
+	arrivals []float64
+	capacity float64
+	lead     time.Duration
+	warmup   int   // minutes replayed at the initial count and not scored
+	initial  int64 // the count during warm-up (static peak)
+}
+
+// replayCheck is one policy check bound to its strategy instance and to the
+// simulated series that answers its query.
+type replayCheck struct {
+	check  *sdk.ScalingPolicyCheck
+	kind   queryKind
+	window int // points of a rate query
+	strat  strategy.Strategy
+	buf    sdk.TimestampedMetrics
+}
+
+// replayOutcome is what an autoscaled replay produced over the scored minutes.
+type replayOutcome struct {
+	workers        []int64 // serving in each scored minute
+	bootingMinutes int64   // sum over scored minutes of workers ordered but not yet serving
+	scaleUps       int
+	scaleDowns     int
+	evaluations    int
+	aborted        int // evaluations dropped because a check failed with on_error = fail
+	strategyErrors int
+	firstError     string
+}
+
+// replay runs policy p over the model: an evaluation every
+// evaluation_interval from the end of the warm-up, the agent's winner
+// selection, capping and cooldown, and the fleet and queue minute by minute.
+// clock is set to the simulated time before every strategy call.
+func replay(ctx context.Context, m *model, p *sdk.ScalingPolicy, checks []*replayCheck, clock *time.Time) (*replayOutcome, error) {
+	n := len(m.arrivals)
+	r := &replayState{
+		m: m, p: p, checks: checks, clock: clock,
+		f:       newFleet(m.initial),
+		backlog: make([]float64, n-m.warmup),
+		results: make([]checkResult, 0, len(checks)),
+		out:     &replayOutcome{workers: make([]int64, n-m.warmup)},
+	}
+	next := time.Duration(m.warmup) * time.Minute
+	for mi := m.warmup; mi < n; mi++ {
+		if mi%4096 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		// Evaluations at times in (mi-1, mi] act from minute mi on.
+		for ; next <= time.Duration(mi)*time.Minute; next += p.EvaluationInterval {
+			if err := r.evaluate(next); err != nil {
+				at := m.start.Add(next).Format(time.RFC3339)
+				return nil, fmt.Errorf("policy %q at %s: %w", p.ID, at, err)
+			}
+		}
+		r.f.advance(mi)
+		s := mi - m.warmup
+		r.out.workers[s] = r.f.serving
+		r.out.bootingMinutes += r.f.bootingCount()
+		r.backlog[s] = stepBacklog(r.backlogAt(mi-1), m.arrivals[mi], r.f.serving, m.capacity)
+	}
+	return r.out, nil
+}
+
+type replayState struct {
+	m       *model
+	p       *sdk.ScalingPolicy
+	checks  []*replayCheck
+	clock   *time.Time
+	f       *fleet
+	cd      cooldown
+	backlog []float64
+	results []checkResult
+	out     *replayOutcome
+}
+
+// backlogAt is the backlog at the end of minute mi; the queue is empty
+// until scoring starts.
+func (r *replayState) backlogAt(mi int) float64 {
+	if mi < r.m.warmup {
+		return 0
+	}
+	return r.backlog[mi-r.m.warmup]
+}
+
+// evaluate is one agent tick at offset t from the trace start.
+func (r *replayState) evaluate(t time.Duration) error {
+	now := r.m.start.Add(t)
+	*r.clock = now
+	r.out.evaluations++
+	count := r.f.target
+	r.results = r.results[:0]
+	for _, c := range r.checks {
+		ms := r.metrics(c, t, count)
+		if len(ms) == 0 {
+			// The agent drops the evaluation when a query returns nothing.
+			r.out.aborted++
+			return nil
+		}
+		a, stratErr, err := runCheck(r.p, c.check, c.strat, ms, count)
+		if stratErr != nil {
+			r.out.strategyErrors++
+			if r.out.firstError == "" {
+				r.out.firstError = fmt.Sprintf("%s: check %q: %v", now.Format(time.RFC3339), c.check.Name, stratErr)
+			}
+		}
+		if errors.Is(err, errAbortEvaluation) {
+			r.out.aborted++
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		r.results = append(r.results, checkResult{action: a, group: c.check.Group})
+	}
+	winner, ok := pickWinner(r.results)
+	if !ok || !scalingNeeded(winner, count) || r.cd.blocks(now) {
+		return nil
+	}
+	readyAt := int((t + r.m.lead + time.Minute - 1) / time.Minute)
+	r.f.scaleTo(winner.Count, readyAt)
+	if winner.Count > count {
+		r.out.scaleUps++
+	} else {
+		r.out.scaleDowns++
+	}
+	r.cd.start(r.p, winner, now)
+	return nil
+}
+
+// metrics answers a check's query at offset t, into the check's own buffer
+// (the strategy must not keep it after Run returns; the agent hands each
+// call a fresh copy, the backtest reuses one to stay allocation-free).
+func (r *replayState) metrics(c *replayCheck, t time.Duration, count int64) sdk.TimestampedMetrics {
+	// The last complete minute before the end of the query window.
+	last := int((t-c.check.QueryWindowOffset)/time.Minute) - 1
+	ms := c.buf[:0]
+	if last < 0 {
+		return ms
+	}
+	switch c.kind {
+	case queryRate:
+		for i := max(0, last-c.window+1); i <= last; i++ {
+			ms = append(ms, sdk.TimestampedMetric{Timestamp: r.m.start.Add(time.Duration(i) * time.Minute), Value: r.m.arrivals[i]})
+		}
+	case queryBacklog:
+		ms = append(ms, sdk.TimestampedMetric{Timestamp: r.m.start.Add(t), Value: r.backlogAt(last)})
+	case queryPerWorker:
+		ms = append(ms, sdk.TimestampedMetric{Timestamp: r.m.start.Add(time.Duration(last) * time.Minute),
+			Value: r.m.arrivals[last] / float64(max(count, 1))})
+	}
+	c.buf = ms
+	return ms
+}

@@ -1,0 +1,186 @@
+package backtest
+
+import (
+	"fmt"
+	"image/color"
+	"io"
+	"math"
+	"path/filepath"
+	"time"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+)
+
+// Report layout: one panel per week (longer traces get longer panels, at
+// most maxPanels) so that a 4-week trace stays readable, under a header with
+// the headline numbers.
+const (
+	reportWidth   = 16 * vg.Inch
+	reportPanelH  = 2.4 * vg.Inch
+	reportHeaderH = 1.5 * vg.Inch
+	maxPanels     = 8
+	pointsPerLine = 1000
+)
+
+var strategyColors = map[string]color.Color{
+	NameSlope:       color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff},
+	NameTargetValue: color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff},
+	NameStaticPeak:  color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff},
+	NameOracle:      color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff},
+}
+
+// WriteReport draws report.png: the demand against each strategy's serving
+// capacity (workers x capacity) over time, and the headline numbers.
+func (r *Result) WriteReport(w io.Writer) error {
+	days := float64(len(r.Arrivals)) / 1440
+	panelDays := 7.0
+	if days > panelDays*maxPanels {
+		panelDays = math.Ceil(days / maxPanels)
+	}
+	panelMinutes := int(panelDays * 1440)
+	panels := (len(r.Arrivals) + panelMinutes - 1) / panelMinutes
+	bin := max(1, panelMinutes/pointsPerLine)
+
+	height := reportHeaderH + vg.Length(panels)*reportPanelH
+	img := vgimg.NewWith(vgimg.UseWH(reportWidth, height), vgimg.UseDPI(96))
+	dc := draw.New(img)
+	dc.SetColor(color.White)
+	dc.Fill(dc.Rectangle.Path())
+	r.drawHeader(draw.Crop(dc, 0, 0, height-reportHeaderH, 0), bin)
+
+	body := draw.Crop(dc, 0, 0, 0, -reportHeaderH)
+	rows := make([][]*plot.Plot, panels)
+	for i := range panels {
+		from := i * panelMinutes
+		to := min(from+panelMinutes, len(r.Arrivals))
+		p, err := r.panel(from, to, bin, i == 0)
+		if err != nil {
+			return err
+		}
+		rows[i] = []*plot.Plot{p}
+	}
+	tiles := draw.Tiles{Rows: panels, Cols: 1, PadTop: vg.Points(4), PadBottom: vg.Points(4), PadLeft: vg.Points(8), PadRight: vg.Points(12), PadY: vg.Points(6)}
+	canvases := plot.Align(rows, tiles, body)
+	for i := range rows {
+		rows[i][0].Draw(canvases[i][0])
+	}
+	_, err := vgimg.PngCanvas{Canvas: img}.WriteTo(w)
+	return err
+}
+
+// panel plots scored minutes [from, to) in bins of bin minutes (means).
+func (r *Result) panel(from, to, bin int, legend bool) (*plot.Plot, error) {
+	p := plot.New()
+	p.Y.Label.Text = "requests / min"
+	p.X.Tick.Marker = dayTicks{start: r.ScoredStart, loc: r.location()}
+	p.Y.Min = 0
+	p.Add(plotter.NewGrid())
+	demand, err := plotter.NewLine(r.binned(from, to, bin, func(i int) float64 { return r.Arrivals[i] }))
+	if err != nil {
+		return nil, err
+	}
+	demand.Color = color.Gray{Y: 0x60}
+	demand.Width = vg.Points(0.6)
+	p.Add(demand)
+	if legend {
+		p.Legend.Add("demand (scaled arrivals)", demand)
+	}
+	for _, name := range StrategyNames {
+		s := r.Strategy(name)
+		l, err := plotter.NewLine(r.binned(from, to, bin, func(i int) float64 { return float64(s.Workers[i]) * r.Capacity }))
+		if err != nil {
+			return nil, err
+		}
+		l.Color = strategyColors[name]
+		l.Width = vg.Points(1.1)
+		if name == NameStaticPeak {
+			l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+		}
+		p.Add(l)
+		if legend {
+			p.Legend.Add(name+" capacity", l)
+		}
+	}
+	p.Legend.Top, p.Legend.Left = true, true
+	p.Legend.ThumbnailWidth = vg.Points(20)
+	p.X.Min = float64(from)
+	p.X.Max = float64(from + (to-from+bin-1)/bin*bin)
+	return p, nil
+}
+
+// binned averages f over bins of scored minutes; X is the minute index.
+func (r *Result) binned(from, to, bin int, f func(int) float64) plotter.XYs {
+	xy := make(plotter.XYs, 0, (to-from)/bin+1)
+	for b := from; b < to; b += bin {
+		end := min(b+bin, to)
+		var s float64
+		for i := b; i < end; i++ {
+			s += f(i)
+		}
+		xy = append(xy, plotter.XY{X: float64(b), Y: s / float64(end-b)})
+	}
+	return xy
+}
+
+func (r *Result) location() *time.Location {
+	loc, err := time.LoadLocation(r.Config.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// dayTicks labels the X axis (scored minute index) with local dates at
+// midnight.
+type dayTicks struct {
+	start time.Time
+	loc   *time.Location
+}
+
+// Ticks implements plot.Ticker.
+func (d dayTicks) Ticks(min, max float64) []plot.Tick {
+	var ticks []plot.Tick
+	t := d.start.Add(time.Duration(min) * time.Minute).In(d.loc)
+	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, d.loc)
+	for ; ; day = day.AddDate(0, 0, 1) {
+		x := day.Sub(d.start).Minutes()
+		if x > max {
+			break
+		}
+		if x >= min {
+			ticks = append(ticks, plot.Tick{Value: x, Label: day.Format("Mon 01-02")})
+		}
+		for h := 6; h < 24; h += 6 {
+			if xh := x + float64(h*60); xh >= min && xh <= max {
+				ticks = append(ticks, plot.Tick{Value: xh})
+			}
+		}
+	}
+	return ticks
+}
+
+// drawHeader writes the title and one line of headline numbers per strategy.
+func (r *Result) drawHeader(c draw.Canvas, bin int) {
+	title := draw.TextStyle{Color: color.Black, Font: font.From(font.Font{Typeface: "Liberation", Variant: "Sans", Weight: 700}, 15), Handler: plot.DefaultTextHandler}
+	mono := draw.TextStyle{Color: color.Black, Font: font.From(font.Font{Typeface: "Liberation", Variant: "Mono"}, 11), Handler: plot.DefaultTextHandler}
+	x := c.Min.X + vg.Points(14)
+	y := c.Max.Y - vg.Points(22)
+	c.FillText(title, vg.Point{X: x, Y: y}, fmt.Sprintf("Backtest of policy %q on %s: %.0f requests/day, capacity %g/min per worker, lead %s, SLA p95 %s in %s %s",
+		r.Policy.ID, filepath.Base(r.Source), sum(r.Arrivals)/float64(len(r.Arrivals))*1440, r.Capacity, r.Config.Lead,
+		r.Config.SLAP95, r.Config.BusinessHours, r.Config.TimeZone))
+	y -= vg.Points(20)
+	for _, s := range r.Strategies {
+		mono.Color = strategyColors[s.Name]
+		c.FillText(mono, vg.Point{X: x, Y: y}, fmt.Sprintf("%-13s %9.0f worker-hours  %5.3fx oracle  SLA %3d/%-3d days  availability %8.3f%%  worst-day p95 %7ss  scale-ups/downs %d/%d",
+			s.Name, s.WorkerHours, r.RatioToOracle(s.Name), s.DaysMet, s.Days, s.AvailabilityPct, s.WorstDayP95, s.ScaleUps, s.ScaleDowns))
+		y -= vg.Points(15)
+	}
+	mono.Color = color.Gray{Y: 0x50}
+	c.FillText(mono, vg.Point{X: x, Y: y}, fmt.Sprintf("%-13s %9.0f worker-hours  (every minute sized exactly)   lines: %d-minute means",
+		"physical", r.PhysicalLimitWorkerHours, bin))
+}

@@ -1,0 +1,247 @@
+package backtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/nomad-autoscaler/plugins/strategy"
+	"github.com/hashicorp/nomad-autoscaler/sdk"
+)
+
+// Strategy names, in the order of the table and of timeline.csv.
+const (
+	NameSlope       = "slope"
+	NameTargetValue = "target-value"
+	NameStaticPeak  = "static-peak"
+	NameOracle      = "oracle"
+)
+
+// StrategyNames lists the compared strategies in report order.
+var StrategyNames = []string{NameSlope, NameTargetValue, NameStaticPeak, NameOracle}
+
+// StrategyResult is one strategy's replay and score.
+type StrategyResult struct {
+	Name    string
+	Workers []int64 // serving in each scored minute
+	Score
+	ScaleUps           int
+	ScaleDowns         int
+	BootingWorkerHours float64 // ordered but not yet serving (not in WorkerHours)
+	Evaluations        int
+	AbortedEvaluations int
+	StrategyErrors     int
+	FirstStrategyError string
+}
+
+// Result is a complete backtest.
+type Result struct {
+	Config                   Config
+	Source                   string // where the trace came from
+	TraceStart               time.Time
+	TraceMinutes             int
+	ScaleFactor              float64
+	Capacity                 float64
+	Policy                   *sdk.ScalingPolicy
+	WarmupMinutes            int
+	StaticPeakWorkers        int64
+	ScoredStart              time.Time
+	Arrivals                 []float64 // scaled, per scored minute
+	PhysicalLimitWorkerHours float64
+	Strategies               []StrategyResult // in StrategyNames order
+}
+
+// Strategy returns the named result.
+func (r *Result) Strategy(name string) *StrategyResult {
+	for i := range r.Strategies {
+		if r.Strategies[i].Name == name {
+			return &r.Strategies[i]
+		}
+	}
+	return nil
+}
+
+// Run replays the trace through the policy and the comparisons and scores
+// them all on the same model.
+func Run(ctx context.Context, cfg Config, tr Trace, source string) (*Result, error) {
+	pc, err := cfg.validate()
+	if err != nil {
+		return nil, err
+	}
+	p, err := LoadPolicy(cfg.PolicyPath, cfg.ScalingName)
+	if err != nil {
+		return nil, err
+	}
+	capacity, err := modelCapacity(cfg.Capacity, p)
+	if err != nil {
+		return nil, err
+	}
+	scaled, factor, err := tr.Scaled(cfg.Daily)
+	if err != nil {
+		return nil, err
+	}
+	warmup := warmupMinutes(p)
+	if warmup >= scaled.Len() {
+		return nil, fmt.Errorf("trace of %d minutes is too short: the first %d minutes are warm-up", scaled.Len(), warmup)
+	}
+	m := &model{
+		start: scaled.Start, arrivals: scaled.Counts, capacity: capacity, lead: cfg.Lead,
+		warmup: warmup, initial: staticPeak(scaled.Counts, capacity),
+	}
+	res := &Result{
+		Config: cfg, Source: source, TraceStart: tr.Start, TraceMinutes: tr.Len(), ScaleFactor: factor,
+		Capacity: capacity, Policy: p, WarmupMinutes: warmup, StaticPeakWorkers: m.initial,
+		ScoredStart: scaled.MinuteStart(warmup), Arrivals: scaled.Counts[warmup:],
+		PhysicalLimitWorkerHours: physicalLimitHours(scaled.Counts[warmup:], capacity),
+	}
+	autoscaled, err := replayAutoscalers(ctx, cfg, m, p)
+	if err != nil {
+		return nil, err
+	}
+	sc := &scorer{
+		arrivals: res.Arrivals,
+		cal:      newCalendar(res.ScoredStart, len(res.Arrivals), pc.loc, pc.bh),
+		p: slaParams{capacity: capacity, serviceTime: cfg.ServiceTime, requestTimeout: cfg.RequestTimeout,
+			slaP95: cfg.SLAP95, price: cfg.Price},
+	}
+	for _, name := range StrategyNames {
+		sr := StrategyResult{Name: name}
+		switch name {
+		case NameStaticPeak:
+			sr.Workers = constant(len(res.Arrivals), m.initial)
+		case NameOracle:
+			sr.Workers = oracle(res.Arrivals, capacity, int(oracleBlock/time.Minute))
+			sr.ScaleUps, sr.ScaleDowns = countChanges(sr.Workers)
+		default:
+			o := autoscaled[name]
+			sr.Workers, sr.ScaleUps, sr.ScaleDowns = o.workers, o.scaleUps, o.scaleDowns
+			sr.BootingWorkerHours = float64(o.bootingMinutes) / 60
+			sr.Evaluations, sr.AbortedEvaluations = o.evaluations, o.aborted
+			sr.StrategyErrors, sr.FirstStrategyError = o.strategyErrors, o.firstError
+		}
+		sr.Score = sc.score(sr.Workers)
+		res.Strategies = append(res.Strategies, sr)
+	}
+	return res, nil
+}
+
+// replayAutoscalers replays the policy as given and the target-value
+// comparison concurrently: they share only read-only inputs.
+func replayAutoscalers(ctx context.Context, cfg Config, m *model, p *sdk.ScalingPolicy) (map[string]*replayOutcome, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
+	policies := map[string]*sdk.ScalingPolicy{NameSlope: p, NameTargetValue: targetValuePolicy(p, m.capacity)}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	out := make(map[string]*replayOutcome, len(policies))
+	errs := make([]error, 0, len(policies))
+	for name, pol := range policies {
+		wg.Go(func() {
+			o, err := replayOne(ctx, m, pol, log.Named(name))
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", name, err))
+				return
+			}
+			out[name] = o
+		})
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
+}
+
+// replayOne binds a policy's checks to fresh strategy instances (one per
+// strategy name, as the agent runs one plugin per strategy block) on a
+// simulated clock, and replays it.
+func replayOne(ctx context.Context, m *model, p *sdk.ScalingPolicy, log hclog.Logger) (*replayOutcome, error) {
+	clock := m.start
+	now := func() time.Time { return clock }
+	instances := map[string]strategy.Strategy{}
+	checks := make([]*replayCheck, 0, len(p.Checks))
+	for _, c := range p.Checks {
+		s, ok := instances[c.Strategy.Name]
+		if !ok {
+			var err error
+			if s, err = newStrategy(c.Strategy.Name, log, now); err != nil {
+				return nil, fmt.Errorf("check %q: %w", c.Name, err)
+			}
+			instances[c.Strategy.Name] = s
+		}
+		kind := queryPerWorker
+		if c.Source != targetValueSource {
+			var err error
+			if kind, err = classifyQuery(c); err != nil {
+				return nil, fmt.Errorf("check %q: %w", c.Name, err)
+			}
+		}
+		window := max(1, int(c.QueryWindow/time.Minute))
+		checks = append(checks, &replayCheck{check: c, kind: kind, window: window, strat: s,
+			buf: make(sdk.TimestampedMetrics, 0, window)})
+	}
+	return replay(ctx, m, p, checks, &clock)
+}
+
+// targetValueSource marks the synthetic check of the target-value comparison.
+const targetValueSource = "backtest"
+
+// targetValuePolicy is the comparison the official strategy gets: the same
+// bounds, interval and cooldowns as the policy, one check on arrivals per
+// worker in the last complete minute with target 0.8 x capacity.
+func targetValuePolicy(p *sdk.ScalingPolicy, capacity float64) *sdk.ScalingPolicy {
+	return &sdk.ScalingPolicy{
+		ID: p.ID + "/target-value", Type: p.Type, Min: p.Min, Max: p.Max, Enabled: true,
+		Cooldown: p.Cooldown, CooldownOnScaleUp: p.CooldownOnScaleUp, EvaluationInterval: p.EvaluationInterval,
+		Checks: []*sdk.ScalingPolicyCheck{{
+			Name: "arrivals-per-worker", Source: targetValueSource,
+			Query: "arrivals per worker in the last complete minute", QueryWindow: time.Minute,
+			Strategy: &sdk.ScalingPolicyStrategy{Name: "target-value",
+				Config: map[string]string{"target": strconv.FormatFloat(0.8*capacity, 'f', -1, 64)}},
+		}},
+	}
+}
+
+// modelCapacity is the -capacity flag, or else the policy's first
+// capacity_per_worker.
+func modelCapacity(flag float64, p *sdk.ScalingPolicy) (float64, error) {
+	if flag > 0 {
+		return flag, nil
+	}
+	for _, c := range p.Checks {
+		s, ok := c.Strategy.Config["capacity_per_worker"]
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil || v <= 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+			return 0, fmt.Errorf("check %q: capacity_per_worker %q: want a number > 0 (or set -capacity)", c.Name, s)
+		}
+		return v, nil
+	}
+	return 0, errors.New("no -capacity and no check with capacity_per_worker in the policy")
+}
+
+// warmupMinutes is the first hour, or the longest query window (plus its
+// offset) when that is longer, so that every check starts with full data.
+func warmupMinutes(p *sdk.ScalingPolicy) int {
+	w := minWarmup
+	for _, c := range p.Checks {
+		w = max(w, c.QueryWindow+c.QueryWindowOffset)
+	}
+	return int((w + time.Minute - 1) / time.Minute)
+}
+
+func constant(n int, v int64) []int64 {
+	out := make([]int64, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
+}

@@ -1,0 +1,154 @@
+package backtest
+
+import (
+	"encoding/json"
+	"io"
+	"math"
+	"strconv"
+	"time"
+)
+
+// Seconds is a latency in seconds; an unbounded latency (a backlog with no
+// worker serving it) is +Inf and is written to JSON as null.
+type Seconds float64
+
+// MarshalJSON implements json.Marshaler.
+func (s Seconds) MarshalJSON() ([]byte, error) {
+	if math.IsInf(float64(s), 0) || math.IsNaN(float64(s)) {
+		return []byte("null"), nil
+	}
+	return strconv.AppendFloat(nil, round(float64(s), 3), 'f', -1, 64), nil
+}
+
+// String formats for the table: "inf" when unbounded.
+func (s Seconds) String() string {
+	if math.IsInf(float64(s), 0) {
+		return "inf"
+	}
+	return strconv.FormatFloat(float64(s), 'f', 2, 64)
+}
+
+// Summary is the content of summary.json.
+type Summary struct {
+	Trace                    TraceSummary               `json:"trace"`
+	Parameters               ParameterSummary           `json:"parameters"`
+	PhysicalLimitWorkerHours float64                    `json:"physical_limit_worker_hours"`
+	Strategies               map[string]StrategySummary `json:"strategies"`
+}
+
+// TraceSummary describes the replayed history.
+type TraceSummary struct {
+	Source         string    `json:"source"`
+	Start          time.Time `json:"start"`
+	End            time.Time `json:"end"`
+	Minutes        int       `json:"minutes"`
+	ScaleFactor    float64   `json:"scale_factor"`
+	ScoredStart    time.Time `json:"scored_start"`
+	ScoredMinutes  int       `json:"scored_minutes"`
+	ScoredRequests float64   `json:"scored_requests"`
+}
+
+// ParameterSummary records every input of the run, so a result can be
+// reproduced and compared.
+type ParameterSummary struct {
+	Policy             string  `json:"policy"`
+	Scaling            string  `json:"scaling"`
+	Daily              float64 `json:"daily"`
+	Capacity           float64 `json:"capacity"`
+	Lead               string  `json:"lead"`
+	ServiceTime        string  `json:"service_time"`
+	RequestTimeout     string  `json:"request_timeout"`
+	SLAP95             string  `json:"sla_p95"`
+	BusinessHours      string  `json:"business_hours"`
+	TimeZone           string  `json:"tz"`
+	Price              float64 `json:"price"`
+	Min                int64   `json:"min"`
+	Max                int64   `json:"max"`
+	EvaluationInterval string  `json:"evaluation_interval"`
+	Cooldown           string  `json:"cooldown"`
+	CooldownOnScaleUp  string  `json:"cooldown_on_scale_up"`
+	WarmupMinutes      int     `json:"warmup_minutes"`
+	StaticPeakWorkers  int64   `json:"static_peak_workers"`
+	OracleBlock        string  `json:"oracle_block"`
+}
+
+// StrategySummary is one strategy's line of summary.json.
+type StrategySummary struct {
+	WorkerHours        float64    `json:"worker_hours"`
+	Cost               float64    `json:"cost"`
+	RatioToOracle      float64    `json:"ratio_to_oracle"`
+	SLADaysMet         int        `json:"sla_days_met"`
+	Days               int        `json:"days"`
+	AvailabilityPct    float64    `json:"availability_pct"`
+	WorstDayP95        Seconds    `json:"worst_day_p95_s"`
+	ScaleUps           int        `json:"scale_ups"`
+	ScaleDowns         int        `json:"scale_downs"`
+	BootingWorkerHours float64    `json:"booting_worker_hours"`
+	Evaluations        int        `json:"evaluations,omitempty"`
+	AbortedEvaluations int        `json:"aborted_evaluations,omitempty"`
+	StrategyErrors     int        `json:"strategy_errors,omitempty"`
+	FirstStrategyError string     `json:"first_strategy_error,omitempty"`
+	PerDay             []DayScore `json:"per_day"`
+}
+
+// Summary builds the summary.json content.
+func (r *Result) Summary() Summary {
+	c, p := r.Config, r.Policy
+	s := Summary{
+		Trace: TraceSummary{
+			Source: r.Source, Start: r.TraceStart, End: r.TraceStart.Add(time.Duration(r.TraceMinutes) * time.Minute),
+			Minutes: r.TraceMinutes, ScaleFactor: r.ScaleFactor, ScoredStart: r.ScoredStart,
+			ScoredMinutes: len(r.Arrivals), ScoredRequests: round(sum(r.Arrivals), 1),
+		},
+		Parameters: ParameterSummary{
+			Policy: c.PolicyPath, Scaling: p.ID, Daily: c.Daily, Capacity: r.Capacity,
+			Lead: c.Lead.String(), ServiceTime: c.ServiceTime.String(), RequestTimeout: c.RequestTimeout.String(),
+			SLAP95: c.SLAP95.String(), BusinessHours: c.BusinessHours, TimeZone: c.TimeZone, Price: c.Price,
+			Min: p.Min, Max: p.Max, EvaluationInterval: p.EvaluationInterval.String(),
+			Cooldown: p.Cooldown.String(), CooldownOnScaleUp: p.CooldownOnScaleUp.String(),
+			WarmupMinutes: r.WarmupMinutes, StaticPeakWorkers: r.StaticPeakWorkers, OracleBlock: oracleBlock.String(),
+		},
+		PhysicalLimitWorkerHours: round(r.PhysicalLimitWorkerHours, 2),
+		Strategies:               make(map[string]StrategySummary, len(r.Strategies)),
+	}
+	for _, sr := range r.Strategies {
+		s.Strategies[sr.Name] = StrategySummary{
+			WorkerHours: round(sr.WorkerHours, 2), Cost: round(sr.Cost, 2), RatioToOracle: round(r.RatioToOracle(sr.Name), 4),
+			SLADaysMet: sr.DaysMet, Days: sr.Days, AvailabilityPct: round(sr.AvailabilityPct, 3),
+			WorstDayP95: sr.WorstDayP95, ScaleUps: sr.ScaleUps, ScaleDowns: sr.ScaleDowns,
+			BootingWorkerHours: round(sr.BootingWorkerHours, 2), Evaluations: sr.Evaluations,
+			AbortedEvaluations: sr.AbortedEvaluations, StrategyErrors: sr.StrategyErrors,
+			FirstStrategyError: sr.FirstStrategyError, PerDay: sr.PerDay,
+		}
+	}
+	return s
+}
+
+// RatioToOracle is a strategy's worker-hours over the oracle's.
+func (r *Result) RatioToOracle(name string) float64 {
+	o, s := r.Strategy(NameOracle), r.Strategy(name)
+	if o == nil || s == nil || o.WorkerHours == 0 {
+		return 0
+	}
+	return s.WorkerHours / o.WorkerHours
+}
+
+// WriteSummary writes summary.json.
+func (r *Result) WriteSummary(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r.Summary())
+}
+
+func round(v float64, digits int) float64 {
+	p := math.Pow(10, float64(digits))
+	return math.Round(v*p) / p
+}
+
+func sum(v []float64) float64 {
+	var s float64
+	for _, x := range v {
+		s += x
+	}
+	return s
+}

@@ -1,0 +1,34 @@
+package backtest
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+)
+
+// WriteTable prints the comparison table: one line per strategy, then the
+// physical limit and any strategy errors.
+func (r *Result) WriteTable(w io.Writer) error {
+	fmt.Fprintf(w, "%s: %d minutes from %s scored (warm-up %d min), x%.2f to %.0f requests/day, capacity %g/min per worker, lead %s\n",
+		r.Source, len(r.Arrivals), r.ScoredStart.Format("2006-01-02T15:04Z07:00"), r.WarmupMinutes,
+		r.ScaleFactor, sum(r.Arrivals)/float64(len(r.Arrivals))*1440, r.Capacity, r.Config.Lead)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "strategy\tworker-hours\tcost\tx oracle\tSLA days met\tavailability %\tworst-day p95\tscale-ups/downs\t")
+	for _, s := range r.Strategies {
+		fmt.Fprintf(tw, "%s\t%.1f\t%.2f\t%.3f\t%d/%d\t%.3f\t%ss\t%d/%d\t\n",
+			s.Name, s.WorkerHours, s.Cost, r.RatioToOracle(s.Name), s.DaysMet, s.Days,
+			s.AvailabilityPct, s.WorstDayP95, s.ScaleUps, s.ScaleDowns)
+	}
+	fmt.Fprintf(tw, "physical limit\t%.1f\t%.2f\t%.3f\t\t\t\t\t\n", r.PhysicalLimitWorkerHours,
+		r.PhysicalLimitWorkerHours*r.Config.Price, r.PhysicalLimitWorkerHours/max(r.Strategy(NameOracle).WorkerHours, 1e-9))
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, s := range r.Strategies {
+		if s.StrategyErrors > 0 || s.AbortedEvaluations > 0 {
+			fmt.Fprintf(w, "%s: %d of %d evaluations had a strategy error, %d were dropped; first: %s\n",
+				s.Name, s.StrategyErrors, s.Evaluations, s.AbortedEvaluations, s.FirstStrategyError)
+		}
+	}
+	return nil
+}
