@@ -17,7 +17,7 @@
 //	(s) RemoveNode(id string) bool              // deregisters a node and its allocations
 //	(s) SetNodeStatus(id, status string) error  // "ready", "down", "initializing", ...
 //	(s) NodeIDByName(name string) (string, bool)
-//	(s) AddAllocation(nodeID string, AllocSpec) (id string, err error)
+//	(s) AddAllocation(nodeID string, AllocSpec) (id string) // "" when the node does not exist
 //	(s) SetDrainDuration(d time.Duration)       // default drain duration of every node
 //	(s) SetNodeDrainDuration(nodeName string, d time.Duration)
 //	(s) FailDrain(nodeName, message string)     // drains of that node fail; "" clears
@@ -25,7 +25,7 @@
 //	(s) DeleteVariable(namespace, path string)
 //	(s) Variable(namespace, path string) (map[string]string, bool)
 //	(s) InjectHTTPErrors(status, n int)         // the next n API requests answer status
-//	(s) Node(id string) (NodeSnapshot, bool)
+//	(s) Node(id string) NodeSnapshot            // zero value (ID "") when the node does not exist
 //	(s) Nodes() []NodeSnapshot                  // sorted by name
 //	(s) Requests() []Request                    // every request received, in order
 //	(s) Events() []Event                        // drain started/completed/canceled/failed, node added/removed

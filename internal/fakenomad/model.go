@@ -185,12 +185,13 @@ func (s *Server) NodeIDByName(name string) (string, bool) {
 	return "", false
 }
 
-// AddAllocation places an allocation on a node and returns its ID.
-func (s *Server) AddAllocation(nodeID string, spec AllocSpec) (string, error) {
+// AddAllocation places an allocation on a node and returns its ID, or ""
+// when the node does not exist.
+func (s *Server) AddAllocation(nodeID string, spec AllocSpec) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.nodes[nodeID]; !ok {
-		return "", fmt.Errorf("node %q not found", nodeID)
+		return ""
 	}
 	if spec.JobType == "" {
 		spec.JobType = api.JobTypeService
@@ -215,19 +216,20 @@ func (s *Server) AddAllocation(nodeID string, spec AllocSpec) (string, error) {
 		client: spec.ClientStatus, desired: api.AllocDesiredStatusRun,
 		createIndex: idx, modifyIndex: idx, createTime: now, modifyTime: now,
 	}
-	return id, nil
+	return id
 }
 
-// Node returns a snapshot of one node.
-func (s *Server) Node(id string) (NodeSnapshot, bool) {
+// Node returns a snapshot of one node; its ID is empty when the node does
+// not exist.
+func (s *Server) Node(id string) NodeSnapshot {
 	s.mu.Lock()
 	defer s.unlock()
 	s.advanceLocked()
 	n, ok := s.nodes[id]
 	if !ok {
-		return NodeSnapshot{}, false
+		return NodeSnapshot{}
 	}
-	return s.snapshotLocked(n), true
+	return s.snapshotLocked(n)
 }
 
 // Nodes returns snapshots of every node, sorted by name.
