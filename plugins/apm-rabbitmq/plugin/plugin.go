@@ -1,8 +1,15 @@
-// Package plugin implements the apm-rabbitmq APM plugin.
+// Package plugin implements the apm-rabbitmq APM plugin: queue backlog from
+// RabbitMQ (AMQP and the management API) and per-minute request counts from
+// PostgreSQL, for the Nomad Autoscaler agent v0.5.0.
 package plugin
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"maps"
+	"runtime/debug"
+	"sync"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/nomad-autoscaler/plugins/apm"
@@ -15,9 +22,17 @@ const PluginName = "apm-rabbitmq"
 
 var _ apm.APM = (*Plugin)(nil)
 
-// Plugin is the apm-rabbitmq APM plugin.
+var errNotConfigured = errors.New("apm-rabbitmq is not configured: the agent has not called SetConfig")
+
+// Plugin is the apm-rabbitmq APM plugin. It is safe for concurrent use: the
+// agent queries it from every policy handler at once.
 type Plugin struct {
 	logger hclog.Logger
+
+	setMu   sync.Mutex // serialises SetConfig calls
+	mu      sync.RWMutex
+	backend *backend
+	ownCfg  map[string]string // the operator's keys behind backend
 }
 
 // New returns an unconfigured plugin.
@@ -28,15 +43,95 @@ func (p *Plugin) PluginInfo() (*base.PluginInfo, error) {
 	return &base.PluginInfo{Name: PluginName, PluginType: sdk.PluginTypeAPM}, nil
 }
 
-// SetConfig implements base.Base.
-func (p *Plugin) SetConfig(map[string]string) error { return nil }
-
-// Query implements apm.APM.
-func (p *Plugin) Query(string, sdk.TimeRange) (sdk.TimestampedMetrics, error) {
-	return nil, errors.New("apm-rabbitmq: not implemented")
+// SetConfig implements base.Base. It validates without contacting any
+// server. Called again with the same keys (SIGHUP without a change) it keeps
+// the connections; with new keys it swaps in new clients, and closes the old
+// ones once the queries running on them are done.
+func (p *Plugin) SetConfig(m map[string]string) (err error) {
+	defer p.recoverPanic("set_config", &err)
+	p.setMu.Lock()
+	defer p.setMu.Unlock()
+	own := ownKeys(m)
+	p.mu.RLock()
+	same := p.backend != nil && maps.Equal(own, p.ownCfg)
+	p.mu.RUnlock()
+	if same {
+		return nil
+	}
+	cfg, err := parseConfig(m)
+	if err != nil {
+		return atBoundary(fmt.Errorf("%s config: %w", PluginName, err))
+	}
+	next, err := newBackend(cfg, p.logger)
+	if err != nil {
+		return atBoundary(fmt.Errorf("%s config: %w", PluginName, err))
+	}
+	p.mu.Lock()
+	old := p.backend
+	p.backend, p.ownCfg = next, own
+	p.mu.Unlock()
+	if old != nil {
+		p.logger.Info("configuration changed, closing the previous connections")
+		old.close()
+	}
+	return nil
 }
 
-// QueryMultiple implements apm.APM.
-func (p *Plugin) QueryMultiple(string, sdk.TimeRange) ([]sdk.TimestampedMetrics, error) {
-	return nil, errors.New("apm-rabbitmq: not implemented")
+// Query implements apm.APM. It has its own deadline (query_timeout): the
+// agent calls without one.
+func (p *Plugin) Query(q string, r sdk.TimeRange) (metrics sdk.TimestampedMetrics, err error) {
+	defer p.recoverPanic("query", &err)
+	b, release, err := p.acquire()
+	if err != nil {
+		return nil, atBoundary(err)
+	}
+	defer release()
+	parsed, err := parseQuery(q)
+	if err != nil {
+		return nil, atBoundary(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), b.cfg.queryTimeout)
+	defer cancel()
+	p.logger.Trace("query", "query", q, "from", r.From, "to", r.To)
+	metrics, err = b.query(ctx, parsed, r)
+	if err == nil {
+		err = checkSeries(metrics)
+	}
+	if err != nil {
+		return nil, atBoundary(fmt.Errorf("query %q: %w", q, err))
+	}
+	return metrics, nil
+}
+
+// QueryMultiple implements apm.APM. Every query of this plugin yields one
+// series, so it wraps Query.
+func (p *Plugin) QueryMultiple(q string, r sdk.TimeRange) ([]sdk.TimestampedMetrics, error) {
+	m, err := p.Query(q, r)
+	if err != nil {
+		return nil, err
+	}
+	return []sdk.TimestampedMetrics{m}, nil
+}
+
+// acquire returns the current backend and registers a query on it, so that
+// a concurrent SetConfig does not close it under the query.
+func (p *Plugin) acquire() (*backend, func(), error) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.backend == nil {
+		return nil, nil, errNotConfigured
+	}
+	b := p.backend
+	b.inflight.Add(1)
+	return b, b.inflight.Done, nil
+}
+
+// recoverPanic turns a panic into an error: the agent never relaunches a
+// crashed plugin (nomad-autoscaler #711), so one bad query would otherwise
+// take every policy using this source down until the agent restarts.
+func (p *Plugin) recoverPanic(op string, err *error) {
+	if r := recover(); r != nil {
+		p.logger.Error("recovered from a panic", "op", op, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		*err = atBoundary(fmt.Errorf("%s: internal error in %s (recovered from a panic: %v)", PluginName, op, r))
+	}
 }

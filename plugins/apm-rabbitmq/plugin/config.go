@@ -1,0 +1,293 @@
+package plugin
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	amqp "github.com/rabbitmq/amqp091-go"
+)
+
+// Config keys and their defaults.
+const (
+	configKeyAMQPURLs           = "amqp_urls"
+	configKeyManagementURLs     = "management_urls"
+	configKeyManagementUsername = "management_username"
+	configKeyManagementPassword = "management_password"
+
+	configKeyPostgresURL        = "postgres_url"
+	configKeyPostgresMaxConns   = "postgres_max_conns"
+	configKeyRequestsTable      = "requests_table"
+	configKeyRequestsTimeColumn = "requests_time_column"
+	defaultPostgresMaxConns     = 4
+	maxPostgresMaxConns         = 64
+	defaultRequestsTable        = "api_requests"
+	defaultRequestsTimeColumn   = "created_at"
+
+	configKeyQueryTimeout = "query_timeout"
+	defaultQueryTimeout   = 5 * time.Second
+	minQueryTimeout       = 100 * time.Millisecond
+	maxQueryTimeout       = 5 * time.Minute
+)
+
+// ignoredKeyPrefix marks keys the agent adds for its own use
+// (plugins/shared.PluginConfigKeyGRPCTimeout is "_nomad_autoscaler_grpc_timeout").
+const ignoredKeyPrefix = "_nomad_autoscaler_"
+
+// agentKeys are merged by the agent into every plugin's config
+// (sdk/helper/nomad.MergeMapWithAgentConfig and plugins.ConfigKeyNomadConfigInherit
+// in nomad-autoscaler v0.5.0). This plugin does not talk to Nomad, so it
+// accepts and ignores them; any other unknown key is a typo and is refused.
+var agentKeys = []string{
+	"nomad_config_inherit",
+	"nomad_address", "nomad_region", "nomad_namespace", "nomad_token",
+	"nomad_http-auth", "nomad_ca-cert", "nomad_ca-path", "nomad_client-cert",
+	"nomad_client-key", "nomad_tls-server-name", "nomad_skip-verify",
+	"nomad_block-query-wait-time",
+}
+
+// amqpNode is one entry of amqp_urls.
+type amqpNode struct {
+	url   string // with credentials: never print it, print addr
+	addr  string // host:port, safe to show
+	tls   bool   // amqps://
+	vhost string // from the URL path, "/" when absent
+}
+
+// config is the parsed plugin configuration.
+type config struct {
+	amqpNodes []amqpNode
+
+	managementURLs     []*url.URL // without userinfo
+	managementUsername string
+	managementPassword string
+
+	postgres           *pgxpool.Config // nil: no PostgreSQL source
+	postgresMaxConns   int32
+	requestsTable      pgx.Identifier
+	requestsTimeColumn pgx.Identifier
+
+	queryTimeout time.Duration
+	tls          tlsSettings
+}
+
+// defaultVhost is the vhost used by queries without "@<vhost>": the one in
+// the path of the first AMQP URL, else "/".
+func (c config) defaultVhost() string {
+	if len(c.amqpNodes) > 0 {
+		return c.amqpNodes[0].vhost
+	}
+	return "/"
+}
+
+// ownKeys returns the map without the keys the agent adds, so that two
+// SetConfig calls can be compared by what the operator wrote.
+func ownKeys(m map[string]string) map[string]string {
+	own := make(map[string]string, len(m))
+	for k, v := range m {
+		if !isAgentKey(k) {
+			own[k] = v
+		}
+	}
+	return own
+}
+
+func isAgentKey(k string) bool {
+	return strings.HasPrefix(k, ignoredKeyPrefix) || slices.Contains(agentKeys, k)
+}
+
+// parseConfig validates the whole map and reports every problem at once. It
+// reads TLS files but never contacts a server: a failed SetConfig stops the
+// agent, and a server that is down at start must not.
+func parseConfig(m map[string]string) (config, error) {
+	known := []string{
+		configKeyAMQPURLs, configKeyManagementURLs, configKeyManagementUsername, configKeyManagementPassword,
+		configKeyPostgresURL, configKeyPostgresMaxConns, configKeyRequestsTable, configKeyRequestsTimeColumn,
+		configKeyQueryTimeout,
+	}
+	known = append(known, tlsKeys...)
+	var errs []error
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if !slices.Contains(known, k) && !isAgentKey(k) {
+			errs = append(errs, fmt.Errorf("unknown config key %q", k))
+		}
+	}
+	c := config{queryTimeout: defaultQueryTimeout}
+	var err error
+	c.amqpNodes, err = parseAMQPURLs(m[configKeyAMQPURLs])
+	errs = append(errs, err)
+	errs = append(errs, c.parseManagement(m)...)
+	errs = append(errs, c.parsePostgres(m)...)
+	if v, ok := m[configKeyQueryTimeout]; ok {
+		c.queryTimeout, err = parseDuration(configKeyQueryTimeout, v, minQueryTimeout, maxQueryTimeout)
+		errs = append(errs, err)
+	}
+	c.tls, err = parseTLS(m)
+	errs = append(errs, err)
+	if len(c.amqpNodes) == 0 && len(c.managementURLs) == 0 && m[configKeyPostgresURL] == "" {
+		errs = append(errs, fmt.Errorf("no source configured: set %s, %s or %s",
+			configKeyAMQPURLs, configKeyManagementURLs, configKeyPostgresURL))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return config{}, err
+	}
+	return c, nil
+}
+
+// splitList splits a comma-separated value, trimming spaces. It returns nil
+// for an empty value and keeps empty elements so they can be reported.
+func splitList(v string) []string {
+	if strings.TrimSpace(v) == "" {
+		return nil
+	}
+	parts := strings.Split(v, ",")
+	for i := range parts {
+		parts[i] = strings.TrimSpace(parts[i])
+	}
+	return parts
+}
+
+func parseAMQPURLs(v string) ([]amqpNode, error) {
+	var (
+		nodes []amqpNode
+		errs  []error
+	)
+	for i, raw := range splitList(v) {
+		uri, err := amqp.ParseURI(raw)
+		if err != nil || uri.Host == "" {
+			errs = append(errs, fmt.Errorf("%s element %d %q: want amqp://[user:password@]host[:port][/vhost] or amqps://...",
+				configKeyAMQPURLs, i+1, redactURL(raw)))
+			continue
+		}
+		vhost := uri.Vhost
+		if vhost == "" {
+			vhost = "/"
+		}
+		nodes = append(nodes, amqpNode{
+			url:   raw,
+			addr:  fmt.Sprintf("%s:%d", uri.Host, uri.Port),
+			tls:   uri.Scheme == "amqps",
+			vhost: vhost,
+		})
+	}
+	return nodes, errors.Join(errs...)
+}
+
+func (c *config) parseManagement(m map[string]string) []error {
+	var errs []error
+	for i, raw := range splitList(m[configKeyManagementURLs]) {
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+			errs = append(errs, fmt.Errorf("%s element %d %q: want http[s]://host:port[/path prefix]",
+				configKeyManagementURLs, i+1, redactURL(raw)))
+			continue
+		}
+		u.User = nil
+		u.Path = strings.TrimSuffix(u.Path, "/")
+		u.RawPath = ""
+		c.managementURLs = append(c.managementURLs, u)
+	}
+	user, hasUser := m[configKeyManagementUsername]
+	pass, hasPass := m[configKeyManagementPassword]
+	if len(c.managementURLs) == 0 {
+		for _, k := range []string{configKeyManagementUsername, configKeyManagementPassword} {
+			if _, ok := m[k]; ok {
+				errs = append(errs, fmt.Errorf("%s is set but %s is empty", k, configKeyManagementURLs))
+			}
+		}
+		return errs
+	}
+	// The management API usually shares the AMQP users, so the first AMQP
+	// URL's credentials are the default (amqp091 fills in guest/guest).
+	if len(c.amqpNodes) > 0 {
+		uri, _ := amqp.ParseURI(c.amqpNodes[0].url)
+		c.managementUsername, c.managementPassword = uri.Username, uri.Password
+	}
+	if hasUser {
+		c.managementUsername = user
+	}
+	if hasPass {
+		c.managementPassword = pass
+	}
+	if c.managementUsername == "" {
+		errs = append(errs, fmt.Errorf("%s is required when %s is empty", configKeyManagementUsername, configKeyAMQPURLs))
+	}
+	return errs
+}
+
+func (c *config) parsePostgres(m map[string]string) []error {
+	dsn := m[configKeyPostgresURL]
+	var errs []error
+	if dsn == "" {
+		for _, k := range []string{configKeyPostgresMaxConns, configKeyRequestsTable, configKeyRequestsTimeColumn} {
+			if _, ok := m[k]; ok {
+				errs = append(errs, fmt.Errorf("%s is set but %s is empty", k, configKeyPostgresURL))
+			}
+		}
+		return errs
+	}
+	pc, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		// The parse error quotes the DSN with a best-effort redaction; name
+		// the key only, so a password can never reach the agent's log.
+		errs = append(errs, fmt.Errorf("%s: not a valid PostgreSQL URL or key=value connection string (value hidden: it may hold a password)",
+			configKeyPostgresURL))
+	}
+	c.postgres = pc
+	c.postgresMaxConns = defaultPostgresMaxConns
+	if v, ok := m[configKeyPostgresMaxConns]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxPostgresMaxConns {
+			errs = append(errs, fmt.Errorf("%s %q: want an integer from 1 to %d", configKeyPostgresMaxConns, v, maxPostgresMaxConns))
+		}
+		c.postgresMaxConns = int32(n)
+	}
+	c.requestsTable, err = parseIdentifier(configKeyRequestsTable, m, defaultRequestsTable, 2)
+	errs = append(errs, err)
+	c.requestsTimeColumn, err = parseIdentifier(configKeyRequestsTimeColumn, m, defaultRequestsTimeColumn, 1)
+	errs = append(errs, err)
+	return errs
+}
+
+// parseIdentifier reads a possibly schema-qualified name ("schema.table").
+// Each part is quoted with pgx.Identifier when used, so any character is
+// safe; only the shape is checked here.
+func parseIdentifier(key string, m map[string]string, def string, maxParts int) (pgx.Identifier, error) {
+	v, ok := m[key]
+	if !ok {
+		v = def
+	}
+	parts := strings.Split(v, ".")
+	if len(parts) > maxParts {
+		return nil, fmt.Errorf("%s %q: want at most %d dot-separated parts", key, v, maxParts)
+	}
+	for _, p := range parts {
+		if p == "" || len(p) > maxIdentifierLen || strings.ContainsRune(p, 0) {
+			return nil, fmt.Errorf("%s %q: each part must be 1 to %d bytes", key, v, maxIdentifierLen)
+		}
+	}
+	return pgx.Identifier(parts), nil
+}
+
+func parseDuration(key, v string, lo, hi time.Duration) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil || d < lo || d > hi {
+		return 0, fmt.Errorf("%s %q: want a duration from %s to %s, such as \"5s\"", key, v, lo, hi)
+	}
+	return d, nil
+}
+
+func parseBool(key, v string) (bool, error) {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%s %q: want true or false", key, v)
+	}
+	return b, nil
+}

@@ -1,0 +1,215 @@
+package plugin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/nomad-autoscaler/sdk"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// rateSource reads request rates from PostgreSQL.
+type rateSource interface {
+	// RequestsPerMinute counts the rows of the requests table per minute of
+	// w, with zero for minutes without rows. When filterColumn is not empty
+	// only rows whose column equals filterValue count.
+	RequestsPerMinute(ctx context.Context, w minuteWindow, filterColumn, filterValue string) (sdk.TimestampedMetrics, error)
+	// Series runs an operator's SELECT with $1 = from and $2 = to and returns
+	// its (timestamp, number) rows.
+	Series(ctx context.Context, sql string, from, to time.Time) (sdk.TimestampedMetrics, error)
+	// Close closes the pool, waiting for queries in progress.
+	Close()
+}
+
+// pgRates is the rateSource over a pgx pool. Every query runs in a READ
+// ONLY transaction with a statement timeout, and is rolled back: the plugin
+// never changes data, whatever an operator's sql: query tries.
+type pgRates struct {
+	pool             *pgxpool.Pool
+	addr             string // host:port, safe to show
+	table            pgx.Identifier
+	timeColumn       pgx.Identifier
+	statementTimeout time.Duration
+}
+
+var _ rateSource = (*pgRates)(nil)
+
+// newPGRates builds the pool without connecting: pgxpool dials on first use
+// (MinConns is 0), so SetConfig never needs PostgreSQL to be up.
+func newPGRates(c config) (*pgRates, error) {
+	pc := c.postgres.Copy()
+	pc.MaxConns = c.postgresMaxConns
+	pc.MinConns = 0
+	if pc.ConnConfig.ConnectTimeout == 0 || pc.ConnConfig.ConnectTimeout > c.queryTimeout {
+		pc.ConnConfig.ConnectTimeout = c.queryTimeout
+	}
+	if _, ok := pc.ConnConfig.RuntimeParams["application_name"]; !ok {
+		pc.ConnConfig.RuntimeParams["application_name"] = PluginName
+	}
+	pool, err := pgxpool.NewWithConfig(context.Background(), pc)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s", configKeyPostgresURL, describeCause(err))
+	}
+	return &pgRates{
+		pool:       pool,
+		addr:       net.JoinHostPort(pc.ConnConfig.Host, strconv.Itoa(int(pc.ConnConfig.Port))),
+		table:      c.requestsTable,
+		timeColumn: c.requestsTimeColumn,
+		// Leave part of the query's budget for connecting and the round
+		// trips around the statement, so that a slow statement fails with
+		// PostgreSQL's clear "statement timeout" rather than a cancelled context.
+		statementTimeout: c.queryTimeout * 4 / 5,
+	}, nil
+}
+
+// Close implements rateSource.
+func (r *pgRates) Close() { r.pool.Close() }
+
+// requestsPerMinuteSQL counts per minute on the time column's btree index
+// (a range scan over the window) and zero-fills with generate_series.
+func requestsPerMinuteSQL(table, timeColumn pgx.Identifier, filterColumn string) string {
+	t := timeColumn.Sanitize()
+	filter := ""
+	if filterColumn != "" {
+		filter = " AND " + pgx.Identifier{filterColumn}.Sanitize() + " = $3"
+	}
+	return `SELECT m.minute, COALESCE(c.n, 0)
+FROM generate_series($1::timestamptz, $2::timestamptz - interval '1 minute', interval '1 minute') AS m(minute)
+LEFT JOIN (
+	SELECT date_trunc('minute', ` + t + `) AS minute, count(*) AS n
+	FROM ` + table.Sanitize() + `
+	WHERE ` + t + ` >= $1 AND ` + t + ` < $2` + filter + `
+	GROUP BY 1
+) AS c USING (minute)
+ORDER BY m.minute`
+}
+
+// RequestsPerMinute implements rateSource.
+func (r *pgRates) RequestsPerMinute(ctx context.Context, w minuteWindow, filterColumn, filterValue string) (sdk.TimestampedMetrics, error) {
+	args := []any{w.start, w.end}
+	if filterColumn != "" {
+		args = append(args, filterValue)
+	}
+	var out sdk.TimestampedMetrics
+	err := r.readOnly(ctx, func(tx pgx.Tx) error {
+		rows, _ := tx.Query(ctx, requestsPerMinuteSQL(r.table, r.timeColumn, filterColumn), args...)
+		var (
+			minute time.Time
+			n      int64
+		)
+		_, err := pgx.ForEachRow(rows, []any{&minute, &n}, func() error {
+			out = append(out, sdk.TimestampedMetric{Timestamp: minute.UTC(), Value: float64(n)})
+			return nil
+		})
+		return err
+	})
+	return out, err
+}
+
+// Series implements rateSource.
+func (r *pgRates) Series(ctx context.Context, sql string, from, to time.Time) (sdk.TimestampedMetrics, error) {
+	var out sdk.TimestampedMetrics
+	err := r.readOnly(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, sql, from, to)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		if n := len(rows.FieldDescriptions()); n != 2 {
+			return fmt.Errorf("the query returns %d columns, want 2 (timestamp, number)", n)
+		}
+		for rows.Next() {
+			values, err := rows.Values()
+			if err != nil {
+				return err
+			}
+			m, err := toMetric(values[0], values[1])
+			if err != nil {
+				return fmt.Errorf("row %d: %w", len(out)+1, err)
+			}
+			out = append(out, m)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// readOnly runs fn in a READ ONLY transaction with a statement timeout and
+// rolls it back. BEGIN and SET LOCAL go in one simple-protocol round trip.
+func (r *pgRates) readOnly(ctx context.Context, fn func(pgx.Tx) error) error {
+	begin := fmt.Sprintf("BEGIN READ ONLY; SET LOCAL statement_timeout = %d", r.statementTimeout.Milliseconds())
+	tx, err := r.pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: begin})
+	if err != nil {
+		return r.translate(err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	if err := fn(tx); err != nil {
+		return r.translate(err)
+	}
+	return nil
+}
+
+// translate puts a pgx error into the plugin's words: the server's own
+// message for SQL errors, and never the DSN or the agent's restart phrases.
+func (r *pgRates) translate(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "57014": // query_canceled: the statement timeout fired
+			return fmt.Errorf("postgresql statement timed out after %s", r.statementTimeout)
+		case "25006": // read_only_sql_transaction
+			return fmt.Errorf("refused: the query tries to write, and queries run in a READ ONLY transaction (%s)", scrub(pgErr.Message))
+		}
+		return fmt.Errorf("postgresql error %s: %s", pgErr.Code, scrub(pgErr.Message))
+	}
+	var connectErr *pgconn.ConnectError
+	if errors.As(err, &connectErr) {
+		return fmt.Errorf("postgresql %s: %s", r.addr, describeCause(errors.Unwrap(connectErr)))
+	}
+	if pgconn.Timeout(err) {
+		return fmt.Errorf("postgresql %s: timed out", r.addr)
+	}
+	return fmt.Errorf("postgresql %s: %s", r.addr, describeCause(err))
+}
+
+// toMetric converts one (timestamp, number) row of an operator's query.
+func toMetric(ts, v any) (sdk.TimestampedMetric, error) {
+	t, ok := ts.(time.Time)
+	if !ok {
+		return sdk.TimestampedMetric{}, fmt.Errorf("first column is %T, want a timestamp", ts)
+	}
+	var f float64
+	switch n := v.(type) {
+	case int16:
+		f = float64(n)
+	case int32:
+		f = float64(n)
+	case int64:
+		f = float64(n)
+	case float32:
+		f = float64(n)
+	case float64:
+		f = n
+	case pgtype.Numeric:
+		f8, err := n.Float64Value()
+		if err != nil || !f8.Valid {
+			return sdk.TimestampedMetric{}, errors.New("second column is a NULL or unreadable numeric")
+		}
+		f = f8.Float64
+	case *big.Int:
+		f, _ = new(big.Float).SetInt(n).Float64()
+	case nil:
+		return sdk.TimestampedMetric{}, errors.New("second column is NULL, want a number")
+	default:
+		return sdk.TimestampedMetric{}, fmt.Errorf("second column is %T, want a number", v)
+	}
+	return sdk.TimestampedMetric{Timestamp: t.UTC(), Value: f}, nil
+}

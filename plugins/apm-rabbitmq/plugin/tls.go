@@ -1,0 +1,88 @@
+package plugin
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+)
+
+// TLS keys: they apply to amqps:// nodes and https:// management URLs.
+// PostgreSQL takes its TLS settings from the DSN (sslmode, sslrootcert...).
+const (
+	configKeyTLSCAFile     = "tls_ca_file"
+	configKeyTLSCertFile   = "tls_cert_file"
+	configKeyTLSKeyFile    = "tls_key_file"
+	configKeyTLSServerName = "tls_server_name"
+	configKeyTLSSkipVerify = "tls_skip_verify"
+)
+
+var tlsKeys = []string{configKeyTLSCAFile, configKeyTLSCertFile, configKeyTLSKeyFile, configKeyTLSServerName, configKeyTLSSkipVerify}
+
+// tlsSettings is the TLS client configuration shared by AMQP and the
+// management API. A nil config means the system roots and default checks.
+type tlsSettings struct {
+	config *tls.Config
+}
+
+// forHost returns a copy of the configuration for one server, keeping an
+// explicit tls_server_name and otherwise verifying the host being dialled.
+func (s tlsSettings) forHost(host string) *tls.Config {
+	c := &tls.Config{MinVersion: tls.VersionTLS12}
+	if s.config != nil {
+		c = s.config.Clone()
+	}
+	if c.ServerName == "" {
+		c.ServerName = host
+	}
+	return c
+}
+
+// parseTLS reads the CA and the client key pair now, so that a wrong path is
+// reported by SetConfig rather than at the first query.
+func parseTLS(m map[string]string) (tlsSettings, error) {
+	set := false
+	for _, k := range tlsKeys {
+		if _, ok := m[k]; ok {
+			set = true
+		}
+	}
+	if !set {
+		return tlsSettings{}, nil
+	}
+	c := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: m[configKeyTLSServerName]}
+	var errs []error
+	if v, ok := m[configKeyTLSSkipVerify]; ok {
+		skip, err := parseBool(configKeyTLSSkipVerify, v)
+		errs = append(errs, err)
+		c.InsecureSkipVerify = skip
+	}
+	if path := m[configKeyTLSCAFile]; path != "" {
+		pem, err := os.ReadFile(path)
+		pool := x509.NewCertPool()
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("%s %q: cannot read the file", configKeyTLSCAFile, path))
+		case !pool.AppendCertsFromPEM(pem):
+			errs = append(errs, fmt.Errorf("%s %q: no PEM certificate in the file", configKeyTLSCAFile, path))
+		}
+		c.RootCAs = pool
+	}
+	certFile, keyFile := m[configKeyTLSCertFile], m[configKeyTLSKeyFile]
+	switch {
+	case certFile != "" && keyFile != "":
+		pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s %q and %s %q: not a matching PEM certificate and key",
+				configKeyTLSCertFile, certFile, configKeyTLSKeyFile, keyFile))
+		}
+		c.Certificates = []tls.Certificate{pair}
+	case certFile != "" || keyFile != "":
+		errs = append(errs, fmt.Errorf("%s and %s must be set together", configKeyTLSCertFile, configKeyTLSKeyFile))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return tlsSettings{}, err
+	}
+	return tlsSettings{config: c}, nil
+}
