@@ -1,0 +1,92 @@
+package plugin
+
+import (
+	"cmp"
+	"slices"
+	"time"
+)
+
+// markedNode is a Nomad node that carries this policy's scale-in marker,
+// joined with what GCE says about its instance.
+type markedNode struct {
+	NodeID   string
+	NodeName string
+	Instance string
+	Zone     string
+	// DesiredSize is the MIG target size the scale-in that drained the node
+	// was heading for.
+	DesiredSize int64
+	// MarkedAt is when the scale-in marked the node (before draining it).
+	MarkedAt time.Time
+	// Draining is true while Nomad still runs the drain.
+	Draining bool
+	// DrainCanceled is true when the last drain was canceled (by an
+	// operator or by a rollback) instead of completing.
+	DrainCanceled bool
+	// NodeReady is false when the Nomad node is down or gone: nothing can be
+	// written to it any more.
+	NodeReady bool
+	// InMIG is true while the instance is still a member of its MIG and not
+	// already being deleted.
+	InMIG bool
+}
+
+// reconcileKind is what reconciliation does with one marked node.
+type reconcileKind int
+
+const (
+	// reconcileWait leaves a node whose drain is still running.
+	reconcileWait reconcileKind = iota
+	// reconcileDelete deletes the drained node's instance: its MIG is still
+	// above the size the interrupted scale-in wanted.
+	reconcileDelete
+	// reconcileRestore makes the node eligible again and clears the marker:
+	// the MIG no longer needs to shrink, or the drain was canceled.
+	reconcileRestore
+	// reconcileForget clears the marker of a node whose instance is gone.
+	reconcileForget
+)
+
+func (k reconcileKind) String() string {
+	return [...]string{"wait", "delete", "restore", "forget"}[k]
+}
+
+// reconcileAction pairs a marked node with the decision about it.
+type reconcileAction struct {
+	Node markedNode
+	Kind reconcileKind
+}
+
+// planReconcile decides what to do with the nodes this policy marked for
+// scale-in that are still around (after a crash, a failed delete, or an HA
+// failover). A drained node is deleted only while its MIG is above the size
+// its scale-in wanted, oldest marker first and never more than the excess;
+// the rest are made eligible again. Nothing is deleted that has not been
+// fully drained.
+func planReconcile(marked []markedNode, targetSizes map[string]int64) []reconcileAction {
+	sorted := slices.Clone(marked)
+	slices.SortStableFunc(sorted, func(a, b markedNode) int {
+		return cmp.Or(a.MarkedAt.Compare(b.MarkedAt), cmp.Compare(a.NodeName, b.NodeName))
+	})
+	deleted := map[string]int64{}
+	out := make([]reconcileAction, 0, len(sorted))
+	for _, n := range sorted {
+		kind := reconcileRestore
+		switch {
+		case !n.InMIG:
+			kind = reconcileForget
+		case n.Draining:
+			kind = reconcileWait
+		case n.DrainCanceled:
+			kind = reconcileRestore
+		default:
+			size, known := targetSizes[n.Zone]
+			if known && size-deleted[n.Zone] > n.DesiredSize && size-deleted[n.Zone] > 0 {
+				kind = reconcileDelete
+				deleted[n.Zone]++
+			}
+		}
+		out = append(out, reconcileAction{Node: n, Kind: kind})
+	}
+	return out
+}

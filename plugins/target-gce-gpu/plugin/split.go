@@ -1,0 +1,76 @@
+package plugin
+
+// unlimited marks a zone without a cap in zoneSplit.
+const unlimited int64 = -1
+
+// zoneSplit spreads total workers across zones round-robin: worker i goes to
+// zone i mod n, so two zones are filled odd-even and the first zones carry
+// the remainder. caps[i] bounds zone i (unlimited for none); a capped zone's
+// share moves to the zones that still have room. It returns the per-zone
+// sizes and how many workers no zone could take.
+func zoneSplit(total int64, caps []int64) (split []int64, unplaced int64) {
+	split = make([]int64, len(caps))
+	if total <= 0 {
+		return split, 0
+	}
+	room := func(i int) int64 {
+		if caps[i] < 0 {
+			return total // more than anyone can ask for
+		}
+		return max(caps[i]-split[i], 0)
+	}
+	remaining := total
+	for remaining > 0 {
+		var open []int
+		for i := range caps {
+			if room(i) > 0 {
+				open = append(open, i)
+			}
+		}
+		if len(open) == 0 {
+			break
+		}
+		share := remaining / int64(len(open))
+		if share == 0 {
+			// Fewer workers than open zones: the first zones take one each,
+			// which is what round-robin does with the last partial round.
+			for _, i := range open[:remaining] {
+				split[i]++
+			}
+			remaining = 0
+			break
+		}
+		for _, i := range open {
+			give := min(share, room(i))
+			split[i] += give
+			remaining -= give
+		}
+	}
+	return split, remaining
+}
+
+// planScaleIn chooses how many workers to remove from each zone so that the
+// zones stay as balanced as the round-robin split would leave them: each
+// removal comes from the zone with the most workers, the later zone on a tie
+// (round-robin gives the earlier zones the remainder). removable[i] bounds
+// the removals in zone i (only idle, mapped instances can go). It never
+// removes more than asked, and returns fewer when too few are removable.
+func planScaleIn(sizes, removable []int64, remove int64) []int64 {
+	out := make([]int64, len(sizes))
+	for ; remove > 0; remove-- {
+		best := -1
+		for i := range sizes {
+			if out[i] >= removable[i] || sizes[i]-out[i] <= 0 {
+				continue
+			}
+			if best < 0 || sizes[i]-out[i] >= sizes[best]-out[best] {
+				best = i
+			}
+		}
+		if best < 0 {
+			break
+		}
+		out[best]++
+	}
+	return out
+}
