@@ -1,0 +1,66 @@
+# The production policy (gpu-workers.hcl) compressed in time for `make demo`,
+# which replays a day of traffic in under five minutes: one real second is
+# five simulated minutes (compression 300). Every duration below is real
+# time; the comment gives the simulated time it stands for.
+#
+# Two units change with the compression:
+#  - The rate check counts requests per real second (five simulated
+#    minutes) and divides by five, so its values stay requests per simulated
+#    minute and capacity_per_worker stays 100, as in production.
+#  - The load generator publishes one job per 25 requests so that RabbitMQ
+#    keeps up on two cores. The backlog check therefore counts jobs, and its
+#    capacity is in jobs per real minute: 100 requests/min x 300 / 25 = 1200.
+#
+# cmd/demo replaces the target's compute endpoint with the address of the
+# simulator it started; everything else is used as written.
+
+scaling "gpu-workers-demo" {
+  enabled = true
+  type    = "cluster"
+  min     = 1
+  max     = 150
+
+  policy {
+    evaluation_interval = "1s" # 5 simulated minutes
+    cooldown            = "1s"
+    on_check_error      = "fail"
+
+    check "request-rate" {
+      source       = "ekyc"
+      query        = "postgres:sql:SELECT s.t, coalesce(c.n, 0) / 5.0 FROM generate_series(date_trunc('second', $1::timestamptz), date_trunc('second', $2::timestamptz) - interval '1 second', interval '1 second') AS s(t) LEFT JOIN (SELECT date_trunc('second', created_at) AS t, count(*) AS n FROM api_requests WHERE created_at >= date_trunc('second', $1::timestamptz) AND created_at < date_trunc('second', $2::timestamptz) GROUP BY 1) AS c USING (t) ORDER BY 1"
+      query_window = "15s" # 75 simulated minutes
+      group        = "demand"
+
+      strategy "slope" {
+        capacity_per_worker = "100"
+        mode                = "rate"
+        horizon             = "5s" # 25 simulated minutes
+        confidence          = "0.99"
+        scale_in_window     = "4s" # 20 simulated minutes
+        max_scale_in        = "0.25"
+      }
+    }
+
+    check "backlog" {
+      source       = "ekyc"
+      query        = "rabbitmq:ready:ekyc.*"
+      query_window = "1s"
+      group        = "demand"
+
+      strategy "slope" {
+        capacity_per_worker = "1200" # jobs per real minute
+        mode                = "backlog"
+        backlog_tolerance   = "4"  # 100 requests
+        drain_time          = "1s" # 5 simulated minutes
+      }
+    }
+
+    target "gce-gpu" {
+      project             = "ekyc-demo"
+      migs                = "us-central1-a/ekyc-gpu-a,us-central1-b/ekyc-gpu-b"
+      node_drain_deadline = "3s" # 15 simulated minutes
+      stockout_cooldown   = "6s" # 30 simulated minutes
+      scale_timeout       = "3s"
+    }
+  }
+}
