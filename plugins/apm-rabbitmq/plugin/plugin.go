@@ -113,6 +113,20 @@ func (p *Plugin) QueryMultiple(q string, r sdk.TimeRange) ([]sdk.TimestampedMetr
 	return []sdk.TimestampedMetrics{m}, nil
 }
 
+// shutdown closes the connections. The agent has no such call (it kills
+// the process); tests use it so that they leave no connection behind.
+func (p *Plugin) shutdown() {
+	p.setMu.Lock()
+	defer p.setMu.Unlock()
+	p.mu.Lock()
+	old := p.backend
+	p.backend, p.ownCfg = nil, nil
+	p.mu.Unlock()
+	if old != nil {
+		old.close()
+	}
+}
+
 // acquire returns the current backend and registers a query on it, so that
 // a concurrent SetConfig does not close it under the query.
 func (p *Plugin) acquire() (*backend, func(), error) {
