@@ -1,13 +1,26 @@
-// Package plugin implements the target-gce-gpu target plugin.
+// Package plugin implements the target-gce-gpu target plugin: it scales GPU
+// workers spread over zonal managed instance groups (one per zone), drains
+// Nomad nodes before deleting exactly their instances, moves workers away
+// from zones in stockout, and keeps all scale-in state in GCE and Nomad so
+// that a restart or failover can finish or undo an interrupted scale-in.
 package plugin
 
 import (
+	"context"
+	"crypto/rand"
 	"errors"
+	"fmt"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
 
+	compute "cloud.google.com/go/compute/apiv1"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/nomad-autoscaler/plugins/base"
 	"github.com/hashicorp/nomad-autoscaler/plugins/target"
 	"github.com/hashicorp/nomad-autoscaler/sdk"
+	"github.com/hashicorp/nomad/api"
 )
 
 // PluginName is the binary name, the agent driver and PluginInfo().Name.
@@ -15,28 +28,160 @@ const PluginName = "target-gce-gpu"
 
 var _ target.Target = (*Plugin)(nil)
 
-// Plugin is the target-gce-gpu target plugin.
+// timing groups the waits and pauses, which tests shorten.
+type timing struct {
+	// poll is the pause between polls of a MIG or an operation.
+	poll time.Duration
+	// drainGrace is added to node_drain_deadline before a drain counts as
+	// failed: Nomad forces the drain at the deadline, this covers the rest.
+	drainGrace time.Duration
+	// blockWait bounds one blocking query of the drain monitor.
+	blockWait time.Duration
+	// rollback bounds undoing a failed drain, which must run even when the
+	// drain used up the call's deadline.
+	rollback time.Duration
+	backoff  backoff
+}
+
+var defaultTiming = timing{
+	poll:       5 * time.Second,
+	drainGrace: time.Minute,
+	blockWait:  30 * time.Second,
+	rollback:   time.Minute,
+	backoff:    defaultBackoff,
+}
+
+// Plugin is the target-gce-gpu target plugin. Status and Scale are safe to
+// call concurrently, also for the same policy.
 type Plugin struct {
 	logger hclog.Logger
+	timing timing
+	now    func() time.Time
+
+	mu        sync.Mutex
+	cfg       *pluginConfig
+	migClient *compute.InstanceGroupManagersClient
+	nomad     *api.Client
+	targets   map[string]targetConfig // parsed target configs by content
+	policies  map[string]*policyState // by policy key
+}
+
+// policyState is the in-memory part of a policy's state. It is only ever a
+// cache or a lock: everything that matters lives in GCE and Nomad.
+type policyState struct {
+	// scaling is held by Scale; Status only reconciles when it is free, so
+	// it never races a scale-in between its drain and its delete.
+	scaling sync.Mutex
+	mu      sync.Mutex
+	// lastEvent caches the policy's Nomad variable.
+	lastEvent time.Time
+	lastKnown bool
 }
 
 // New returns an unconfigured plugin.
-func New(log hclog.Logger) *Plugin { return &Plugin{logger: log} }
+func New(log hclog.Logger) *Plugin {
+	return &Plugin{
+		logger:   log,
+		timing:   defaultTiming,
+		now:      time.Now,
+		targets:  map[string]targetConfig{},
+		policies: map[string]*policyState{},
+	}
+}
 
 // PluginInfo implements base.Base.
 func (p *Plugin) PluginInfo() (*base.PluginInfo, error) {
 	return &base.PluginInfo{Name: PluginName, PluginType: sdk.PluginTypeTarget}, nil
 }
 
-// SetConfig implements base.Base.
-func (p *Plugin) SetConfig(map[string]string) error { return nil }
-
-// Scale implements target.Target.
-func (p *Plugin) Scale(sdk.ScalingAction, map[string]string) error {
-	return errors.New("target-gce-gpu: not implemented")
+// SetConfig implements base.Base. It validates and stores the config; the
+// clients are built on first use, so the agent starts while GCE or Nomad
+// are unreachable. The agent calls it again on SIGHUP: that replaces the
+// clients.
+func (p *Plugin) SetConfig(raw map[string]string) (err error) {
+	defer p.recoverPanic("set config", &err)
+	cfg, err := parsePluginConfig(raw)
+	if err != nil {
+		return fmt.Errorf("%s config: %w", PluginName, err)
+	}
+	nomadClient, err := api.NewClient(cfg.nomad)
+	if err != nil {
+		return fmt.Errorf("%s config: nomad client: %w", PluginName, err)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.migClient != nil {
+		_ = p.migClient.Close()
+		p.migClient = nil
+	}
+	p.cfg, p.nomad = &cfg, nomadClient
+	return nil
 }
 
-// Status implements target.Target.
-func (p *Plugin) Status(map[string]string) (*sdk.TargetStatus, error) {
-	return nil, errors.New("target-gce-gpu: not implemented")
+// clients returns the API adapters for one call, creating the compute
+// client on first use.
+func (p *Plugin) clients(ctx context.Context, cfg targetConfig) (migAPI, nodeAPI, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cfg == nil {
+		return nil, nil, errors.New("plugin not configured: SetConfig was not called")
+	}
+	if p.migClient == nil {
+		c, err := newMIGClient(ctx, *p.cfg)
+		if err != nil {
+			return nil, nil, err
+		}
+		p.migClient = c
+	}
+	bo := p.timing.backoff
+	bo.Attempts = cfg.retryAttempts
+	return computeMIGs{client: p.migClient, retry: bo, pollInterval: p.timing.poll},
+		nomadNodes{client: p.nomad, retry: bo, blockWait: p.timing.blockWait}, nil
+}
+
+// target parses a policy's target config once per distinct content.
+func (p *Plugin) target(raw map[string]string) (targetConfig, *policyState, error) {
+	var b strings.Builder
+	for _, k := range sortedKeys(raw) {
+		fmt.Fprintf(&b, "%q=%q;", k, raw[k])
+	}
+	key := b.String()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	cfg, ok := p.targets[key]
+	if !ok {
+		var err error
+		if cfg, err = parseTargetConfig(raw); err != nil {
+			return cfg, nil, fmt.Errorf("%s target config: %w", PluginName, err)
+		}
+		if len(p.targets) > 1000 {
+			clear(p.targets) // a bound, not an LRU: configs rarely change
+		}
+		p.targets[key] = cfg
+	}
+	st, ok := p.policies[cfg.policyKey]
+	if !ok {
+		st = &policyState{}
+		p.policies[cfg.policyKey] = st
+	}
+	return cfg, st, nil
+}
+
+// recoverPanic turns a panic into an error: the agent never relaunches a
+// crashed plugin (#711), so one bad response must not take scaling down.
+func (p *Plugin) recoverPanic(what string, err *error) {
+	if r := recover(); r != nil {
+		p.logger.Error("recovered from panic", "during", what, "panic", r, "stack", string(debug.Stack()))
+		*err = fmt.Errorf("%s: internal error during %s: %v", PluginName, what, r)
+	}
+}
+
+// newRequestID returns a random UUID for a GCE requestId: the same ID is
+// reused for every retry of one request, which GCE then runs only once.
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }

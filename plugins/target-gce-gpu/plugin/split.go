@@ -74,3 +74,34 @@ func planScaleIn(sizes, removable []int64, remove int64) []int64 {
 	}
 	return out
 }
+
+// fillTargets grows zones to a total of total workers without shrinking
+// any: zone i keeps at least floor[i], and each added worker goes to the
+// zone with the fewest workers that still has room (caps, unlimited for
+// none), the earlier zone on a tie. From an odd-even state that continues
+// the round-robin order, so 0 -> 5 -> 8 gives [3 2] then [4 4]. It returns
+// the sizes and how many workers no zone could take.
+func fillTargets(floor, caps []int64, total int64) (out []int64, unplaced int64) {
+	out = make([]int64, len(floor))
+	copy(out, floor)
+	var sum int64
+	for _, f := range floor {
+		sum += f
+	}
+	for add := total - sum; add > 0; add-- {
+		best := -1
+		for i := range out {
+			if caps[i] >= 0 && out[i] >= caps[i] {
+				continue
+			}
+			if best < 0 || out[i] < out[best] {
+				best = i
+			}
+		}
+		if best < 0 {
+			return out, add
+		}
+		out[best]++
+	}
+	return out, 0
+}

@@ -46,11 +46,20 @@ type managedInstance struct {
 	Status string
 	// CurrentAction is the MIG's action on it (NONE, CREATING, DELETING, ...).
 	CurrentAction string
+	// LastAttemptCode is the error code of the MIG's last failed attempt to
+	// create the instance (ZONE_RESOURCE_POOL_EXHAUSTED, QUOTA_EXCEEDED, ...).
+	LastAttemptCode string
 }
 
 // exists reports whether a VM is behind the entry (as opposed to a creation
 // the MIG keeps retrying).
 func (m managedInstance) exists() bool { return m.Status != "" }
+
+// stuck reports whether the MIG keeps failing to create the instance for
+// lack of capacity: there is no VM and no Nomad node behind it.
+func (m managedInstance) stuck() bool {
+	return m.CurrentAction == actionCreating && !m.exists() && isCapacityCode(m.LastAttemptCode)
+}
 
 // instanceError is one entry of listErrors.
 type instanceError struct {

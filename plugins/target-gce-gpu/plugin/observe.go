@@ -1,0 +1,169 @@
+package plugin
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// zoneView is one MIG as observed at the start of a Status or Scale call.
+type zoneView struct {
+	Ref       migRef
+	State     migState
+	Instances []managedInstance
+	// Stockout is true while the zone is in stockout cooldown: a capacity
+	// error younger than stockout_cooldown, or a creation failing now.
+	Stockout bool
+	// Codes are the capacity error codes behind Stockout.
+	Codes []string
+}
+
+// live counts the instances that exist and are not being deleted.
+func (z zoneView) live() int64 {
+	var n int64
+	for _, in := range z.Instances {
+		if in.exists() && in.CurrentAction != "DELETING" {
+			n++
+		}
+	}
+	return n
+}
+
+// stuckInstances names the instances the MIG cannot create for lack of
+// capacity.
+func (z zoneView) stuckInstances() []string {
+	var out []string
+	for _, in := range z.Instances {
+		if in.stuck() {
+			out = append(out, in.Name)
+		}
+	}
+	return out
+}
+
+// settled is the #839 rule: a MIG is ready when stable, or when the only
+// thing keeping it unstable is creations failing for stockout or quota.
+func (z zoneView) settled() bool {
+	if z.State.Stable {
+		return true
+	}
+	pending := 0
+	for _, in := range z.Instances {
+		if in.CurrentAction == actionNone {
+			continue
+		}
+		if !in.stuck() {
+			return false
+		}
+		pending++
+	}
+	return pending > 0
+}
+
+// running counts RUNNING instances with no pending action.
+func (z zoneView) running() int64 {
+	var n int64
+	for _, in := range z.Instances {
+		if in.Status == instanceRunning && in.CurrentAction == actionNone {
+			n++
+		}
+	}
+	return n
+}
+
+// observation is the state of a policy's MIGs and Nomad pool.
+type observation struct {
+	Zones     []zoneView
+	Nodes     []nomadNode
+	PoolReady bool
+}
+
+func (o observation) targetTotal() int64 {
+	var t int64
+	for _, z := range o.Zones {
+		t += z.State.TargetSize
+	}
+	return t
+}
+
+// observeZones reads every MIG concurrently.
+func observeZones(ctx context.Context, migs migAPI, cfg targetConfig, now time.Time) ([]zoneView, error) {
+	out := make([]zoneView, len(cfg.migs))
+	errs := make([]error, len(cfg.migs))
+	var wg sync.WaitGroup
+	for i, ref := range cfg.migs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i], errs[i] = observeZone(ctx, migs, ref, now.Add(-cfg.stockoutCooldown))
+		}()
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
+}
+
+func observeZone(ctx context.Context, migs migAPI, ref migRef, cooldownStart time.Time) (zoneView, error) {
+	z := zoneView{Ref: ref}
+	var err error
+	if z.State, err = migs.Get(ctx, ref); err != nil {
+		return z, err
+	}
+	if z.Instances, err = migs.ListManagedInstances(ctx, ref); err != nil {
+		return z, err
+	}
+	errs, err := migs.ListErrors(ctx, ref)
+	if err != nil {
+		return z, err
+	}
+	codes := map[string]bool{}
+	for _, e := range errs {
+		if isCapacityCode(e.Code) && e.Time.After(cooldownStart) {
+			codes[e.Code] = true
+		}
+	}
+	for _, in := range z.Instances {
+		if in.stuck() {
+			codes[in.LastAttemptCode] = true
+		}
+	}
+	z.Stockout = len(codes) > 0
+	z.Codes = sortedKeys(codes)
+	return z, nil
+}
+
+// observe reads the MIGs and the Nomad pool concurrently.
+func observe(ctx context.Context, migs migAPI, nodes nodeAPI, cfg targetConfig, now time.Time) (observation, error) {
+	var (
+		obs              observation
+		zoneErr, nodeErr error
+		wg               sync.WaitGroup
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		obs.Nodes, obs.PoolReady, nodeErr = nodes.PoolNodes(ctx, cfg.pool)
+	}()
+	obs.Zones, zoneErr = observeZones(ctx, migs, cfg, now)
+	wg.Wait()
+	return obs, errors.Join(zoneErr, nodeErr)
+}
+
+// stockoutSummary lists the zones in stockout with their codes, for errors
+// and Status meta ("zone-a: ZONE_RESOURCE_POOL_EXHAUSTED").
+func stockoutSummary(zones []zoneView) []string {
+	var out []string
+	for _, z := range zones {
+		if z.Stockout {
+			codes := slices.Clone(z.Codes)
+			sort.Strings(codes)
+			out = append(out, z.Ref.Zone+": "+joinCodes(codes))
+		}
+	}
+	return out
+}
+
+func joinCodes(codes []string) string { return strings.Join(codes, "+") }

@@ -1,0 +1,121 @@
+package plugin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/nomad/api"
+)
+
+// run carries what one Status or Scale call works with.
+type run struct {
+	p     *Plugin
+	cfg   targetConfig
+	st    *policyState
+	migs  migAPI
+	nodes nodeAPI
+	log   hclog.Logger
+}
+
+// instanceIndex finds a MIG instance by zone and name.
+type instanceIndex map[string]managedInstance
+
+func indexInstances(zones []zoneView) instanceIndex {
+	idx := instanceIndex{}
+	for _, z := range zones {
+		for _, in := range z.Instances {
+			idx[z.Ref.Zone+"/"+in.Name] = in
+		}
+	}
+	return idx
+}
+
+// lookup finds the instance behind a node: by the node's zone attribute,
+// or by name in any of the policy's zones when the attribute is missing.
+func (idx instanceIndex) lookup(zones []zoneView, n nomadNode) (managedInstance, string, bool) {
+	if n.Zone != "" {
+		in, ok := idx[n.Zone+"/"+n.Instance]
+		return in, n.Zone, ok
+	}
+	for _, z := range zones {
+		if in, ok := idx[z.Ref.Zone+"/"+n.Instance]; ok {
+			return in, z.Ref.Zone, true
+		}
+	}
+	return managedInstance{}, "", false
+}
+
+// markedNodes joins the policy's marked nodes with their instances.
+func markedNodes(obs observation, policy string) []markedNode {
+	idx := indexInstances(obs.Zones)
+	var out []markedNode
+	for _, n := range obs.Nodes {
+		if n.Marker == nil || n.Marker.Policy != policy {
+			continue
+		}
+		in, zone, found := idx.lookup(obs.Zones, n)
+		out = append(out, markedNode{
+			NodeID: n.ID, NodeName: n.Name, Instance: n.Instance, Zone: zone,
+			DesiredSize: n.Marker.DesiredSize, MarkedAt: n.Marker.MarkedAt,
+			Draining: n.Draining, DrainCanceled: n.LastDrainStatus == string(api.DrainStatusCanceled),
+			NodeReady: n.Status == api.NodeStatusReady,
+			InMIG:     found && in.CurrentAction != "DELETING",
+		})
+	}
+	return out
+}
+
+// reconcile finishes or undoes scale-ins that a crash, a failed delete or a
+// failover left behind. changed is true when it deleted instances or gave
+// nodes back; waiting is true while marked nodes are still draining.
+func (r *run) reconcile(ctx context.Context, obs observation) (changed, waiting bool, err error) {
+	targets := map[string]int64{}
+	refs := map[string]migRef{}
+	for _, z := range obs.Zones {
+		targets[z.Ref.Zone] = z.State.TargetSize
+		refs[z.Ref.Zone] = z.Ref
+	}
+	deletes := map[string][]markedNode{}
+	var errs []error
+	for _, a := range planReconcile(markedNodes(obs, r.cfg.policyKey), targets) {
+		log := r.log.With("node", a.Node.NodeName, "zone", a.Node.Zone, "instance", a.Node.Instance)
+		switch a.Kind {
+		case reconcileWait:
+			waiting = true
+		case reconcileDelete:
+			deletes[a.Node.Zone] = append(deletes[a.Node.Zone], a.Node)
+		case reconcileRestore:
+			log.Info("giving back a node drained by an interrupted scale-in")
+			changed = true
+			if err := r.nodes.Restore(ctx, a.Node.NodeID); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			errs = append(errs, r.nodes.ClearMarker(ctx, a.Node.NodeID))
+		case reconcileForget:
+			if a.Node.NodeReady {
+				if err := r.nodes.ClearMarker(ctx, a.Node.NodeID); err != nil {
+					log.Debug("cannot clear marker of a node whose instance is gone", "error", err)
+				}
+			}
+		}
+	}
+	for _, zone := range sortedKeys(deletes) {
+		nodes := deletes[zone]
+		names := make([]string, len(nodes))
+		for i, n := range nodes {
+			names[i] = n.Instance
+		}
+		r.log.Info("finishing an interrupted scale-in", "zone", zone, "instances", names)
+		changed = true
+		if err := r.migs.DeleteInstances(ctx, refs[zone], names, newRequestID()); err != nil {
+			errs = append(errs, fmt.Errorf("reconcile: %w", err))
+		}
+	}
+	if changed && len(errs) == 0 {
+		r.recordEvent(ctx, r.p.now())
+	}
+	return changed, waiting, errors.Join(errs...)
+}

@@ -1,0 +1,73 @@
+package plugin
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/nomad-autoscaler/sdk"
+)
+
+// Scale implements target.Target: it resizes the policy's MIGs so that
+// their target sizes add up to action.Count. The agent gives Scale no
+// deadline, so the call bounds itself: the drain deadline plus grace for a
+// scale-in, plus scale_timeout for waiting on the MIGs.
+func (p *Plugin) Scale(action sdk.ScalingAction, raw map[string]string) (err error) {
+	defer p.recoverPanic("scale", &err)
+	cfg, st, err := p.target(raw)
+	if err != nil {
+		return err
+	}
+	if action.Count == sdk.StrategyActionMetaValueDryRunCount || cfg.dryRun {
+		p.logger.Info("dry-run: not scaling", "count", action.Meta["nomad_autoscaler.dry_run.count"])
+		return nil
+	}
+	if action.Count < 0 {
+		return fmt.Errorf("%s: refusing to scale to %d", PluginName, action.Count)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.drainDeadline+p.timing.drainGrace+cfg.scaleTimeout)
+	defer cancel()
+	migs, nodes, err := p.clients(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	st.scaling.Lock()
+	defer st.scaling.Unlock()
+	r := &run{p: p, cfg: cfg, st: st, migs: migs, nodes: nodes,
+		log: p.logger.With("policy_key", cfg.policyKey, "count", action.Count)}
+	if err := r.scale(ctx, action.Count); err != nil {
+		return fmt.Errorf("%s: scale to %d: %w", PluginName, action.Count, err)
+	}
+	return nil
+}
+
+func (r *run) scale(ctx context.Context, want int64) error {
+	obs, err := observe(ctx, r.migs, r.nodes, r.cfg, r.p.now())
+	if err != nil {
+		return err
+	}
+	reconciled, _, err := r.reconcile(ctx, obs)
+	if err != nil {
+		return err
+	}
+	if reconciled {
+		if obs, err = observe(ctx, r.migs, r.nodes, r.cfg, r.p.now()); err != nil {
+			return err
+		}
+	}
+	current := obs.targetTotal()
+	var changed bool
+	switch {
+	case want > current:
+		changed, err = r.scaleOut(ctx, obs, want)
+	case want < current:
+		changed, err = r.scaleIn(ctx, obs, want)
+	default:
+		if !reconciled {
+			return sdk.NewTargetScalingNoOpError("MIGs already sum to %d", want)
+		}
+	}
+	if changed {
+		r.recordEvent(ctx, r.p.now())
+	}
+	return err
+}

@@ -1,0 +1,268 @@
+package plugin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/nomad/api"
+)
+
+// scaleInPick is what a scale-in removes from one zone.
+type scaleInPick struct {
+	Zone zoneView
+	// Stuck are creations that fail for lack of capacity: no VM, no node,
+	// nothing to drain.
+	Stuck []string
+	// Nodes are the drained-then-deleted workers.
+	Nodes []nodeCandidate
+	// Desired is the MIG's target size once the scale-in is done.
+	Desired int64
+}
+
+// scaleIn shrinks the MIGs to want workers in total: first creations stuck
+// in stockout, then idle workers chosen per zone to keep the split
+// balanced, each drained before exactly its instance is deleted.
+func (r *run) scaleIn(ctx context.Context, obs observation, want int64) (changed bool, err error) {
+	picks, err := r.planScaleIn(ctx, obs, obs.targetTotal()-want)
+	if err != nil {
+		return false, err
+	}
+	var errs []error
+	for _, pk := range picks {
+		if len(pk.Stuck) > 0 {
+			r.log.Info("removing instances that cannot be created", "zone", pk.Zone.Ref.Zone, "instances", pk.Stuck)
+			changed = true
+			errs = append(errs, r.migs.DeleteInstances(ctx, pk.Zone.Ref, pk.Stuck, newRequestID()))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return changed, err
+	}
+	drained, err := r.drainThenDelete(ctx, picks)
+	return changed || drained, err
+}
+
+// planScaleIn maps removable instances to nodes and selects the nodes.
+func (r *run) planScaleIn(ctx context.Context, obs observation, remove int64) ([]scaleInPick, error) {
+	n := len(obs.Zones)
+	sizes, stuckCount, candCount := make([]int64, n), make([]int64, n), make([]int64, n)
+	cands := candidatesByZone(obs)
+	for i, z := range obs.Zones {
+		sizes[i] = z.State.TargetSize
+		stuckCount[i] = int64(len(z.stuckInstances()))
+		candCount[i] = int64(len(cands[z.Ref.Zone]))
+	}
+	stuckRemovals := planScaleIn(sizes, stuckCount, remove)
+	var removedStuck int64
+	for i := range sizes {
+		sizes[i] -= stuckRemovals[i]
+		removedStuck += stuckRemovals[i]
+	}
+	nodeRemovals := planScaleIn(sizes, candCount, remove-removedStuck)
+	picks := make([]scaleInPick, n)
+	var planned int64
+	for i, z := range obs.Zones {
+		picks[i] = scaleInPick{Zone: z, Stuck: z.stuckInstances()[:stuckRemovals[i]]}
+		if nodeRemovals[i] > 0 {
+			loaded, err := r.withLoad(ctx, cands[z.Ref.Zone])
+			if err != nil {
+				return nil, err
+			}
+			picks[i].Nodes = selectNodes(loaded, int(nodeRemovals[i]), r.cfg.selector)
+		}
+		picks[i].Desired = z.State.TargetSize - stuckRemovals[i] - int64(len(picks[i].Nodes))
+		planned += stuckRemovals[i] + int64(len(picks[i].Nodes))
+	}
+	if planned < remove {
+		r.log.Warn("fewer workers can be removed than asked: only idle RUNNING instances with a ready Nomad node qualify",
+			"asked", remove, "removing", planned)
+	}
+	return picks, nil
+}
+
+// candidatesByZone lists, per zone, the instances that may be drained and
+// deleted: RUNNING with no pending action, backed by a ready Nomad node of
+// the pool that is not draining and not already marked.
+func candidatesByZone(obs observation) map[string][]nodeCandidate {
+	idx := indexInstances(obs.Zones)
+	out := map[string][]nodeCandidate{}
+	for _, n := range obs.Nodes {
+		if n.Status != api.NodeStatusReady || n.Draining || n.Marker != nil {
+			continue
+		}
+		in, zone, ok := idx.lookup(obs.Zones, n)
+		if !ok || in.Status != instanceRunning || in.CurrentAction != actionNone {
+			continue
+		}
+		out[zone] = append(out[zone], nodeCandidate{
+			NodeID: n.ID, NodeName: n.Name, Instance: in.Name, Zone: zone, CreateIndex: n.CreateIndex,
+		})
+	}
+	return out
+}
+
+// withLoad fills in the allocation counts node selection needs.
+func (r *run) withLoad(ctx context.Context, cands []nodeCandidate) ([]nodeCandidate, error) {
+	out := make([]nodeCandidate, len(cands))
+	for i, c := range cands {
+		l, err := r.nodes.Load(ctx, c.NodeID)
+		if err != nil {
+			return nil, err
+		}
+		c.RunningAllocs, c.RunningNonSystem, c.GPUs = l.Running, l.RunningNonSystem, l.GPUs
+		out[i] = c
+	}
+	return out, nil
+}
+
+// drainThenDelete marks, drains (in parallel) and deletes the selected
+// nodes. A failed drain gives every node back; a failed delete leaves the
+// markers for the next Status or Scale to finish.
+func (r *run) drainThenDelete(ctx context.Context, picks []scaleInPick) (changed bool, err error) {
+	var all []nodeCandidate
+	desired := map[string]int64{}
+	for _, pk := range picks {
+		all = append(all, pk.Nodes...)
+		desired[pk.Zone.Ref.Zone] = pk.Desired
+	}
+	if len(all) == 0 {
+		return false, nil
+	}
+	now := r.p.now()
+	for i, c := range all {
+		m := scaleInMarker{Policy: r.cfg.policyKey, DesiredSize: desired[c.Zone], MarkedAt: now}
+		if err := r.nodes.SetMarker(ctx, c.NodeID, m); err != nil {
+			return false, errors.Join(err, r.giveBack(ctx, all[:i]))
+		}
+	}
+	if err := r.drainAll(ctx, all); err != nil {
+		return true, errors.Join(err, r.giveBack(ctx, all))
+	}
+	var errs []error
+	var deleted []zoneView
+	for _, pk := range picks {
+		if len(pk.Nodes) == 0 {
+			continue
+		}
+		names := make([]string, len(pk.Nodes))
+		for i, c := range pk.Nodes {
+			names[i] = c.Instance
+		}
+		r.log.Info("deleting drained instances", "zone", pk.Zone.Ref.Zone, "instances", names)
+		if err := r.migs.DeleteInstances(ctx, pk.Zone.Ref, names, newRequestID()); err != nil {
+			errs = append(errs, fmt.Errorf("%w (nodes stay drained and marked; the next Status or Scale deletes them)", err))
+			continue
+		}
+		deleted = append(deleted, pk.Zone)
+	}
+	if err := r.waitStable(ctx, deleted); err != nil {
+		return true, errors.Join(append(errs, err)...)
+	}
+	if r.cfg.purge {
+		errs = append(errs, r.purge(ctx, picks, deleted))
+	}
+	return true, errors.Join(errs...)
+}
+
+// drainAll drains the nodes in parallel, each bounded by the drain
+// deadline plus grace, and names every node whose drain failed.
+func (r *run) drainAll(ctx context.Context, nodes []nodeCandidate) error {
+	dctx, cancel := context.WithTimeout(ctx, r.cfg.drainDeadline+r.p.timing.drainGrace)
+	defer cancel()
+	opts := drainOptions{Deadline: r.cfg.drainDeadline, IgnoreSystemJobs: r.cfg.drainIgnoreSystemJobs}
+	errs := make([]error, len(nodes))
+	var wg sync.WaitGroup
+	for i, c := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.log.Info("draining node", "node", c.NodeName, "zone", c.Zone, "instance", c.Instance)
+			if err := r.nodes.Drain(dctx, c.NodeID, opts); err != nil {
+				errs[i] = fmt.Errorf("drain node %s (instance %s, zone %s): %w", c.NodeName, c.Instance, c.Zone, err)
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// giveBack undoes a scale-in before anything was deleted: drains are
+// canceled, nodes made eligible and markers cleared. It runs on its own
+// deadline because the failed drain may have used up the call's.
+func (r *run) giveBack(ctx context.Context, nodes []nodeCandidate) error {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.p.timing.rollback)
+	defer cancel()
+	var errs []error
+	for _, c := range nodes {
+		r.log.Info("giving node back after a failed scale-in", "node", c.NodeName)
+		if err := r.nodes.Restore(rctx, c.NodeID); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		errs = append(errs, r.nodes.ClearMarker(rctx, c.NodeID))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("roll back: %w", err)
+	}
+	return nil
+}
+
+// waitStable polls MIGs until stable, bounded by scale_timeout.
+func (r *run) waitStable(ctx context.Context, zones []zoneView) error {
+	wctx, cancel := context.WithTimeout(ctx, r.cfg.scaleTimeout)
+	defer cancel()
+	pending := zones
+	for len(pending) > 0 {
+		var next []zoneView
+		for _, z := range pending {
+			st, err := r.migs.Get(wctx, z.Ref)
+			if err != nil {
+				return err
+			}
+			if !st.Stable {
+				next = append(next, z)
+			}
+		}
+		if pending = next; len(pending) == 0 {
+			return nil
+		}
+		timer := time.NewTimer(r.p.timing.poll)
+		select {
+		case <-wctx.Done():
+			timer.Stop()
+			return fmt.Errorf("MIG %s not stable within scale_timeout %s: %w", pending[0].Ref, r.cfg.scaleTimeout, wctx.Err())
+		case <-timer.C:
+		}
+	}
+	return nil
+}
+
+// purge removes the Nomad nodes of deleted instances (node_purge).
+func (r *run) purge(ctx context.Context, picks []scaleInPick, deleted []zoneView) error {
+	var errs []error
+	for _, pk := range picks {
+		if !containsZone(deleted, pk.Zone.Ref) {
+			continue
+		}
+		for _, c := range pk.Nodes {
+			errs = append(errs, r.nodes.Purge(ctx, c.NodeID))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("purge: %w", err)
+	}
+	return nil
+}
+
+func containsZone(zones []zoneView, ref migRef) bool {
+	for _, z := range zones {
+		if z.Ref == ref {
+			return true
+		}
+	}
+	return false
+}
+

@@ -1,0 +1,126 @@
+package plugin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// scaleOut grows the MIGs to want workers in total. Zones in stockout keep
+// the instances they have and give up the ones they cannot create; their
+// share goes to the other zones, also when a stockout shows up while
+// waiting. It fails only when no zone can take the missing workers.
+func (r *run) scaleOut(ctx context.Context, obs observation, want int64) (changed bool, err error) {
+	waitCtx, cancel := context.WithTimeout(ctx, r.cfg.scaleTimeout)
+	defer cancel()
+	zones := obs.Zones
+	var grownSoFar []zoneView
+	for round := 0; round <= len(zones); round++ {
+		resized, unplaced, err := r.applyScaleOut(waitCtx, zones, want)
+		changed = changed || len(resized) > 0
+		if err != nil {
+			return changed, err
+		}
+		// Keep waiting for zones grown in earlier rounds too.
+		grownSoFar = mergeZones(grownSoFar, resized)
+		if unplaced > 0 {
+			return changed, fmt.Errorf("no zone can take %d of %d workers: zones in stockout: %s",
+				unplaced, want, strings.Join(stockoutSummary(zones), ", "))
+		}
+		stockout, err := r.waitScaleOut(waitCtx, grownSoFar)
+		if err != nil || !stockout {
+			return changed, err
+		}
+		// A zone ran out while we waited: observe again and move its
+		// missing workers in the next round.
+		if zones, err = observeZones(waitCtx, r.migs, r.cfg, r.p.now()); err != nil {
+			return changed, err
+		}
+	}
+	return changed, fmt.Errorf("zones kept running out of capacity: %s", strings.Join(stockoutSummary(zones), ", "))
+}
+
+// applyScaleOut trims the creations stuck in stockout zones and resizes
+// the zones that grow. It returns the zones it grew.
+func (r *run) applyScaleOut(ctx context.Context, zones []zoneView, want int64) ([]zoneView, int64, error) {
+	floor := make([]int64, len(zones))
+	caps := make([]int64, len(zones))
+	for i, z := range zones {
+		floor[i], caps[i] = z.State.TargetSize, unlimited
+		if z.Stockout {
+			floor[i] = z.State.TargetSize - int64(len(z.stuckInstances()))
+			caps[i] = floor[i]
+		}
+	}
+	targets, unplaced := fillTargets(floor, caps, want)
+	r.log.Trace("scale-out plan", "floor", floor, "caps", caps, "targets", targets, "unplaced", unplaced)
+	var (
+		grown []zoneView
+		errs  []error
+	)
+	for i, z := range zones {
+		log := r.log.With("zone", z.Ref.Zone, "mig", z.Ref.Name)
+		if stuck := z.stuckInstances(); z.Stockout && len(stuck) > 0 {
+			log.Info("zone out of capacity: giving up instances it cannot create", "instances", stuck, "codes", z.Codes)
+			if err := r.migs.DeleteInstances(ctx, z.Ref, stuck, newRequestID()); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if targets[i] > z.State.TargetSize {
+			log.Info("resizing MIG", "from", z.State.TargetSize, "to", targets[i])
+			if err := r.migs.Resize(ctx, z.Ref, targets[i], newRequestID()); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			grown = append(grown, z)
+		}
+	}
+	return grown, unplaced, errors.Join(errs...)
+}
+
+// waitScaleOut polls the grown MIGs until they are stable or one of them
+// cannot create instances for lack of capacity (stockout true).
+func (r *run) waitScaleOut(ctx context.Context, grown []zoneView) (stockout bool, err error) {
+	pending := grown
+	for len(pending) > 0 {
+		timer := time.NewTimer(r.p.timing.poll)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return false, fmt.Errorf("MIG %s not stable within scale_timeout %s: %w", pending[0].Ref, r.cfg.scaleTimeout, ctx.Err())
+		case <-timer.C:
+		}
+		var next []zoneView
+		for _, z := range pending {
+			view, err := observeZone(ctx, r.migs, z.Ref, r.p.now().Add(-r.cfg.stockoutCooldown))
+			if err != nil {
+				return false, err
+			}
+			if len(view.stuckInstances()) > 0 {
+				r.log.Warn("zone ran out of capacity during scale-out", "zone", z.Ref.Zone, "codes", view.Codes)
+				return true, nil
+			}
+			if !view.State.Stable {
+				next = append(next, view)
+			}
+		}
+		pending = next
+	}
+	return false, nil
+}
+
+// mergeZones adds the zones of more that a does not have yet.
+func mergeZones(a, more []zoneView) []zoneView {
+	for _, z := range more {
+		found := false
+		for _, have := range a {
+			found = found || have.Ref == z.Ref
+		}
+		if !found {
+			a = append(a, z)
+		}
+	}
+	return a
+}

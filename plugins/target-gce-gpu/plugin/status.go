@@ -1,0 +1,120 @@
+package plugin
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/nomad-autoscaler/sdk"
+)
+
+// Status meta keys.
+const (
+	metaKeyLastEvent = "nomad_autoscaler.last_event"
+	metaKeyStockout  = "zones_in_stockout"
+	metaKeyDraining  = "nodes_draining"
+)
+
+// Status implements target.Target. Count is the sum of the MIGs' target
+// sizes. It also finishes or undoes interrupted scale-ins (reconcile),
+// unless a Scale of the same policy is running.
+func (p *Plugin) Status(raw map[string]string) (_ *sdk.TargetStatus, err error) {
+	defer p.recoverPanic("status", &err)
+	cfg, st, err := p.target(raw)
+	if err != nil {
+		return nil, err
+	}
+	// Answer before the agent's gRPC deadline (75% of the evaluation
+	// interval) so it gets our error, not a bare DeadlineExceeded.
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.statusDeadline*9/10)
+	defer cancel()
+	migs, nodes, err := p.clients(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	r := &run{p: p, cfg: cfg, st: st, migs: migs, nodes: nodes, log: p.logger.With("policy_key", cfg.policyKey)}
+	return r.status(ctx)
+}
+
+func (r *run) status(ctx context.Context) (*sdk.TargetStatus, error) {
+	now := r.p.now()
+	obs, err := observe(ctx, r.migs, r.nodes, r.cfg, now)
+	if err != nil {
+		return nil, fmt.Errorf("%s status: %w", PluginName, err)
+	}
+	scaling := !r.st.scaling.TryLock()
+	waiting := false
+	if !scaling {
+		var changed bool
+		changed, waiting, err = r.reconcile(ctx, obs)
+		r.st.scaling.Unlock()
+		if err != nil {
+			return nil, fmt.Errorf("%s status: %w", PluginName, err)
+		}
+		// The MIGs changed under the observation: report not ready this
+		// tick and let the next one see the settled state.
+		waiting = waiting || changed
+	}
+	ready := !scaling && !waiting && obs.PoolReady
+	meta := map[string]string{}
+	for _, z := range obs.Zones {
+		ready = ready && z.settled()
+		meta["zone."+z.Ref.Zone+".target"] = strconv.FormatInt(z.State.TargetSize, 10)
+		meta["zone."+z.Ref.Zone+".running"] = strconv.FormatInt(z.running(), 10)
+	}
+	meta[metaKeyStockout] = strings.Join(stockoutSummary(obs.Zones), ", ")
+	meta[metaKeyDraining] = strconv.Itoa(countDraining(obs.Nodes, r.cfg.policyKey))
+	if t, ok := r.lastEvent(ctx); ok {
+		meta[metaKeyLastEvent] = strconv.FormatInt(t.UnixNano(), 10)
+	}
+	if r.log.IsTrace() {
+		r.log.Trace("status", "count", obs.targetTotal(), "ready", ready, "scaling", scaling,
+			"pool_ready", obs.PoolReady, "meta", hclog.Fmt("%v", meta))
+	}
+	return &sdk.TargetStatus{Ready: ready, Count: obs.targetTotal(), Meta: meta}, nil
+}
+
+func countDraining(nodes []nomadNode, policy string) int {
+	n := 0
+	for _, node := range nodes {
+		if node.Draining && node.Marker != nil && node.Marker.Policy == policy {
+			n++
+		}
+	}
+	return n
+}
+
+// lastEvent returns the policy's last scaling time, read once from its
+// Nomad variable and then served from memory.
+func (r *run) lastEvent(ctx context.Context) (time.Time, bool) {
+	r.st.mu.Lock()
+	t, known := r.st.lastEvent, r.st.lastKnown
+	r.st.mu.Unlock()
+	if !known {
+		var err error
+		if t, err = r.nodes.LastEvent(ctx, r.cfg.policyKey); err != nil {
+			r.log.Warn("cannot read last scaling time; the agent's cooldown will not survive a restart", "error", err)
+			return time.Time{}, false
+		}
+		r.st.mu.Lock()
+		if !r.st.lastKnown || t.After(r.st.lastEvent) {
+			r.st.lastEvent, r.st.lastKnown = t, true
+		}
+		t = r.st.lastEvent
+		r.st.mu.Unlock()
+	}
+	return t, !t.IsZero()
+}
+
+// recordEvent stores the time of a scaling in memory and in Nomad.
+func (r *run) recordEvent(ctx context.Context, t time.Time) {
+	r.st.mu.Lock()
+	r.st.lastEvent, r.st.lastKnown = t, true
+	r.st.mu.Unlock()
+	if err := r.nodes.SetLastEvent(ctx, r.cfg.policyKey, t); err != nil {
+		r.log.Warn("cannot record last scaling time; the agent's cooldown will not survive a restart", "error", err)
+	}
+}
