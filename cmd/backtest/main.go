@@ -95,6 +95,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := o.cfg.Validate(); err != nil {
+		return err
+	}
 	tr, source, err := loadTrace(ctx, o)
 	if err != nil {
 		return err

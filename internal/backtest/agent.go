@@ -3,7 +3,6 @@ package backtest
 import (
 	"errors"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/hashicorp/nomad-autoscaler/plugins/strategy"
@@ -30,14 +29,11 @@ type checkResult struct {
 // then votes an empty action, which after capping is "none" at min and still
 // blocks a scale-down outside a group, or it aborts the evaluation (err wraps
 // errAbortEvaluation). Any other err is a strategy bug the agent would not
-// survive either.
+// survive either. The evaluation handed to the strategy is rebuilt in ev on
+// every call, as fresh as the agent's, without allocating.
 func runCheck(p *sdk.ScalingPolicy, c *sdk.ScalingPolicyCheck, s strategy.Strategy,
-	ms sdk.TimestampedMetrics, count int64) (a sdk.ScalingAction, stratErr, err error) {
-	eval := &sdk.ScalingCheckEvaluation{
-		Check:   c,
-		Action:  &sdk.ScalingAction{Meta: map[string]any{"nomad_policy_id": p.ID}},
-		Metrics: ms,
-	}
+	ms sdk.TimestampedMetrics, count int64, ev *evalBuffers) (a sdk.ScalingAction, stratErr, err error) {
+	eval := ev.reset(p, c, ms)
 	resp, stratErr := safeRun(s, eval, count)
 	switch {
 	case stratErr != nil:
@@ -74,6 +70,27 @@ func safeRun(s strategy.Strategy, eval *sdk.ScalingCheckEvaluation, count int64)
 
 var errStrategyPanic = errors.New("strategy panicked")
 
+// evalBuffers is the memory of one check's evaluations, reused from one
+// evaluation to the next: the result is consumed before the next call.
+type evalBuffers struct {
+	eval   sdk.ScalingCheckEvaluation
+	action sdk.ScalingAction
+	meta   map[string]any
+}
+
+// reset prepares the evaluation the agent would build: the check, the
+// metrics and an empty action whose Meta holds the policy ID.
+func (b *evalBuffers) reset(p *sdk.ScalingPolicy, c *sdk.ScalingPolicyCheck, ms sdk.TimestampedMetrics) *sdk.ScalingCheckEvaluation {
+	if b.meta == nil {
+		b.meta = make(map[string]any, 8)
+	}
+	clear(b.meta)
+	b.meta["nomad_policy_id"] = p.ID
+	b.action = sdk.ScalingAction{Meta: b.meta}
+	b.eval = sdk.ScalingCheckEvaluation{Check: c, Action: &b.action, Metrics: ms}
+	return &b.eval
+}
+
 func checkAction(a sdk.ScalingAction) error {
 	switch a.Direction {
 	case sdk.ScaleDirectionUp, sdk.ScaleDirectionNone, sdk.ScaleDirectionDown:
@@ -92,31 +109,34 @@ func checkAction(a sdk.ScalingAction) error {
 // "none" vote is ignored unless every check of the group votes none. ok is
 // false when nothing was voted.
 func pickWinner(results []checkResult) (winner sdk.ScalingAction, ok bool) {
-	groups := make(map[string][]int, 2)
-	names := make([]string, 0, 2)
-	for i, r := range results {
-		if _, seen := groups[r.group]; !seen {
-			names = append(names, r.group)
-		}
-		groups[r.group] = append(groups[r.group], i)
-	}
-	// The agent walks a map; ties only ever pick between actions with the
-	// same direction and count, so a sorted walk gives the same decision.
-	sort.Strings(names)
 	var best *sdk.ScalingAction
-	for _, g := range names {
-		var groupBest *sdk.ScalingAction
-		none := 0
-		for _, i := range groups[g] {
-			a := &results[i].action
+	// The agent walks a map of groups; ties only ever pick between actions
+	// of the same direction and count, so walking the groups in order of
+	// first appearance gives the same decision, without allocating.
+	for i := range results {
+		g := results[i].group
+		if seenBefore(results[:i], g) {
+			continue
+		}
+		var groupBest, first *sdk.ScalingAction
+		members, none := 0, 0
+		for j := i; j < len(results); j++ {
+			if results[j].group != g {
+				continue
+			}
+			a := &results[j].action
+			if first == nil {
+				first = a
+			}
+			members++
 			if g != "" && a.Direction == sdk.ScaleDirectionNone {
 				none++
 				continue
 			}
 			groupBest = sdk.PreemptScalingAction(groupBest, a)
 		}
-		if none > 0 && none == len(groups[g]) {
-			groupBest = &results[groups[g][0]].action
+		if none > 0 && none == members {
+			groupBest = first
 		}
 		if groupBest != nil {
 			best = sdk.PreemptScalingAction(best, groupBest)
@@ -126,6 +146,15 @@ func pickWinner(results []checkResult) (winner sdk.ScalingAction, ok bool) {
 		return sdk.ScalingAction{}, false
 	}
 	return *best, true
+}
+
+func seenBefore(results []checkResult, group string) bool {
+	for _, r := range results {
+		if r.group == group {
+			return true
+		}
+	}
+	return false
 }
 
 // scalingNeeded mirrors the agent: "none" never scales, and neither does a

@@ -62,9 +62,15 @@ type parsedConfig struct {
 	bh  businessHours
 }
 
-// validate checks every field and reports all problems at once, naming the
-// flag and the value.
-func (c Config) validate() (parsedConfig, error) {
+// Validate checks every field and reports all problems at once, naming the
+// flag and the value. Run validates too; callers check first to fail before
+// reading a long trace.
+func (c Config) Validate() error {
+	_, err := c.parse()
+	return err
+}
+
+func (c Config) parse() (parsedConfig, error) {
 	var pc parsedConfig
 	var errs []error
 	bad := func(flag string, v any, why string) {

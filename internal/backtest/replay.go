@@ -23,6 +23,18 @@ type model struct {
 	lead     time.Duration
 	warmup   int   // minutes replayed at the initial count and not scored
 	initial  int64 // the count during warm-up (static peak)
+	// series is arrivals as metrics, built once: rate queries copy their
+	// window out of it.
+	series sdk.TimestampedMetrics
+}
+
+func newModel(start time.Time, arrivals []float64, capacity float64, lead time.Duration, warmup int, initial int64) *model {
+	m := &model{start: start, arrivals: arrivals, capacity: capacity, lead: lead, warmup: warmup, initial: initial,
+		series: make(sdk.TimestampedMetrics, len(arrivals))}
+	for i, a := range arrivals {
+		m.series[i] = sdk.TimestampedMetric{Timestamp: start.Add(time.Duration(i) * time.Minute), Value: a}
+	}
+	return m
 }
 
 // replayCheck is one policy check bound to its strategy instance and to the
@@ -33,6 +45,7 @@ type replayCheck struct {
 	window int // points of a rate query
 	strat  strategy.Strategy
 	buf    sdk.TimestampedMetrics
+	ev     evalBuffers
 }
 
 // replayOutcome is what an autoscaled replay produced over the scored minutes.
@@ -116,7 +129,7 @@ func (r *replayState) evaluate(t time.Duration) error {
 			r.out.aborted++
 			return nil
 		}
-		a, stratErr, err := runCheck(r.p, c.check, c.strat, ms, count)
+		a, stratErr, err := runCheck(r.p, c.check, c.strat, ms, count, &c.ev)
 		if stratErr != nil {
 			r.out.strategyErrors++
 			if r.out.firstError == "" {
@@ -159,13 +172,13 @@ func (r *replayState) metrics(c *replayCheck, t time.Duration, count int64) sdk.
 	}
 	switch c.kind {
 	case queryRate:
-		for i := max(0, last-c.window+1); i <= last; i++ {
-			ms = append(ms, sdk.TimestampedMetric{Timestamp: r.m.start.Add(time.Duration(i) * time.Minute), Value: r.m.arrivals[i]})
-		}
+		// A copy, as the agent gives each call its own: a strategy that
+		// edits its input must not change the trace.
+		ms = append(ms, r.m.series[max(0, last-c.window+1):last+1]...)
 	case queryBacklog:
 		ms = append(ms, sdk.TimestampedMetric{Timestamp: r.m.start.Add(t), Value: r.backlogAt(last)})
 	case queryPerWorker:
-		ms = append(ms, sdk.TimestampedMetric{Timestamp: r.m.start.Add(time.Duration(last) * time.Minute),
+		ms = append(ms, sdk.TimestampedMetric{Timestamp: r.m.series[last].Timestamp,
 			Value: r.m.arrivals[last] / float64(max(count, 1))})
 	}
 	c.buf = ms

@@ -69,7 +69,15 @@ func (r *Result) Strategy(name string) *StrategyResult {
 // Run replays the trace through the policy and the comparisons and scores
 // them all on the same model.
 func Run(ctx context.Context, cfg Config, tr Trace, source string) (*Result, error) {
-	pc, err := cfg.validate()
+	return run(ctx, cfg, tr, source, newStrategy)
+}
+
+// strategyFactory builds a configured strategy instance for a check's
+// strategy name on the simulated clock now.
+type strategyFactory func(name string, log hclog.Logger, now func() time.Time) (strategy.Strategy, error)
+
+func run(ctx context.Context, cfg Config, tr Trace, source string, factory strategyFactory) (*Result, error) {
+	pc, err := cfg.parse()
 	if err != nil {
 		return nil, err
 	}
@@ -89,17 +97,14 @@ func Run(ctx context.Context, cfg Config, tr Trace, source string) (*Result, err
 	if warmup >= scaled.Len() {
 		return nil, fmt.Errorf("trace of %d minutes is too short: the first %d minutes are warm-up", scaled.Len(), warmup)
 	}
-	m := &model{
-		start: scaled.Start, arrivals: scaled.Counts, capacity: capacity, lead: cfg.Lead,
-		warmup: warmup, initial: staticPeak(scaled.Counts, capacity),
-	}
+	m := newModel(scaled.Start, scaled.Counts, capacity, cfg.Lead, warmup, staticPeak(scaled.Counts, capacity))
 	res := &Result{
 		Config: cfg, Source: source, TraceStart: tr.Start, TraceMinutes: tr.Len(), ScaleFactor: factor,
 		Capacity: capacity, Policy: p, WarmupMinutes: warmup, StaticPeakWorkers: m.initial,
 		ScoredStart: scaled.MinuteStart(warmup), Arrivals: scaled.Counts[warmup:],
 		PhysicalLimitWorkerHours: physicalLimitHours(scaled.Counts[warmup:], capacity),
 	}
-	autoscaled, err := replayAutoscalers(ctx, cfg, m, p)
+	autoscaled, err := replayAutoscalers(ctx, cfg, m, p, factory)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +137,7 @@ func Run(ctx context.Context, cfg Config, tr Trace, source string) (*Result, err
 
 // replayAutoscalers replays the policy as given and the target-value
 // comparison concurrently: they share only read-only inputs.
-func replayAutoscalers(ctx context.Context, cfg Config, m *model, p *sdk.ScalingPolicy) (map[string]*replayOutcome, error) {
+func replayAutoscalers(ctx context.Context, cfg Config, m *model, p *sdk.ScalingPolicy, factory strategyFactory) (map[string]*replayOutcome, error) {
 	log := cfg.Logger
 	if log == nil {
 		log = hclog.NewNullLogger()
@@ -144,7 +149,7 @@ func replayAutoscalers(ctx context.Context, cfg Config, m *model, p *sdk.Scaling
 	errs := make([]error, 0, len(policies))
 	for name, pol := range policies {
 		wg.Go(func() {
-			o, err := replayOne(ctx, m, pol, log.Named(name))
+			o, err := replayOne(ctx, m, pol, log.Named(name), factory)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -161,7 +166,7 @@ func replayAutoscalers(ctx context.Context, cfg Config, m *model, p *sdk.Scaling
 // replayOne binds a policy's checks to fresh strategy instances (one per
 // strategy name, as the agent runs one plugin per strategy block) on a
 // simulated clock, and replays it.
-func replayOne(ctx context.Context, m *model, p *sdk.ScalingPolicy, log hclog.Logger) (*replayOutcome, error) {
+func replayOne(ctx context.Context, m *model, p *sdk.ScalingPolicy, log hclog.Logger, factory strategyFactory) (*replayOutcome, error) {
 	clock := m.start
 	now := func() time.Time { return clock }
 	instances := map[string]strategy.Strategy{}
@@ -170,7 +175,7 @@ func replayOne(ctx context.Context, m *model, p *sdk.ScalingPolicy, log hclog.Lo
 		s, ok := instances[c.Strategy.Name]
 		if !ok {
 			var err error
-			if s, err = newStrategy(c.Strategy.Name, log, now); err != nil {
+			if s, err = factory(c.Strategy.Name, log, now); err != nil {
 				return nil, fmt.Errorf("check %q: %w", c.Name, err)
 			}
 			instances[c.Strategy.Name] = s

@@ -8,8 +8,10 @@ import (
 	"github.com/hashicorp/nomad-autoscaler/plugins/strategy"
 )
 
-// newSlope builds strategy-slope on the simulated clock.
+// newSlope builds strategy-slope on the simulated clock, so that its
+// business-hours floor and override expiry follow the replayed time.
 func newSlope(log hclog.Logger, now func() time.Time) strategy.Strategy {
-	_ = now // strategy-slope has no clock option yet: it reads the wall clock.
-	return slope.New(log)
+	p := slope.New(log)
+	p.SetClock(now)
+	return p
 }

@@ -65,7 +65,7 @@ func ReadPostgresTrace(ctx context.Context, src PostgresSource) (Trace, error) {
 		return err
 	})
 	if err != nil {
-		return Trace{}, fmt.Errorf("read %s.%s at %s: %w", table.Sanitize(), col.Sanitize(), addr, err)
+		return Trace{}, fmt.Errorf("read table %s (time column %s) at %s: %w", table.Sanitize(), col.Sanitize(), addr, err)
 	}
 	return tr, nil
 }
@@ -163,7 +163,8 @@ ORDER BY m.minute`
 func connectCause(err error) string {
 	var ce *pgconn.ConnectError
 	if errors.As(err, &ce) && ce.Unwrap() != nil {
-		return ce.Unwrap().Error()
+		// pgconn joins one error per address tried, one per line.
+		return strings.ReplaceAll(ce.Unwrap().Error(), "\n", "; ")
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return "timed out"

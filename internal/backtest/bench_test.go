@@ -1,0 +1,95 @@
+package backtest
+
+import (
+	"context"
+	"io"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/nomad-autoscaler/plugins/strategy"
+	"github.com/hashicorp/nomad-autoscaler/sdk"
+
+	"github.com/shoenig/test/must"
+)
+
+// nasaConfig is the reference run on the shared NASA trace.
+func nasaConfig() Config {
+	c := DefaultConfig()
+	c.PolicyPath = "testdata/slope.hcl"
+	c.Daily = 2_000_000
+	c.Capacity = 100
+	c.TimeZone = "America/New_York"
+	return c
+}
+
+func loadNASA(tb testing.TB, days int) Trace {
+	tb.Helper()
+	tr, err := ReadTraceFile("testdata/nasa-http-jul95.csv.gz")
+	must.NoError(tb, err)
+	if days == 0 {
+		return tr
+	}
+	// Repeat the month until the trace covers days: the 87-day class of
+	// history a user replays before going live.
+	out := Trace{Start: tr.Start, Counts: make([]float64, 0, days*1440)}
+	for len(out.Counts) < days*1440 {
+		out.Counts = append(out.Counts, tr.Counts[:min(len(tr.Counts), days*1440-len(out.Counts))]...)
+	}
+	return out
+}
+
+func benchmarkRun(b *testing.B, days int, factory strategyFactory) {
+	tr := loadNASA(b, days)
+	cfg := nasaConfig()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		res, err := run(context.Background(), cfg, tr, "nasa", factory)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(res.Strategy(NameSlope).Evaluations), "evaluations")
+	}
+}
+
+// BenchmarkRunNASAMonth replays the 27.6-day NASA trace through all four
+// strategies, strategy-slope and target-value in process (goal: under 1 s).
+func BenchmarkRunNASAMonth(b *testing.B) { benchmarkRun(b, 0, newStrategy) }
+
+// BenchmarkRun87Days replays 125,280 minutes (goal: under 5 s).
+func BenchmarkRun87Days(b *testing.B) { benchmarkRun(b, 87, newStrategy) }
+
+// The Engine benchmarks replace both strategies with a trivial one, to
+// measure what the backtest itself costs around the strategies' Run.
+func BenchmarkEngineNASAMonth(b *testing.B) { benchmarkRun(b, 0, proportionalFactory) }
+
+func BenchmarkEngine87Days(b *testing.B) { benchmarkRun(b, 87, proportionalFactory) }
+
+func proportionalFactory(string, hclog.Logger, func() time.Time) (strategy.Strategy, error) {
+	return &fakeStrategy{quiet: true, decide: func(_ int, ms sdk.TimestampedMetrics, count int64) (int64, error) {
+		if len(ms) < 2 {
+			return count, nil // a backlog check: no change
+		}
+		return int64(math.Ceil(ms[len(ms)-1].Value * 1.3 / 100)), nil
+	}}, nil
+}
+
+// BenchmarkWriteOutputsNASAMonth measures summary, timeline and report.
+func BenchmarkWriteOutputsNASAMonth(b *testing.B) {
+	res, err := Run(context.Background(), nasaConfig(), loadNASA(b, 0), "nasa")
+	must.NoError(b, err)
+	b.ResetTimer()
+	for b.Loop() {
+		if err := res.WriteSummary(io.Discard); err != nil {
+			b.Fatal(err)
+		}
+		if err := res.WriteTimeline(io.Discard); err != nil {
+			b.Fatal(err)
+		}
+		if err := res.WriteReport(io.Discard); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

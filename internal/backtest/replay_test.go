@@ -1,0 +1,148 @@
+package backtest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/nomad-autoscaler/sdk"
+	"github.com/shoenig/test/must"
+)
+
+var t0 = time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+
+// tinyModel is 60 warm-up minutes and 10 scored ones at 10 requests per
+// worker-minute, lead 5 minutes, starting from initial workers.
+func tinyModel(initial int64, arrivals ...float64) *model {
+	a := make([]float64, 70)
+	copy(a[60:], arrivals)
+	return newModel(t0, a, 10, 5*time.Minute, 60, initial)
+}
+
+func replayFake(t *testing.T, m *model, p *sdk.ScalingPolicy, kind queryKind, window int, s *fakeStrategy) *replayOutcome {
+	t.Helper()
+	clock := m.start
+	s.clock = &clock
+	c := testCheck("")
+	c.QueryWindow = time.Duration(window) * time.Minute
+	out, err := replay(context.Background(), m, p, []*replayCheck{{check: c, kind: kind, window: window, strat: s}}, &clock)
+	must.NoError(t, err)
+	return out
+}
+
+func TestReplayServesAScaleUpAfterTheLeadTime(t *testing.T) {
+	t.Parallel()
+	s := &fakeStrategy{decide: wants(5)}
+	out := replayFake(t, tinyModel(2), testPolicy(""), queryRate, 3, s)
+	must.Eq(t, []int64{2, 2, 2, 2, 2, 5, 5, 5, 5, 5}, out.workers)
+	must.Eq(t, 1, out.scaleUps)
+	must.Eq(t, 10, out.evaluations)
+	// 3 workers booting for 5 scored minutes.
+	must.Eq(t, int64(15), out.bootingMinutes)
+	// The strategy sees the target count, booting workers included.
+	must.Eq(t, int64(2), s.calls[0].count)
+	must.Eq(t, int64(5), s.calls[1].count)
+}
+
+func TestReplayGivesARateCheckItsWindowEndingWithTheLastCompleteMinute(t *testing.T) {
+	t.Parallel()
+	a := make([]float64, 70)
+	a[58], a[59], a[60], a[61], a[62] = 3, 4, 7, 8, 9
+	m := newModel(t0, a, 10, 5*time.Minute, 60, 2)
+	s := &fakeStrategy{decide: wants(2)}
+	replayFake(t, m, testPolicy(""), queryRate, 3, s)
+	first := s.calls[0]
+	must.Eq(t, t0.Add(60*time.Minute), first.now)
+	must.Eq(t, sdk.TimestampedMetrics{
+		{Timestamp: t0.Add(57 * time.Minute), Value: 0},
+		{Timestamp: t0.Add(58 * time.Minute), Value: 3},
+		{Timestamp: t0.Add(59 * time.Minute), Value: 4},
+	}, first.metrics)
+	must.Eq(t, sdk.TimestampedMetrics{
+		{Timestamp: t0.Add(59 * time.Minute), Value: 4},
+		{Timestamp: t0.Add(60 * time.Minute), Value: 7},
+		{Timestamp: t0.Add(61 * time.Minute), Value: 8},
+	}, s.calls[2].metrics)
+}
+
+func TestReplayGivesABacklogCheckTheSimulatedQueue(t *testing.T) {
+	t.Parallel()
+	// Two workers serve 20 a minute: 50 arrivals leave 30 waiting, then
+	// 10 more leave 20.
+	s := &fakeStrategy{decide: wants(2)}
+	replayFake(t, tinyModel(2, 50, 10), testPolicy(""), queryBacklog, 1, s)
+	must.Eq(t, sdk.TimestampedMetrics{{Timestamp: t0.Add(60 * time.Minute), Value: 0}}, s.calls[0].metrics)
+	must.Eq(t, sdk.TimestampedMetrics{{Timestamp: t0.Add(61 * time.Minute), Value: 30}}, s.calls[1].metrics)
+	must.Eq(t, 20.0, s.calls[2].metrics[0].Value)
+}
+
+func TestReplaySkipsActionsDuringCooldown(t *testing.T) {
+	t.Parallel()
+	p := testPolicy("")
+	p.Cooldown = 3 * time.Minute
+	s := &fakeStrategy{decide: func(_ int, _ sdk.TimestampedMetrics, count int64) (int64, error) { return count - 1, nil }}
+	out := replayFake(t, tinyModel(4), p, queryRate, 1, s)
+	// Down at 60 (cooldown to 63, which is not after 63), at 64, at 68; then min 1.
+	must.Eq(t, []int64{3, 3, 3, 3, 2, 2, 2, 2, 1, 1}, out.workers)
+	must.Eq(t, 3, out.scaleDowns)
+	must.Eq(t, 10, len(s.calls), must.Sprint("the strategy still runs during cooldown"))
+}
+
+func TestReplayScaleDownCancelsBootingWorkersFirst(t *testing.T) {
+	t.Parallel()
+	p := testPolicy("")
+	p.Cooldown, p.CooldownOnScaleUp = 0, 0
+	s := &fakeStrategy{decide: wants(6, 6, 3)}
+	out := replayFake(t, tinyModel(2), p, queryRate, 1, s)
+	// Up to 6 at 60 (4 booting until 65), down to 3 at 62: three of the
+	// booting workers are cancelled, the two serving keep serving.
+	must.Eq(t, []int64{2, 2, 2, 2, 2, 3, 3, 3, 3, 3}, out.workers)
+	must.Eq(t, 1, out.scaleUps)
+	must.Eq(t, 1, out.scaleDowns)
+}
+
+func TestReplayMapsEvaluationsBetweenMinutesOntoTheNextMinute(t *testing.T) {
+	t.Parallel()
+	p := testPolicy("")
+	p.EvaluationInterval = 90 * time.Second
+	s := &fakeStrategy{decide: wants(2, 4)}
+	out := replayFake(t, tinyModel(2), p, queryRate, 1, s)
+	// The second evaluation at 61:30 sees minute 60 as the last complete
+	// one and its workers serve from ceil(61.5 + 5) = minute 67.
+	must.Eq(t, t0.Add(61*time.Minute+30*time.Second), s.calls[1].now)
+	must.Eq(t, t0.Add(60*time.Minute), s.calls[1].metrics[0].Timestamp)
+	must.Eq(t, []int64{2, 2, 2, 2, 2, 2, 2, 4, 4, 4}, out.workers)
+}
+
+func TestReplayDropsAnEvaluationWhenAFailingCheckAborts(t *testing.T) {
+	t.Parallel()
+	s := &fakeStrategy{decide: func(n int, _ sdk.TimestampedMetrics, _ int64) (int64, error) {
+		if n < 3 {
+			return 0, errFake
+		}
+		return 1, nil
+	}}
+	out := replayFake(t, tinyModel(2), testPolicy("fail"), queryRate, 1, s)
+	must.Eq(t, 3, out.aborted)
+	must.Eq(t, 3, out.strategyErrors)
+	must.StrContains(t, out.firstError, "fake strategy failure")
+	must.Eq(t, []int64{2, 2, 2, 1, 1, 1, 1, 1, 1, 1}, out.workers)
+}
+
+func TestReplayRunsTheOfficialTargetValueOnArrivalsPerWorker(t *testing.T) {
+	t.Parallel()
+	a := make([]float64, 70)
+	for i := range a {
+		a[i] = 100
+	}
+	m := newModel(t0, a, 10, 5*time.Minute, 60, 10)
+	p := testPolicy("")
+	p.Max = 100
+	out, err := replayOne(context.Background(), m, targetValuePolicy(p, m.capacity), hclog.NewNullLogger(), newStrategy)
+	must.NoError(t, err)
+	// 100 a minute per 10 workers against a target of 8: ceil(10 x 1.25) = 13,
+	// serving after the 5-minute lead.
+	must.Eq(t, []int64{10, 10, 10, 10, 10, 13, 13, 13, 13, 13}, out.workers)
+	must.Eq(t, 1, out.scaleUps)
+}

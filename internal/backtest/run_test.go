@@ -1,0 +1,153 @@
+package backtest
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shoenig/test/must"
+)
+
+// dailyWave is days of traffic peaking at midday UTC, with a deterministic
+// minute-to-minute wobble.
+func dailyWave(days int) Trace {
+	tr := Trace{Start: time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC), Counts: make([]float64, days*1440)}
+	for i := range tr.Counts {
+		phase := 2 * math.Pi * float64(i%1440) / 1440
+		tr.Counts[i] = 1000 + 800*math.Sin(phase-math.Pi/2) + float64((i*37)%50)
+	}
+	return tr
+}
+
+func testConfig() Config {
+	c := DefaultConfig()
+	c.PolicyPath = "testdata/target-value.hcl"
+	c.Capacity = 100
+	return c
+}
+
+func TestRunComparesAllStrategiesOnOneModel(t *testing.T) {
+	t.Parallel()
+	res, err := Run(context.Background(), testConfig(), dailyWave(2), "wave")
+	must.NoError(t, err)
+	must.Eq(t, 60, res.WarmupMinutes)
+	must.Eq(t, 2*1440-60, len(res.Arrivals))
+	must.Eq(t, int64(19), res.StaticPeakWorkers) // ceil((1000+800+49)/100)
+	names := make([]string, 0, 4)
+	for _, s := range res.Strategies {
+		names = append(names, s.Name)
+		must.Eq(t, len(res.Arrivals), len(s.Workers))
+	}
+	must.Eq(t, StrategyNames, names)
+	static, orc := res.Strategy(NameStaticPeak), res.Strategy(NameOracle)
+	must.Eq(t, 100.0, static.AvailabilityPct)
+	must.Eq(t, 2, static.Days)
+	must.Eq(t, 2, static.DaysMet)
+	must.Eq(t, 19*float64(len(res.Arrivals))/60, static.WorkerHours)
+	must.Eq(t, 1.0, res.RatioToOracle(NameOracle))
+	must.Eq(t, orc.Days, orc.DaysMet)
+	must.Less(t, orc.WorkerHours, res.PhysicalLimitWorkerHours+1e-9)
+	must.Positive(t, res.Strategy(NameSlope).Evaluations)
+}
+
+func TestRunRejectsAnUnknownStrategyByName(t *testing.T) {
+	t.Parallel()
+	c := testConfig()
+	c.PolicyPath = writePolicy(t, `scaling "w" {
+  enabled = true
+  max = 5
+  policy {
+    check "c" {
+      source = "ekyc"
+      query  = "postgres:requests_per_minute"
+      strategy "threshold" { upper_bound = "1" }
+    }
+  }
+}`)
+	_, err := Run(context.Background(), c, dailyWave(1), "wave")
+	must.ErrorContains(t, err, `strategy "threshold": the backtest runs "slope" (strategy-slope) and "target-value"`)
+}
+
+func TestRunReportsEveryBadParameterAtOnce(t *testing.T) {
+	t.Parallel()
+	c := testConfig()
+	c.Lead = -time.Minute
+	c.TimeZone = "Mars/Olympus"
+	c.BusinessHours = "9-5"
+	c.SLAP95 = 0
+	_, err := Run(context.Background(), c, dailyWave(1), "wave")
+	for _, want := range []string{`-lead "-1m0s"`, `-tz "Mars/Olympus"`, `-business-hours "9-5"`, `-sla-p95 "0s"`} {
+		must.ErrorContains(t, err, want)
+	}
+}
+
+func TestRunNeedsACapacity(t *testing.T) {
+	t.Parallel()
+	c := testConfig()
+	c.Capacity = 0
+	_, err := Run(context.Background(), c, dailyWave(1), "wave")
+	must.ErrorContains(t, err, "no -capacity and no check with capacity_per_worker")
+}
+
+func TestRunRejectsATraceShorterThanTheWarmUp(t *testing.T) {
+	t.Parallel()
+	tr := dailyWave(1)
+	tr.Counts = tr.Counts[:60]
+	_, err := Run(context.Background(), testConfig(), tr, "short")
+	must.ErrorContains(t, err, "too short")
+}
+
+func TestWriteOutputsWritesTheThreeFiles(t *testing.T) {
+	t.Parallel()
+	res, err := Run(context.Background(), testConfig(), dailyWave(2), "wave")
+	must.NoError(t, err)
+	dir := filepath.Join(t.TempDir(), "out")
+	must.NoError(t, res.WriteOutputs(dir))
+
+	var summary map[string]any
+	b, err := os.ReadFile(filepath.Join(dir, SummaryFile))
+	must.NoError(t, err)
+	must.NoError(t, json.Unmarshal(b, &summary))
+	must.MapContainsKeys(t, summary, []string{"trace", "parameters", "physical_limit_worker_hours", "strategies"})
+	strategies := summary["strategies"].(map[string]any)
+	must.MapContainsKeys(t, strategies, StrategyNames)
+	must.MapContainsKeys(t, strategies[NameSlope].(map[string]any), []string{"worker_hours", "cost", "sla_days_met", "days",
+		"availability_pct", "worst_day_p95_s", "scale_ups", "scale_downs"})
+	must.MapContainsKeys(t, summary["parameters"].(map[string]any), []string{"daily", "capacity", "lead", "service_time",
+		"request_timeout", "sla_p95", "business_hours", "tz", "price", "policy"})
+
+	f, err := os.Open(filepath.Join(dir, TimelineFile))
+	must.NoError(t, err)
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	must.True(t, sc.Scan())
+	must.Eq(t, "timestamp,requests,slope,target-value,static-peak,oracle", sc.Text())
+	must.True(t, sc.Scan())
+	must.True(t, strings.HasPrefix(sc.Text(), "2026-01-05T01:00:00Z,"), must.Sprint(sc.Text()))
+	rows := 1
+	for sc.Scan() {
+		rows++
+	}
+	must.Eq(t, len(res.Arrivals), rows)
+
+	pf, err := os.Open(filepath.Join(dir, ReportFile))
+	must.NoError(t, err)
+	defer pf.Close()
+	img, err := png.Decode(pf)
+	must.NoError(t, err)
+	must.Greater(t, 1000, img.Bounds().Dx())
+}
+
+func TestSecondsWritesAnUnboundedLatencyAsNull(t *testing.T) {
+	t.Parallel()
+	b, err := json.Marshal([]Seconds{1.23456, Seconds(math.Inf(1))})
+	must.NoError(t, err)
+	must.Eq(t, "[1.235,null]", string(b))
+}
