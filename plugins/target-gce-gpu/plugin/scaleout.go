@@ -84,14 +84,7 @@ func (r *run) applyScaleOut(ctx context.Context, zones []zoneView, want int64) (
 // cannot create instances for lack of capacity (stockout true).
 func (r *run) waitScaleOut(ctx context.Context, grown []zoneView) (stockout bool, err error) {
 	pending := grown
-	for len(pending) > 0 {
-		timer := time.NewTimer(r.p.timing.poll)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return false, fmt.Errorf("MIG %s not stable within scale_timeout %s: %w", pending[0].Ref, r.cfg.scaleTimeout, ctx.Err())
-		case <-timer.C:
-		}
+	for {
 		var next []zoneView
 		for _, z := range pending {
 			view, err := observeZone(ctx, r.migs, z.Ref, r.p.now().Add(-r.cfg.stockoutCooldown))
@@ -106,9 +99,17 @@ func (r *run) waitScaleOut(ctx context.Context, grown []zoneView) (stockout bool
 				next = append(next, view)
 			}
 		}
-		pending = next
+		if pending = next; len(pending) == 0 {
+			return false, nil
+		}
+		timer := time.NewTimer(r.p.timing.poll)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return false, fmt.Errorf("MIG %s not stable within scale_timeout %s: %w", pending[0].Ref, r.cfg.scaleTimeout, ctx.Err())
+		case <-timer.C:
+		}
 	}
-	return false, nil
 }
 
 // mergeZones adds the zones of more that a does not have yet.

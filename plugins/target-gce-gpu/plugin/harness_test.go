@@ -1,0 +1,171 @@
+package plugin
+
+import (
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/fakegce"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/fakenomad"
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/nomad-autoscaler/sdk"
+	"github.com/shoenig/test/must"
+)
+
+const (
+	zoneA = "zone-a"
+	zoneB = "zone-b"
+	migA  = "gpu-a"
+	migB  = "gpu-b"
+)
+
+// harness wires a plugin to in-process fakes of GCE and Nomad. Every
+// instance that reaches RUNNING registers a Nomad node the way the GCE
+// fingerprinter names it; a deleted instance's node goes down.
+type harness struct {
+	t        *testing.T
+	gce      *fakegce.Server
+	nomad    *fakenomad.Server
+	gceURL   string
+	nomadURL string
+	p        *Plugin
+	policy   map[string]string
+}
+
+type harnessOptions struct {
+	sizeA, sizeB  int
+	bootTime      time.Duration
+	drainDuration time.Duration
+}
+
+func newHarness(t *testing.T, o harnessOptions) *harness {
+	t.Helper()
+	h := &harness{t: t}
+	h.gce = fakegce.New(fakegce.Options{
+		BootTime: o.bootTime, DeleteTime: 20 * time.Millisecond, RetryInterval: 20 * time.Millisecond,
+	})
+	h.nomad = fakenomad.New(fakenomad.Options{
+		MaxBlockingWait: 500 * time.Millisecond, PollInterval: 5 * time.Millisecond, DrainDuration: o.drainDuration,
+	})
+	gsrv := httptest.NewServer(h.gce)
+	nsrv := httptest.NewServer(h.nomad)
+	t.Cleanup(func() {
+		h.gce.Close()
+		h.nomad.Close()
+		gsrv.Close()
+		nsrv.Close()
+	})
+	h.gceURL, h.nomadURL = gsrv.URL, nsrv.URL
+	h.gce.OnInstanceRunning(func(zone, _, instance string) {
+		h.nomad.AddNode(fakenomad.NodeSpec{
+			Name: instance, NodePool: "gpu", GPUs: 1,
+			Attributes: map[string]string{
+				attrGCEHostname: instance + ".c.test-project.internal",
+				attrGCEZone:     zone,
+			},
+		})
+	})
+	h.gce.OnInstanceDeleted(func(_, _, instance string) {
+		if id, ok := h.nomad.NodeIDByName(instance); ok {
+			_ = h.nomad.SetNodeStatus(id, "down")
+		}
+	})
+	h.gce.AddMIG(zoneA, migA, o.sizeA)
+	h.gce.AddMIG(zoneB, migB, o.sizeB)
+	h.policy = map[string]string{
+		"project":                        "test-project",
+		"migs":                           zoneA + "/" + migA + "," + zoneB + "/" + migB,
+		"node_pool":                      "gpu",
+		"node_drain_deadline":            "2s",
+		"scale_timeout":                  "10s",
+		"retry_attempts":                 "4",
+		"stockout_cooldown":              "1m",
+		"_nomad_autoscaler_grpc_timeout": "5s",
+	}
+	h.p = h.newPlugin()
+	return h
+}
+
+// newPlugin returns a fresh plugin on the same fakes: what an agent
+// restart or an HA failover gives.
+func (h *harness) newPlugin() *Plugin {
+	h.t.Helper()
+	level := hclog.Warn
+	if os.Getenv("TEST_LOG") != "" {
+		level = hclog.Trace
+	}
+	p := New(hclog.New(&hclog.LoggerOptions{Name: "test", Level: level, Output: os.Stderr}))
+	p.timing = timing{
+		poll: 10 * time.Millisecond, drainGrace: time.Second, blockWait: 200 * time.Millisecond,
+		rollback: 5 * time.Second,
+		backoff:  backoff{Initial: 5 * time.Millisecond, Max: 40 * time.Millisecond},
+	}
+	must.NoError(h.t, p.SetConfig(map[string]string{
+		"compute_endpoint": h.gceURL, "compute_insecure": "true", "nomad_address": h.nomadURL,
+	}))
+	return p
+}
+
+func (h *harness) scale(count int64) error {
+	h.t.Helper()
+	return h.p.Scale(sdk.ScalingAction{Count: count, Direction: sdk.ScaleDirectionUp}, h.policy)
+}
+
+func (h *harness) status() *sdk.TargetStatus {
+	h.t.Helper()
+	st, err := h.p.Status(h.policy)
+	must.NoError(h.t, err)
+	return st
+}
+
+func (h *harness) targets() (int, int) {
+	return h.gce.MIG(zoneA, migA).TargetSize, h.gce.MIG(zoneB, migB).TargetSize
+}
+
+// gceRequests returns the compute requests whose path ends with suffix.
+func (h *harness) gceRequests(suffix string) []fakegce.Request {
+	var out []fakegce.Request
+	for _, r := range h.gce.Requests() {
+		if strings.HasSuffix(r.Path, suffix) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// nodeByInstance returns the Nomad node of an instance.
+func (h *harness) nodeByInstance(instance string) fakenomad.NodeSnapshot {
+	h.t.Helper()
+	id, ok := h.nomad.NodeIDByName(instance)
+	must.True(h.t, ok, must.Sprintf("no node for instance %s", instance))
+	return h.nomad.Node(id)
+}
+
+// busy gives the instance's node a running GPU job, so selection avoids it.
+func (h *harness) busy(instance string) {
+	h.t.Helper()
+	must.NotEq(h.t, "", h.nomad.AddAllocation(h.nodeByInstance(instance).ID, fakenomad.AllocSpec{JobID: "ml-worker", GPUs: 1}))
+}
+
+// instances lists the names of a MIG's instances.
+func (h *harness) instances(zone, name string) []string {
+	var out []string
+	for _, in := range h.gce.MIG(zone, name).Instances {
+		out = append(out, in.Name)
+	}
+	return out
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

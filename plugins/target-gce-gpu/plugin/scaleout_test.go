@@ -1,0 +1,99 @@
+package plugin
+
+import (
+	"testing"
+	"time"
+
+	"github.com/shoenig/test/must"
+)
+
+func TestScaleOutFillsZonesOddEven(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{bootTime: 30 * time.Millisecond})
+
+	must.NoError(t, h.scale(5))
+	a, b := h.targets()
+	must.Eq(t, [2]int{3, 2}, [2]int{a, b})
+
+	must.NoError(t, h.scale(8))
+	a, b = h.targets()
+	must.Eq(t, [2]int{4, 4}, [2]int{a, b})
+
+	resizes := h.gceRequests("/resize")
+	var got []string
+	for _, r := range resizes {
+		must.StrContains(t, r.Query.Get("requestId"), "-", must.Sprint("every resize carries a requestId"))
+		got = append(got, r.Path[len(r.Path)-len("gpu-a/resize"):]+"="+r.Query.Get("size"))
+	}
+	must.Eq(t, []string{"gpu-a/resize=3", "gpu-b/resize=2", "gpu-a/resize=4", "gpu-b/resize=4"}, got)
+
+	st := h.status()
+	must.True(t, st.Ready)
+	must.Eq(t, int64(8), st.Count)
+	must.Eq(t, "4", st.Meta["zone.zone-a.target"])
+	must.Eq(t, "4", st.Meta["zone.zone-b.running"])
+	must.Eq(t, "", st.Meta[metaKeyStockout])
+	must.NotEq(t, "", st.Meta[metaKeyLastEvent])
+}
+
+func TestScaleOutMovesWorkersAwayFromAStockout(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{sizeA: 2, sizeB: 2, bootTime: 30 * time.Millisecond})
+	h.gce.SetStockout(zoneB, true)
+
+	must.NoError(t, h.scale(6))
+	a, b := h.targets()
+	must.Eq(t, [2]int{4, 2}, [2]int{a, b}, must.Sprint("zone-b keeps its 2 workers, zone-a takes its share"))
+
+	st := h.status()
+	must.True(t, st.Ready, must.Sprint("a stockout must not block scaling (#839)"))
+	must.Eq(t, int64(6), st.Count)
+	must.StrContains(t, st.Meta[metaKeyStockout], "zone-b: ZONE_RESOURCE_POOL_EXHAUSTED")
+
+	// During the cooldown zone-b is not even tried.
+	before := len(h.gceRequests("gpu-b/resize"))
+	must.NoError(t, h.scale(8))
+	a, b = h.targets()
+	must.Eq(t, [2]int{6, 2}, [2]int{a, b})
+	must.Eq(t, before, len(h.gceRequests("gpu-b/resize")))
+}
+
+func TestStatusIsReadyWhileAMIGIsStuckOnQuota(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{sizeA: 1, sizeB: 1, bootTime: time.Hour})
+	h.gce.SetQuotaExceeded(zoneB, true)
+	migs, _, err := h.p.clients(t.Context(), mustTarget(t, h.policy))
+	must.NoError(t, err)
+	must.NoError(t, migs.Resize(t.Context(), migRef{Project: "test-project", Zone: zoneB, Name: migB}, 2, newRequestID()))
+	eventually(t, "a failed creation attempt", func() bool {
+		return len(h.gce.MIG(zoneB, migB).Errors) > 0
+	})
+	st := h.status()
+	must.True(t, st.Ready, must.Sprint("unstable only for quota: ready"))
+	must.StrContains(t, st.Meta[metaKeyStockout], "QUOTA_EXCEEDED")
+
+	// A MIG that is still booting a VM is not ready.
+	must.NoError(t, migs.Resize(t.Context(), migRef{Project: "test-project", Zone: zoneA, Name: migA}, 2, newRequestID()))
+	must.False(t, h.status().Ready)
+}
+
+func TestScaleOutFailsOnlyWhenNoZoneHasCapacity(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{sizeA: 1, sizeB: 1, bootTime: 30 * time.Millisecond})
+	h.gce.SetStockout(zoneA, true)
+	h.gce.SetQuotaExceeded(zoneB, true)
+
+	err := h.scale(4)
+	must.ErrorContains(t, err, "no zone can take 2 of 4 workers")
+	must.ErrorContains(t, err, "zone-a: ZONE_RESOURCE_POOL_EXHAUSTED")
+	must.ErrorContains(t, err, "zone-b: QUOTA_EXCEEDED")
+	a, b := h.targets()
+	must.Eq(t, [2]int{1, 1}, [2]int{a, b}, must.Sprint("the creations that cannot happen are given up"))
+}
+
+func mustTarget(t *testing.T, raw map[string]string) targetConfig {
+	t.Helper()
+	cfg, err := parseTargetConfig(raw)
+	must.NoError(t, err)
+	return cfg
+}
