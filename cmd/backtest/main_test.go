@@ -1,0 +1,81 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/backtest"
+	"github.com/shoenig/test/must"
+)
+
+// writeTrace writes a two-day CSV trace with a daily cycle.
+func writeTrace(t *testing.T) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("timestamp,requests\n")
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	for i := range 2 * 1440 {
+		n := 200 + 150*((i/60)%24)/23 + i%7
+		fmt.Fprintf(&b, "%s,%d\n", start.Add(time.Duration(i)*time.Minute).Format(time.RFC3339), n)
+	}
+	path := filepath.Join(t.TempDir(), "trace.csv")
+	must.NoError(t, os.WriteFile(path, []byte(b.String()), 0o644))
+	return path
+}
+
+func TestRunPrintsTheTableAndWritesTheOutputs(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "out")
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"-trace", writeTrace(t), "-policy", "testdata/target-value.hcl",
+		"-capacity", "10", "-daily", "1000000", "-tz", "Asia/Kolkata", "-out", out}, &stdout, &stderr)
+	must.NoError(t, err)
+	for _, want := range []string{"strategy", "slope", "target-value", "static-peak", "oracle", "physical limit", "wrote summary.json"} {
+		must.StrContains(t, stdout.String(), want)
+	}
+	for _, f := range []string{backtest.SummaryFile, backtest.TimelineFile, backtest.ReportFile} {
+		st, err := os.Stat(filepath.Join(out, f))
+		must.NoError(t, err)
+		must.Positive(t, st.Size())
+	}
+}
+
+func TestRunRejectsBadFlagsBeforeReadingTheTrace(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no trace", []string{}, "give exactly one of -trace FILE and -postgres DSN"},
+		{"both sources", []string{"-trace", "a.csv", "-postgres", "postgres://x"}, "give exactly one"},
+		{"a bad -from", []string{"-postgres", "postgres://x", "-from", "yesterday"}, `-from "yesterday": want RFC 3339`},
+		{"a stray argument", []string{"-trace", "a.csv", "extra"}, `unexpected arguments ["extra"]`},
+		{"a bad time zone", []string{"-trace", "does-not-exist.csv", "-tz", "Nowhere/City"}, `-tz "Nowhere/City"`},
+		{"a missing trace file", []string{"-trace", "does-not-exist.csv", "-policy", "testdata/target-value.hcl"}, "open trace"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), tc.args, &stdout, &stderr)
+			must.ErrorContains(t, err, tc.want)
+		})
+	}
+}
+
+// The shipped production policy must stay replayable: it is what users
+// run the backtest on first.
+func TestRunReplaysTheShippedPolicy(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"-trace", writeTrace(t), "-policy", "../../policies/gpu-workers.hcl",
+		"-daily", "2000000", "-tz", "America/New_York"}, &stdout, &stderr)
+	must.NoError(t, err)
+	must.StrNotContains(t, stdout.String(), "evaluations had a strategy error")
+}
