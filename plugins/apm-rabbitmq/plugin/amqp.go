@@ -73,20 +73,28 @@ func newAMQPClient(nodes []amqpNode, tls tlsSettings, logger hclog.Logger) *amqp
 }
 
 // QueueCounts implements queueStats. When the cached connection turns out to
-// be dead (the broker restarted since the last query), it redials once.
+// be dead (the broker restarted since the last query and the drop was not
+// noticed yet), it redials once.
 func (c *amqpClient) QueueCounts(ctx context.Context, vhost, queue string) (queueCounts, error) {
 	for attempt := 1; ; attempt++ {
 		conn, err := c.connection(ctx, vhost)
 		if err != nil {
 			return queueCounts{}, err
 		}
-		counts, err := c.declare(ctx, conn, vhost, queue)
-		if errors.Is(err, amqp.ErrClosed) && attempt == 1 {
+		q, err := c.declare(ctx, conn, queue)
+		if err != nil && attempt == 1 && ctx.Err() == nil && connectionLost(conn, err) {
 			c.forget(vhost, conn)
 			continue
 		}
-		return counts, err
+		return countsOrError(q, err, vhost, queue)
 	}
+}
+
+// connectionLost tells a dead connection from an answer of the broker such
+// as a 404 for a missing queue, which only closes the channel.
+func connectionLost(conn *amqp.Connection, err error) bool {
+	var amqpErr *amqp.Error
+	return conn.IsClosed() || errors.Is(err, amqp.ErrClosed) || (errors.As(err, &amqpErr) && !amqpErr.Server)
 }
 
 // connection returns the live connection to vhost, dialling one if needed.
@@ -211,11 +219,11 @@ func (c *amqpClient) dialNode(ctx context.Context, node amqpNode, vhost string) 
 // on these calls, so they run aside and the query stops waiting at its
 // deadline; a broker that does not answer in time gets its connection
 // closed, and the next query redials.
-func (c *amqpClient) declare(ctx context.Context, conn *amqp.Connection, vhost, queue string) (queueCounts, error) {
+func (c *amqpClient) declare(ctx context.Context, conn *amqp.Connection, queue string) (amqp.Queue, error) {
 	select {
 	case c.channels <- struct{}{}:
 	case <-ctx.Done():
-		return queueCounts{}, fmt.Errorf("waiting for a free rabbitmq channel: %s", describeCause(ctx.Err()))
+		return amqp.Queue{}, fmt.Errorf("waiting for a free rabbitmq channel: %s", describeCause(ctx.Err()))
 	}
 	type result struct {
 		q   amqp.Queue
@@ -235,20 +243,18 @@ func (c *amqpClient) declare(ctx context.Context, conn *amqp.Connection, vhost, 
 	}()
 	select {
 	case r := <-done:
-		return c.countsOrError(r.q, r.err, vhost, queue)
+		return r.q, r.err
 	case <-ctx.Done():
 		go func() { _ = conn.CloseDeadline(time.Now().Add(amqpCloseTimeout)) }()
-		return queueCounts{}, fmt.Errorf("rabbitmq node %s did not answer for queue %q in time", conn.RemoteAddr(), queue)
+		return amqp.Queue{}, fmt.Errorf("rabbitmq node %s did not answer in time", conn.RemoteAddr())
 	}
 }
 
-func (c *amqpClient) countsOrError(q amqp.Queue, err error, vhost, queue string) (queueCounts, error) {
+func countsOrError(q amqp.Queue, err error, vhost, queue string) (queueCounts, error) {
 	var amqpErr *amqp.Error
 	switch {
 	case err == nil:
 		return queueCounts{ready: q.Messages, consumers: q.Consumers}, nil
-	case errors.Is(err, amqp.ErrClosed):
-		return queueCounts{}, err
 	case errors.As(err, &amqpErr) && amqpErr.Code == amqp.NotFound:
 		return queueCounts{}, fmt.Errorf("queue %q %w in vhost %q", queue, errNotFound, vhost)
 	}

@@ -1,9 +1,9 @@
 package plugin
 
 import (
-	"fmt"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"

@@ -1,0 +1,227 @@
+package plugin
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/shoenig/test/must"
+)
+
+func TestRabbitMQReadyUnackedDepthConsumers(t *testing.T) {
+	t.Parallel()
+	r := newRabbit(t)
+	q := uniqueName("counts")
+	r.queue("/", q, 5)
+	r.consumeWithoutAck("/", q, 2)
+	p := rabbitPlugin(t, r, r.amqpURL)
+
+	// AMQP answers at once and exactly: no polling.
+	must.Eq(t, 3.0, value(t, p, "rabbitmq:ready:"+q))
+	must.Eq(t, 1.0, value(t, p, "rabbitmq:consumers:"+q))
+	// The management API lags by its statistics interval.
+	eventually(t, p, "rabbitmq:unacked:"+q, 2)
+	eventually(t, p, "rabbitmq:depth:"+q, 5)
+	// Rates depend on timing; that they are read without error is what can be asserted.
+	eventually(t, p, "rabbitmq:consumers:"+q+"*", 1)
+	for _, m := range []string{"publish_rate", "deliver_rate"} {
+		_, err := p.Query("rabbitmq:"+m+":"+q, now())
+		must.NoError(t, err)
+	}
+}
+
+func TestRabbitMQGlobSumsMatchingQueues(t *testing.T) {
+	t.Parallel()
+	r := newRabbit(t)
+	prefix := uniqueName("glob")
+	r.queue("/", prefix+".a", 1)
+	r.queue("/", prefix+".b", 2)
+	r.queue("/", prefix+".c", 3)
+	r.queue("/", prefix+"-other", 50)
+	p := rabbitPlugin(t, r, r.amqpURL)
+
+	eventually(t, p, "rabbitmq:ready:"+prefix+".*", 6)
+	eventually(t, p, "rabbitmq:depth:"+prefix+".[ab]", 3)
+	_, err := p.Query("rabbitmq:ready:"+prefix+".zz*", now())
+	must.ErrorContains(t, err, "matches no queue")
+}
+
+func TestRabbitMQNonDefaultVhost(t *testing.T) {
+	t.Parallel()
+	r := newRabbit(t)
+	vhost := uniqueName("vhost")
+	r.vhost(vhost)
+	q := uniqueName("inside")
+	r.queue(vhost, q, 4)
+	p := rabbitPlugin(t, r, r.amqpURL)
+
+	must.Eq(t, 4.0, value(t, p, "rabbitmq:ready:"+q+"@"+vhost))
+	eventually(t, p, "rabbitmq:depth:"+q+"@"+vhost, 4)
+	eventually(t, p, "rabbitmq:ready:apmtest.inside.*@"+vhost, 4)
+
+	_, err := p.Query("rabbitmq:ready:"+q, now())
+	must.ErrorContains(t, err, fmt.Sprintf(`queue %q not found in vhost "/"`, q))
+	_, err = p.Query("rabbitmq:ready:"+q+"@no-such-vhost", now())
+	must.ErrorContains(t, err, `vhost "no-such-vhost"`)
+	mustBeSafeForAgent(t, err, r.pass)
+}
+
+func TestRabbitMQMissingQueueLeavesTheConnectionUsable(t *testing.T) {
+	t.Parallel()
+	r := newRabbit(t)
+	q := uniqueName("present")
+	r.queue("/", q, 2)
+	proxy := startProxy(t, r.hostPort)
+	p := rabbitPlugin(t, r, r.viaProxy(proxy.addr))
+
+	for range 3 {
+		_, err := p.Query("rabbitmq:ready:"+q+".missing", now())
+		must.ErrorContains(t, err, "not found")
+		must.Eq(t, 2.0, value(t, p, "rabbitmq:ready:"+q))
+	}
+	must.Eq(t, 1, proxy.acceptedConns())
+}
+
+func TestRabbitMQOneConnectionForConcurrentQueries(t *testing.T) {
+	t.Parallel()
+	r := newRabbit(t)
+	q := uniqueName("concurrent")
+	r.queue("/", q, 7)
+	proxy := startProxy(t, r.hostPort)
+	p := rabbitPlugin(t, r, r.viaProxy(proxy.addr))
+
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for range 40 {
+		wg.Go(func() {
+			got, err := p.Query("rabbitmq:ready:"+q, now())
+			if err == nil && got[0].Value != 7 {
+				err = fmt.Errorf("got %v, want 7", got[0].Value)
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		must.NoError(t, err)
+	}
+	must.Eq(t, 1, proxy.acceptedConns())
+}
+
+func TestRabbitMQFailsOverToTheNextNode(t *testing.T) {
+	t.Parallel()
+	r := newRabbit(t)
+	q := uniqueName("failover")
+	r.queue("/", q, 3)
+	dead := closedLoopbackAddr(t)
+	p := rabbitPlugin(t, r, r.viaProxy(dead)+","+r.amqpURL)
+
+	must.Eq(t, 3.0, value(t, p, "rabbitmq:ready:"+q))
+}
+
+func TestRabbitMQAllNodesDown(t *testing.T) {
+	t.Parallel()
+	r := newRabbit(t)
+	dead1, dead2 := closedLoopbackAddr(t), closedLoopbackAddr(t)
+	p := rabbitPlugin(t, r, r.viaProxy(dead1)+","+r.viaProxy(dead2))
+
+	_, err := p.Query("rabbitmq:ready:jobs", now())
+	must.ErrorContains(t, err, fmt.Sprintf("no rabbitmq node reachable (tried %s unreachable (nothing listening on the port); %s unreachable", dead1, dead2))
+	mustBeSafeForAgent(t, err, r.pass, r.user+":")
+}
+
+// TestRabbitMQRecoversAfterANodeRestart stops the proxy in front of the
+// shared server (the shared server itself must stay up for other tests):
+// the plugin's connection drops and the port refuses, as when a node
+// restarts. Queries fail in the plugin's own words meanwhile, and the next
+// query or the one after recovers once the node is back.
+func TestRabbitMQRecoversAfterANodeRestart(t *testing.T) {
+	t.Parallel()
+	r := newRabbit(t)
+	q := uniqueName("restart")
+	r.queue("/", q, 4)
+	proxy := startProxy(t, r.hostPort)
+	p := rabbitPlugin(t, r, r.viaProxy(proxy.addr))
+	must.Eq(t, 4.0, value(t, p, "rabbitmq:ready:"+q))
+
+	proxy.stop()
+	for range 2 {
+		_, err := p.Query("rabbitmq:ready:"+q, now())
+		must.ErrorContains(t, err, "no rabbitmq node reachable (tried "+proxy.addr)
+		mustBeSafeForAgent(t, err, r.pass)
+	}
+
+	proxy.restart()
+	var recovered bool
+	for range 2 {
+		if got, err := p.Query("rabbitmq:ready:"+q, now()); err == nil && got[0].Value == 4 {
+			recovered = true
+			break
+		}
+	}
+	must.True(t, recovered, must.Sprint("neither of the two queries after the restart recovered"))
+}
+
+// TestRabbitMQDropsTheConnectionBetweenQueries cuts the established
+// connection while the port stays open: the cached connection is dead, and
+// the very next query redials.
+func TestRabbitMQDropsTheConnectionBetweenQueries(t *testing.T) {
+	t.Parallel()
+	r := newRabbit(t)
+	q := uniqueName("drop")
+	r.queue("/", q, 1)
+	proxy := startProxy(t, r.hostPort)
+	p := rabbitPlugin(t, r, r.viaProxy(proxy.addr))
+	must.Eq(t, 1.0, value(t, p, "rabbitmq:ready:"+q))
+
+	proxy.stop()
+	proxy.restart()
+	got, err := p.Query("rabbitmq:ready:"+q, now())
+	if err != nil { // the drop was not noticed before the query: the one after must work
+		mustBeSafeForAgent(t, err, r.pass)
+		got, err = p.Query("rabbitmq:ready:"+q, now())
+	}
+	must.NoError(t, err)
+	must.Eq(t, 1.0, got[0].Value)
+	must.Eq(t, 2, proxy.acceptedConns())
+}
+
+func TestRabbitMQSetConfigSwapsConnections(t *testing.T) {
+	t.Parallel()
+	r := newRabbit(t)
+	q := uniqueName("reload")
+	r.queue("/", q, 2)
+	first, second := startProxy(t, r.hostPort), startProxy(t, r.hostPort)
+	p := rabbitPlugin(t, r, r.viaProxy(first.addr))
+	must.Eq(t, 2.0, value(t, p, "rabbitmq:ready:"+q))
+
+	// The same keys again, as on a SIGHUP without changes: nothing redials.
+	same := map[string]string{
+		configKeyAMQPURLs: r.viaProxy(first.addr), configKeyManagementURLs: r.mgmtURL, configKeyQueryTimeout: "3s",
+		"nomad_address": "http://127.0.0.1:4646",
+	}
+	must.NoError(t, p.SetConfig(same))
+	must.Eq(t, 2.0, value(t, p, "rabbitmq:ready:"+q))
+	must.Eq(t, 1, first.acceptedConns())
+
+	// New keys: the new node is used and the old connection is closed.
+	must.NoError(t, p.SetConfig(map[string]string{configKeyAMQPURLs: r.viaProxy(second.addr)}))
+	must.Eq(t, 2.0, value(t, p, "rabbitmq:ready:"+q))
+	must.Eq(t, 1, second.acceptedConns())
+	waitFor(t, func() bool { return first.openConns() == 0 }, func() string { return "the old connection to close" })
+}
+
+func TestRabbitMQSetConfigNeverDials(t *testing.T) {
+	t.Parallel()
+	dead := closedLoopbackAddr(t)
+	p := New(testLogger(t))
+	t.Cleanup(p.shutdown)
+	must.NoError(t, p.SetConfig(map[string]string{
+		configKeyAMQPURLs:       "amqp://guest:guest@" + dead + "/",
+		configKeyManagementURLs: "http://" + dead,
+		configKeyPostgresURL:    "postgres://postgres@" + dead + "/x?sslmode=disable",
+	}))
+	_, err := p.Query("rabbitmq:ready:q", now())
+	must.ErrorContains(t, err, "no rabbitmq node reachable")
+}
