@@ -1,0 +1,80 @@
+// Package fakegce is an in-process fake of the GCE Compute REST API for zonal
+// managed instance groups (MIGs), driven by the real
+// cloud.google.com/go/compute/apiv1 clients.
+//
+// A *Server is an http.Handler: serve it with httptest.NewServer and create
+// the clients with option.WithEndpoint(url) and option.WithoutAuthentication().
+// It is safe for concurrent use. Responses are computepb messages encoded with
+// protojson, so field names and encodings (camelCase, int64 as strings, enums
+// as names) are exactly what the client parses.
+//
+// # Endpoints
+//
+//	GET  /compute/v1/projects/{p}/zones/{z}/instanceGroupManagers/{m}
+//	POST /compute/v1/projects/{p}/zones/{z}/instanceGroupManagers/{m}/resize?size=N[&requestId=]
+//	POST /compute/v1/projects/{p}/zones/{z}/instanceGroupManagers/{m}/listManagedInstances[?maxResults=&pageToken=]
+//	POST /compute/v1/projects/{p}/zones/{z}/instanceGroupManagers/{m}/deleteInstances[?requestId=]  body {"instances": [...]}
+//	GET  /compute/v1/projects/{p}/zones/{z}/instanceGroupManagers/{m}/listErrors[?maxResults=&pageToken=]
+//	GET  /compute/v1/projects/{p}/zones/{z}/operations/{op}          (what Operation.Wait polls)
+//	POST /compute/v1/projects/{p}/zones/{z}/operations/{op}/wait     (ZoneOperationsClient.Wait)
+//
+// # Go API
+//
+//	New(Options{Project, BootTime, DeleteTime, OperationTime, RetryInterval, PageSize, MaxWait, Now}) *Server
+//	(s) ServeHTTP(w, r)
+//	(s) Close()                                      // releases blocked operation waits
+//	(s) AddMIG(zone, name string, size int)          // size instances, already RUNNING
+//	(s) SetStockout(zone string, on bool)            // new instances fail: ZONE_RESOURCE_POOL_EXHAUSTED
+//	(s) SetQuotaExceeded(zone string, on bool)       // new instances fail: QUOTA_EXCEEDED
+//	(s) Stockout(zone string) bool
+//	(s) QuotaExceeded(zone string) bool
+//	(s) InjectHTTPErrors(status, n int)              // the next n API requests answer status (429, 500, 503)
+//	(s) FailNextOperation(zone, code, message string)                        // next resize/deleteInstances op: DONE with error, nothing changes
+//	(s) FailNextOperationWithHTTPStatus(zone string, status int, code, message string) // same, plus httpErrorStatusCode
+//	(s) Requests() []Request                         // {Time, Method, Path, Query, Body, Status}
+//	(s) MIG(zone, name string) MIGSnapshot           // zero value (Name "") when unknown
+//	(s) MIGs() []MIGSnapshot                         // sorted by zone, name
+//	(s) OnInstanceRunning(func(zone, mig, instance string))
+//	(s) OnInstanceDeleted(func(zone, mig, instance string))
+//	(s) Advance()                                    // applies time-driven changes now
+//	InstanceURL(project, zone, name string) string
+//
+// # Behaviour (modelled on GCE)
+//
+//   - Resize sets targetSize at once. Growing creates instances named
+//     "<mig>-xxxx" with currentAction CREATING; each boots (instanceStatus
+//     STAGING) for BootTime and then is RUNNING with currentAction NONE.
+//     Shrinking marks instances DELETING, preferring ones not yet created,
+//     then booting ones, then the newest running ones; they vanish after
+//     DeleteTime.
+//   - deleteInstances takes names as "zones/z/instances/n",
+//     "projects/p/zones/z/instances/n" or full URLs, marks exactly those
+//     instances DELETING and lowers targetSize by their number. An instance
+//     that is not a member answers HTTP 400 and nothing changes (unless
+//     skipInstancesOnValidationError is true, then it is skipped).
+//   - A requestId already seen (for resize or deleteInstances) returns the
+//     first call's operation and changes nothing: retries are idempotent.
+//   - In a zone in stockout or over quota, instances being created stay
+//     CREATING without an instanceStatus, their lastAttempt carries the
+//     error, the MIG stays unstable (isStable false, currentActions.creating
+//     > 0), and every RetryInterval listErrors gains an item with error code
+//     ZONE_RESOURCE_POOL_EXHAUSTED or QUOTA_EXCEEDED and action CREATING. When
+//     the injection is lifted, they boot.
+//   - listErrors returns the newest errors first. Lists paginate with
+//     maxResults (default and cap: Options.PageSize) and an opaque pageToken.
+//   - Operations are DONE when returned unless OperationTime > 0. A failed
+//     operation (FailNextOperation) has error.errors[] and, as on GCE,
+//     Operation.Wait returns nil for it unless it also has an
+//     httpErrorStatusCode: callers must check the error field.
+//   - InjectHTTPErrors answers with a Google JSON error body (reason
+//     rateLimitExceeded for 429, backendError for 5xx); note that the client
+//     itself retries GETs and lists on 503.
+//   - Unknown project, zone, MIG or operation answers 404 with reason notFound.
+//
+// # Time
+//
+// All time comes from Options.Now (default time.Now), so tests use a fake
+// clock and the simulator compresses time. State is brought up to Now on
+// every request, every snapshot and Advance; callbacks run after the lock is
+// released.
+package fakegce

@@ -1,0 +1,286 @@
+package fakegce
+
+import (
+	"sort"
+	"time"
+)
+
+// phase is where an instance is in its life.
+type phase int
+
+const (
+	phaseCreating phase = iota // waiting for capacity (stockout, quota) or about to boot
+	phaseBooting               // STAGING for BootTime
+	phaseRunning
+	phaseDeleting
+)
+
+type instance struct {
+	name        string
+	id          uint64
+	phase       phase
+	createdAt   time.Time
+	bootAt      time.Time
+	deleteAt    time.Time
+	lastAttempt time.Time // last creation attempt that failed
+	lastErr     *igmError
+}
+
+type igmError struct {
+	at       time.Time
+	code     string
+	message  string
+	instance string
+	action   string
+}
+
+type mig struct {
+	zone      string
+	name      string
+	id        uint64
+	created   time.Time
+	target    int
+	instances []*instance // creation order
+	errors    []igmError  // oldest first
+}
+
+func migKey(zone, name string) string { return zone + "/" + name }
+
+// AddMIG creates a MIG whose size instances are already RUNNING. Callbacks
+// registered with OnInstanceRunning are called for them. An existing MIG of
+// the same name is replaced.
+func (s *Server) AddMIG(zone, name string, size int) {
+	s.mu.Lock()
+	defer s.unlock()
+	s.seq++
+	now := s.opts.Now()
+	m := &mig{zone: zone, name: name, id: 5000000000000000000 + s.seq, created: now, target: size}
+	s.migs[migKey(zone, name)] = m
+	s.zoneLocked(zone)
+	for range size {
+		in := s.newInstanceLocked(m, now)
+		in.phase = phaseRunning
+		s.firedRunningLocked(m, in)
+	}
+	s.notifyLocked()
+}
+
+func (s *Server) newInstanceLocked(m *mig, now time.Time) *instance {
+	for {
+		s.seq++
+		name := m.name + "-" + suffix(s.seq*2654435761+m.id)
+		if m.find(name) == nil {
+			in := &instance{name: name, id: 7000000000000000000 + s.seq, createdAt: now}
+			m.instances = append(m.instances, in)
+			return in
+		}
+	}
+}
+
+// suffix returns four characters from [a-z0-9], as GCE appends to
+// the base instance name.
+func suffix(n uint64) string {
+	const chars = "abcdefghijklmnopqrstuvwxyz0123456789"
+	b := make([]byte, 4)
+	for i := range b {
+		b[i] = chars[n%uint64(len(chars))]
+		n /= uint64(len(chars))
+	}
+	return string(b)
+}
+
+func (m *mig) find(name string) *instance {
+	for _, in := range m.instances {
+		if in.name == name {
+			return in
+		}
+	}
+	return nil
+}
+
+// live returns the instances that are not being deleted.
+func (m *mig) live() []*instance {
+	var out []*instance
+	for _, in := range m.instances {
+		if in.phase != phaseDeleting {
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+// resizeLocked applies a resize: create or pick instances to delete.
+func (s *Server) resizeLocked(m *mig, size int) {
+	now := s.opts.Now()
+	m.target = size
+	live := m.live()
+	for i := len(live); i < size; i++ {
+		s.tryCreateLocked(m, s.newInstanceLocked(m, now), now)
+	}
+	if excess := len(live) - size; excess > 0 {
+		// GCE removes instances that are not running yet first.
+		sort.SliceStable(live, func(i, j int) bool {
+			if live[i].phase != live[j].phase {
+				return live[i].phase < live[j].phase
+			}
+			return live[i].createdAt.After(live[j].createdAt)
+		})
+		for _, in := range live[:excess] {
+			s.startDeleteLocked(in, now)
+		}
+	}
+	s.notifyLocked()
+}
+
+func (s *Server) startDeleteLocked(in *instance, now time.Time) {
+	in.phase = phaseDeleting
+	in.deleteAt = now.Add(s.opts.DeleteTime)
+}
+
+// tryCreateLocked attempts to create an instance: it boots unless the zone
+// has no capacity, in which case the attempt's error is recorded.
+func (s *Server) tryCreateLocked(m *mig, in *instance, now time.Time) {
+	z := s.zoneLocked(m.zone)
+	var code, msg string
+	switch {
+	case z.stockout:
+		code = "ZONE_RESOURCE_POOL_EXHAUSTED"
+		msg = "The zone '" + "projects/" + s.opts.Project + "/zones/" + m.zone +
+			"' does not have enough resources available to fulfill the request. Try a different zone, or try again later."
+	case z.quota:
+		code = "QUOTA_EXCEEDED"
+		msg = "Quota 'NVIDIA_L4_GPUS' exceeded. Limit: 0.0 in region " + region(m.zone) + "."
+	default:
+		in.phase, in.bootAt, in.lastErr = phaseBooting, now, nil
+		return
+	}
+	e := igmError{at: now, code: code, message: msg, instance: InstanceURL(s.opts.Project, m.zone, in.name), action: "CREATING"}
+	in.lastAttempt, in.lastErr = now, &e
+	m.errors = append(m.errors, e)
+	if len(m.errors) > maxErrorsPerMIG {
+		m.errors = m.errors[len(m.errors)-maxErrorsPerMIG:]
+	}
+}
+
+// region drops the zone letter: europe-west4-a -> europe-west4.
+func region(zone string) string {
+	for i := len(zone) - 1; i >= 0; i-- {
+		if zone[i] == '-' {
+			return zone[:i]
+		}
+	}
+	return zone
+}
+
+// advanceLocked moves every instance along its life up to Now.
+func (s *Server) advanceLocked() {
+	now := s.opts.Now()
+	changed := false
+	for _, m := range s.migs {
+		kept := m.instances[:0]
+		for _, in := range m.instances {
+			if s.advanceInstanceLocked(m, in, now) {
+				changed = true
+			}
+			if in.phase == phaseDeleting && !now.Before(in.deleteAt) {
+				s.firedDeletedLocked(m, in)
+				changed = true
+				continue
+			}
+			kept = append(kept, in)
+		}
+		clear(m.instances[len(kept):])
+		m.instances = kept
+	}
+	s.advanceOpsLocked(now)
+	if changed {
+		s.notifyLocked()
+	}
+}
+
+// advanceInstanceLocked retries a blocked creation and finishes a boot; an
+// instance may go through both in one pass. It reports a visible change.
+func (s *Server) advanceInstanceLocked(m *mig, in *instance, now time.Time) bool {
+	changed := false
+	if in.phase == phaseCreating {
+		z := s.zoneLocked(m.zone)
+		if z.stockout || z.quota {
+			// Replay the retries GCE made since the last look, each one
+			// logging an error, so a clock jump does not hide them.
+			for i := 0; i < 100 && !now.Before(in.lastAttempt.Add(s.opts.RetryInterval)); i++ {
+				s.tryCreateLocked(m, in, in.lastAttempt.Add(s.opts.RetryInterval))
+			}
+		} else {
+			s.tryCreateLocked(m, in, now)
+			changed = true
+		}
+	}
+	if in.phase == phaseBooting && !now.Before(in.bootAt.Add(s.opts.BootTime)) {
+		in.phase = phaseRunning
+		s.firedRunningLocked(m, in)
+		changed = true
+	}
+	return changed
+}
+
+func (s *Server) firedRunningLocked(m *mig, in *instance) {
+	zone, name, inst := m.zone, m.name, in.name
+	for _, fn := range s.onRunning {
+		s.pending = append(s.pending, func() { fn(zone, name, inst) })
+	}
+}
+
+func (s *Server) firedDeletedLocked(m *mig, in *instance) {
+	zone, name, inst := m.zone, m.name, in.name
+	for _, fn := range s.onDeleted {
+		s.pending = append(s.pending, func() { fn(zone, name, inst) })
+	}
+}
+
+// OnInstanceRunning registers fn, called without the lock held whenever an
+// instance becomes RUNNING (including the initial instances of AddMIG).
+func (s *Server) OnInstanceRunning(fn func(zone, mig, instance string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onRunning = append(s.onRunning, fn)
+}
+
+// OnInstanceDeleted registers fn, called without the lock held whenever a
+// deleted instance is gone from its MIG.
+func (s *Server) OnInstanceDeleted(fn func(zone, mig, instance string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onDeleted = append(s.onDeleted, fn)
+}
+
+// SetStockout turns a zone's stockout on or off. While on, instances being
+// created there fail with ZONE_RESOURCE_POOL_EXHAUSTED.
+func (s *Server) SetStockout(zone string, on bool) {
+	s.mu.Lock()
+	s.zoneLocked(zone).stockout = on
+	s.advanceLocked()
+	s.unlock()
+}
+
+// SetQuotaExceeded turns a zone's GPU quota exhaustion on or off. While on,
+// instances being created there fail with QUOTA_EXCEEDED.
+func (s *Server) SetQuotaExceeded(zone string, on bool) {
+	s.mu.Lock()
+	s.zoneLocked(zone).quota = on
+	s.advanceLocked()
+	s.unlock()
+}
+
+// Stockout reports whether stockout is injected in zone.
+func (s *Server) Stockout(zone string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.zoneLocked(zone).stockout
+}
+
+// QuotaExceeded reports whether quota exhaustion is injected in zone.
+func (s *Server) QuotaExceeded(zone string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.zoneLocked(zone).quota
+}

@@ -1,0 +1,265 @@
+package fakegce
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+)
+
+const (
+	defaultProject       = "test-project"
+	defaultRetryInterval = 30 * time.Second
+	defaultPageSize      = 500
+	defaultMaxWait       = 2 * time.Second
+	maxErrorsPerMIG      = 1000
+	computePrefix        = "https://www.googleapis.com/compute/v1/"
+)
+
+// Options configures a Server. The zero value is usable.
+type Options struct {
+	// Project is the only project the fake serves; default "test-project".
+	Project string
+	// BootTime is how long a created instance stays STAGING before RUNNING.
+	BootTime time.Duration
+	// DeleteTime is how long an instance stays DELETING before it is gone.
+	DeleteTime time.Duration
+	// OperationTime is how long an operation stays RUNNING; default 0 (DONE
+	// at once). Operation.Wait sleeps at least 1s (real time) between polls,
+	// so keep it 0 in fast tests.
+	OperationTime time.Duration
+	// RetryInterval is how often a MIG retries creating instances in a zone
+	// in stockout or over quota, adding a listErrors item each time;
+	// default 30s.
+	RetryInterval time.Duration
+	// PageSize is the default and maximum page size of list calls; default 500.
+	PageSize int
+	// MaxWait bounds (real time) how long operations/{op}/wait blocks; default 2s.
+	MaxWait time.Duration
+	// Now returns the current time; default time.Now.
+	Now func() time.Time
+}
+
+// Request is one HTTP request the server received.
+type Request struct {
+	Time   time.Time
+	Method string
+	Path   string
+	Query  url.Values
+	Body   string
+	Status int
+}
+
+// Server is the fake compute API. Create it with New.
+type Server struct {
+	opts Options
+	mux  *http.ServeMux
+
+	mu         sync.Mutex
+	changed    chan struct{}
+	closed     chan struct{}
+	closeOnce  sync.Once
+	migs       map[string]*mig // key zone + "/" + name
+	zones      map[string]*zoneState
+	ops        map[string]*operation // key zone + "/" + name
+	requestIDs map[string]*operation
+	errStatus  int
+	errLeft    int
+	requests   []Request
+	onRunning  []func(zone, mig, instance string)
+	onDeleted  []func(zone, mig, instance string)
+	pending    []func() // callbacks to run once the lock is released
+	seq        uint64
+}
+
+type zoneState struct {
+	stockout bool
+	quota    bool
+	failNext *opFailure
+}
+
+// New returns a fake with no MIGs.
+func New(opts Options) *Server {
+	if opts.Project == "" {
+		opts.Project = defaultProject
+	}
+	if opts.RetryInterval <= 0 {
+		opts.RetryInterval = defaultRetryInterval
+	}
+	if opts.PageSize <= 0 {
+		opts.PageSize = defaultPageSize
+	}
+	if opts.MaxWait <= 0 {
+		opts.MaxWait = defaultMaxWait
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Server{
+		opts:       opts,
+		changed:    make(chan struct{}),
+		closed:     make(chan struct{}),
+		migs:       map[string]*mig{},
+		zones:      map[string]*zoneState{},
+		ops:        map[string]*operation{},
+		requestIDs: map[string]*operation{},
+	}
+	s.mux = s.routes()
+	return s
+}
+
+// Close releases blocked operation waits; call it before closing the http
+// server that serves s.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() { close(s.closed) })
+}
+
+// InstanceURL returns the full URL GCE uses for an instance.
+func InstanceURL(project, zone, name string) string {
+	return fmt.Sprintf("%sprojects/%s/zones/%s/instances/%s", computePrefix, project, zone, name)
+}
+
+func (s *Server) zoneURL(zone string) string {
+	return fmt.Sprintf("%sprojects/%s/zones/%s", computePrefix, s.opts.Project, zone)
+}
+
+func (s *Server) zoneLocked(zone string) *zoneState {
+	z, ok := s.zones[zone]
+	if !ok {
+		z = &zoneState{}
+		s.zones[zone] = z
+	}
+	return z
+}
+
+// notifyLocked wakes waiters after a state change.
+func (s *Server) notifyLocked() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// unlock releases the lock, then runs the callbacks queued meanwhile.
+func (s *Server) unlock() {
+	fns := s.pending
+	s.pending = nil
+	s.mu.Unlock()
+	for _, fn := range fns {
+		fn()
+	}
+}
+
+// InjectHTTPErrors makes the next n API requests answer status with a Google
+// JSON error body, without touching state.
+func (s *Server) InjectHTTPErrors(status, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.errStatus, s.errLeft = status, n
+}
+
+// Requests returns a copy of every request received so far, in order.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// Advance brings time-driven state (boots, deletions, retries, operations)
+// up to Now and runs the callbacks.
+func (s *Server) Advance() {
+	s.mu.Lock()
+	s.advanceLocked()
+	s.unlock()
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+
+	s.mu.Lock()
+	s.advanceLocked()
+	if s.errLeft > 0 {
+		s.errLeft--
+		status := s.errStatus
+		s.logLocked(r, body, status)
+		s.unlock()
+		writeError(w, status, injectedMessage(status))
+		return
+	}
+	s.unlock()
+
+	s.mux.ServeHTTP(rec, r)
+
+	s.mu.Lock()
+	s.logLocked(r, body, rec.status)
+	s.mu.Unlock()
+}
+
+func (s *Server) logLocked(r *http.Request, body []byte, status int) {
+	s.requests = append(s.requests, Request{
+		Time: s.opts.Now(), Method: r.Method, Path: r.URL.Path,
+		Query: r.URL.Query(), Body: string(body), Status: status,
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func injectedMessage(status int) string {
+	if status == http.StatusTooManyRequests {
+		return "Rate Limit Exceeded"
+	}
+	return "injected error " + strconv.Itoa(status)
+}
+
+// writeError answers with the JSON error body of Google APIs.
+func writeError(w http.ResponseWriter, status int, msg string) {
+	reason, code := "backendError", "INTERNAL"
+	switch {
+	case status == http.StatusTooManyRequests:
+		reason, code = "rateLimitExceeded", "RESOURCE_EXHAUSTED"
+	case status == http.StatusNotFound:
+		reason, code = "notFound", "NOT_FOUND"
+	case status == http.StatusBadRequest:
+		reason, code = "invalid", "INVALID_ARGUMENT"
+	case status == http.StatusServiceUnavailable:
+		code = "UNAVAILABLE"
+	}
+	body := map[string]any{"error": map[string]any{
+		"code": status, "message": msg, "status": code,
+		"errors": []map[string]string{{"message": msg, "domain": "global", "reason": reason}},
+	}}
+	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+// writeProto answers 200 with m encoded as the REST API does.
+func writeProto(w http.ResponseWriter, m proto.Message) {
+	b, err := protojson.Marshal(m)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "fakegce: encode response: "+err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
+}
+
+func rfc3339(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000-07:00") }
