@@ -169,3 +169,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+func scaleAction(count int64) sdk.ScalingAction {
+	return sdk.ScalingAction{Count: count, Direction: sdk.ScaleDirectionDown}
+}

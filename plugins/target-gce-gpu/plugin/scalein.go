@@ -45,36 +45,46 @@ func (r *run) scaleIn(ctx context.Context, obs observation, want int64) (changed
 	return changed || drained, err
 }
 
-// planScaleIn maps removable instances to nodes and selects the nodes.
+// planScaleIn maps removable instances to nodes and selects the nodes:
+// stuck creations go first, then nodes in the order of the node selector,
+// zone by zone so the split stays balanced.
 func (r *run) planScaleIn(ctx context.Context, obs observation, remove int64) ([]scaleInPick, error) {
 	n := len(obs.Zones)
-	sizes, stuckCount, candCount := make([]int64, n), make([]int64, n), make([]int64, n)
-	cands := candidatesByZone(obs)
+	sizes, stuckCount := make([]int64, n), make([]int64, n)
+	ranked := make([][]nodeCandidate, n)
+	costs := make([][]int64, n)
+	byZone := candidatesByZone(obs)
 	for i, z := range obs.Zones {
 		sizes[i] = z.State.TargetSize
 		stuckCount[i] = int64(len(z.stuckInstances()))
-		candCount[i] = int64(len(cands[z.Ref.Zone]))
 	}
-	stuckRemovals := planScaleIn(sizes, stuckCount, remove)
+	stuckRemovals := planScaleIn(sizes, zeroCosts(stuckCount), remove)
 	var removedStuck int64
-	for i := range sizes {
+	for i, z := range obs.Zones {
 		sizes[i] -= stuckRemovals[i]
 		removedStuck += stuckRemovals[i]
+		if remove-removedStuck <= 0 {
+			continue
+		}
+		loaded, err := r.withLoad(ctx, byZone[z.Ref.Zone])
+		if err != nil {
+			return nil, err
+		}
+		ranked[i] = selectNodes(loaded, len(loaded), r.cfg.selector)
+		costs[i] = make([]int64, len(ranked[i]))
+		for k, c := range ranked[i] {
+			if r.cfg.selector == selectorLeastBusy || r.cfg.selector == selectorEmpty {
+				costs[i][k] = removalCost(c)
+			}
+		}
 	}
-	nodeRemovals := planScaleIn(sizes, candCount, remove-removedStuck)
+	nodeRemovals := planScaleIn(sizes, costs, remove-removedStuck)
 	picks := make([]scaleInPick, n)
 	var planned int64
 	for i, z := range obs.Zones {
-		picks[i] = scaleInPick{Zone: z, Stuck: z.stuckInstances()[:stuckRemovals[i]]}
-		if nodeRemovals[i] > 0 {
-			loaded, err := r.withLoad(ctx, cands[z.Ref.Zone])
-			if err != nil {
-				return nil, err
-			}
-			picks[i].Nodes = selectNodes(loaded, int(nodeRemovals[i]), r.cfg.selector)
-		}
-		picks[i].Desired = z.State.TargetSize - stuckRemovals[i] - int64(len(picks[i].Nodes))
-		planned += stuckRemovals[i] + int64(len(picks[i].Nodes))
+		picks[i] = scaleInPick{Zone: z, Stuck: z.stuckInstances()[:stuckRemovals[i]], Nodes: ranked[i][:nodeRemovals[i]]}
+		picks[i].Desired = z.State.TargetSize - stuckRemovals[i] - nodeRemovals[i]
+		planned += stuckRemovals[i] + nodeRemovals[i]
 	}
 	if planned < remove {
 		r.log.Warn("fewer workers can be removed than asked: only idle RUNNING instances with a ready Nomad node qualify",

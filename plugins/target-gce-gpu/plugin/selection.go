@@ -68,3 +68,9 @@ func boolRank(b bool) int {
 	}
 	return 0
 }
+
+// removalCost orders candidates as least_busy does, as one number: any
+// non-system work outweighs any number of GPUs, which outweigh allocations.
+func removalCost(c nodeCandidate) int64 {
+	return int64(boolRank(c.RunningNonSystem > 0))<<40 + int64(min(c.GPUs, 1<<19))<<20 + int64(min(c.RunningAllocs, 1<<19))
+}

@@ -51,19 +51,23 @@ func zoneSplit(total int64, caps []int64) (split []int64, unplaced int64) {
 
 // planScaleIn chooses how many workers to remove from each zone so that the
 // zones stay as balanced as the round-robin split would leave them: each
-// removal comes from the zone with the most workers, the later zone on a tie
-// (round-robin gives the earlier zones the remainder). removable[i] bounds
-// the removals in zone i (only idle, mapped instances can go). It never
-// removes more than asked, and returns fewer when too few are removable.
-func planScaleIn(sizes, removable []int64, remove int64) []int64 {
+// removal comes from the zone with the most workers. On a tie it comes from
+// the zone whose next candidate is cheapest to lose, then from the later
+// zone (round-robin gives the earlier zones the remainder). costs[i] lists
+// zone i's removable candidates, cheapest first, so len(costs[i]) bounds its
+// removals. It never removes more than asked, and returns fewer when too
+// few are removable.
+func planScaleIn(sizes []int64, costs [][]int64, remove int64) []int64 {
 	out := make([]int64, len(sizes))
+	left := func(i int) int64 { return sizes[i] - out[i] }
 	for ; remove > 0; remove-- {
 		best := -1
 		for i := range sizes {
-			if out[i] >= removable[i] || sizes[i]-out[i] <= 0 {
+			if out[i] >= int64(len(costs[i])) || left(i) <= 0 {
 				continue
 			}
-			if best < 0 || sizes[i]-out[i] >= sizes[best]-out[best] {
+			if best < 0 || left(i) > left(best) ||
+				(left(i) == left(best) && costs[i][out[i]] <= costs[best][out[best]]) {
 				best = i
 			}
 		}
@@ -71,6 +75,15 @@ func planScaleIn(sizes, removable []int64, remove int64) []int64 {
 			break
 		}
 		out[best]++
+	}
+	return out
+}
+
+// zeroCosts gives n[i] equally cheap candidates to zone i.
+func zeroCosts(n []int64) [][]int64 {
+	out := make([][]int64, len(n))
+	for i, k := range n {
+		out[i] = make([]int64, max(k, 0))
 	}
 	return out
 }

@@ -126,7 +126,7 @@ func TestPlanScaleIn(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			must.Eq(t, tc.want, planScaleIn(tc.sizes, tc.removable, tc.remove))
+			must.Eq(t, tc.want, planScaleIn(tc.sizes, zeroCosts(tc.removable), tc.remove))
 		})
 	}
 }
@@ -136,7 +136,7 @@ func TestPlanScaleInMatchesSplitWhenEverythingIsRemovable(t *testing.T) {
 	for from := int64(0); from <= 12; from++ {
 		for to := int64(0); to <= from; to++ {
 			sizes, _ := zoneSplit(from, []int64{unlimited, unlimited})
-			removals := planScaleIn(sizes, sizes, from-to)
+			removals := planScaleIn(sizes, zeroCosts(sizes), from-to)
 			want, _ := zoneSplit(to, []int64{unlimited, unlimited})
 			must.Eq(t, want, []int64{sizes[0] - removals[0], sizes[1] - removals[1]}, must.Sprintf("%d -> %d", from, to))
 		}
@@ -146,11 +146,11 @@ func TestPlanScaleInMatchesSplitWhenEverythingIsRemovable(t *testing.T) {
 func FuzzPlanScaleIn(f *testing.F) {
 	f.Add(int64(4), int64(4), int64(3), int64(4), int64(3))
 	f.Fuzz(func(t *testing.T, s0, s1, r0, r1, remove int64) {
-		if s0 < 0 || s1 < 0 || r0 < 0 || r1 < 0 || remove < 0 || s0+s1 > 1<<16 || remove > 1<<16 {
+		if s0 < 0 || s1 < 0 || r0 < 0 || r1 < 0 || remove < 0 || s0+s1 > 1<<16 || remove > 1<<16 || r0+r1 > 1<<16 {
 			t.Skip()
 		}
 		sizes, removable := []int64{s0, s1}, []int64{r0, r1}
-		got := planScaleIn(sizes, removable, remove)
+		got := planScaleIn(sizes, zeroCosts(removable), remove)
 		var sum int64
 		for i, v := range got {
 			if v < 0 || v > removable[i] || v > sizes[i] {
@@ -165,4 +165,23 @@ func FuzzPlanScaleIn(f *testing.F) {
 			t.Fatalf("removes %d of %d although more were removable", sum, remove)
 		}
 	})
+}
+
+func TestPlanScaleInBreaksTiesByCost(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name  string
+		sizes []int64
+		costs [][]int64
+		want  []int64
+	}{
+		{"the zone with the idle candidate gives on a tie", []int64{2, 2}, [][]int64{{0, 5}, {7, 9}}, []int64{1, 0}},
+		{"balance wins over cost", []int64{3, 2}, [][]int64{{9}, {0}}, []int64{1, 0}},
+		{"equal costs fall back to the later zone", []int64{2, 2}, [][]int64{{1}, {1}}, []int64{0, 1}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			must.Eq(t, tc.want, planScaleIn(tc.sizes, tc.costs, 1))
+		})
+	}
 }

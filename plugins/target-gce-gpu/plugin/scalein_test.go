@@ -1,0 +1,182 @@
+package plugin
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/fakegce"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/fakenomad"
+	"github.com/hashicorp/nomad/api"
+	"github.com/shoenig/test/must"
+)
+
+// deletedInstances decodes the instance names of a deleteInstances request.
+func deletedInstances(t *testing.T, r fakegce.Request) []string {
+	t.Helper()
+	var body struct{ Instances []string }
+	must.NoError(t, json.Unmarshal([]byte(r.Body), &body))
+	var out []string
+	for _, u := range body.Instances {
+		out = append(out, lastSegment(u))
+	}
+	slices.Sort(out)
+	return out
+}
+
+func drainEvents(h *harness, kind fakenomad.EventKind) map[string]time.Time {
+	out := map[string]time.Time{}
+	for _, e := range h.nomad.Events() {
+		if e.Kind == kind {
+			out[e.NodeName] = e.Time
+		}
+	}
+	return out
+}
+
+func TestScaleInDrainsThenDeletesExactlyTheDrainedInstances(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{sizeA: 3, sizeB: 3, drainDuration: 150 * time.Millisecond})
+	a, b := h.instances(zoneA, migA), h.instances(zoneB, migB)
+	// Leave one idle node per zone: those are the ones to go.
+	h.busy(a[0])
+	h.busy(a[1])
+	h.busy(b[1])
+	h.busy(b[2])
+
+	must.NoError(t, h.scale(4))
+	ta, tb := h.targets()
+	must.Eq(t, [2]int{2, 2}, [2]int{ta, tb})
+
+	started := drainEvents(h, fakenomad.EventDrainStarted)
+	completed := drainEvents(h, fakenomad.EventDrainCompleted)
+	must.MapLen(t, 2, started)
+	must.MapContainsKeys(t, completed, []string{a[2], b[0]})
+
+	deletes := h.gceRequests("/deleteInstances")
+	must.Len(t, 2, deletes)
+	for _, d := range deletes {
+		names := deletedInstances(t, d)
+		must.Len(t, 1, names)
+		want := a[2]
+		if strings.Contains(d.Path, migB) {
+			want = b[0]
+		}
+		must.Eq(t, []string{want}, names, must.Sprint("only the drained instance, in its own MIG"))
+		must.True(t, d.Time.After(completed[want]), must.Sprint("deleted only after its drain completed"))
+	}
+	// The drains ran in parallel: both started before either completed.
+	lastStart := started[a[2]]
+	if started[b[0]].After(lastStart) {
+		lastStart = started[b[0]]
+	}
+	must.True(t, lastStart.Before(completed[a[2]]) && lastStart.Before(completed[b[0]]),
+		must.Sprintf("drains overlap: started %v completed %v", started, completed))
+	// Busy nodes were never touched.
+	for _, busy := range []string{a[0], a[1], b[1], b[2]} {
+		must.Eq(t, api.NodeSchedulingEligible, h.nodeByInstance(busy).SchedulingEligibility)
+	}
+	must.NotEq(t, "", h.status().Meta[metaKeyLastEvent])
+}
+
+func TestScaleInPrefersNodesWithoutGPUWork(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{sizeA: 3, sizeB: 0, drainDuration: 20 * time.Millisecond})
+	a := h.instances(zoneA, migA)
+	h.busy(a[0])
+	h.busy(a[2])
+	// Two system allocations are cheaper to lose than one GPU job.
+	sys := h.nodeByInstance(a[1]).ID
+	h.nomad.AddAllocation(sys, fakenomad.AllocSpec{JobID: "logs", JobType: "system"})
+	h.nomad.AddAllocation(sys, fakenomad.AllocSpec{JobID: "metrics", JobType: "system"})
+
+	must.NoError(t, h.scale(2))
+	deletes := h.gceRequests("/deleteInstances")
+	must.Len(t, 1, deletes)
+	must.Eq(t, []string{a[1]}, deletedInstances(t, deletes[0]))
+}
+
+func TestDrainFailureGivesEveryNodeBack(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{sizeA: 2, sizeB: 2, drainDuration: 20 * time.Millisecond})
+	a, b := h.instances(zoneA, migA), h.instances(zoneB, migB)
+	h.busy(a[0])
+	h.busy(b[0])
+	h.nomad.FailDrain(b[1], "node lost contact with its allocations")
+
+	err := h.scale(2)
+	must.ErrorContains(t, err, "drain node "+b[1])
+	must.ErrorContains(t, err, "zone zone-b")
+	must.Len(t, 0, h.gceRequests("/deleteInstances"), must.Sprint("nothing is deleted after a failed drain"))
+	for _, inst := range []string{a[1], b[1]} {
+		n := h.nodeByInstance(inst)
+		must.Eq(t, api.NodeSchedulingEligible, n.SchedulingEligibility, must.Sprintf("node %s eligible again", inst))
+		must.False(t, n.Draining)
+		must.MapNotContainsKey(t, n.Meta, metaPolicy)
+	}
+	ta, tb := h.targets()
+	must.Eq(t, [2]int{2, 2}, [2]int{ta, tb})
+}
+
+func TestFailedDeleteIsFinishedByTheNextPluginInstance(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{sizeA: 2, sizeB: 2, drainDuration: 20 * time.Millisecond})
+	a := h.instances(zoneA, migA)
+	h.busy(a[0])
+	for _, inst := range h.instances(zoneB, migB) {
+		h.busy(inst)
+	}
+	h.gce.FailNextOperation(zoneA, "RESOURCE_NOT_READY", "the instance is being modified")
+
+	err := h.scale(3)
+	must.ErrorContains(t, err, "RESOURCE_NOT_READY")
+	must.ErrorContains(t, err, "zone-a/gpu-a")
+	must.ErrorContains(t, err, a[1])
+	n := h.nodeByInstance(a[1])
+	must.Eq(t, api.NodeSchedulingIneligible, n.SchedulingEligibility, must.Sprint("the drained node stays out of scheduling"))
+	must.Eq(t, "1", n.Meta[metaDesired])
+
+	// The agent restarts: a new plugin finds the marker and deletes the
+	// drained instance on its first Status.
+	h.p = h.newPlugin()
+	st := h.status()
+	must.False(t, st.Ready, must.Sprint("not ready in the tick that changed the MIG"))
+	deletes := h.gceRequests("/deleteInstances")
+	must.Eq(t, []string{a[1]}, deletedInstances(t, deletes[len(deletes)-1]))
+	eventually(t, "the MIG to settle", func() bool { return h.status().Ready })
+	ta, tb := h.targets()
+	must.Eq(t, [2]int{1, 2}, [2]int{ta, tb})
+}
+
+func TestMarkedNodeIsGivenBackWhenTheMIGNoLongerNeedsToShrink(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{sizeA: 2, sizeB: 1, drainDuration: 20 * time.Millisecond})
+	a := h.instances(zoneA, migA)
+	id := h.nodeByInstance(a[1]).ID
+	// A crash right after draining a node for a scale-in to 2 in zone-a
+	// that another Scale has since made moot (the MIG is at 2).
+	cfg := mustTarget(t, h.policy)
+	_, nodes, err := h.p.clients(t.Context(), cfg)
+	must.NoError(t, err)
+	must.NoError(t, nodes.SetMarker(t.Context(), id, scaleInMarker{Policy: cfg.policyKey, DesiredSize: 2, MarkedAt: time.Now()}))
+	must.NoError(t, nodes.Drain(t.Context(), id, drainOptions{Deadline: time.Second}))
+
+	h.p = h.newPlugin()
+	h.status()
+	n := h.nodeByInstance(a[1])
+	must.Eq(t, api.NodeSchedulingEligible, n.SchedulingEligibility)
+	must.MapNotContainsKey(t, n.Meta, metaPolicy)
+	must.Len(t, 0, h.gceRequests("/deleteInstances"))
+}
+
+func TestScaleInNeverGoesBelowZero(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{sizeA: 1, sizeB: 1, drainDuration: 20 * time.Millisecond})
+	must.NoError(t, h.scale(0))
+	ta, tb := h.targets()
+	must.Eq(t, [2]int{0, 0}, [2]int{ta, tb})
+	must.MapLen(t, 2, drainEvents(h, fakenomad.EventDrainCompleted))
+	must.ErrorContains(t, h.p.Scale(scaleAction(-2), h.policy), "refusing to scale to -2")
+}
