@@ -27,8 +27,8 @@ type backend struct {
 }
 
 // newBackend creates the clients without contacting any server.
-func newBackend(c config, logger hclog.Logger) (*backend, error) {
-	b := &backend{cfg: c, now: time.Now}
+func newBackend(c config, logger hclog.Logger, now func() time.Time) (*backend, error) {
+	b := &backend{cfg: c, now: now}
 	if len(c.amqpNodes) > 0 {
 		b.queues = newAMQPClient(c.amqpNodes, c.tls, logger)
 	}

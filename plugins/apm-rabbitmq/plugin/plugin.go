@@ -10,6 +10,7 @@ import (
 	"maps"
 	"runtime/debug"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/nomad-autoscaler/plugins/apm"
@@ -28,6 +29,7 @@ var errNotConfigured = errors.New("apm-rabbitmq is not configured: the agent has
 // agent queries it from every policy handler at once.
 type Plugin struct {
 	logger hclog.Logger
+	now    func() time.Time // the clock; tests fix it
 
 	setMu   sync.Mutex // serialises SetConfig calls
 	mu      sync.RWMutex
@@ -36,7 +38,7 @@ type Plugin struct {
 }
 
 // New returns an unconfigured plugin.
-func New(log hclog.Logger) *Plugin { return &Plugin{logger: log} }
+func New(log hclog.Logger) *Plugin { return &Plugin{logger: log, now: time.Now} }
 
 // PluginInfo implements base.Base.
 func (p *Plugin) PluginInfo() (*base.PluginInfo, error) {
@@ -62,7 +64,7 @@ func (p *Plugin) SetConfig(m map[string]string) (err error) {
 	if err != nil {
 		return atBoundary(fmt.Errorf("%s config: %w", PluginName, err))
 	}
-	next, err := newBackend(cfg, p.logger)
+	next, err := newBackend(cfg, p.logger, p.now)
 	if err != nil {
 		return atBoundary(fmt.Errorf("%s config: %w", PluginName, err))
 	}

@@ -123,10 +123,11 @@ func (r *pgRates) Series(ctx context.Context, sql string, from, to time.Time) (s
 			return err
 		}
 		defer rows.Close()
-		if n := len(rows.FieldDescriptions()); n != 2 {
-			return fmt.Errorf("the query returns %d columns, want 2 (timestamp, number)", n)
-		}
 		for rows.Next() {
+			// The column count is known once the first row arrived.
+			if n := len(rows.FieldDescriptions()); n != 2 {
+				return fmt.Errorf("the query returns %d columns, want 2 (timestamp, number)", n)
+			}
 			values, err := rows.Values()
 			if err != nil {
 				return err

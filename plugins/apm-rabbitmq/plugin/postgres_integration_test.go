@@ -1,0 +1,295 @@
+package plugin
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/testenv"
+	"github.com/hashicorp/nomad-autoscaler/sdk"
+	"github.com/jackc/pgx/v5"
+	"github.com/shoenig/test/must"
+)
+
+// schemaFile is the recommended table, shared with the load generator.
+const schemaFile = "../../../scripts/schema.sql"
+
+// fixedNow is 30 s into the 10:05 minute, so the 10:05 rows are a partial
+// minute that must be left out.
+var fixedNow = time.Date(2026, 11, 27, 10, 5, 30, 0, time.UTC)
+
+func minute(m int) time.Time { return time.Date(2026, 11, 27, 10, m, 0, 0, time.UTC) }
+
+// requestsDB is a fresh database with scripts/schema.sql applied.
+func requestsDB(t *testing.T) (dsn string, conn *pgx.Conn) {
+	t.Helper()
+	dsn = testenv.FreshDatabase(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dsn)
+	must.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close(context.Background()) })
+	schema, err := os.ReadFile(schemaFile)
+	must.NoError(t, err)
+	_, err = conn.Exec(ctx, string(schema))
+	must.NoError(t, err)
+	return dsn, conn
+}
+
+// insertRequests adds n rows one second apart from at.
+func insertRequests(t *testing.T, conn *pgx.Conn, at time.Time, n int, model string, status int) {
+	t.Helper()
+	_, err := conn.Exec(context.Background(),
+		`INSERT INTO api_requests (created_at, model, status)
+		 SELECT $1::timestamptz + i * interval '1 second', $2, $3 FROM generate_series(0, $4 - 1) AS i`,
+		at, model, status, n)
+	must.NoError(t, err)
+}
+
+// seedMinutes writes a known traffic pattern around fixedNow.
+func seedMinutes(t *testing.T, conn *pgx.Conn) {
+	t.Helper()
+	insertRequests(t, conn, minute(59).Add(-time.Hour), 9, "ocr", 200) // 09:59, before the window
+	insertRequests(t, conn, minute(0), 3, "ocr", 200)
+	insertRequests(t, conn, minute(0).Add(20*time.Second), 1, "facematch", 500)
+	// 10:01 and 10:03 have no rows and must read 0.
+	insertRequests(t, conn, minute(2), 2, "ocr", 200)
+	insertRequests(t, conn, minute(4), 5, "ocr", 200)
+	insertRequests(t, conn, minute(4).Add(30*time.Second), 2, "facematch", 500)
+	insertRequests(t, conn, minute(5), 7, "ocr", 200) // the minute in progress at fixedNow
+}
+
+func postgresPlugin(t *testing.T, dsn string, extra map[string]string) *Plugin {
+	t.Helper()
+	p := New(testLogger(t))
+	p.now = func() time.Time { return fixedNow }
+	t.Cleanup(p.shutdown)
+	cfg := map[string]string{configKeyPostgresURL: dsn, configKeyQueryTimeout: "2s"}
+	for k, v := range extra {
+		cfg[k] = v
+	}
+	must.NoError(t, p.SetConfig(cfg))
+	return p
+}
+
+func seriesOf(start time.Time, values ...float64) sdk.TimestampedMetrics {
+	var s sdk.TimestampedMetrics
+	for i, v := range values {
+		s = append(s, sdk.TimestampedMetric{Timestamp: start.Add(time.Duration(i) * time.Minute), Value: v})
+	}
+	return s
+}
+
+func TestRequestsPerMinute(t *testing.T) {
+	t.Parallel()
+	dsn, conn := requestsDB(t)
+	seedMinutes(t, conn)
+	p := postgresPlugin(t, dsn, nil)
+	window := sdk.TimeRange{From: minute(0), To: fixedNow}
+	cases := []struct {
+		name  string
+		query string
+		want  sdk.TimestampedMetrics
+	}{
+		{"every complete minute, zero-filled, without the partial one", "postgres:requests_per_minute",
+			seriesOf(minute(0), 4, 0, 2, 0, 7)},
+		{"filtered on a text column", "postgres:requests_per_minute:model=ocr",
+			seriesOf(minute(0), 3, 0, 2, 0, 5)},
+		{"filtered on an integer column", "postgres:requests_per_minute:status=500",
+			seriesOf(minute(0), 1, 0, 0, 0, 2)},
+		{"a filter value is bound, never spliced into the SQL", "postgres:requests_per_minute:model=ocr' OR '1'='1",
+			seriesOf(minute(0), 0, 0, 0, 0, 0)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := p.Query(tc.query, window)
+			must.NoError(t, err)
+			must.Eq(t, tc.want, got)
+		})
+	}
+}
+
+func TestRequestsPerMinuteRefuses(t *testing.T) {
+	t.Parallel()
+	dsn, conn := requestsDB(t)
+	seedMinutes(t, conn)
+	p := postgresPlugin(t, dsn, nil)
+	cases := []struct {
+		name    string
+		query   string
+		window  sdk.TimeRange
+		wantErr string
+	}{
+		{"an instant window", "postgres:requests_per_minute", sdk.TimeRange{From: fixedNow, To: fixedNow}, `query_window = "instant"`},
+		{"a filter column that does not exist, quoted as an identifier", `postgres:requests_per_minute:status" OR true --=1`,
+			sdk.TimeRange{From: minute(0), To: fixedNow}, `column "status" OR true --" does not exist`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := p.Query(tc.query, tc.window)
+			must.ErrorContains(t, err, tc.wantErr)
+			must.ErrorContains(t, err, fmt.Sprintf("query %q", tc.query))
+		})
+	}
+}
+
+func TestRequestsPerMinuteOnAConfiguredTable(t *testing.T) {
+	t.Parallel()
+	dsn, conn := requestsDB(t)
+	_, err := conn.Exec(context.Background(), `CREATE SCHEMA edge; CREATE TABLE edge."Odd Requests" ("When" timestamptz NOT NULL)`)
+	must.NoError(t, err)
+	_, err = conn.Exec(context.Background(),
+		`INSERT INTO edge."Odd Requests" SELECT $1::timestamptz + i * interval '20 seconds' FROM generate_series(0, 5) AS i`, minute(1))
+	must.NoError(t, err)
+
+	p := postgresPlugin(t, dsn, map[string]string{configKeyRequestsTable: "edge.Odd Requests", configKeyRequestsTimeColumn: "When"})
+	got, err := p.Query("postgres:requests_per_minute", sdk.TimeRange{From: minute(0), To: minute(4)})
+	must.NoError(t, err)
+	must.Eq(t, seriesOf(minute(0), 0, 3, 3, 0), got)
+}
+
+func TestSQLQueries(t *testing.T) {
+	t.Parallel()
+	dsn, conn := requestsDB(t)
+	seedMinutes(t, conn)
+	p := postgresPlugin(t, dsn, nil)
+	window := sdk.TimeRange{From: minute(0), To: minute(5)}
+
+	got, err := p.Query(`postgres:sql:SELECT date_trunc('minute', created_at), count(*) FROM api_requests
+		WHERE created_at >= $1 AND created_at < $2 GROUP BY 1 ORDER BY 1 DESC`, window)
+	must.NoError(t, err)
+	must.Eq(t, sdk.TimestampedMetrics{
+		{Timestamp: minute(0), Value: 4}, {Timestamp: minute(2), Value: 2}, {Timestamp: minute(4), Value: 7},
+	}, got)
+
+	got, err = p.Query(`postgres:sql:SELECT $2::timestamptz, avg(status)::numeric(10,2) FROM api_requests WHERE created_at >= $1`, window)
+	must.NoError(t, err)
+	must.Eq(t, sdk.TimestampedMetrics{{Timestamp: minute(5), Value: 245}}, got)
+
+	cases := []struct {
+		name    string
+		sql     string
+		wantErr string
+	}{
+		{"a NaN value", `SELECT $1::timestamptz, 'NaN'::float8 WHERE $2::timestamptz IS NOT NULL`, "not a number"},
+		{"a negative value", `SELECT $1::timestamptz, -3 WHERE $2::timestamptz IS NOT NULL`, "negative (-3)"},
+		{"a text value", `SELECT $1::timestamptz, 'many' WHERE $2::timestamptz IS NOT NULL`, "second column is string, want a number"},
+		{"a NULL value", `SELECT $1::timestamptz, NULL::int WHERE $2::timestamptz IS NOT NULL`, "second column is NULL"},
+		{"three columns", `SELECT $1::timestamptz, 1, 2 WHERE $2::timestamptz IS NOT NULL`, "returns 3 columns, want 2"},
+		{"no rows", `SELECT $1::timestamptz, 1 WHERE $2::timestamptz IS NULL`, "returned no rows"},
+		{"a syntax error", `SELEKT $1, $2`, `postgresql error 42601: syntax error at or near "SELEKT"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := p.Query("postgres:sql:"+tc.sql, window)
+			must.ErrorContains(t, err, tc.wantErr)
+		})
+	}
+}
+
+func TestSQLQueriesCannotWrite(t *testing.T) {
+	t.Parallel()
+	dsn, conn := requestsDB(t)
+	seedMinutes(t, conn)
+	p := postgresPlugin(t, dsn, nil)
+	window := sdk.TimeRange{From: minute(0), To: minute(5)}
+	fingerprint := func() string {
+		var n, sum int64
+		must.NoError(t, conn.QueryRow(context.Background(), `SELECT count(*), sum(status) FROM api_requests`).Scan(&n, &sum))
+		return fmt.Sprintf("%d rows, status sum %d", n, sum)
+	}
+	before := fingerprint()
+	cases := []struct {
+		name    string
+		sql     string
+		wantErr string
+	}{
+		{"an UPDATE", `UPDATE api_requests SET status = 0 WHERE created_at BETWEEN $1 AND $2 RETURNING created_at, status`, "READ ONLY"},
+		{"a DELETE", `DELETE FROM api_requests WHERE created_at BETWEEN $1 AND $2 RETURNING created_at, 1`, "READ ONLY"},
+		{"a DELETE hidden in a CTE", `WITH d AS (DELETE FROM api_requests RETURNING 1) SELECT $1::timestamptz, count(*) FROM d WHERE $2::timestamptz IS NOT NULL`, "READ ONLY"},
+		{"an INSERT", `INSERT INTO api_requests (created_at) VALUES ($1) RETURNING created_at, extract(epoch FROM $2::timestamptz)`, "READ ONLY"},
+		{"a second statement", `SELECT $1::timestamptz, 1 WHERE $2::timestamptz IS NOT NULL; DELETE FROM api_requests`, "multiple commands"},
+		{"leaving read-only mode", `SELECT $1::timestamptz, 1 FROM set_config('transaction_read_only', 'off', true) WHERE $2::timestamptz IS NOT NULL`, "read-write"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := p.Query("postgres:sql:"+tc.sql, window)
+			t.Log(err)
+			must.ErrorContains(t, err, tc.wantErr)
+			must.Eq(t, before, fingerprint())
+		})
+	}
+}
+
+func TestSQLStatementTimeout(t *testing.T) {
+	t.Parallel()
+	dsn, _ := requestsDB(t)
+	p := postgresPlugin(t, dsn, map[string]string{configKeyQueryTimeout: "1s"})
+	_, err := p.Query(`postgres:sql:SELECT $1::timestamptz, 1 FROM pg_sleep(5) WHERE $2::timestamptz IS NOT NULL`,
+		sdk.TimeRange{From: minute(0), To: minute(5)})
+	must.ErrorContains(t, err, "postgresql statement timed out after 800ms")
+	// The pool is usable afterwards.
+	_, err = p.Query("postgres:requests_per_minute", sdk.TimeRange{From: minute(0), To: minute(5)})
+	must.NoError(t, err)
+}
+
+func TestPostgresDown(t *testing.T) {
+	t.Parallel()
+	dead := closedLoopbackAddr(t)
+	p := postgresPlugin(t, "postgres://app:hunter2@"+dead+"/api?sslmode=disable", nil)
+	_, err := p.Query("postgres:requests_per_minute", sdk.TimeRange{From: minute(0), To: minute(5)})
+	t.Log(err)
+	must.ErrorContains(t, err, "postgresql "+dead+": unreachable")
+	mustBeSafeForAgent(t, err, "hunter2", "app:")
+}
+
+func TestPostgresPoolBoundsConcurrentQueries(t *testing.T) {
+	t.Parallel()
+	dsn, conn := requestsDB(t)
+	var db string
+	must.NoError(t, conn.QueryRow(context.Background(), "SELECT current_database()").Scan(&db))
+	p := postgresPlugin(t, dsn, map[string]string{configKeyPostgresMaxConns: "2", configKeyQueryTimeout: "10s"})
+
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		maxConns int
+		failures []string
+		stop     = make(chan struct{})
+	)
+	sample := func() {
+		var n int
+		err := conn.QueryRow(context.Background(),
+			`SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND application_name = $2`, db, PluginName).Scan(&n)
+		must.NoError(t, err)
+		maxConns = max(maxConns, n)
+	}
+	for range 6 {
+		wg.Go(func() {
+			_, err := p.Query(`postgres:sql:SELECT $1::timestamptz, 1 FROM pg_sleep(0.3) WHERE $2::timestamptz IS NOT NULL`,
+				sdk.TimeRange{From: minute(0), To: minute(5)})
+			if err != nil {
+				mu.Lock()
+				failures = append(failures, err.Error())
+				mu.Unlock()
+			}
+		})
+	}
+	go func() { wg.Wait(); close(stop) }()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for done := false; !done; {
+		select {
+		case <-stop:
+			done = true
+		case <-tick.C:
+			sample()
+		}
+	}
+	must.Eq(t, "", strings.Join(failures, "; "))
+	must.Eq(t, 2, maxConns)
+}
