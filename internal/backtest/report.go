@@ -27,6 +27,13 @@ const (
 	pointsPerLine = 1000
 )
 
+var (
+	demandColor = color.Gray{Y: 0x90}
+	demandFill  = color.Gray{Y: 0xdd}
+	// businessFill marks business hours, where the SLA is scored.
+	businessFill = color.RGBA{R: 0xff, G: 0xf6, B: 0xdc, A: 0xff}
+)
+
 var strategyColors = map[string]color.Color{
 	NameSlope:       color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff},
 	NameTargetValue: color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff},
@@ -54,14 +61,18 @@ func (r *Result) WriteReport(w io.Writer) error {
 	r.drawHeader(draw.Crop(dc, 0, 0, height-reportHeaderH, 0), bin)
 
 	body := draw.Crop(dc, 0, 0, 0, -reportHeaderH)
+	// One Y scale for every panel, so that weeks compare at a glance.
+	yMax := 1.05 * max(float64(r.StaticPeakWorkers)*r.Capacity, 1)
 	rows := make([][]*plot.Plot, panels)
 	for i := range panels {
 		from := i * panelMinutes
 		to := min(from+panelMinutes, len(r.Arrivals))
-		p, err := r.panel(from, to, bin, i == 0)
+		p, err := r.panel(from, to, bin, yMax)
 		if err != nil {
 			return err
 		}
+		// Every panel spans the same time, the last one too.
+		p.X.Max = float64(from + panelMinutes)
 		rows[i] = []*plot.Plot{p}
 	}
 	tiles := draw.Tiles{Rows: panels, Cols: 1, PadTop: vg.Points(4), PadBottom: vg.Points(4), PadLeft: vg.Points(8), PadRight: vg.Points(12), PadY: vg.Points(6)}
@@ -73,24 +84,28 @@ func (r *Result) WriteReport(w io.Writer) error {
 	return err
 }
 
-// panel plots scored minutes [from, to) in bins of bin minutes (means).
-func (r *Result) panel(from, to, bin int, legend bool) (*plot.Plot, error) {
+// panel plots scored minutes [from, to) in bins of bin minutes (means):
+// the demand as a grey area, each strategy's serving capacity as a line.
+func (r *Result) panel(from, to, bin int, yMax float64) (*plot.Plot, error) {
 	p := plot.New()
 	p.Y.Label.Text = "requests / min"
 	p.X.Tick.Marker = dayTicks{start: r.ScoredStart, loc: r.location()}
-	p.Y.Min = 0
+	p.Y.Min, p.Y.Max = 0, yMax
+	if err := r.shadeBusinessHours(p, from, to, yMax); err != nil {
+		return nil, err
+	}
 	p.Add(plotter.NewGrid())
 	demand, err := plotter.NewLine(r.binned(from, to, bin, func(i int) float64 { return r.Arrivals[i] }))
 	if err != nil {
 		return nil, err
 	}
-	demand.Color = color.Gray{Y: 0x60}
-	demand.Width = vg.Points(0.6)
+	demand.Color = demandColor
+	demand.FillColor = demandFill
+	demand.Width = vg.Points(0.5)
 	p.Add(demand)
-	if legend {
-		p.Legend.Add("demand (scaled arrivals)", demand)
-	}
-	for _, name := range StrategyNames {
+	// The policy's own line goes on top.
+	for k := len(StrategyNames) - 1; k >= 0; k-- {
+		name := StrategyNames[k]
 		s := r.Strategy(name)
 		l, err := plotter.NewLine(r.binned(from, to, bin, func(i int) float64 { return float64(s.Workers[i]) * r.Capacity }))
 		if err != nil {
@@ -102,15 +117,33 @@ func (r *Result) panel(from, to, bin int, legend bool) (*plot.Plot, error) {
 			l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 		}
 		p.Add(l)
-		if legend {
-			p.Legend.Add(name+" capacity", l)
-		}
 	}
-	p.Legend.Top, p.Legend.Left = true, true
-	p.Legend.ThumbnailWidth = vg.Points(20)
 	p.X.Min = float64(from)
-	p.X.Max = float64(from + (to-from+bin-1)/bin*bin)
 	return p, nil
+}
+
+// shadeBusinessHours marks the scored SLA window of every day.
+func (r *Result) shadeBusinessHours(p *plot.Plot, from, to int, yMax float64) error {
+	for i := from; i < to; {
+		if !r.cal.business[i] {
+			i++
+			continue
+		}
+		j := i
+		for j < to && r.cal.business[j] {
+			j++
+		}
+		x0, x1 := float64(i), float64(j)
+		poly, err := plotter.NewPolygon(plotter.XYs{{X: x0, Y: 0}, {X: x1, Y: 0}, {X: x1, Y: yMax}, {X: x0, Y: yMax}})
+		if err != nil {
+			return err
+		}
+		poly.Color = businessFill
+		poly.LineStyle.Width = 0
+		p.Add(poly)
+		i = j
+	}
+	return nil
 }
 
 // binned averages f over bins of scored minutes; X is the minute index.
@@ -135,8 +168,8 @@ func (r *Result) location() *time.Location {
 	return loc
 }
 
-// dayTicks labels the X axis (scored minute index) with local dates at
-// midnight.
+// dayTicks labels the X axis (scored minute index) with local dates under
+// noon, with unlabelled ticks at midnight, 06:00 and 18:00.
 type dayTicks struct {
 	start time.Time
 	loc   *time.Location
@@ -147,40 +180,50 @@ func (d dayTicks) Ticks(min, max float64) []plot.Tick {
 	var ticks []plot.Tick
 	t := d.start.Add(time.Duration(min) * time.Minute).In(d.loc)
 	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, d.loc)
-	for ; ; day = day.AddDate(0, 0, 1) {
-		x := day.Sub(d.start).Minutes()
-		if x > max {
-			break
-		}
-		if x >= min {
-			ticks = append(ticks, plot.Tick{Value: x, Label: day.Format("Mon 01-02")})
-		}
-		for h := 6; h < 24; h += 6 {
-			if xh := x + float64(h*60); xh >= min && xh <= max {
-				ticks = append(ticks, plot.Tick{Value: xh})
+	for ; day.Sub(d.start).Minutes() <= max; day = day.AddDate(0, 0, 1) {
+		for h := 0; h < 24; h += 6 {
+			x := day.Add(time.Duration(h) * time.Hour).Sub(d.start).Minutes()
+			if x < min || x > max {
+				continue
 			}
+			tick := plot.Tick{Value: x}
+			if h == 12 {
+				tick.Label = day.Format("Mon 01-02")
+			}
+			ticks = append(ticks, tick)
 		}
 	}
 	return ticks
 }
 
-// drawHeader writes the title and one line of headline numbers per strategy.
+// drawHeader writes the title and one line of headline numbers per
+// strategy, each after a sample of its line: the header is the legend.
 func (r *Result) drawHeader(c draw.Canvas, bin int) {
 	title := draw.TextStyle{Color: color.Black, Font: font.From(font.Font{Typeface: "Liberation", Variant: "Sans", Weight: 700}, 15), Handler: plot.DefaultTextHandler}
-	mono := draw.TextStyle{Color: color.Black, Font: font.From(font.Font{Typeface: "Liberation", Variant: "Mono"}, 11), Handler: plot.DefaultTextHandler}
+	mono := draw.TextStyle{Color: color.Black, Font: font.From(font.Font{Typeface: "Liberation", Variant: "Mono"}, 11), Handler: plot.DefaultTextHandler, YAlign: draw.YCenter}
 	x := c.Min.X + vg.Points(14)
 	y := c.Max.Y - vg.Points(22)
 	c.FillText(title, vg.Point{X: x, Y: y}, fmt.Sprintf("Backtest of policy %q on %s: %.0f requests/day, capacity %g/min per worker, lead %s, SLA p95 %s in %s %s",
 		r.Policy.ID, filepath.Base(r.Source), sum(r.Arrivals)/float64(len(r.Arrivals))*1440, r.Capacity, r.Config.Lead,
 		r.Config.SLAP95, r.Config.BusinessHours, r.Config.TimeZone))
-	y -= vg.Points(20)
+	y -= vg.Points(14)
+	sample := func(y vg.Length, col color.Color, dashed bool, width vg.Length) {
+		ls := draw.LineStyle{Color: col, Width: width}
+		if dashed {
+			ls.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+		}
+		c.StrokeLine2(ls, x, y, x+vg.Points(26), y)
+	}
+	text := x + vg.Points(34)
 	for _, s := range r.Strategies {
 		mono.Color = strategyColors[s.Name]
-		c.FillText(mono, vg.Point{X: x, Y: y}, fmt.Sprintf("%-13s %9.0f worker-hours  %5.3fx oracle  SLA %3d/%-3d days  availability %8.3f%%  worst-day p95 %7ss  scale-ups/downs %d/%d",
+		sample(y, mono.Color, s.Name == NameStaticPeak, vg.Points(2))
+		c.FillText(mono, vg.Point{X: text, Y: y}, fmt.Sprintf("%-13s %9.0f worker-hours  %5.3fx oracle  SLA %3d/%-3d days  availability %8.3f%%  worst-day p95 %7ss  scale-ups/downs %d/%d",
 			s.Name, s.WorkerHours, r.RatioToOracle(s.Name), s.DaysMet, s.Days, s.AvailabilityPct, s.WorstDayP95, s.ScaleUps, s.ScaleDowns))
 		y -= vg.Points(15)
 	}
 	mono.Color = color.Gray{Y: 0x50}
-	c.FillText(mono, vg.Point{X: x, Y: y}, fmt.Sprintf("%-13s %9.0f worker-hours  (every minute sized exactly)   lines: %d-minute means",
+	sample(y, demandFill, false, vg.Points(8))
+	c.FillText(mono, vg.Point{X: text, Y: y}, fmt.Sprintf("%-13s %9.0f worker-hours if every minute were sized exactly   (demand in grey, business hours shaded; lines: %d-minute means of serving capacity)",
 		"physical", r.PhysicalLimitWorkerHours, bin))
 }

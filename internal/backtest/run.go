@@ -54,6 +54,8 @@ type Result struct {
 	Arrivals                 []float64 // scaled, per scored minute
 	PhysicalLimitWorkerHours float64
 	Strategies               []StrategyResult // in StrategyNames order
+
+	cal calendar // business hours and local days of the scored minutes
 }
 
 // Strategy returns the named result.
@@ -108,9 +110,10 @@ func run(ctx context.Context, cfg Config, tr Trace, source string, factory strat
 	if err != nil {
 		return nil, err
 	}
+	res.cal = newCalendar(res.ScoredStart, len(res.Arrivals), pc.loc, pc.bh)
 	sc := &scorer{
 		arrivals: res.Arrivals,
-		cal:      newCalendar(res.ScoredStart, len(res.Arrivals), pc.loc, pc.bh),
+		cal:      res.cal,
 		p: slaParams{capacity: capacity, serviceTime: cfg.ServiceTime, requestTimeout: cfg.RequestTimeout,
 			slaP95: cfg.SLAP95, price: cfg.Price},
 	}
