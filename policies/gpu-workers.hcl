@@ -19,26 +19,39 @@ scaling "gpu-workers" {
   policy {
     # Evaluate every minute: the strategy sizes for the next horizon, and a
     # short interval lets the backlog check react before a queue builds.
-    evaluation_interval = "1m"
-    cooldown            = "1m"
-    on_check_error      = "error"
+    # The strategy damps scale-in itself, so the cooldown only needs to be
+    # shorter than the interval (equal values race with the next tick).
+    evaluation_interval  = "1m"
+    cooldown             = "30s"
+    cooldown_on_scale_up = "30s"
+    # A check that cannot decide (too few points yet) is skipped; the other
+    # check still votes.
+    on_check_error = "ignore"
 
     # Size ahead of demand from the per-minute request rate. The two checks
     # share a group so that the backlog check's "no change" vote does not
     # block the rate check's scale-in.
     check "request-rate" {
-      source       = "ekyc"
-      query        = "postgres:requests_per_minute"
-      query_window = "60m"
+      source = "ekyc"
+      query  = "postgres:requests_per_minute"
+      # Three hours of per-minute counts: enough minutes to measure the
+      # noise; the trend fit weights the last half hour most.
+      query_window = "180m"
       group        = "demand"
 
       strategy "slope" {
         capacity_per_worker = "100"
         mode                = "rate"
-        horizon             = "25m"
-        confidence          = "0.99"
-        scale_in_window     = "20m"
-        max_scale_in        = "0.25"
+        # Look 25 minutes ahead on a rising trend; size each minute for
+        # 99% (the queue absorbs the rest, see the plugin README).
+        horizon         = "25m"
+        confidence      = "0.99"
+        trend_half_life = "30m"
+        noise_half_life = "60m"
+        # Scale in only to a count that holds until a removed worker could
+        # be back: boot lead time (5m) plus one evaluation interval.
+        scale_in_window = "6m"
+        max_scale_in    = "0.25"
 
         # Keep a warm minimum during business hours.
         floor       = "2"

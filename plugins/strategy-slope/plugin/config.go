@@ -23,8 +23,13 @@ const (
 	keyHeadroom  = "headroom"
 	keyMinPoints = "min_points"
 
-	defaultHorizon    = 25 * time.Minute
-	defaultConfidence = 0.95
+	keyTrendHalfLife = "trend_half_life"
+	keyNoiseHalfLife = "noise_half_life"
+
+	defaultHorizon       = 25 * time.Minute
+	defaultConfidence    = 0.99
+	defaultTrendHalfLife = 30 * time.Minute
+	defaultNoiseHalfLife = 60 * time.Minute
 	defaultHeadroom   = 0.0
 	defaultMinPoints  = 10
 
@@ -37,6 +42,9 @@ const (
 	keyMaxScaleIn        = "max_scale_in"
 	defaultScaleInWindow = 20 * time.Minute
 	defaultMaxScaleIn    = 0.25
+
+	keyZeroHold     = "zero_hold"
+	defaultZeroHold = 60 * time.Minute
 
 	keyFloor          = "floor"
 	keyFloorHours     = "floor_hours"
@@ -73,11 +81,15 @@ type config struct {
 	headroom   float64
 	minPoints  int
 
+	trendHalfLife time.Duration
+	noiseHalfLife time.Duration
+
 	backlogTolerance float64
 	drainTime        time.Duration
 
 	scaleInWindow time.Duration
 	maxScaleIn    float64
+	zeroHold      time.Duration
 
 	floor floorRule
 
@@ -89,8 +101,8 @@ type config struct {
 // knownKeys lists every accepted strategy key; anything else is a typo.
 var knownKeys = map[string]bool{
 	keyCapacity: true, keyMode: true, keyHorizon: true, keyConfid: true, keyHeadroom: true,
-	keyMinPoints: true, keyBacklogTolerance: true, keyDrainTime: true, keyScaleInWindow: true,
-	keyMaxScaleIn: true, keyFloor: true, keyFloorHours: true, keyFloorDays: true, keyTimezone: true,
+	keyMinPoints: true, keyTrendHalfLife: true, keyNoiseHalfLife: true, keyBacklogTolerance: true, keyDrainTime: true, keyScaleInWindow: true,
+	keyMaxScaleIn: true, keyZeroHold: true, keyFloor: true, keyFloorHours: true, keyFloorDays: true, keyTimezone: true,
 	keyOverrideCount: true, keyOverrideUntil: true, keyOverrideReason: true,
 	keyOverrideMaxDuration: true, keyOverrideVariable: true,
 }
@@ -191,10 +203,13 @@ func parseConfig(m map[string]string) (config, error) {
 	c.confidence = p.float(keyConfid, defaultConfidence, 0.5, 0.999999)
 	c.headroom = p.float(keyHeadroom, defaultHeadroom, 0, 10)
 	c.minPoints = int(p.integer(keyMinPoints, defaultMinPoints, 3, 100_000))
+	c.trendHalfLife = p.duration(keyTrendHalfLife, defaultTrendHalfLife, 0, maxHorizon)
+	c.noiseHalfLife = p.duration(keyNoiseHalfLife, defaultNoiseHalfLife, 0, maxHorizon)
 	c.backlogTolerance = p.float(keyBacklogTolerance, defaultBacklogTolerance, 0, maxRate)
 	c.drainTime = p.duration(keyDrainTime, defaultDrainTime, time.Second, maxHorizon)
 	c.scaleInWindow = p.duration(keyScaleInWindow, defaultScaleInWindow, 0, maxHorizon)
 	c.maxScaleIn = p.float(keyMaxScaleIn, defaultMaxScaleIn, 0, 1)
+	c.zeroHold = p.duration(keyZeroHold, defaultZeroHold, 0, maxHorizon)
 	c.floor = parseFloor(p)
 	c.override, c.overrideMaxDuration = parseOverride(p)
 	c.overrideVariable = strings.TrimSpace(m[keyOverrideVariable])

@@ -32,7 +32,7 @@ type decision struct {
 // decide is the pure decision: forecast or backlog sizing, then scale-in
 // damping, then the business-hours floor, with an active override taking
 // precedence over all of it.
-func decide(in input, m model) (decision, error) {
+func decide(in input) (decision, error) {
 	in.count = clampCount(in.count)
 	meta := map[string]any{"mode": in.cfg.mode, "current_count": float64(in.count)}
 	addQuality(meta, in.quality)
@@ -53,7 +53,7 @@ func decide(in input, m model) (decision, error) {
 	case modeBacklog:
 		want, reason, err = decideBacklog(in, meta)
 	default:
-		want, reason, err = decideRate(in, m, meta)
+		want, reason, err = decideRate(in, meta)
 	}
 	if err != nil {
 		return decision{}, err
@@ -67,9 +67,9 @@ func decide(in input, m model) (decision, error) {
 }
 
 // decideRate forecasts demand and damps scale-in.
-func decideRate(in input, m model, meta map[string]any) (int64, string, error) {
+func decideRate(in input, meta map[string]any) (int64, string, error) {
 	c := in.cfg
-	f, err := forecastRate(in.pts, c, m)
+	f, err := forecastRate(in.pts, c)
 	if err != nil {
 		return 0, "", err
 	}
@@ -77,6 +77,10 @@ func decideRate(in input, m model, meta map[string]any) (int64, string, error) {
 	reason := fmt.Sprintf("rate %.0f/min, slope %+.1f/min over %d points; peak %.0f in %.0fm + margin %.0f (z %.2f x sigma %.0f, fit se %.0f) = demand %.0f; workers = ceil(%.0f / %g) = %d",
 		f.observed, f.slope, f.points, f.peak, f.peakAt, f.margin, f.z, f.sigma, f.fitSE, f.demand, f.demand, c.capacity, f.workers)
 	want := f.workers
+	if run := trailingZeroMinutes(in.pts); want < in.count && run > 0 && run <= c.zeroHold.Minutes() {
+		meta["zero_run_minutes"] = run
+		return in.count, reason + fmt.Sprintf("; no requests for the last %.0fm after traffic: treated as an outage, holding %d", run, in.count), nil
+	}
 	if want >= in.count {
 		return want, reason, nil
 	}
@@ -88,13 +92,32 @@ func decideRate(in input, m model, meta map[string]any) (int64, string, error) {
 	if c.maxScaleIn > 0 && step < 1 {
 		step = 1
 	}
-	limited := max(want, peakWorkers, in.count-step)
+	limited := max(want, peakWorkers, f.holdWorkers, in.count-step)
 	meta["scale_in_peak_workers"] = float64(peakWorkers)
 	if limited != want {
 		reason += fmt.Sprintf("; scale-in held at %d (recent peak %.0f needs %d, step at most %d)", limited, f.recentPeak, peakWorkers, step)
 		meta["scale_in_limited"] = true
 	}
 	return min(limited, in.count), reason, nil
+}
+
+// trailingZeroMinutes is how long the series has been exactly zero at its
+// end, after earlier non-zero traffic (0 when the newest value is not zero
+// or the whole window is zero). At the volumes this strategy serves, a
+// minute without a single request is an outage of the service or of the
+// metric, not a drop in demand: the users come back when it ends, often all
+// at once, and the fleet must still be there.
+func trailingZeroMinutes(pts []point) float64 {
+	for i := len(pts) - 1; i >= 0; i-- {
+		if pts[i].y != 0 {
+			if i == len(pts)-1 {
+				return 0
+			}
+			// pts[i+1] is the first zero point; x of the newest point is 0.
+			return -pts[i+1].x + typicalStep(pts)
+		}
+	}
+	return 0
 }
 
 // decideBacklog adds the workers that clear the waiting messages within

@@ -7,94 +7,82 @@ import (
 
 // noiseEstimate describes the minute-to-minute noise of the series.
 type noiseEstimate struct {
-	sigma      float64 // noise standard deviation at the window's mean level
-	mean       float64 // mean level of the points the estimate used
+	sigma      float64 // noise standard deviation at the mean level
+	mean       float64 // weighted mean level of the points the estimate used
 	dispersion float64 // sigma^2 / mean, at least 1 (Poisson)
 	pairs      int     // number of differences used
 }
 
-// madToSigma converts a median absolute deviation to a normal standard deviation.
-const madToSigma = 1.4826
-
-// estimateNoise measures noise from first differences of neighbouring
-// points: y[i] - y[i-1] cancels the level and, over one step, nearly all of
-// any trend or curvature, so a diurnal ramp does not pass for noise as it
-// does in the residuals of a straight-line fit. The spread is taken
-// robustly (median absolute deviation around the median difference) so a
-// single burst does not inflate it, and divided by sqrt(2) because a
-// difference carries the noise of two points.
+// estimateNoise measures the noise from first differences of neighbouring
+// points, exponentially weighted with the given half-life (minutes).
+//
+// A difference y[i] - y[i-1] cancels the level and, over one step, nearly
+// all of any trend or curvature, so a diurnal ramp does not pass for noise
+// as it does in the residuals of a straight line. Its variance is twice the
+// noise variance, hence sigma = sqrt(E[d^2] / 2).
+//
+// The spread is deliberately not robust (no MAD): bursts are what fills the
+// queue, and a robust estimate that ignores them sizes the fleet for the
+// quiet minutes only (see README, "What was tried"). The weights let the
+// margin follow bursty and calm periods (volatility clusters) instead of
+// averaging them over the whole window.
 //
 // Request counts are overdispersed counts: their variance grows with their
-// level. The dispersion phi = sigma^2 / mean lets the margin be computed at
-// the predicted level rather than at the window's level (sigma_at(L) =
-// sqrt(phi * L)). It is floored at 1, the Poisson variance of a count.
-func estimateNoise(pts []point) noiseEstimate {
+// level. The dispersion phi = sigma^2 / mean (at least 1, the Poisson
+// variance of a count) carries the noise to another level, see sigmaAt.
+func estimateNoise(pts []point, halfLife float64) noiseEstimate {
 	if len(pts) < 2 {
 		return noiseEstimate{dispersion: 1}
 	}
 	step := typicalStep(pts)
-	diffs := make([]float64, 0, len(pts)-1)
-	var sum float64
+	var sw, sdd, sy float64
+	n := 0
 	for i := 1; i < len(pts); i++ {
 		// Skip pairs across a gap: the trend over a long gap is not noise.
 		if pts[i].x-pts[i-1].x > 1.5*step {
 			continue
 		}
-		diffs = append(diffs, pts[i].y-pts[i-1].y)
-		sum += pts[i].y + pts[i-1].y
+		w := 1.0
+		if halfLife > 0 {
+			w = math.Exp2(pts[i].x / halfLife)
+		}
+		d := pts[i].y - pts[i-1].y
+		sw += w
+		sdd += w * d * d
+		sy += w * (pts[i].y + pts[i-1].y) / 2
+		n++
 	}
-	if len(diffs) == 0 {
+	if n == 0 || sw == 0 {
 		return noiseEstimate{dispersion: 1}
 	}
-	n := noiseEstimate{mean: sum / float64(2*len(diffs)), pairs: len(diffs)}
-	med := median(diffs)
-	for i, d := range diffs {
-		diffs[i] = math.Abs(d - med)
+	est := noiseEstimate{sigma: math.Sqrt(sdd / sw / 2), mean: sy / sw, pairs: n, dispersion: 1}
+	if est.mean > 0 {
+		est.dispersion = math.Max(1, est.sigma*est.sigma/est.mean)
 	}
-	mad := median(diffs)
-	if mad == 0 {
-		// More than half the differences equal the median (a flat or
-		// integer-valued quiet series): fall back to the mean absolute
-		// deviation, which sees the rare moves MAD ignores.
-		var s float64
-		for _, d := range diffs {
-			s += d
-		}
-		mad = s / float64(len(diffs)) * math.Sqrt(math.Pi/2) / madToSigma
-	}
-	n.sigma = madToSigma * mad / math.Sqrt2
-	n.dispersion = 1
-	if n.mean > 0 {
-		n.dispersion = math.Max(1, n.sigma*n.sigma/n.mean)
-	}
-	return n
+	return est
 }
 
-// sigmaAt is the noise standard deviation expected at level L.
+// sigmaAt is the noise standard deviation to provision for at level L:
+// sqrt(phi * L) when L is above the level the noise was measured at, and the
+// measured sigma otherwise. Scaling only upwards is a hedge on the
+// variance-mean law: for counts it is linear (Poisson-like), but bursts of a
+// fixed size (one client retrying a batch) do not shrink when the traffic
+// does, so a falling forecast keeps the noise it was measured with.
 func (n noiseEstimate) sigmaAt(level float64) float64 {
-	return math.Sqrt(n.dispersion * math.Max(level, 0))
+	return math.Max(n.sigma, math.Sqrt(n.dispersion*math.Max(level, 0)))
 }
 
 // typicalStep is the median spacing of the points in minutes.
 func typicalStep(pts []point) float64 {
+	if len(pts) < 2 {
+		return 1
+	}
 	steps := make([]float64, 0, len(pts)-1)
 	for i := 1; i < len(pts); i++ {
 		steps = append(steps, pts[i].x-pts[i-1].x)
 	}
-	return median(steps)
-}
-
-// median sorts v in place and returns its median (0 for an empty slice).
-func median(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	sort.Float64s(v)
-	m := len(v) / 2
-	if len(v)%2 == 1 {
-		return v[m]
-	}
-	return (v[m-1] + v[m]) / 2
+	sort.Float64s(steps)
+	return steps[len(steps)/2]
 }
 
 // normalQuantile is the inverse standard normal CDF.

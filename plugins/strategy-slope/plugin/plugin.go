@@ -111,7 +111,7 @@ func (p *Plugin) Run(eval *sdk.ScalingCheckEvaluation, count int64) (out *sdk.Sc
 		log.Warn("override variable unreadable, deciding normally", "variable", cfg.overrideVariable, "error", in.variableErr)
 	}
 
-	d, err := decide(in, defaultModel)
+	d, err := decide(in)
 	if err != nil {
 		return nil, fmt.Errorf("check %q: %w", eval.Check.Name, err)
 	}
