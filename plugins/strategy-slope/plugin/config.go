@@ -30,8 +30,8 @@ const (
 	defaultConfidence    = 0.99
 	defaultTrendHalfLife = 30 * time.Minute
 	defaultNoiseHalfLife = 60 * time.Minute
-	defaultHeadroom   = 0.0
-	defaultMinPoints  = 10
+	defaultHeadroom      = 0.0
+	defaultMinPoints     = 10
 
 	keyBacklogTolerance     = "backlog_tolerance"
 	keyDrainTime            = "drain_time"

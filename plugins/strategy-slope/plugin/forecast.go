@@ -10,8 +10,8 @@ type lineFit struct {
 	// xbar, sxx and sw describe the weighted design; with sw2 they give the
 	// variance of an extrapolated value (see predictionVarianceFactor).
 	xbar, sxx, sw, sw2 float64
-	pts               []point
-	weights           []float64
+	pts                []point
+	weights            []float64
 }
 
 // fitLine fits a line by weighted least squares. Weights halve every
