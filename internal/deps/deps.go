@@ -4,6 +4,7 @@ package deps
 import (
 	_ "cloud.google.com/go/compute/apiv1"
 	_ "cloud.google.com/go/compute/apiv1/computepb"
+	_ "github.com/googleapis/gax-go/v2/apierror"
 	_ "github.com/hashicorp/go-hclog"
 	_ "github.com/hashicorp/go-plugin"
 	_ "github.com/hashicorp/hcl/v2/hclsimple"
@@ -30,5 +31,4 @@ import (
 	_ "google.golang.org/api/option"
 	_ "google.golang.org/grpc"
 	_ "google.golang.org/protobuf/proto"
-	_ "github.com/googleapis/gax-go/v2/apierror"
 )

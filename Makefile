@@ -1,0 +1,74 @@
+# fleetslope nomad-gpu-autoscaler: plugins for the official Nomad Autoscaler agent v0.5.0.
+#
+#   make demo   the whole loop on this machine: agent + plugins + RabbitMQ + PostgreSQL + simulated GCE/Nomad
+#   make test   every test (unit, component, contract, integration, end to end); brings up the services
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+MODULE   := github.com/fleetslope/nomad-gpu-autoscaler
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0-dev)
+LDFLAGS  := -s -w -X $(MODULE)/internal/version.Version=$(VERSION)
+PLUGINS  := apm-rabbitmq strategy-slope target-gce-gpu
+BIN      := bin
+AGENT    := $(BIN)/nomad-autoscaler
+STATICCHECK_VERSION := v0.8.2
+SERVICES_ENV = eval "$$(scripts/services.sh env)"
+GOTEST_FLAGS ?= -race -timeout 14m
+
+.PHONY: all build agent test unit e2e demo dist lint bench services-up services-down clean
+
+all: build
+
+## build: the three plugin binaries in bin/plugins/
+build:
+	@mkdir -p $(BIN)/plugins
+	@for p in $(PLUGINS); do \
+		go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/plugins/$$p ./plugins/$$p; \
+	done
+	@echo "built: $(addprefix $(BIN)/plugins/,$(PLUGINS))"
+
+## agent: the official nomad-autoscaler v0.5.0 agent, from the pinned module in tools/agent
+agent: $(AGENT)
+$(AGENT): tools/agent/go.mod tools/agent/go.sum
+	@mkdir -p $(BIN)
+	cd tools/agent && go build -o ../../$(AGENT) github.com/hashicorp/nomad-autoscaler
+	@echo "built: $(AGENT)"
+
+services-up:
+	scripts/services.sh up
+
+services-down:
+	scripts/services.sh down
+
+## test: the one test command: services up, then every test package with the race detector
+test: build agent services-up
+	$(SERVICES_ENV); go test $(GOTEST_FLAGS) ./...
+
+## unit: the tests that need no services (integration tests skip outside CI)
+unit:
+	go test -race ./...
+
+## e2e: only the end-to-end scenarios (also part of make test)
+e2e: build agent services-up
+	$(SERVICES_ENV); go test $(GOTEST_FLAGS) -count=1 -v ./test/e2e/...
+
+## demo: replay a compressed day of real traffic through the whole system
+demo: build agent services-up
+	$(SERVICES_ENV); go run ./cmd/demo $(DEMO_FLAGS)
+
+## dist: versioned linux/amd64 and linux/arm64 archives of the plugins with SHA256SUMS
+dist:
+	VERSION=$(VERSION) LDFLAGS='$(LDFLAGS)' scripts/dist.sh
+
+## lint: gofmt, go vet and staticcheck (pinned, from the module proxy)
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	go vet ./...
+	go run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+## bench: the benchmarks whose figures are in the READMEs (needs the services for the APM ones)
+bench: services-up
+	$(SERVICES_ENV); go test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf $(BIN) dist
