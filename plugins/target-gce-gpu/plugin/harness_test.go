@@ -1,9 +1,12 @@
 package plugin
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,6 +35,8 @@ type harness struct {
 	nomadURL string
 	p        *Plugin
 	policy   map[string]string
+	// gceDelay slows every compute request down (nanoseconds).
+	gceDelay atomic.Int64
 }
 
 type harnessOptions struct {
@@ -49,7 +54,16 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	h.nomad = fakenomad.New(fakenomad.Options{
 		MaxBlockingWait: 500 * time.Millisecond, PollInterval: 5 * time.Millisecond, DrainDuration: o.drainDuration,
 	})
-	gsrv := httptest.NewServer(h.gce)
+	gsrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d := time.Duration(h.gceDelay.Load()); d > 0 {
+			select {
+			case <-time.After(d):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		h.gce.ServeHTTP(w, r)
+	}))
 	nsrv := httptest.NewServer(h.nomad)
 	t.Cleanup(func() {
 		h.gce.Close()
@@ -173,3 +187,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 func scaleAction(count int64) sdk.ScalingAction {
 	return sdk.ScalingAction{Count: count, Direction: sdk.ScaleDirectionDown}
 }
+
+func ptr[T any](v T) *T { return &v }
+
+func formatInt(v int64) string { return strconv.FormatInt(v, 10) }

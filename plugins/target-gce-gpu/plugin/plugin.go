@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	compute "cloud.google.com/go/compute/apiv1"
@@ -72,7 +73,10 @@ type policyState struct {
 	// scaling is held by Scale; Status only reconciles when it is free, so
 	// it never races a scale-in between its drain and its delete.
 	scaling sync.Mutex
-	mu      sync.Mutex
+	// scaleRunning tells Status that a Scale of the policy is under way,
+	// so the policy is not ready.
+	scaleRunning atomic.Bool
+	mu           sync.Mutex
 	// lastEvent caches the policy's Nomad variable.
 	lastEvent time.Time
 	lastKnown bool

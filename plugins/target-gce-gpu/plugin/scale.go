@@ -30,6 +30,8 @@ func (p *Plugin) Scale(action sdk.ScalingAction, raw map[string]string) (err err
 	if err != nil {
 		return err
 	}
+	st.scaleRunning.Store(true)
+	defer st.scaleRunning.Store(false)
 	st.scaling.Lock()
 	defer st.scaling.Unlock()
 	r := &run{p: p, cfg: cfg, st: st, migs: migs, nodes: nodes,

@@ -45,9 +45,12 @@ func (r *run) status(ctx context.Context) (*sdk.TargetStatus, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s status: %w", PluginName, err)
 	}
-	scaling := !r.st.scaling.TryLock()
+	scaling := r.st.scaleRunning.Load()
 	waiting := false
-	if !scaling {
+	// Reconcile only while no Scale (or other Status) holds the policy: a
+	// scale-in between its drain and its delete looks exactly like a
+	// crashed one.
+	if r.st.scaling.TryLock() {
 		var changed bool
 		changed, waiting, err = r.reconcile(ctx, obs)
 		r.st.scaling.Unlock()

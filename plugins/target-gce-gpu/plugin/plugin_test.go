@@ -1,0 +1,184 @@
+package plugin
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/nomad-autoscaler/sdk"
+	"github.com/hashicorp/nomad/api"
+	"github.com/shoenig/test/must"
+)
+
+func TestDryRunDoesNothing(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{sizeA: 1, sizeB: 1})
+	action := sdk.ScalingAction{Count: 5, Direction: sdk.ScaleDirectionUp}
+	action.SetDryRun()
+	must.NoError(t, h.p.Scale(action, h.policy))
+	must.SliceEmpty(t, h.gce.Requests())
+	must.SliceEmpty(t, h.nomad.Requests())
+}
+
+func TestScaleToTheCurrentCountIsANoOp(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{sizeA: 1, sizeB: 1})
+	err := h.scale(2)
+	var noop *sdk.TargetScalingNoOpError
+	must.True(t, errors.As(err, &noop), must.Sprintf("got %v", err))
+	must.SliceEmpty(t, h.gceRequests("/resize"))
+}
+
+func TestConfigErrorsNameTheKey(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{})
+	h.policy["migs"] = "zone-a"
+	h.policy["node_drain_deadline"] = "forever"
+	_, err := h.p.Status(h.policy)
+	must.ErrorContains(t, err, `migs: "zone-a" is not "zone/name"`)
+	must.ErrorContains(t, err, `node_drain_deadline: "forever"`)
+	must.ErrorContains(t, h.scale(3), `migs: "zone-a"`)
+	must.SliceEmpty(t, h.gce.Requests())
+
+	unconfigured := New(h.p.logger)
+	_, err = unconfigured.Status(map[string]string{"project": "p", "migs": "z/m", "node_pool": "gpu"})
+	must.ErrorContains(t, err, "SetConfig was not called")
+	must.ErrorContains(t, unconfigured.SetConfig(map[string]string{"compute_insecure": "yes"}), `compute_insecure: "yes"`)
+}
+
+func TestRateLimitStormBacksOffAndRecovers(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{sizeA: 1, sizeB: 1})
+	h.policy["retry_attempts"] = "10"
+	h.gce.InjectHTTPErrors(http.StatusTooManyRequests, 6)
+
+	must.NoError(t, h.scale(4))
+	a, b := h.targets()
+	must.Eq(t, [2]int{2, 2}, [2]int{a, b})
+	limited := 0
+	for _, r := range h.gce.Requests() {
+		if r.Status == http.StatusTooManyRequests {
+			limited++
+		}
+	}
+	must.Eq(t, 6, limited)
+	// Retried resizes reuse their requestId, so GCE runs each once.
+	ids := map[string]map[string]bool{}
+	for _, r := range h.gceRequests("/resize") {
+		if ids[r.Path] == nil {
+			ids[r.Path] = map[string]bool{}
+		}
+		ids[r.Path][r.Query.Get("requestId")] = true
+	}
+	for path, set := range ids {
+		must.MapLen(t, 1, set, must.Sprintf("one requestId for %s", path))
+	}
+}
+
+func TestRateLimitStormThatOutlastsTheRetriesNamesTheMIG(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{sizeA: 1, sizeB: 1})
+	h.policy["retry_attempts"] = "2"
+	h.gce.InjectHTTPErrors(http.StatusTooManyRequests, 100)
+	_, err := h.p.Status(h.policy)
+	must.ErrorContains(t, err, "MIG zone-")
+	must.ErrorContains(t, err, "429")
+}
+
+func TestFailedOperationIsAnErrorEvenThoughWaitSucceeds(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{sizeA: 1, sizeB: 1})
+	h.gce.FailNextOperation(zoneB, "ZONE_RESOURCE_POOL_EXHAUSTED", "no L4 left in zone-b")
+	err := h.scale(4)
+	must.ErrorContains(t, err, "resize MIG zone-b/gpu-b to 2")
+	must.ErrorContains(t, err, "ZONE_RESOURCE_POOL_EXHAUSTED: no L4 left in zone-b")
+}
+
+func TestStatusHonoursTheAgentTimeout(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{sizeA: 1, sizeB: 1})
+	h.policy["_nomad_autoscaler_grpc_timeout"] = "100ms"
+	h.gceDelay.Store(int64(5 * time.Second))
+	_, err := h.p.Status(h.policy)
+	must.ErrorIs(t, err, context.DeadlineExceeded)
+}
+
+func TestLastEventSurvivesARestart(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{sizeA: 0, sizeB: 0})
+	must.NoError(t, h.scale(2))
+	first := h.status().Meta[metaKeyLastEvent]
+	must.NotEq(t, "", first)
+
+	h.p = h.newPlugin()
+	must.Eq(t, first, h.status().Meta[metaKeyLastEvent])
+}
+
+func TestStatusDuringASlowScaleIsSafeAndNotReady(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{sizeA: 2, sizeB: 2, drainDuration: 400 * time.Millisecond})
+	done := make(chan error, 1)
+	go func() { done <- h.scale(2) }()
+
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		notReady int
+	)
+	eventually(t, "the drains to start", func() bool { return len(drainEvents(h, "drain-started")) == 2 })
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st, err := h.p.Status(h.policy)
+			must.NoError(t, err)
+			mu.Lock()
+			defer mu.Unlock()
+			if !st.Ready {
+				notReady++
+			}
+		}()
+	}
+	wg.Wait()
+	must.NoError(t, <-done)
+	must.Eq(t, 4, notReady, must.Sprint("never ready while this plugin drains for the policy"))
+	must.Len(t, 2, h.gceRequests("/deleteInstances"), must.Sprint("Status never deletes what Scale is draining"))
+	eventually(t, "ready again", func() bool { return h.status().Ready })
+}
+
+func TestCrashDuringDrainIsFinishedOnceTheDrainCompletes(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{sizeA: 2, sizeB: 1, drainDuration: 300 * time.Millisecond})
+	a := h.instances(zoneA, migA)
+	id := h.nodeByInstance(a[1]).ID
+	// What a Scale to 2 leaves behind when the agent dies mid-drain.
+	cfg := mustTarget(t, h.policy)
+	client, err := api.NewClient(&api.Config{Address: h.nomadURL})
+	must.NoError(t, err)
+	desired := "1"
+	at := time.Now().UnixNano()
+	_, err = client.Nodes().Meta().Apply(&api.NodeMetaApplyRequest{NodeID: id, Meta: map[string]*string{
+		metaPolicy: &cfg.policyKey, metaDesired: &desired, metaMarkedAt: ptr(formatInt(at)),
+	}}, nil)
+	must.NoError(t, err)
+	_, err = client.Nodes().UpdateDrainOpts(id, &api.DrainOptions{DrainSpec: &api.DrainSpec{Deadline: time.Minute}}, nil)
+	must.NoError(t, err)
+
+	h.p = h.newPlugin()
+	st := h.status()
+	must.False(t, st.Ready, must.Sprint("not ready while a marked node drains"))
+	must.Eq(t, "1", st.Meta[metaKeyDraining])
+	must.SliceEmpty(t, h.gceRequests("/deleteInstances"), must.Sprint("never delete before the drain is done"))
+
+	eventually(t, "the interrupted scale-in to finish", func() bool {
+		h.status()
+		return len(h.gceRequests("/deleteInstances")) == 1
+	})
+	must.Eq(t, []string{a[1]}, deletedInstances(t, h.gceRequests("/deleteInstances")[0]))
+	eventually(t, "ready again", func() bool { return h.status().Ready })
+	ta, tb := h.targets()
+	must.Eq(t, [2]int{1, 1}, [2]int{ta, tb})
+}
