@@ -45,8 +45,12 @@ type nomadNodes struct {
 
 var _ nodeAPI = nomadNodes{}
 
-func (n nomadNodes) q(ctx context.Context) *api.QueryOptions { return (&api.QueryOptions{}).WithContext(ctx) }
-func (n nomadNodes) w(ctx context.Context) *api.WriteOptions { return (&api.WriteOptions{}).WithContext(ctx) }
+func (n nomadNodes) q(ctx context.Context) *api.QueryOptions {
+	return (&api.QueryOptions{}).WithContext(ctx)
+}
+func (n nomadNodes) w(ctx context.Context) *api.WriteOptions {
+	return (&api.WriteOptions{}).WithContext(ctx)
+}
 
 // PoolNodes implements nodeAPI. Pool membership and readiness reuse the
 // SDK's scaleutils so the policy keys mean exactly what they mean for the

@@ -275,4 +275,3 @@ func containsZone(zones []zoneView, ref migRef) bool {
 	}
 	return false
 }
-
