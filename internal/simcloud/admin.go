@@ -1,0 +1,230 @@
+package simcloud
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/nomad/api"
+)
+
+// State is what GET /admin/state returns: the whole simulated cluster.
+type State struct {
+	Time      time.Time `json:"time"`
+	TimeScale float64   `json:"time_scale"`
+	Project   string    `json:"project"`
+	Zones     []Zone    `json:"zones"`
+	MIGs      []MIG     `json:"migs"`
+	Nodes     []Node    `json:"nodes"`
+	// ReadyWorkers counts, per zone, nodes that are ready, eligible, not
+	// draining and run a worker allocation: the capacity serving requests.
+	ReadyWorkers      map[string]int `json:"ready_workers"`
+	ReadyWorkersTotal int            `json:"ready_workers_total"`
+}
+
+// Zone is a zone's injected failures.
+type Zone struct {
+	Zone          string `json:"zone"`
+	Stockout      bool   `json:"stockout"`
+	QuotaExceeded bool   `json:"quota_exceeded"`
+}
+
+// MIG is one managed instance group.
+type MIG struct {
+	Zone       string     `json:"zone"`
+	Name       string     `json:"name"`
+	TargetSize int        `json:"target_size"`
+	Stable     bool       `json:"stable"`
+	Running    int        `json:"running"`
+	Instances  []Instance `json:"instances"`
+	// Errors is the number of listErrors items; LastErrorCode the newest code.
+	Errors        int    `json:"errors"`
+	LastErrorCode string `json:"last_error_code,omitempty"`
+}
+
+// Instance is one managed instance.
+type Instance struct {
+	Name          string `json:"name"`
+	Status        string `json:"status"`
+	CurrentAction string `json:"current_action"`
+	NodeID        string `json:"node_id,omitempty"`
+}
+
+// Node is one Nomad node.
+type Node struct {
+	ID             string            `json:"id"`
+	Name           string            `json:"name"`
+	Zone           string            `json:"zone"`
+	Status         string            `json:"status"`
+	Eligibility    string            `json:"eligibility"`
+	Draining       bool              `json:"draining"`
+	DrainFailed    bool              `json:"drain_failed"`
+	LastDrain      string            `json:"last_drain,omitempty"` // draining, complete, canceled
+	RunningAllocs  int               `json:"running_allocs"`
+	RunningWorkers int               `json:"running_workers"`
+	Meta           map[string]string `json:"meta,omitempty"`
+}
+
+// State returns a snapshot of the cluster.
+func (c *Cluster) State() State {
+	st := State{
+		Time: c.clock.Now().UTC(), TimeScale: c.clock.Scale(), Project: c.cfg.Project,
+		ReadyWorkers: map[string]int{},
+	}
+	zones := map[string]bool{}
+	nodeByInstance := map[string]string{}
+	for _, n := range c.Nomad.Nodes() {
+		node := Node{
+			ID: n.ID, Name: n.Name, Zone: n.Attributes["platform.gce.zone"], Status: n.Status,
+			Eligibility: n.SchedulingEligibility, Draining: n.Draining, DrainFailed: n.DrainFailed, Meta: n.Meta,
+		}
+		if n.LastDrain != nil {
+			node.LastDrain = string(n.LastDrain.Status)
+		}
+		for _, a := range n.Allocations {
+			if a.ClientStatus == api.AllocClientStatusRunning {
+				node.RunningAllocs++
+				if a.JobID == c.cfg.WorkerJobID {
+					node.RunningWorkers++
+				}
+			}
+		}
+		if node.Status == api.NodeStatusReady && node.Eligibility == api.NodeSchedulingEligible && !node.Draining && node.RunningWorkers > 0 {
+			st.ReadyWorkers[node.Zone]++
+			st.ReadyWorkersTotal++
+		}
+		nodeByInstance[node.Zone+"/"+node.Name] = node.ID
+		st.Nodes = append(st.Nodes, node)
+	}
+	for _, m := range c.GCE.MIGs() {
+		zones[m.Zone] = true
+		mig := MIG{Zone: m.Zone, Name: m.Name, TargetSize: m.TargetSize, Stable: m.Stable, Errors: len(m.Errors)}
+		if len(m.Errors) > 0 {
+			mig.LastErrorCode = m.Errors[len(m.Errors)-1].Code
+		}
+		for _, in := range m.Instances {
+			if in.Status == "RUNNING" {
+				mig.Running++
+			}
+			mig.Instances = append(mig.Instances, Instance{
+				Name: in.Name, Status: in.Status, CurrentAction: in.CurrentAction, NodeID: nodeByInstance[m.Zone+"/"+in.Name],
+			})
+		}
+		st.MIGs = append(st.MIGs, mig)
+	}
+	for z := range zones {
+		st.Zones = append(st.Zones, Zone{Zone: z, Stockout: c.GCE.Stockout(z), QuotaExceeded: c.GCE.QuotaExceeded(z)})
+	}
+	sort.Slice(st.Zones, func(i, j int) bool { return st.Zones[i].Zone < st.Zones[j].Zone })
+	return st
+}
+
+// adminHandler serves run-time injection and inspection:
+//
+//	GET  /admin/state
+//	GET  /admin/requests?api=gce|nomad      request logs of the fakes
+//	GET  /admin/events                      Nomad drain and node events
+//	POST /admin/stockout?zone=Z&on=true|false
+//	POST /admin/quota?zone=Z&on=true|false
+//	POST /admin/http-errors?status=429&n=5[&api=gce|nomad]   (default gce)
+//	POST /admin/fail-operation?zone=Z&code=C&message=M
+//	POST /admin/drain-duration?d=2m[&node=NAME]
+//	POST /admin/fail-drain?node=NAME&message=M   (empty message clears)
+func (c *Cluster) adminHandler() http.Handler {
+	m := http.NewServeMux()
+	m.HandleFunc("GET /admin/state", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, c.State()) })
+	m.HandleFunc("GET /admin/requests", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("api") == "nomad" {
+			writeJSON(w, c.Nomad.Requests())
+			return
+		}
+		writeJSON(w, c.GCE.Requests())
+	})
+	m.HandleFunc("GET /admin/events", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, c.Nomad.Events()) })
+	m.HandleFunc("POST /admin/stockout", c.zoneToggle(c.GCE.SetStockout))
+	m.HandleFunc("POST /admin/quota", c.zoneToggle(c.GCE.SetQuotaExceeded))
+	m.HandleFunc("POST /admin/http-errors", c.httpErrors)
+	m.HandleFunc("POST /admin/fail-operation", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if q.Get("zone") == "" || q.Get("code") == "" {
+			badRequest(w, "zone and code are required")
+			return
+		}
+		c.GCE.FailNextOperation(q.Get("zone"), q.Get("code"), q.Get("message"))
+		writeJSON(w, map[string]string{"result": "ok"})
+	})
+	m.HandleFunc("POST /admin/drain-duration", c.drainDuration)
+	m.HandleFunc("POST /admin/fail-drain", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if q.Get("node") == "" {
+			badRequest(w, "node is required")
+			return
+		}
+		c.Nomad.FailDrain(q.Get("node"), q.Get("message"))
+		writeJSON(w, map[string]string{"result": "ok"})
+	})
+	return m
+}
+
+func (c *Cluster) zoneToggle(set func(zone string, on bool)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		on, err := strconv.ParseBool(q.Get("on"))
+		if q.Get("zone") == "" || err != nil {
+			badRequest(w, fmt.Sprintf("want zone=<zone>&on=true|false, got zone=%q on=%q", q.Get("zone"), q.Get("on")))
+			return
+		}
+		set(q.Get("zone"), on)
+		c.Tick()
+		writeJSON(w, c.State())
+	}
+}
+
+func (c *Cluster) httpErrors(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	status, err1 := strconv.Atoi(q.Get("status"))
+	n, err2 := strconv.Atoi(q.Get("n"))
+	if err1 != nil || err2 != nil || status < 400 || status > 599 || n < 0 {
+		badRequest(w, fmt.Sprintf("want status=<4xx|5xx>&n=<count>, got status=%q n=%q", q.Get("status"), q.Get("n")))
+		return
+	}
+	switch q.Get("api") {
+	case "", "gce":
+		c.GCE.InjectHTTPErrors(status, n)
+	case "nomad":
+		c.Nomad.InjectHTTPErrors(status, n)
+	default:
+		badRequest(w, fmt.Sprintf("api %q: want gce or nomad", q.Get("api")))
+		return
+	}
+	writeJSON(w, map[string]string{"result": "ok"})
+}
+
+func (c *Cluster) drainDuration(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	d, err := time.ParseDuration(q.Get("d"))
+	if err != nil || d < 0 {
+		badRequest(w, fmt.Sprintf("d %q: want a duration such as 2m", q.Get("d")))
+		return
+	}
+	if node := q.Get("node"); node != "" {
+		c.Nomad.SetNodeDrainDuration(node, d)
+	} else {
+		c.Nomad.SetDrainDuration(d)
+	}
+	writeJSON(w, map[string]string{"result": "ok"})
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func badRequest(w http.ResponseWriter, msg string) {
+	http.Error(w, msg, http.StatusBadRequest)
+}

@@ -1,0 +1,36 @@
+// Package simcloud composes fakegce and fakenomad into one coherent simulated
+// cluster for the end-to-end test and the demo (cmd/simcloud is its thin main).
+//
+//   - A MIG instance that reaches RUNNING (after BootTime) registers a ready
+//     Nomad node named after the instance, with the attributes the GCE
+//     targets read: unique.platform.gce.hostname = "<instance>.c.<project>.internal",
+//     platform.gce.zone = zone, plus node_class, datacenter, node pool, GPU
+//     devices and meta "mig".
+//   - Every ready, eligible, non-draining node runs one worker allocation
+//     (service job Config.WorkerJobID, with GPUs) and a system job
+//     "node-exporter". A worker is placed again when a node becomes eligible.
+//   - Draining a node stops its allocations when the drain completes
+//     (DrainDuration, or the drain deadline); the node stays ineligible.
+//   - An instance deleted from its MIG deregisters its node once it is gone
+//     (DeleteTime).
+//   - Time is simulated by a Clock that can run faster than real time; all
+//     durations in Config are simulated.
+//
+// One http.Handler serves the compute API under /compute/v1, the Nomad API
+// under /v1 and an admin API under /admin (see adminHandler for the routes;
+// GET /admin/state returns State as JSON).
+//
+// # Go API
+//
+//	ParseMIGs("zone/name,zone/name") ([]MIGRef, error)
+//	NewClock(start time.Time, scale float64, realNow func() time.Time) *Clock
+//	(c *Clock) Now() time.Time; Scale() float64; Real(sim time.Duration) time.Duration
+//	New(Config) (*Cluster, error)
+//	(c *Cluster) Handler() http.Handler
+//	(c *Cluster) Run(ctx, interval)   // ticks until ctx is done
+//	(c *Cluster) Tick()               // advances both fakes and places workers
+//	(c *Cluster) State() State
+//	(c *Cluster) Hostname(instance string) string
+//	(c *Cluster) Close()              // releases blocked requests
+//	c.GCE *fakegce.Server, c.Nomad *fakenomad.Server   // for injection and assertions
+package simcloud

@@ -1,0 +1,234 @@
+package simcloud_test
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	compute "cloud.google.com/go/compute/apiv1"
+	"cloud.google.com/go/compute/apiv1/computepb"
+	"github.com/hashicorp/nomad/api"
+	"github.com/shoenig/test/must"
+	"google.golang.org/api/option"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/simcloud"
+)
+
+const (
+	zoneA = "europe-west4-a"
+	zoneB = "europe-west4-b"
+)
+
+// realClock is a manual stand-in for the real clock under simcloud.Clock.
+type realClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *realClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *realClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+type env struct {
+	cluster *simcloud.Cluster
+	clock   *realClock
+	url     string
+	migs    *compute.InstanceGroupManagersClient
+	nomad   *api.Client
+}
+
+func startCluster(t *testing.T, scale float64) *env {
+	t.Helper()
+	rc := &realClock{now: time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)}
+	c, err := simcloud.New(simcloud.Config{
+		Project: "sim", MIGs: []simcloud.MIGRef{{Zone: zoneA, Name: "gpu-a"}, {Zone: zoneB, Name: "gpu-b"}},
+		InitialSize: 1, BootTime: 90 * time.Second, DeleteTime: 20 * time.Second, DrainDuration: time.Minute,
+		Clock: simcloud.NewClock(rc.Now(), scale, rc.Now),
+	})
+	must.NoError(t, err)
+	srv := httptest.NewServer(c.Handler())
+	t.Cleanup(srv.Close)
+	t.Cleanup(c.Close)
+	migs, err := compute.NewInstanceGroupManagersRESTClient(context.Background(),
+		option.WithEndpoint(srv.URL), option.WithoutAuthentication())
+	must.NoError(t, err)
+	t.Cleanup(func() { _ = migs.Close() })
+	nomad, err := api.NewClient(&api.Config{Address: srv.URL})
+	must.NoError(t, err)
+	return &env{cluster: c, clock: rc, url: srv.URL, migs: migs, nomad: nomad}
+}
+
+// advance moves simulated time by d (real time divided by the scale) and ticks.
+func (e *env) advance(d time.Duration) {
+	e.clock.Add(time.Duration(math.Ceil(float64(d) / e.cluster.State().TimeScale)))
+	e.cluster.Tick()
+}
+
+func (e *env) state(t *testing.T) simcloud.State {
+	t.Helper()
+	resp, err := http.Get(e.url + "/admin/state")
+	must.NoError(t, err)
+	defer resp.Body.Close()
+	must.Eq(t, http.StatusOK, resp.StatusCode)
+	var st simcloud.State
+	must.NoError(t, json.NewDecoder(resp.Body).Decode(&st))
+	return st
+}
+
+func TestAMIGInstanceBecomesANomadWorkerAndLeavesWithIt(t *testing.T) {
+	t.Parallel()
+	e := startCluster(t, 60)
+	st := e.state(t)
+	must.Eq(t, 2, st.ReadyWorkersTotal)
+	must.Eq(t, map[string]int{zoneA: 1, zoneB: 1}, st.ReadyWorkers)
+
+	op, err := e.migs.Resize(context.Background(), &computepb.ResizeInstanceGroupManagerRequest{
+		Project: "sim", Zone: zoneA, InstanceGroupManager: "gpu-a", Size: 2,
+	})
+	must.NoError(t, err)
+	must.NoError(t, op.Wait(context.Background()))
+	stubs, _, err := e.nomad.Nodes().List(nil)
+	must.NoError(t, err)
+	must.Len(t, 2, stubs) // still booting
+
+	e.advance(90 * time.Second)
+	st = e.state(t)
+	must.Eq(t, 3, st.ReadyWorkersTotal)
+	newName := st.MIGs[0].Instances[1].Name
+	newID := st.MIGs[0].Instances[1].NodeID
+	must.NotEq(t, "", newID)
+	info, _, err := e.nomad.Nodes().Info(newID, nil)
+	must.NoError(t, err)
+	must.Eq(t, newName+".c.sim.internal", info.Attributes["unique.platform.gce.hostname"])
+	must.Eq(t, zoneA, info.Attributes["platform.gce.zone"])
+	must.Eq(t, "gpu", info.NodeClass)
+	allocs, _, err := e.nomad.Nodes().Allocations(newID, nil)
+	must.NoError(t, err)
+	must.Len(t, 2, allocs) // the worker and the system job
+
+	_, err = e.nomad.Nodes().UpdateDrain(newID, &api.DrainSpec{Deadline: 10 * time.Minute}, false, nil)
+	must.NoError(t, err)
+	must.Eq(t, 2, e.state(t).ReadyWorkersTotal)
+	e.advance(time.Minute)
+	for _, n := range e.state(t).Nodes {
+		if n.ID == newID {
+			must.Eq(t, 0, n.RunningAllocs)
+			must.Eq(t, "complete", n.LastDrain)
+		}
+	}
+
+	del, err := e.migs.DeleteInstances(context.Background(), &computepb.DeleteInstancesInstanceGroupManagerRequest{
+		Project: "sim", Zone: zoneA, InstanceGroupManager: "gpu-a",
+		InstanceGroupManagersDeleteInstancesRequestResource: &computepb.InstanceGroupManagersDeleteInstancesRequest{
+			Instances: []string{"zones/" + zoneA + "/instances/" + newName},
+		},
+	})
+	must.NoError(t, err)
+	must.NoError(t, del.Wait(context.Background()))
+	e.advance(20 * time.Second)
+	_, _, err = e.nomad.Nodes().Info(newID, nil)
+	must.ErrorContains(t, err, "404")
+	st = e.state(t)
+	must.Len(t, 2, st.Nodes)
+	must.Eq(t, 1, st.MIGs[0].TargetSize)
+}
+
+func TestAnEligibleNodeGetsItsWorkerBackAfterADrainIsCanceled(t *testing.T) {
+	t.Parallel()
+	e := startCluster(t, 1)
+	id := e.state(t).Nodes[0].ID
+	_, err := e.nomad.Nodes().UpdateDrain(id, &api.DrainSpec{Deadline: -1}, false, nil)
+	must.NoError(t, err)
+	e.advance(time.Second)
+	must.Eq(t, 1, e.state(t).ReadyWorkersTotal)
+
+	_, err = e.nomad.Nodes().ToggleEligibility(id, true, nil)
+	must.NoError(t, err)
+	e.advance(time.Second)
+	must.Eq(t, 2, e.state(t).ReadyWorkersTotal)
+}
+
+func TestAdminInjectsStockoutsAndAPIErrors(t *testing.T) {
+	t.Parallel()
+	e := startCluster(t, 1)
+	post := func(path string) int {
+		resp, err := http.Post(e.url+path, "", nil)
+		must.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	must.Eq(t, http.StatusOK, post("/admin/stockout?zone="+zoneA+"&on=true"))
+	must.Eq(t, http.StatusBadRequest, post("/admin/stockout?zone="+zoneA+"&on=maybe"))
+
+	op, err := e.migs.Resize(context.Background(), &computepb.ResizeInstanceGroupManagerRequest{
+		Project: "sim", Zone: zoneA, InstanceGroupManager: "gpu-a", Size: 3,
+	})
+	must.NoError(t, err)
+	must.NoError(t, op.Wait(context.Background()))
+	e.advance(5 * time.Minute)
+	st := e.state(t)
+	must.Eq(t, simcloud.Zone{Zone: zoneA, Stockout: true}, st.Zones[0])
+	must.False(t, st.MIGs[0].Stable)
+	must.Eq(t, "ZONE_RESOURCE_POOL_EXHAUSTED", st.MIGs[0].LastErrorCode)
+	must.Eq(t, 2, st.ReadyWorkersTotal)
+
+	must.Eq(t, http.StatusOK, post("/admin/http-errors?status=429&n=1"))
+	_, err = e.migs.Get(context.Background(), &computepb.GetInstanceGroupManagerRequest{
+		Project: "sim", Zone: zoneB, InstanceGroupManager: "gpu-b",
+	})
+	must.ErrorContains(t, err, "429")
+
+	must.Eq(t, http.StatusOK, post("/admin/http-errors?status=503&n=1&api=nomad"))
+	_, _, err = e.nomad.Nodes().List(nil)
+	must.ErrorContains(t, err, "503")
+	must.Eq(t, http.StatusBadRequest, post("/admin/http-errors?status=200&n=1"))
+}
+
+func TestParseMIGsNamesEveryBadEntry(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, in string
+		want     []simcloud.MIGRef
+		errs     []string
+	}{
+		{"two zonal MIGs parse", "europe-west4-a/gpu-a, europe-west4-b/gpu-b",
+			[]simcloud.MIGRef{{Zone: zoneA, Name: "gpu-a"}, {Zone: zoneB, Name: "gpu-b"}}, nil},
+		{"entries without a zone are all reported", "gpu-a,/gpu-b", nil, []string{`"gpu-a"`, `"/gpu-b"`}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := simcloud.ParseMIGs(tc.in)
+			if tc.errs == nil {
+				must.NoError(t, err)
+				must.Eq(t, tc.want, got)
+				return
+			}
+			for _, e := range tc.errs {
+				must.ErrorContains(t, err, e)
+			}
+		})
+	}
+}
+
+func TestTheClockRunsScaleTimesFaster(t *testing.T) {
+	t.Parallel()
+	rc := &realClock{now: time.Unix(0, 0)}
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	c := simcloud.NewClock(start, 288, rc.Now)
+	rc.Add(5 * time.Minute)
+	must.Eq(t, start.Add(24*time.Hour), c.Now())
+	must.Eq(t, 5*time.Minute, c.Real(24*time.Hour))
+}
