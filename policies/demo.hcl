@@ -11,8 +11,9 @@
 #    keeps up on two cores. The backlog check therefore counts jobs, and its
 #    capacity is in jobs per real minute: 100 requests/min x 300 / 25 = 1200.
 #
-# cmd/demo replaces the target's compute endpoint with the address of the
-# simulator it started; everything else is used as written.
+# cmd/demo uses this file as written: its queues live in their own RabbitMQ
+# vhost (ekyc-demo) and its requests table in its own database, and the
+# addresses of the simulator go into the agent configuration, not here.
 
 scaling "gpu-workers-demo" {
   enabled = true
@@ -43,7 +44,7 @@ scaling "gpu-workers-demo" {
 
     check "backlog" {
       source       = "ekyc"
-      query        = "rabbitmq:ready:ekyc.*"
+      query        = "rabbitmq:ready:ekyc.*@ekyc-demo"
       query_window = "1s"
       group        = "demand"
 

@@ -45,6 +45,11 @@ type JobSink interface {
 type Config struct {
 	// Minutes is the trace to replay, already windowed and scaled.
 	Minutes []Minute
+	// History are the minutes just before Minutes. Run first writes their
+	// requests to the RequestSink only, back-dated, so that a rate query
+	// over the past sees traffic from the first second, as it would in a
+	// service that was already running.
+	History []Minute
 	// Compression is simulated seconds per real second (300 replays a day in 4.8 minutes).
 	Compression float64
 	// Tick is the real interval between two batches of inserts and publishes.
@@ -137,6 +142,9 @@ func (g *Generator) Stats() Stats {
 // (with ctx's error) or when a sink fails.
 func (g *Generator) Run(ctx context.Context) error {
 	g.clock = Clock{RealStart: g.cfg.Now(), SimStart: g.plan.start, Compression: g.cfg.Compression}
+	if err := g.writeHistory(ctx); err != nil {
+		return err
+	}
 	prevReal, prevSim := g.clock.RealStart, g.plan.start
 	timer := time.NewTimer(g.cfg.Tick)
 	defer timer.Stop()
@@ -149,7 +157,9 @@ func (g *Generator) Run(ctx context.Context) error {
 		realNow := g.cfg.Now()
 		simNow := earlier(g.clock.Sim(realNow), g.plan.end)
 		last := !simNow.Before(g.plan.end)
-		rows, jobs := g.plan.step(prevSim, simNow, prevReal, realNow, last)
+		// Every tick publishes what arrived in it, so a job waits in the
+		// queue, not in the generator.
+		rows, jobs := g.plan.step(prevSim, simNow, prevReal, realNow, true)
 		if err := g.emit(ctx, rows, jobs); err != nil {
 			return err
 		}
@@ -161,6 +171,25 @@ func (g *Generator) Run(ctx context.Context) error {
 		prevReal, prevSim = realNow, simNow
 		timer.Reset(g.cfg.Tick)
 	}
+}
+
+func (g *Generator) writeHistory(ctx context.Context) error {
+	if len(g.cfg.History) == 0 || g.rows == nil {
+		return nil
+	}
+	var c carry
+	var rows []Request
+	for _, m := range g.cfg.History {
+		k := c.Take(m.Requests)
+		for j := 0; j < k; j++ {
+			sim := m.Start.Add(time.Duration((float64(j) + 0.5) / float64(k) * float64(time.Minute)))
+			rows = append(rows, Request{At: g.clock.Real(sim), Model: g.cfg.Models[j%len(g.cfg.Models)].Name})
+		}
+	}
+	if err := g.rows.InsertRequests(ctx, rows); err != nil {
+		return fmt.Errorf("insert %d history requests: %w", len(rows), err)
+	}
+	return nil
 }
 
 func (g *Generator) emit(ctx context.Context, rows []Request, jobs []QueuedJob) error {
