@@ -1,0 +1,103 @@
+package plugin
+
+import (
+	"testing"
+	"time"
+
+	"github.com/shoenig/test/must"
+)
+
+func TestParseConfigDefaults(t *testing.T) {
+	c, err := parseConfig(map[string]string{keyCapacity: "100"})
+	must.NoError(t, err)
+	must.Eq(t, 100.0, c.capacity)
+	must.Eq(t, modeRate, c.mode)
+	must.Eq(t, 25*time.Minute, c.horizon)
+	must.Eq(t, 0.99, c.confidence)
+	must.Eq(t, 0.0, c.headroom)
+	must.Eq(t, 10, c.minPoints)
+	must.Eq(t, 30*time.Minute, c.trendHalfLife)
+	must.Eq(t, 60*time.Minute, c.noiseHalfLife)
+	must.Eq(t, 0.0, c.backlogTolerance)
+	must.Eq(t, 2*time.Minute, c.drainTime)
+	must.Eq(t, 20*time.Minute, c.scaleInWindow)
+	must.Eq(t, 0.25, c.maxScaleIn)
+	must.Eq(t, 60*time.Minute, c.zeroHold)
+	must.Eq(t, int64(0), c.floor.count)
+	must.Eq(t, 8*60, c.floor.start)
+	must.Eq(t, 22*60, c.floor.end)
+	must.Eq(t, [7]bool{true, true, true, true, true, true, true}, c.floor.days)
+	must.Eq(t, "UTC", c.floor.loc.String())
+	must.False(t, c.override.set)
+	must.Eq(t, 7*24*time.Hour, c.overrideMaxDuration)
+	must.Eq(t, "", c.overrideVariable)
+}
+
+func TestParseConfigAcceptsEveryKey(t *testing.T) {
+	c, err := parseConfig(map[string]string{
+		keyCapacity: "80.5", keyMode: "backlog", keyHorizon: "10m", keyConfid: "0.95",
+		keyHeadroom: "0.1", keyMinPoints: "5", keyTrendHalfLife: "0s", keyNoiseHalfLife: "2h",
+		keyBacklogTolerance: "50", keyDrainTime: "90s", keyScaleInWindow: "6m", keyMaxScaleIn: "0",
+		keyZeroHold: "0s", keyFloor: "3", keyFloorHours: "22:00-06:00", keyFloorDays: "Fri-Mon",
+		keyTimezone: "Asia/Kolkata", keyOverrideCount: "7", keyOverrideUntil: "2026-12-01T18:00:00+05:30",
+		keyOverrideReason: "launch", keyOverrideMaxDuration: "48h", keyOverrideVariable: "autoscaler/override",
+	})
+	must.NoError(t, err)
+	must.Eq(t, modeBacklog, c.mode)
+	must.Eq(t, 80.5, c.capacity)
+	must.Eq(t, 90*time.Second, c.drainTime)
+	must.Eq(t, [7]bool{true, true, false, false, false, true, true}, c.floor.days)
+	must.Eq(t, "Asia/Kolkata", c.floor.loc.String())
+	must.Eq(t, int64(7), c.override.count)
+	must.Eq(t, "launch", c.override.reason)
+	must.Eq(t, time.Date(2026, 12, 1, 12, 30, 0, 0, time.UTC), c.override.until.UTC())
+	must.Eq(t, "autoscaler/override", c.overrideVariable)
+}
+
+func TestParseConfigRejects(t *testing.T) {
+	cases := []struct {
+		name string
+		cfg  map[string]string
+		want string
+	}{
+		{"a typo in a key is an unknown key", map[string]string{keyCapacity: "1", "capacity_per_wroker": "100"}, `capacity_per_wroker "100": unknown key`},
+		{"capacity is required", map[string]string{}, "capacity_per_worker: required"},
+		{"capacity must be a number", map[string]string{keyCapacity: "lots"}, `capacity_per_worker "lots": not a number`},
+		{"capacity must be positive", map[string]string{keyCapacity: "0"}, `capacity_per_worker "0": must be between`},
+		{"capacity must be finite", map[string]string{keyCapacity: "Inf"}, `capacity_per_worker "Inf": not a number`},
+		{"mode must be rate or backlog", map[string]string{keyCapacity: "1", keyMode: "queue"}, `mode "queue": must be "rate" or "backlog"`},
+		{"horizon must be a duration", map[string]string{keyCapacity: "1", keyHorizon: "25"}, `horizon "25": not a duration`},
+		{"horizon must not be negative", map[string]string{keyCapacity: "1", keyHorizon: "-5m"}, `horizon "-5m": must be between`},
+		{"confidence below one half is refused", map[string]string{keyCapacity: "1", keyConfid: "0.3"}, `confidence "0.3": must be between`},
+		{"confidence of one is refused", map[string]string{keyCapacity: "1", keyConfid: "1"}, `confidence "1": must be between`},
+		{"headroom must not be negative", map[string]string{keyCapacity: "1", keyHeadroom: "-0.1"}, `headroom "-0.1"`},
+		{"min_points must be whole", map[string]string{keyCapacity: "1", keyMinPoints: "2.5"}, `min_points "2.5": not a whole number`},
+		{"min_points must be at least three", map[string]string{keyCapacity: "1", keyMinPoints: "2"}, `min_points "2": must be between`},
+		{"max_scale_in is a fraction", map[string]string{keyCapacity: "1", keyMaxScaleIn: "1.5"}, `max_scale_in "1.5"`},
+		{"drain_time must be positive", map[string]string{keyCapacity: "1", keyDrainTime: "0s"}, `drain_time "0s"`},
+		{"floor must not be negative", map[string]string{keyCapacity: "1", keyFloor: "-1"}, `floor "-1"`},
+		{"floor_hours needs two clock times", map[string]string{keyCapacity: "1", keyFloorHours: "8-22"}, `floor_hours "8-22"`},
+		{"floor_hours ends must differ", map[string]string{keyCapacity: "1", keyFloorHours: "08:00-08:00"}, `floor_hours "08:00-08:00"`},
+		{"floor_hours minutes must exist", map[string]string{keyCapacity: "1", keyFloorHours: "08:61-09:00"}, `floor_hours "08:61-09:00"`},
+		{"floor_days must be day names", map[string]string{keyCapacity: "1", keyFloorDays: "Mon-Fry"}, `floor_days "Mon-Fry"`},
+		{"timezone must be IANA", map[string]string{keyCapacity: "1", keyTimezone: "Mars/Olympus"}, `timezone "Mars/Olympus"`},
+		{"an override needs an expiry", map[string]string{keyCapacity: "1", keyOverrideCount: "5"}, "override_count \"5\": needs override_until"},
+		{"an expiry needs a count", map[string]string{keyCapacity: "1", keyOverrideUntil: "2026-12-01T00:00:00Z"}, "override_until \"2026-12-01T00:00:00Z\": needs override_count"},
+		{"override_until must be RFC 3339", map[string]string{keyCapacity: "1", keyOverrideCount: "5", keyOverrideUntil: "tomorrow"}, `override_until "tomorrow": not an RFC 3339 time`},
+		{"override_count must not be negative", map[string]string{keyCapacity: "1", keyOverrideCount: "-2", keyOverrideUntil: "2026-12-01T00:00:00Z"}, `override_count "-2"`},
+		{"override_variable must not be blank", map[string]string{keyCapacity: "1", keyOverrideVariable: " "}, `override_variable " "`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := parseConfig(tc.cfg)
+			must.ErrorContains(t, err, tc.want)
+		})
+	}
+}
+
+func TestParseConfigReportsEveryProblemAtOnce(t *testing.T) {
+	_, err := parseConfig(map[string]string{keyCapacity: "x", keyHorizon: "y", "bogus": "1"})
+	must.ErrorContains(t, err, `capacity_per_worker "x"`)
+	must.ErrorContains(t, err, `horizon "y"`)
+	must.ErrorContains(t, err, `bogus "1": unknown key`)
+}
