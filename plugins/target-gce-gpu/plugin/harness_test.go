@@ -28,7 +28,7 @@ const (
 // instance that reaches RUNNING registers a Nomad node the way the GCE
 // fingerprinter names it; a deleted instance's node goes down.
 type harness struct {
-	t        *testing.T
+	t        testing.TB
 	gce      *fakegce.Server
 	nomad    *fakenomad.Server
 	gceURL   string
@@ -45,7 +45,7 @@ type harnessOptions struct {
 	drainDuration time.Duration
 }
 
-func newHarness(t *testing.T, o harnessOptions) *harness {
+func newHarness(t testing.TB, o harnessOptions) *harness {
 	t.Helper()
 	h := &harness{t: t}
 	h.gce = fakegce.New(fakegce.Options{

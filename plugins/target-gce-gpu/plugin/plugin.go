@@ -189,3 +189,21 @@ func newRequestID() string {
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
+
+// agentSafe rewrites the two phrases that make the agent's policy manager
+// restart every policy handler (policy/manager.go isUnrecoverableError):
+// a GCE or Nomad hiccup seen by this target is not a broken plugin, and the
+// restart would throw away every policy's cooldown. Other errors, such as
+// the no-op error the agent tests for by type, pass through untouched.
+func agentSafe(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "connection refused") && !strings.Contains(msg, "EOF") {
+		return err
+	}
+	msg = strings.ReplaceAll(msg, "connection refused", "connection rejected")
+	msg = strings.ReplaceAll(msg, "EOF", "end of stream")
+	return errors.New(msg)
+}

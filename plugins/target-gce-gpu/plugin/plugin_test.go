@@ -182,3 +182,20 @@ func TestCrashDuringDrainIsFinishedOnceTheDrainCompletes(t *testing.T) {
 	ta, tb := h.targets()
 	must.Eq(t, [2]int{1, 1}, [2]int{ta, tb})
 }
+
+func TestUnreachableAPIsDoNotRestartTheAgentsPolicyHandlers(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{})
+	p := New(h.p.logger)
+	p.timing = h.p.timing
+	// A port nobody listens on: the dial is refused.
+	must.NoError(t, p.SetConfig(map[string]string{
+		"compute_endpoint": "http://127.0.0.1:1", "compute_insecure": "true", "nomad_address": "http://127.0.0.1:1",
+	}))
+	h.policy["retry_attempts"] = "1"
+	_, err := p.Status(h.policy)
+	must.Error(t, err)
+	must.StrNotContains(t, err.Error(), "connection refused")
+	must.StrNotContains(t, err.Error(), "EOF")
+	must.StrContains(t, err.Error(), "connection rejected")
+}

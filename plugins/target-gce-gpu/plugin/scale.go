@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/hashicorp/nomad-autoscaler/sdk"
 )
@@ -12,6 +13,7 @@ import (
 // deadline, so the call bounds itself: the drain deadline plus grace for a
 // scale-in, plus scale_timeout for waiting on the MIGs.
 func (p *Plugin) Scale(action sdk.ScalingAction, raw map[string]string) (err error) {
+	defer func() { err = agentSafe(err) }()
 	defer p.recoverPanic("scale", &err)
 	cfg, st, err := p.target(raw)
 	if err != nil {
@@ -21,7 +23,7 @@ func (p *Plugin) Scale(action sdk.ScalingAction, raw map[string]string) (err err
 		p.logger.Info("dry-run: not scaling", "count", action.Meta["nomad_autoscaler.dry_run.count"])
 		return nil
 	}
-	if action.Count < 0 {
+	if action.Count < 0 || action.Count > math.MaxInt32 {
 		return fmt.Errorf("%s: refusing to scale to %d", PluginName, action.Count)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.drainDeadline+p.timing.drainGrace+cfg.scaleTimeout)

@@ -40,14 +40,14 @@ func selectNodes(nodes []nodeCandidate, n int, selector string) []nodeCandidate 
 	}
 	switch selector {
 	case selectorNewestIndex:
-		slices.SortStableFunc(sorted, byNewest)
+		slices.SortFunc(sorted, byNewest)
 	case selectorOldestIndex:
-		slices.SortStableFunc(sorted, func(a, b nodeCandidate) int { return -byNewest(a, b) })
+		slices.SortFunc(sorted, func(a, b nodeCandidate) int { return -byNewest(a, b) })
 	case selectorEmpty:
 		sorted = slices.DeleteFunc(sorted, func(c nodeCandidate) bool { return c.RunningNonSystem > 0 })
-		slices.SortStableFunc(sorted, byNewest)
+		slices.SortFunc(sorted, byNewest)
 	default:
-		slices.SortStableFunc(sorted, func(a, b nodeCandidate) int {
+		slices.SortFunc(sorted, func(a, b nodeCandidate) int {
 			return cmp.Or(
 				cmp.Compare(boolRank(a.RunningNonSystem > 0), boolRank(b.RunningNonSystem > 0)),
 				cmp.Compare(a.GPUs, b.GPUs),

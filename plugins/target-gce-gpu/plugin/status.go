@@ -22,6 +22,7 @@ const (
 // sizes. It also finishes or undoes interrupted scale-ins (reconcile),
 // unless a Scale of the same policy is running.
 func (p *Plugin) Status(raw map[string]string) (_ *sdk.TargetStatus, err error) {
+	defer func() { err = agentSafe(err) }()
 	defer p.recoverPanic("status", &err)
 	cfg, st, err := p.target(raw)
 	if err != nil {
