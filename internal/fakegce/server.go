@@ -50,12 +50,17 @@ type Options struct {
 
 // Request is one HTTP request the server received.
 type Request struct {
-	Time   time.Time
-	Method string
-	Path   string
-	Query  url.Values
-	Body   string
-	Status int
+	// Time is when the request arrived, by Options.Now (simulated time).
+	Time time.Time
+	// Received is the real time it arrived, with the monotonic reading, so
+	// requests to fakegce and fakenomad in one process can be ordered even
+	// when a test freezes Options.Now.
+	Received time.Time
+	Method   string
+	Path     string
+	Query    url.Values
+	Body     string
+	Status   int
 }
 
 // Server is the fake compute API. Create it with New.
@@ -164,7 +169,8 @@ func (s *Server) InjectHTTPErrors(status, n int) {
 	s.errStatus, s.errLeft = status, n
 }
 
-// Requests returns a copy of every request received so far, in order.
+// Requests returns a copy of every request answered so far, in the order
+// they were answered (Time and Received are arrival times).
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -184,13 +190,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	arrived := arrival{sim: s.opts.Now(), real: time.Now()}
 
 	s.mu.Lock()
 	s.advanceLocked()
 	if s.errLeft > 0 {
 		s.errLeft--
 		status := s.errStatus
-		s.logLocked(r, body, status)
+		s.logLocked(r, body, status, arrived)
 		s.unlock()
 		writeError(w, status, injectedMessage(status))
 		return
@@ -200,13 +207,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(rec, r)
 
 	s.mu.Lock()
-	s.logLocked(r, body, rec.status)
+	s.logLocked(r, body, rec.status, arrived)
 	s.mu.Unlock()
 }
 
-func (s *Server) logLocked(r *http.Request, body []byte, status int) {
+// arrival is when a request arrived, in simulated and real time.
+type arrival struct{ sim, real time.Time }
+
+func (s *Server) logLocked(r *http.Request, body []byte, status int, at arrival) {
 	s.requests = append(s.requests, Request{
-		Time: s.opts.Now(), Method: r.Method, Path: r.URL.Path,
+		Time:     at.sim,
+		Received: at.real, Method: r.Method, Path: r.URL.Path,
 		Query: r.URL.Query(), Body: string(body), Status: status,
 	})
 }

@@ -23,7 +23,9 @@ const (
 // Event is one state change, stamped with Options.Now. Tests use drain
 // events to prove that drains overlap and precede deletions.
 type Event struct {
-	Time     time.Time
+	Time time.Time
+	// Received is the real time of the event (see Request.Received).
+	Received time.Time
 	Kind     EventKind
 	NodeID   string
 	NodeName string
@@ -108,7 +110,7 @@ func (s *Server) eventLocked(kind EventKind, nodeID, msg string) {
 	if n, ok := s.nodes[nodeID]; ok {
 		name = n.spec.Name
 	}
-	s.events = append(s.events, Event{Time: s.opts.Now(), Kind: kind, NodeID: nodeID, NodeName: name, Message: msg})
+	s.events = append(s.events, Event{Time: s.opts.Now(), Received: time.Now(), Kind: kind, NodeID: nodeID, NodeName: name, Message: msg})
 }
 
 // advanceLocked completes every drain whose end time has passed.
