@@ -1,0 +1,47 @@
+package e2e
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+	"text/template"
+	"time"
+)
+
+// policyParams fill testdata/policy.hcl.tmpl.
+type policyParams struct {
+	Min, Max      int
+	Interval      time.Duration
+	Cooldown      time.Duration
+	Vhost         string
+	Project       string
+	MIGs          string
+	DrainDeadline time.Duration
+	ScaleTimeout  time.Duration
+	Override      *override
+}
+
+type override struct {
+	Count int
+	Until string // RFC 3339
+}
+
+var policyTemplate = template.Must(template.ParseFiles("testdata/policy.hcl.tmpl"))
+
+// writePolicy renders the policy into dir/gpu-workers.hcl, replacing the
+// file atomically so the agent never reads half of it.
+func writePolicy(t *testing.T, dir string, p policyParams) {
+	t.Helper()
+	var b bytes.Buffer
+	if err := policyTemplate.Execute(&b, p); err != nil {
+		t.Fatalf("render policy: %v", err)
+	}
+	tmp := filepath.Join(dir, ".gpu-workers.hcl.tmp")
+	if err := os.WriteFile(tmp, b.Bytes(), 0o644); err != nil {
+		t.Fatalf("write policy: %v", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, "gpu-workers.hcl")); err != nil {
+		t.Fatalf("write policy: %v", err)
+	}
+}

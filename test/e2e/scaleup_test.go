@@ -1,0 +1,45 @@
+package e2e
+
+import (
+	"testing"
+	"time"
+
+	"github.com/shoenig/test/must"
+)
+
+// managementLag is how far RabbitMQ's management API, which the glob query
+// ekyc.* reads, may trail the queues (collect_statistics_interval, 5 s by
+// default). The backlog query of the production policy is a glob, so the
+// scenarios allow for it rather than use an exact queue name.
+const managementLag = 5 * time.Second
+
+// (a) A backlog surge resizes the MIGs of both zones up within one
+// evaluation interval plus a few seconds.
+func TestBacklogSurgeResizesBothZonesUp(t *testing.T) {
+	t.Parallel()
+	interval := 2 * time.Second
+	s := newStack(t, stackOptions{
+		initialPerZone: 1, bootTime: time.Second, drainDuration: time.Second,
+		policy: policyParams{Min: 2, Max: 20, Interval: interval, Cooldown: 2 * time.Second,
+			DrainDeadline: 10 * time.Second, ScaleTimeout: 10 * time.Second},
+	})
+	// The agent evaluates the idle policy (rate 0, no backlog) without acting.
+	s.agent.WaitForLog(t, `calculating scaling target`, 30*time.Second)
+	must.Eq(t, map[string]int{zoneA: 1, zoneB: 1}, s.targetSizes())
+
+	// 80 waiting jobs at 10 jobs/min per worker and a 1m drain time: +8 workers.
+	s.publishBacklog(80)
+	published := time.Now()
+	s.waitFor("both zones resized up", interval+managementLag+3*time.Second, func() bool {
+		sz := s.targetSizes()
+		return sz[zoneA] > 1 && sz[zoneB] > 1
+	})
+	t.Logf("both zones resized %s after the surge: %v", time.Since(published).Round(100*time.Millisecond), s.targetSizes())
+	must.Eq(t, map[string]int{zoneA: 5, zoneB: 5}, s.targetSizes(), must.Sprint("2 + ceil(80 / (10 x 1m)) = 10 workers, split odd-even"))
+
+	// The new instances boot and join as ready workers in both zones.
+	s.waitFor("the new workers are ready", 30*time.Second, func() bool {
+		st := s.cloud.State()
+		return st.ReadyWorkers[zoneA] == 5 && st.ReadyWorkers[zoneB] == 5
+	})
+}
