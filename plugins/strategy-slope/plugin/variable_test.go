@@ -1,0 +1,122 @@
+package plugin
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/fakenomad"
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/nomad-autoscaler/sdk"
+	"github.com/shoenig/test/must"
+)
+
+// startNomad serves the in-repo fake Nomad API and returns a plugin
+// configured with the agent's nomad_* keys pointing at it.
+func startNomad(t *testing.T, now *time.Time) (*fakenomad.Server, *Plugin) {
+	t.Helper()
+	fake := fakenomad.New(fakenomad.Options{Now: func() time.Time { return *now }})
+	srv := httptest.NewServer(fake)
+	t.Cleanup(func() { fake.Close(); srv.Close() })
+	p := New(hclog.NewNullLogger())
+	must.NoError(t, p.SetConfig(map[string]string{"nomad_address": srv.URL, "nomad_namespace": "ops", "nomad_token": "t0ken"}))
+	p.SetClock(func() time.Time { return *now })
+	return fake, p
+}
+
+func TestRunReadsTheOverrideFromANomadVariable(t *testing.T) {
+	now := friday
+	fake, p := startNomad(t, &now)
+	cfg := map[string]string{"capacity_per_worker": "100", "override_variable": "autoscaler/gpu-workers"}
+	run := func(count int64) *sdk.ScalingAction {
+		t.Helper()
+		out, err := p.Run(evalOf(cfg, now, repeat(60, 1000)...), count)
+		must.NoError(t, err)
+		return out.Action
+	}
+
+	// No variable yet: normal decision, no error in Meta.
+	a := run(5)
+	must.Eq(t, int64(11), a.Count)
+	must.MapNotContainsKey(t, a.Meta, "override_variable_error")
+
+	fake.SetVariable("ops", "autoscaler/gpu-workers", map[string]string{
+		"count": "25", "until": now.Add(2 * time.Hour).Format(time.RFC3339), "reason": "marketing push",
+	})
+	// The missing variable is cached for up to 30 s.
+	must.Eq(t, int64(11), run(5).Count)
+
+	now = now.Add(31 * time.Second)
+	a = run(5)
+	must.Eq(t, int64(25), a.Count)
+	must.Eq[any](t, "variable autoscaler/gpu-workers", a.Meta["override_source"])
+	must.StrContains(t, a.Reason, "marketing push")
+
+	// Deleting the variable ends the override once the cache expires.
+	fake.DeleteVariable("ops", "autoscaler/gpu-workers")
+	now = now.Add(31 * time.Second)
+	must.Eq(t, int64(19), run(25).Count) // damped scale-in: 25 - floor(25 x 0.25)
+
+	// The request went to the agent's namespace.
+	var sawNamespace bool
+	for _, r := range fake.Requests() {
+		if r.Method == "GET" && r.Path == "/v1/var/autoscaler/gpu-workers" && r.Query.Get("namespace") == "ops" {
+			sawNamespace = true
+		}
+	}
+	must.True(t, sawNamespace)
+}
+
+func TestRunIgnoresAMalformedVariable(t *testing.T) {
+	now := friday
+	fake, p := startNomad(t, &now)
+	fake.SetVariable("ops", "pin", map[string]string{"count": "many", "until": now.Add(time.Hour).Format(time.RFC3339)})
+	out, err := p.Run(evalOf(map[string]string{"capacity_per_worker": "100", "override_variable": "pin"}, now, repeat(60, 1000)...), 5)
+	must.NoError(t, err)
+	must.Eq(t, int64(11), out.Action.Count)
+	must.Eq[any](t, `variable pin item count "many": must be a whole number from 0 to 1000000000`, out.Action.Meta["override_variable_error"])
+}
+
+func TestRunDecidesNormallyWhenNomadIsUnreachable(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	must.NoError(t, err)
+	addr := "http://" + l.Addr().String()
+	must.NoError(t, l.Close()) // nothing listens there any more
+
+	p := New(hclog.NewNullLogger())
+	must.NoError(t, p.SetConfig(map[string]string{"nomad_address": addr, "nomad_token": "t0ken"}))
+	p.SetClock(func() time.Time { return friday })
+	out, err := p.Run(evalOf(map[string]string{"capacity_per_worker": "100", "override_variable": "pin"}, friday, repeat(60, 1000)...), 5)
+	must.NoError(t, err)
+	must.Eq(t, int64(11), out.Action.Count)
+	msg, _ := out.Action.Meta["override_variable_error"].(string)
+	must.StrContains(t, msg, "read nomad variable pin")
+	must.StrNotContains(t, msg, "t0ken")
+	must.StrContains(t, out.Action.Reason, "override variable unreadable, ignored")
+}
+
+func TestVariableCacheKeepsErrorsForTheTTL(t *testing.T) {
+	r := &countingReader{}
+	c := newVariableCache(r)
+	_, _ = c.get("p", friday)
+	_, _ = c.get("p", friday.Add(29*time.Second))
+	must.Eq(t, 1, r.calls)
+	_, _ = c.get("p", friday.Add(30*time.Second))
+	must.Eq(t, 2, r.calls)
+	// A clock that went backwards does not pin a stale entry forever.
+	_, _ = c.get("p", friday)
+	must.Eq(t, 3, r.calls)
+}
+
+type countingReader struct{ calls int }
+
+func (c *countingReader) ReadItems(ctx context.Context, _ string) (map[string]string, error) {
+	c.calls++
+	if _, ok := ctx.Deadline(); !ok {
+		return nil, errors.New("no deadline")
+	}
+	return nil, errors.New("unreachable")
+}
