@@ -151,6 +151,9 @@ func validateCheck(c *sdk.ScalingPolicyCheck) error {
 	if c.Schedule != nil {
 		errs = append(errs, errors.New("schedule blocks are not supported by the backtest"))
 	}
+	if c.Source == "" {
+		errs = append(errs, errors.New("no source: the agent would send the query to its Nomad APM"))
+	}
 	switch c.OnError {
 	case "", sdk.ScalingPolicyOnErrorFail, sdk.ScalingPolicyOnErrorIgnore:
 	default:

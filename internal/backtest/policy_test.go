@@ -95,6 +95,10 @@ func TestLoadPolicyRejectsWhatTheAgentOrTheModelCannotRun(t *testing.T) {
       end   = "0 20 * * *"
     }`+"\n"+check("postgres:x", "")), "", "schedule blocks are not supported"},
 		{"no checks", scaling("w", "", ""), "", "no check blocks"},
+		{"a check without a source", scaling("w", "", `check "c" {
+      query = "postgres:x"
+      strategy "slope" { capacity_per_worker = "10" }
+    }`), "", "no source"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -119,7 +119,7 @@ func ReadTraceCSV(r io.Reader) (Trace, error) {
 		return Trace{}, fmt.Errorf("line %d: %w", line+1, err)
 	}
 	if len(t.Counts) == 0 {
-		return Trace{}, errors.New("no rows after the header")
+		return Trace{}, fmt.Errorf("line %d: no rows after the header", line+1)
 	}
 	return t, nil
 }

@@ -1,6 +1,7 @@
 package backtest
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -65,4 +66,23 @@ func TestReadTraceFileDecompressesGzip(t *testing.T) {
 	must.Eq(t, 39692, tr.Len())
 	must.Eq(t, 1891672.0, tr.Total())
 	must.Eq(t, time.Date(1995, 7, 1, 4, 0, 0, 0, time.UTC), tr.Start)
+}
+
+// FuzzReadTraceCSV: any input either fails with a line-numbered error or
+// yields a trace of finite, non-negative counts.
+func FuzzReadTraceCSV(f *testing.F) {
+	f.Add("timestamp,requests\n2026-01-05T08:00:00Z,3\n2026-01-05T08:01:00Z,0\n")
+	f.Add("timestamp,requests\n2026-01-05T08:00:00Z,1e308\n2026-01-05T08:02:00Z,1\n")
+	f.Add("timestamp,requests\r\n2026-01-05T08:00:00+05:30,1\r\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		tr, err := ReadTraceCSV(strings.NewReader(in))
+		if err != nil {
+			must.StrContains(t, err.Error(), "line ")
+			return
+		}
+		must.Positive(t, tr.Len())
+		for _, c := range tr.Counts {
+			must.True(t, c >= 0 && !math.IsInf(c, 0) && !math.IsNaN(c))
+		}
+	})
 }
