@@ -54,6 +54,7 @@
 //     skipInstancesOnValidationError is true, then it is skipped).
 //   - A requestId already seen (for resize or deleteInstances) returns the
 //     first call's operation and changes nothing: retries are idempotent.
+//     As on GCE, a requestId must be a non-zero UUID or the call answers 400.
 //   - In a zone in stockout or over quota, instances being created stay
 //     CREATING without an instanceStatus, their lastAttempt carries the
 //     error, the MIG stays unstable (isStable false, currentActions.creating

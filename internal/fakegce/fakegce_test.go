@@ -144,11 +144,19 @@ func TestARepeatedRequestIDChangesNothing(t *testing.T) {
 	t.Parallel()
 	fake, client := start(t, fakegce.Options{})
 	fake.AddMIG(zoneA, "gpu-a", 1)
-	first := resize(t, client, zoneA, "gpu-a", 4, "req-1")
-	again := resize(t, client, zoneA, "gpu-a", 9, "req-1")
+	const id = "6f1c1a52-2f4e-4d55-9a53-1b0c3c1f2a10"
+	first := resize(t, client, zoneA, "gpu-a", 4, id)
+	again := resize(t, client, zoneA, "gpu-a", 9, id)
 	must.Eq(t, first.Name(), again.Name())
 	must.Eq(t, 4, fake.MIG(zoneA, "gpu-a").TargetSize)
 	must.Len(t, 4, fake.MIG(zoneA, "gpu-a").Instances)
+
+	// GCE accepts only UUIDs as request IDs.
+	_, err := client.Resize(context.Background(), &computepb.ResizeInstanceGroupManagerRequest{
+		Project: project, Zone: zoneA, InstanceGroupManager: "gpu-a", Size: 5, RequestId: proto.String("retry-1"),
+	})
+	must.ErrorContains(t, err, "must be a valid UUID")
+	must.Eq(t, 4, fake.MIG(zoneA, "gpu-a").TargetSize)
 }
 
 func TestManagedInstancesAreListedAcrossPages(t *testing.T) {

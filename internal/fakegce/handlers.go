@@ -71,6 +71,9 @@ func (s *Server) resize(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("Invalid value for field 'size': %q. Must be greater than or equal to 0", r.URL.Query().Get("size")))
 		return
 	}
+	if !validRequestID(w, r) {
+		return
+	}
 	m, ok := s.lockMIG(w, r)
 	if !ok {
 		return
@@ -99,6 +102,9 @@ func (s *Server) deleteInstances(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(body, &req); err != nil {
 		writeError(w, http.StatusBadRequest, "Invalid JSON payload received. "+err.Error())
+		return
+	}
+	if !validRequestID(w, r) {
 		return
 	}
 	m, ok := s.lockMIG(w, r)
@@ -247,4 +253,35 @@ func paginate[T any](all []T, r *http.Request, limit int) (page []T, next, msg s
 		next = "fake-page-" + strconv.Itoa(end)
 	}
 	return all[offset:end], next, ""
+}
+
+// validRequestID answers 400 unless requestId is absent or a non-zero UUID,
+// as GCE requires.
+func validRequestID(w http.ResponseWriter, r *http.Request) bool {
+	id := r.URL.Query().Get("requestId")
+	if id == "" || isUUID(id) {
+		return true
+	}
+	writeError(w, http.StatusBadRequest, fmt.Sprintf(
+		"Invalid value for field 'requestId': '%s'. The request id must be a valid UUID with the exception that zero UUID is not supported (00000000-0000-0000-0000-000000000000).", id))
+	return false
+}
+
+func isUUID(s string) bool {
+	if len(s) != 36 || s == "00000000-0000-0000-0000-000000000000" {
+		return false
+	}
+	for i, c := range s {
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
+				return false
+			}
+		}
+	}
+	return true
 }
