@@ -111,10 +111,17 @@ func run(ctx context.Context, cfg Config, tr Trace, source string, factory strat
 		return nil, err
 	}
 	res.cal = newCalendar(res.ScoredStart, len(res.Arrivals), pc.loc, pc.bh)
+	res.scoreAll(cfg, m, autoscaled)
+	return res, nil
+}
+
+// scoreAll builds every strategy's worker series (replayed or computed)
+// and scores them all with one scorer.
+func (res *Result) scoreAll(cfg Config, m *model, autoscaled map[string]*replayOutcome) {
 	sc := &scorer{
 		arrivals: res.Arrivals,
 		cal:      res.cal,
-		p: slaParams{capacity: capacity, serviceTime: cfg.ServiceTime, requestTimeout: cfg.RequestTimeout,
+		p: slaParams{capacity: m.capacity, serviceTime: cfg.ServiceTime, requestTimeout: cfg.RequestTimeout,
 			slaP95: cfg.SLAP95, price: cfg.Price},
 	}
 	for _, name := range StrategyNames {
@@ -123,7 +130,7 @@ func run(ctx context.Context, cfg Config, tr Trace, source string, factory strat
 		case NameStaticPeak:
 			sr.Workers = constant(len(res.Arrivals), m.initial)
 		case NameOracle:
-			sr.Workers = oracle(res.Arrivals, capacity, int(oracleBlock/time.Minute))
+			sr.Workers = oracle(res.Arrivals, m.capacity, int(oracleBlock/time.Minute))
 			sr.ScaleUps, sr.ScaleDowns = countChanges(sr.Workers)
 		default:
 			o := autoscaled[name]
@@ -135,7 +142,6 @@ func run(ctx context.Context, cfg Config, tr Trace, source string, factory strat
 		sr.Score = sc.score(sr.Workers)
 		res.Strategies = append(res.Strategies, sr)
 	}
-	return res, nil
 }
 
 // replayAutoscalers replays the policy as given and the target-value
