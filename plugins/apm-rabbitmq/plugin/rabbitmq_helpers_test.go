@@ -19,7 +19,7 @@ import (
 // rabbit is the shared RabbitMQ server of scripts/services.sh, seen by a
 // test: its addresses and a connection of the test's own to set queues up.
 type rabbit struct {
-	t        *testing.T
+	t        testing.TB
 	amqpURL  string
 	mgmtURL  string
 	hostPort string
@@ -27,7 +27,7 @@ type rabbit struct {
 	pass     string
 }
 
-func newRabbit(t *testing.T) *rabbit {
+func newRabbit(t testing.TB) *rabbit {
 	t.Helper()
 	amqpURL, mgmtURL := testenv.RabbitMQ(t)
 	uri, err := amqp.ParseURI(amqpURL)
@@ -128,7 +128,7 @@ func (r *rabbit) vhost(name string) {
 
 // eventually polls the plugin until the query returns want: the management
 // API publishes statistics every few seconds.
-func eventually(t *testing.T, p *Plugin, query string, want float64) {
+func eventually(t testing.TB, p *Plugin, query string, want float64) {
 	t.Helper()
 	var last string
 	waitFor(t, func() bool {
@@ -139,7 +139,7 @@ func eventually(t *testing.T, p *Plugin, query string, want float64) {
 }
 
 // waitFor polls cond every 100 ms until it holds, failing the test after 30 s.
-func waitFor(t *testing.T, cond func() bool, what func() string) {
+func waitFor(t testing.TB, cond func() bool, what func() string) {
 	t.Helper()
 	deadline := time.NewTimer(30 * time.Second)
 	defer deadline.Stop()
@@ -155,7 +155,7 @@ func waitFor(t *testing.T, cond func() bool, what func() string) {
 }
 
 // value runs a query that must succeed with one point.
-func value(t *testing.T, p *Plugin, query string) float64 {
+func value(t testing.TB, p *Plugin, query string) float64 {
 	t.Helper()
 	got, err := p.Query(query, now())
 	must.NoError(t, err)
@@ -165,7 +165,7 @@ func value(t *testing.T, p *Plugin, query string) float64 {
 
 // rabbitPlugin configures a plugin on the given AMQP URLs and the real
 // management API, closed at cleanup.
-func rabbitPlugin(t *testing.T, r *rabbit, amqpURLs string) *Plugin {
+func rabbitPlugin(t testing.TB, r *rabbit, amqpURLs string) *Plugin {
 	t.Helper()
 	p := New(testLogger(t))
 	t.Cleanup(p.shutdown)

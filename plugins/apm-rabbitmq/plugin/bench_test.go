@@ -1,0 +1,128 @@
+package plugin
+
+import (
+	"context"
+	"net/url"
+	"os"
+	"os/exec"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/testenv"
+	"github.com/hashicorp/nomad-autoscaler/sdk"
+	"github.com/jackc/pgx/v5"
+	"github.com/shoenig/test/must"
+)
+
+// BenchmarkQueryReady is rabbitmq:ready over the plugin's persistent AMQP
+// connection: a channel open, a passive declare and a channel close per query.
+func BenchmarkQueryReady(b *testing.B) {
+	r := newRabbit(b)
+	q := uniqueName("bench")
+	r.queue("/", q, 10)
+	p := rabbitPlugin(b, r, r.amqpURL)
+	must.Eq(b, 10.0, value(b, p, "rabbitmq:ready:"+q)) // connect outside the loop
+	for b.Loop() {
+		if _, err := p.Query("rabbitmq:ready:"+q, now()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkQueryDepthGlob is rabbitmq:depth over a glob: one management API
+// listing of the vhost per query.
+func BenchmarkQueryDepthGlob(b *testing.B) {
+	r := newRabbit(b)
+	prefix := uniqueName("benchglob")
+	for _, s := range []string{".a", ".b", ".c"} {
+		r.queue("/", prefix+s, 1)
+	}
+	p := rabbitPlugin(b, r, r.amqpURL)
+	var err error
+	waitFor(b, func() bool { _, err = p.Query("rabbitmq:depth:"+prefix+".*", now()); return err == nil },
+		func() string { return "the glob's statistics: " + err.Error() })
+	for b.Loop() {
+		if _, err := p.Query("rabbitmq:depth:"+prefix+".*", now()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// Benchmark data: 7 days at 2M requests/day, as in issue 3.
+const (
+	benchDatabaseName = "apm_rabbitmq_bench"
+	benchDays         = 7
+	benchPerDay       = 2_000_000
+)
+
+// BenchmarkRequestsPerMinute is postgres:requests_per_minute over the last
+// 60 minutes of a 14M-row table with the recommended schema and index. The
+// table lives in its own database, kept between runs; it is seeded with
+// scripts/seed-requests.sh when missing or short (about two minutes), which
+// happens only under -bench, never in a plain go test run.
+func BenchmarkRequestsPerMinute(b *testing.B) {
+	dsn := benchRequestsDatabase(b)
+	p := New(testLogger(b))
+	b.Cleanup(p.shutdown)
+	must.NoError(b, p.SetConfig(map[string]string{configKeyPostgresURL: dsn}))
+
+	conn, err := pgx.Connect(context.Background(), dsn)
+	must.NoError(b, err)
+	var last time.Time
+	must.NoError(b, conn.QueryRow(context.Background(), "SELECT max(created_at) FROM api_requests").Scan(&last))
+	must.NoError(b, conn.Close(context.Background()))
+	// The last hour of data, wherever it lies: the seed may be days old.
+	window := sdk.TimeRange{From: last.Add(-60 * time.Minute).Truncate(time.Minute), To: last.Truncate(time.Minute)}
+
+	for _, query := range []string{"postgres:requests_per_minute", "postgres:requests_per_minute:model=ekyc.ocr"} {
+		b.Run(query, func(b *testing.B) {
+			got, err := p.Query(query, window)
+			must.NoError(b, err)
+			must.Len(b, 60, got)
+			for b.Loop() {
+				if _, err := p.Query(query, window); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// benchRequestsDatabase returns the DSN of the benchmark database, creating
+// and seeding it when needed.
+func benchRequestsDatabase(b *testing.B) string {
+	b.Helper()
+	admin := testenv.Postgres(b)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, admin)
+	must.NoError(b, err)
+	defer conn.Close(ctx)
+	var exists bool
+	must.NoError(b, conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", benchDatabaseName).Scan(&exists))
+	if !exists {
+		_, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{benchDatabaseName}.Sanitize())
+		must.NoError(b, err)
+	}
+	u, err := url.Parse(admin)
+	must.NoError(b, err, must.Sprint("DATABASE_URL must be a postgres:// URL for the benchmark"))
+	u.Path = "/" + benchDatabaseName
+	dsn := u.String()
+
+	bench, err := pgx.Connect(ctx, dsn)
+	must.NoError(b, err)
+	defer bench.Close(ctx)
+	var rows float64 // the planner's estimate: exact after the seed's VACUUM ANALYZE, and instant
+	err = bench.QueryRow(ctx, "SELECT coalesce((SELECT reltuples FROM pg_class WHERE oid = to_regclass('api_requests')), 0)").Scan(&rows)
+	must.NoError(b, err)
+	if rows >= 0.99*benchDays*benchPerDay {
+		return dsn
+	}
+	b.Logf("seeding %s with %d days x %d requests/day (found about %.0f rows)", benchDatabaseName, benchDays, benchPerDay, rows)
+	cmd := exec.Command("bash", "../../../scripts/seed-requests.sh", "--truncate",
+		"--days", strconv.Itoa(benchDays), "--per-day", strconv.Itoa(benchPerDay))
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+dsn)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	must.NoError(b, cmd.Run())
+	return dsn
+}
