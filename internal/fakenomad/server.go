@@ -137,8 +137,9 @@ func (s *Server) InjectHTTPErrors(status, n int) {
 	s.errStatus, s.errLeft = status, n
 }
 
-// Requests returns a copy of every request answered so far, in the order
-// they were answered (Time and Received are arrival times).
+// Requests returns a copy of the requests answered so far (at least the
+// last 100 000), in the order they were answered; Time and Received are
+// arrival times.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -174,7 +175,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // arrival is when a request arrived, in simulated and real time.
 type arrival struct{ sim, real time.Time }
 
+// maxRequests bounds the request log of a long-running simulator; the
+// oldest entries go first.
+const maxRequests = 100_000
+
 func (s *Server) logLocked(r *http.Request, body []byte, status int, at arrival) {
+	if len(s.requests) >= 2*maxRequests {
+		s.requests = append([]Request(nil), s.requests[len(s.requests)-maxRequests:]...)
+	}
 	s.requests = append(s.requests, Request{
 		Time:     at.sim,
 		Received: at.real,
