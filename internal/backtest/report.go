@@ -218,7 +218,7 @@ func (r *Result) drawHeader(c draw.Canvas, bin int) {
 	for _, s := range r.Strategies {
 		mono.Color = strategyColors[s.Name]
 		sample(y, mono.Color, s.Name == NameStaticPeak, vg.Points(2))
-		c.FillText(mono, vg.Point{X: text, Y: y}, fmt.Sprintf("%-13s %9.0f worker-hours  %5.3fx oracle  SLA %3d/%-3d days  availability %8.3f%%  worst-day p95 %7ss  scale-ups/downs %d/%d",
+		c.FillText(mono, vg.Point{X: text, Y: y}, fmt.Sprintf("%-13s %9.0f worker-hours  %5.3fx oracle  SLA %3d/%-3d days  availability %8.3f%%  worst-day p95 %8s  scale-ups/downs %d/%d",
 			s.Name, s.WorkerHours, r.RatioToOracle(s.Name), s.DaysMet, s.Days, s.AvailabilityPct, s.WorstDayP95, s.ScaleUps, s.ScaleDowns))
 		y -= vg.Points(15)
 	}

@@ -151,3 +151,9 @@ func TestSecondsWritesAnUnboundedLatencyAsNull(t *testing.T) {
 	must.NoError(t, err)
 	must.Eq(t, "[1.235,null]", string(b))
 }
+
+func TestSecondsPrintsForPeople(t *testing.T) {
+	t.Parallel()
+	must.Eq(t, "2.50s", Seconds(2.5).String())
+	must.Eq(t, "unbounded", Seconds(math.Inf(1)).String())
+}

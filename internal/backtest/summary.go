@@ -20,12 +20,13 @@ func (s Seconds) MarshalJSON() ([]byte, error) {
 	return strconv.AppendFloat(nil, round(float64(s), 3), 'f', -1, 64), nil
 }
 
-// String formats for the table: "inf" when unbounded.
+// String formats for people: "1.25s", or "unbounded" for a backlog nobody
+// serves.
 func (s Seconds) String() string {
 	if math.IsInf(float64(s), 0) {
-		return "inf"
+		return "unbounded"
 	}
-	return strconv.FormatFloat(float64(s), 'f', 2, 64)
+	return strconv.FormatFloat(float64(s), 'f', 2, 64) + "s"
 }
 
 // Summary is the content of summary.json.

@@ -15,7 +15,7 @@ func (r *Result) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "strategy\tworker-hours\tcost\tx oracle\tSLA days met\tavailability %\tworst-day p95\tscale-ups/downs\t")
 	for _, s := range r.Strategies {
-		fmt.Fprintf(tw, "%s\t%.1f\t%.2f\t%.3f\t%d/%d\t%.3f\t%ss\t%d/%d\t\n",
+		fmt.Fprintf(tw, "%s\t%.1f\t%.2f\t%.3f\t%d/%d\t%.3f\t%s\t%d/%d\t\n",
 			s.Name, s.WorkerHours, s.Cost, r.RatioToOracle(s.Name), s.DaysMet, s.Days,
 			s.AvailabilityPct, s.WorstDayP95, s.ScaleUps, s.ScaleDowns)
 	}
