@@ -171,6 +171,22 @@ var poolKeys = []string{
 	scaleutils.XNodeFilterOptionIgnoreInit, scaleutils.XNodeFilterOptionIgnoreDrain,
 }
 
+// targetKeys are the keys a policy target block may hold: ours, the
+// scaleutils pool keys, and what the agent adds (the gRPC timeout, and
+// dry-run, which the agent reads but leaves in the map).
+var targetKeys = func() map[string]bool {
+	known := map[string]bool{
+		targetKeyProject: true, targetKeyMIGs: true, targetKeyNodeSelector: true, targetKeyNodeSelAliasV1: true,
+		targetKeyStockoutCool: true, targetKeyScaleTimeout: true, targetKeyRetryAttempts: true, targetKeyDryRun: true,
+		sdk.TargetConfigKeyDrainDeadline: true, sdk.TargetConfigKeyIgnoreSystemJobs: true,
+		sdk.TargetConfigKeyNodePurge: true, shared.PluginConfigKeyGRPCTimeout: true,
+	}
+	for _, k := range poolKeys {
+		known[k] = true
+	}
+	return known
+}()
+
 // parseTargetConfig validates a policy target block and reports every
 // problem at once.
 func parseTargetConfig(raw map[string]string) (targetConfig, error) {
@@ -183,16 +199,7 @@ func parseTargetConfig(raw map[string]string) (targetConfig, error) {
 		selector:         selectorLeastBusy,
 		pool:             map[string]string{},
 	}
-	known := map[string]bool{
-		targetKeyProject: true, targetKeyMIGs: true, targetKeyNodeSelector: true, targetKeyNodeSelAliasV1: true,
-		targetKeyStockoutCool: true, targetKeyScaleTimeout: true, targetKeyRetryAttempts: true, targetKeyDryRun: true,
-		sdk.TargetConfigKeyDrainDeadline: true, sdk.TargetConfigKeyIgnoreSystemJobs: true,
-		sdk.TargetConfigKeyNodePurge: true, shared.PluginConfigKeyGRPCTimeout: true,
-	}
-	for _, k := range poolKeys {
-		known[k] = true
-	}
-	errs := unknownKeys(raw, known)
+	errs := unknownKeys(raw, targetKeys)
 
 	cfg.project = raw[targetKeyProject]
 	if cfg.project == "" {
