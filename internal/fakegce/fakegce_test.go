@@ -45,7 +45,7 @@ func (c *fakeClock) Add(d time.Duration) {
 }
 
 // start serves a fake and returns it with a real REST MIG client.
-func start(t *testing.T, opts fakegce.Options) (*fakegce.Server, *compute.InstanceGroupManagersClient) {
+func start(t testing.TB, opts fakegce.Options) (*fakegce.Server, *compute.InstanceGroupManagersClient) {
 	t.Helper()
 	opts.Project = project
 	fake := fakegce.New(opts)
@@ -59,7 +59,7 @@ func start(t *testing.T, opts fakegce.Options) (*fakegce.Server, *compute.Instan
 	return fake, client
 }
 
-func getMIG(t *testing.T, c *compute.InstanceGroupManagersClient, zone, name string) *computepb.InstanceGroupManager {
+func getMIG(t testing.TB, c *compute.InstanceGroupManagersClient, zone, name string) *computepb.InstanceGroupManager {
 	t.Helper()
 	m, err := c.Get(context.Background(), &computepb.GetInstanceGroupManagerRequest{
 		Project: project, Zone: zone, InstanceGroupManager: name,
@@ -80,7 +80,7 @@ func resize(t *testing.T, c *compute.InstanceGroupManagersClient, zone, name str
 	return op
 }
 
-func listInstances(t *testing.T, c *compute.InstanceGroupManagersClient, zone, name string) []*computepb.ManagedInstance {
+func listInstances(t testing.TB, c *compute.InstanceGroupManagersClient, zone, name string) []*computepb.ManagedInstance {
 	t.Helper()
 	it := c.ListManagedInstances(context.Background(), &computepb.ListManagedInstancesInstanceGroupManagersRequest{
 		Project: project, Zone: zone, InstanceGroupManager: name,
