@@ -1,7 +1,5 @@
 package plugin
 
-import "math"
-
 // lineFit is a weighted least-squares line y = level + slope*x, with x in
 // minutes relative to the newest point (x = 0 is now).
 type lineFit struct {
@@ -21,11 +19,9 @@ type lineFit struct {
 func fitLine(pts []point, halfLife float64) lineFit {
 	f := lineFit{pts: pts, weights: make([]float64, len(pts))}
 	var sw, swx, swy, sw2 float64
+	weights := newDecay(halfLife)
 	for i, p := range pts {
-		w := 1.0
-		if halfLife > 0 {
-			w = math.Exp2(p.x / halfLife)
-		}
+		w := weights.at(p.x)
 		f.weights[i] = w
 		sw += w
 		sw2 += w * w

@@ -120,3 +120,12 @@ func TestNormalQuantile(t *testing.T) {
 	must.InDelta(t, 1.6449, normalQuantile(0.95), 1e-4)
 	must.InDelta(t, 2.3263, normalQuantile(0.99), 1e-4)
 }
+
+func TestDecayMatchesExp2(t *testing.T) {
+	xs := []float64{-1e6, -1e6 + 1, -200, -199, -198, -100, -50, -49, -48, -47, -1, 0}
+	d := newDecay(30)
+	for _, x := range xs {
+		must.InDelta(t, math.Exp2(x/30), d.at(x), 1e-12*math.Exp2(x/30)+1e-300)
+	}
+	must.Eq(t, 1.0, newDecay(0).at(-5))
+}
