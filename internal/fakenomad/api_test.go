@@ -3,6 +3,8 @@ package fakenomad_test
 import (
 	"errors"
 	"net/http"
+	"sync"
+	"time"
 	"testing"
 
 	"github.com/hashicorp/go-hclog"
@@ -140,4 +142,46 @@ func TestScaleutilsSelectsNodesOfThePoolWithItsSelectors(t *testing.T) {
 	ready, err := utils.IsPoolReady(map[string]string{"node_class": "gpu"})
 	must.NoError(t, err)
 	must.True(t, ready)
+}
+
+func TestConcurrentClientsSeeConsistentNodes(t *testing.T) {
+	t.Parallel()
+	fake, client, _ := start(t, fakenomad.Options{DrainDuration: 5 * time.Millisecond})
+	var ids []string
+	for _, name := range []string{"gpu-a-1", "gpu-a-2", "gpu-b-1", "gpu-b-2"} {
+		id := fake.AddNode(gpuNode(name, "gpu"))
+		must.NotEq(t, "", fake.AddAllocation(id, fakenomad.AllocSpec{JobID: "ml-worker", GPUs: 1}))
+		ids = append(ids, id)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for _, id := range ids {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			_, err := client.Nodes().UpdateDrain(id, &api.DrainSpec{Deadline: time.Minute}, false, nil)
+			errs <- err
+			v := "x"
+			_, err = client.Nodes().Meta().Apply(&api.NodeMetaApplyRequest{NodeID: id, Meta: map[string]*string{"k": &v}}, nil)
+			errs <- err
+		}()
+		go func() {
+			defer wg.Done()
+			for range 5 {
+				_, _, err := client.Nodes().List(nil)
+				errs <- err
+				_, _, err = client.Nodes().Info(id, nil)
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		must.NoError(t, err)
+	}
+	for _, id := range ids {
+		waitUntil(t, "drain completes", func() bool { return !fake.Node(id).Draining })
+		must.Eq(t, "x", fake.Node(id).Meta["k"])
+	}
 }

@@ -255,11 +255,7 @@ func (s *Server) snapshotLocked(n *node) NodeSnapshot {
 		Attributes:  maps.Clone(n.spec.Attributes),
 		Meta:        n.mergedMeta(),
 	}
-	if n.lastDrain != nil {
-		ld := *n.lastDrain
-		ld.Meta = maps.Clone(ld.Meta)
-		snap.LastDrain = &ld
-	}
+	snap.LastDrain = n.lastDrainCopy()
 	for _, a := range s.nodeAllocsLocked(n.id) {
 		snap.Allocations = append(snap.Allocations, AllocSnapshot{
 			ID: a.id, JobID: a.spec.JobID, JobType: a.spec.JobType,

@@ -9,35 +9,29 @@ import (
 	"github.com/hashicorp/nomad/api"
 )
 
-func (s *Server) route(w http.ResponseWriter, r *http.Request) {
-	s.mux().ServeHTTP(w, r)
-}
-
-func (s *Server) mux() http.Handler {
-	s.muxOnce.Do(func() {
-		m := http.NewServeMux()
-		m.HandleFunc("GET /v1/nodes", s.listNodes)
-		m.HandleFunc("GET /v1/node/{id}", s.nodeInfo)
-		m.HandleFunc("GET /v1/node/{id}/allocations", s.nodeAllocations)
-		m.HandleFunc("PUT /v1/node/{id}/drain", s.updateDrain)
-		m.HandleFunc("POST /v1/node/{id}/drain", s.updateDrain)
-		m.HandleFunc("PUT /v1/node/{id}/eligibility", s.nodeEligibility)
-		m.HandleFunc("POST /v1/node/{id}/eligibility", s.nodeEligibility)
-		m.HandleFunc("PUT /v1/node/{id}/purge", s.nodePurge)
-		m.HandleFunc("POST /v1/node/{id}/purge", s.nodePurge)
-		m.HandleFunc("GET /v1/client/metadata", s.readMeta)
-		m.HandleFunc("POST /v1/client/metadata", s.applyMeta)
-		m.HandleFunc("GET /v1/allocation/{id}", s.allocInfo)
-		m.HandleFunc("GET /v1/allocations", s.listAllocs)
-		m.HandleFunc("GET /v1/var/{path...}", s.readVar)
-		m.HandleFunc("PUT /v1/var/{path...}", s.writeVar)
-		m.HandleFunc("DELETE /v1/var/{path...}", s.deleteVar)
-		m.HandleFunc("GET /v1/vars", s.listVars)
-		m.HandleFunc("GET /v1/status/leader", s.statusLeader)
-		m.HandleFunc("GET /v1/agent/self", s.agentSelf)
-		s.handler = m
-	})
-	return s.handler
+// routes maps the Nomad API paths the fake implements to their handlers.
+func (s *Server) routes() http.Handler {
+	m := http.NewServeMux()
+	m.HandleFunc("GET /v1/nodes", s.listNodes)
+	m.HandleFunc("GET /v1/node/{id}", s.nodeInfo)
+	m.HandleFunc("GET /v1/node/{id}/allocations", s.nodeAllocations)
+	m.HandleFunc("PUT /v1/node/{id}/drain", s.updateDrain)
+	m.HandleFunc("POST /v1/node/{id}/drain", s.updateDrain)
+	m.HandleFunc("PUT /v1/node/{id}/eligibility", s.nodeEligibility)
+	m.HandleFunc("POST /v1/node/{id}/eligibility", s.nodeEligibility)
+	m.HandleFunc("PUT /v1/node/{id}/purge", s.nodePurge)
+	m.HandleFunc("POST /v1/node/{id}/purge", s.nodePurge)
+	m.HandleFunc("GET /v1/client/metadata", s.readMeta)
+	m.HandleFunc("POST /v1/client/metadata", s.applyMeta)
+	m.HandleFunc("GET /v1/allocation/{id}", s.allocInfo)
+	m.HandleFunc("GET /v1/allocations", s.listAllocs)
+	m.HandleFunc("GET /v1/var/{path...}", s.readVar)
+	m.HandleFunc("PUT /v1/var/{path...}", s.writeVar)
+	m.HandleFunc("DELETE /v1/var/{path...}", s.deleteVar)
+	m.HandleFunc("GET /v1/vars", s.listVars)
+	m.HandleFunc("GET /v1/status/leader", s.statusLeader)
+	m.HandleFunc("GET /v1/agent/self", s.agentSelf)
+	return m
 }
 
 func (s *Server) listNodes(w http.ResponseWriter, r *http.Request) {

@@ -2,6 +2,7 @@ package fakenomad
 
 import (
 	"fmt"
+	"maps"
 
 	"github.com/hashicorp/nomad/api"
 )
@@ -23,7 +24,7 @@ func (s *Server) apiNode(n *node) *api.Node {
 		DrainStrategy:         n.drain.strategy(),
 		SchedulingEligibility: n.eligibility,
 		Status:                n.status,
-		LastDrain:             n.lastDrain,
+		LastDrain:             n.lastDrainCopy(),
 		CreateIndex:           n.createIndex,
 		ModifyIndex:           n.modifyIndex,
 	}
@@ -42,7 +43,7 @@ func (s *Server) apiStub(n *node, withResources, withOS bool) *api.NodeListStub 
 		Drain:                 n.drain != nil,
 		SchedulingEligibility: n.eligibility,
 		Status:                n.status,
-		LastDrain:             n.lastDrain,
+		LastDrain:             n.lastDrainCopy(),
 		CreateIndex:           n.createIndex,
 		ModifyIndex:           n.modifyIndex,
 	}
@@ -122,4 +123,15 @@ func (s *Server) apiAlloc(a *alloc) *api.Allocation {
 		out.DesiredTransition.Migrate = &t
 	}
 	return out
+}
+
+// lastDrainCopy copies LastDrain so it can be encoded after the lock is
+// released while a drain goes on.
+func (n *node) lastDrainCopy() *api.DrainMetadata {
+	if n.lastDrain == nil {
+		return nil
+	}
+	ld := *n.lastDrain
+	ld.Meta = maps.Clone(ld.Meta)
+	return &ld
 }

@@ -58,7 +58,6 @@ type Server struct {
 	changed   chan struct{}     // closed and replaced on every change
 	closed    chan struct{}
 	closeOnce sync.Once
-	muxOnce   sync.Once
 	handler   http.Handler
 
 	nodes      map[string]*node
@@ -90,7 +89,7 @@ func New(opts Options) *Server {
 	if opts.DrainDuration <= 0 {
 		opts.DrainDuration = defaultDrainDuration
 	}
-	return &Server{
+	s := &Server{
 		opts:      opts,
 		index:     1,
 		tables:    map[string]uint64{tableNodes: 1, tableAllocs: 1, tableVars: 1},
@@ -103,6 +102,8 @@ func New(opts Options) *Server {
 		nodeDrain: map[string]time.Duration{},
 		drainFail: map[string]string{},
 	}
+	s.handler = s.routes()
+	return s
 }
 
 const (
@@ -165,7 +166,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.unlock()
 
-	s.route(rec, r)
+	s.handler.ServeHTTP(rec, r)
 
 	s.mu.Lock()
 	s.logLocked(r, body, rec.status, arrived)
