@@ -4,8 +4,8 @@ import (
 	"errors"
 	"net/http"
 	"sync"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/nomad-autoscaler/sdk/helper/scaleutils"
