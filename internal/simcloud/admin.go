@@ -23,6 +23,10 @@ type State struct {
 	// draining and run a worker allocation: the capacity serving requests.
 	ReadyWorkers      map[string]int `json:"ready_workers"`
 	ReadyWorkersTotal int            `json:"ready_workers_total"`
+	// InstanceHours are RUNNING instance-hours of simulated time since start,
+	// per zone (sampled every tick): what the GPU fleet has cost so far.
+	InstanceHours      map[string]float64 `json:"instance_hours"`
+	InstanceHoursTotal float64            `json:"instance_hours_total"`
 }
 
 // Zone is a zone's injected failures.
@@ -119,6 +123,10 @@ func (c *Cluster) State() State {
 		st.Zones = append(st.Zones, Zone{Zone: z, Stockout: c.GCE.Stockout(z), QuotaExceeded: c.GCE.QuotaExceeded(z)})
 	}
 	sort.Slice(st.Zones, func(i, j int) bool { return st.Zones[i].Zone < st.Zones[j].Zone })
+	st.InstanceHours = c.InstanceHours()
+	for _, h := range st.InstanceHours {
+		st.InstanceHoursTotal += h
+	}
 	return st
 }
 

@@ -76,6 +76,10 @@ type Cluster struct {
 
 	mu    sync.Mutex
 	nodes map[string]string // zone/instance -> Nomad node ID
+	// billed integrates RUNNING instances over simulated time, per zone.
+	billed   map[string]time.Duration
+	running  map[string]int // RUNNING instances per zone at the last tick
+	lastBill time.Time
 }
 
 // New builds the cluster and boots the initial instances.
@@ -83,7 +87,8 @@ func New(cfg Config) (*Cluster, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	c := &Cluster{cfg: cfg, clock: cfg.Clock, nodes: map[string]string{}}
+	c := &Cluster{cfg: cfg, clock: cfg.Clock, nodes: map[string]string{}, billed: map[string]time.Duration{}}
+	c.lastBill = c.clock.Now()
 	c.GCE = fakegce.New(fakegce.Options{
 		Project: cfg.Project, BootTime: cfg.BootTime, DeleteTime: cfg.DeleteTime, Now: c.clock.Now,
 	})
@@ -94,6 +99,7 @@ func New(cfg Config) (*Cluster, error) {
 		c.GCE.AddMIG(m.Zone, m.Name, cfg.InitialSize)
 	}
 	c.schedule()
+	c.countRunning()
 	return c, nil
 }
 
@@ -199,11 +205,57 @@ func hasRunningWorker(n fakenomad.NodeSnapshot, job string) bool {
 	return false
 }
 
-// Tick brings both fakes up to the clock and reschedules workers.
+// Tick charges the time since the last tick to the instances that were
+// RUNNING then, brings both fakes up to the clock and reschedules workers.
 func (c *Cluster) Tick() {
+	c.bill()
 	c.GCE.Advance()
 	c.Nomad.Advance()
 	c.schedule()
+	c.countRunning()
+}
+
+// bill charges the interval since the last tick to the instances RUNNING at
+// that tick (GCE bills an instance while it runs); ticks must be short
+// against boot and delete times for the sum to be fair.
+func (c *Cluster) bill() {
+	now := c.clock.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	dt := now.Sub(c.lastBill)
+	if dt <= 0 {
+		return
+	}
+	c.lastBill = now
+	for zone, n := range c.running {
+		c.billed[zone] += time.Duration(n) * dt
+	}
+}
+
+// countRunning records how many instances run per zone, for the next bill.
+func (c *Cluster) countRunning() {
+	running := map[string]int{}
+	for _, m := range c.GCE.MIGs() {
+		for _, in := range m.Instances {
+			if in.Status == "RUNNING" {
+				running[m.Zone]++
+			}
+		}
+	}
+	c.mu.Lock()
+	c.running = running
+	c.mu.Unlock()
+}
+
+// InstanceHours returns the RUNNING instance-hours so far, per zone.
+func (c *Cluster) InstanceHours() map[string]float64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string]float64{}
+	for z, d := range c.billed {
+		out[z] = d.Hours()
+	}
+	return out
 }
 
 // Run ticks every interval (real time) until ctx is done.

@@ -30,6 +30,7 @@
 //	(c *Cluster) Run(ctx, interval)   // ticks until ctx is done
 //	(c *Cluster) Tick()               // advances both fakes and places workers
 //	(c *Cluster) State() State
+//	(c *Cluster) InstanceHours() map[string]float64 // RUNNING instance-hours per zone, sampled every Tick
 //	(c *Cluster) Hostname(instance string) string
 //	(c *Cluster) Close()              // releases blocked requests
 //	c.GCE *fakegce.Server, c.Nomad *fakenomad.Server   // for injection and assertions

@@ -138,12 +138,27 @@ func TestAMIGInstanceBecomesANomadWorkerAndLeavesWithIt(t *testing.T) {
 	})
 	must.NoError(t, err)
 	must.NoError(t, del.Wait(context.Background()))
+	e.cluster.Tick() // bill the deleted instance up to its deletion
 	e.advance(20 * time.Second)
 	_, _, err = e.nomad.Nodes().Info(newID, nil)
 	must.ErrorContains(t, err, "404")
 	st = e.state(t)
 	must.Len(t, 2, st.Nodes)
 	must.Eq(t, 1, st.MIGs[0].TargetSize)
+
+	// Billed: zone A ran 1 instance for 90 s, 2 for 60 s, then 1 while the
+	// other was deleted (STOPPING is not billed); zone B ran 1 throughout.
+	must.Eq(t, map[string]float64{zoneA: (90 + 2*60 + 20) / 3600.0, zoneB: (90 + 60 + 20) / 3600.0},
+		roundHours(st.InstanceHours))
+}
+
+// roundHours rounds to the second, hiding the clock's sub-second rounding.
+func roundHours(m map[string]float64) map[string]float64 {
+	out := map[string]float64{}
+	for k, v := range m {
+		out[k] = math.Round(v*3600) / 3600
+	}
+	return out
 }
 
 func TestAnEligibleNodeGetsItsWorkerBackAfterADrainIsCanceled(t *testing.T) {
