@@ -157,3 +157,17 @@ func TestParseConfigReadsTLSFiles(t *testing.T) {
 	must.ErrorContains(t, err, "not a matching PEM certificate and key")
 	must.True(t, strings.Count(err.Error(), "\n") >= 1)
 }
+
+func TestSIGHUPAfterACertificateRotationIsAChange(t *testing.T) {
+	t.Parallel()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	first, _ := selfSignedPEM(t, "mq.internal")
+	must.NoError(t, os.WriteFile(ca, first, 0o600))
+	keys := map[string]string{configKeyAMQPURLs: "amqps://mq.internal/", configKeyTLSCAFile: ca}
+	before := withFileDigests(ownKeys(keys))
+	must.Eq(t, before, withFileDigests(ownKeys(keys)))
+
+	rotated, _ := selfSignedPEM(t, "mq.internal")
+	must.NoError(t, os.WriteFile(ca, rotated, 0o600))
+	must.NotEq(t, before, withFileDigests(ownKeys(keys)))
+}

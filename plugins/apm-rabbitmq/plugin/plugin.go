@@ -46,14 +46,14 @@ func (p *Plugin) PluginInfo() (*base.PluginInfo, error) {
 }
 
 // SetConfig implements base.Base. It validates without contacting any
-// server. Called again with the same keys (SIGHUP without a change) it keeps
-// the connections; with new keys it swaps in new clients, and closes the old
+// server. Called again with the same keys and TLS files (SIGHUP without a
+// change) it keeps the connections; with new keys it swaps in new clients, and closes the old
 // ones once the queries running on them are done.
 func (p *Plugin) SetConfig(m map[string]string) (err error) {
 	defer p.recoverPanic("set_config", &err)
 	p.setMu.Lock()
 	defer p.setMu.Unlock()
-	own := ownKeys(m)
+	own := withFileDigests(ownKeys(m))
 	p.mu.RLock()
 	same := p.backend != nil && maps.Equal(own, p.ownCfg)
 	p.mu.RUnlock()

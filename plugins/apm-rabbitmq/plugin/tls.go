@@ -1,8 +1,10 @@
 package plugin
 
 import (
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -85,4 +87,24 @@ func parseTLS(m map[string]string) (tlsSettings, error) {
 		return tlsSettings{}, err
 	}
 	return tlsSettings{config: c}, nil
+}
+
+// withFileDigests adds the digest of each TLS file to the operator's keys, so
+// that a SIGHUP after a certificate rotation counts as a change even though
+// the paths are the same. The added keys hold a NUL byte and cannot collide
+// with real keys.
+func withFileDigests(own map[string]string) map[string]string {
+	for _, k := range []string{configKeyTLSCAFile, configKeyTLSCertFile, configKeyTLSKeyFile} {
+		path := own[k]
+		if path == "" {
+			continue
+		}
+		digest := "unreadable"
+		if b, err := os.ReadFile(path); err == nil {
+			sum := sha256.Sum256(b)
+			digest = hex.EncodeToString(sum[:])
+		}
+		own["\x00digest:"+k] = digest
+	}
+	return own
 }
