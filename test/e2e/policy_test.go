@@ -33,6 +33,12 @@ var policyTemplate = template.Must(template.ParseFiles("testdata/policy.hcl.tmpl
 // file atomically so the agent never reads half of it.
 func writePolicy(t *testing.T, dir string, p policyParams) {
 	t.Helper()
+	writePolicyAs(t, dir, "gpu-workers.hcl", p)
+}
+
+// writePolicyAs renders the policy into dir/name atomically.
+func writePolicyAs(t *testing.T, dir, name string, p policyParams) {
+	t.Helper()
 	var b bytes.Buffer
 	if err := policyTemplate.Execute(&b, p); err != nil {
 		t.Fatalf("render policy: %v", err)
@@ -41,7 +47,7 @@ func writePolicy(t *testing.T, dir string, p policyParams) {
 	if err := os.WriteFile(tmp, b.Bytes(), 0o644); err != nil {
 		t.Fatalf("write policy: %v", err)
 	}
-	if err := os.Rename(tmp, filepath.Join(dir, "gpu-workers.hcl")); err != nil {
+	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
 		t.Fatalf("write policy: %v", err)
 	}
 }
