@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -102,6 +104,11 @@ func (n nomadNodes) infos(ctx context.Context, stubs []*api.NodeListStub) ([]nom
 				node, _, err = n.client.Nodes().Info(s.ID, n.q(ctx))
 				return err
 			})
+			if isNotFound(errs[i]) {
+				// Purged between the list and the read: not a member any more.
+				errs[i] = nil
+				return
+			}
 			if errs[i] != nil {
 				errs[i] = fmt.Errorf("read Nomad node %s (%s): %w", s.Name, s.ID, errs[i])
 				return
@@ -110,7 +117,12 @@ func (n nomadNodes) infos(ctx context.Context, stubs []*api.NodeListStub) ([]nom
 		}()
 	}
 	wg.Wait()
-	return out, errors.Join(errs...)
+	return slices.DeleteFunc(out, func(n nomadNode) bool { return n.ID == "" }), errors.Join(errs...)
+}
+
+func isNotFound(err error) bool {
+	var ue api.UnexpectedResponseError
+	return errors.As(err, &ue) && ue.StatusCode() == http.StatusNotFound
 }
 
 func toNomadNode(node *api.Node) nomadNode {

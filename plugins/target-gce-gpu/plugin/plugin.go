@@ -77,9 +77,12 @@ type policyState struct {
 	// so the policy is not ready.
 	scaleRunning atomic.Bool
 	mu           sync.Mutex
-	// lastEvent caches the policy's Nomad variable.
+	// lastEvent caches the policy's Nomad variable; lastRead is when it
+	// was last read, so a failing read is retried now and then rather than
+	// on every Status.
 	lastEvent time.Time
 	lastKnown bool
+	lastRead  time.Time
 }
 
 // New returns an unconfigured plugin.
@@ -114,11 +117,9 @@ func (p *Plugin) SetConfig(raw map[string]string) (err error) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.migClient != nil {
-		_ = p.migClient.Close()
-		p.migClient = nil
-	}
-	p.cfg, p.nomad = &cfg, nomadClient
+	// The old compute client is dropped, not closed: a Scale that started
+	// before the SIGHUP may still be using it.
+	p.cfg, p.nomad, p.migClient = &cfg, nomadClient, nil
 	return nil
 }
 

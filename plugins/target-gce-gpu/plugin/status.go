@@ -91,26 +91,30 @@ func countDraining(nodes []nomadNode, policy string) int {
 	return n
 }
 
-// lastEvent returns the policy's last scaling time, read once from its
-// Nomad variable and then served from memory.
+// lastEventRetry is how long a failed read of the last scaling time is
+// not retried.
+const lastEventRetry = 5 * time.Minute
+
+// lastEvent returns the policy's last scaling time, read from its Nomad
+// variable once and then served from memory.
 func (r *run) lastEvent(ctx context.Context) (time.Time, bool) {
+	now := r.p.now()
 	r.st.mu.Lock()
-	t, known := r.st.lastEvent, r.st.lastKnown
+	t, known, lastRead := r.st.lastEvent, r.st.lastKnown, r.st.lastRead
 	r.st.mu.Unlock()
-	if !known {
-		var err error
-		if t, err = r.nodes.LastEvent(ctx, r.cfg.policyKey); err != nil {
-			r.log.Warn("cannot read last scaling time; the agent's cooldown will not survive a restart", "error", err)
-			return time.Time{}, false
-		}
-		r.st.mu.Lock()
-		if !r.st.lastKnown || t.After(r.st.lastEvent) {
-			r.st.lastEvent, r.st.lastKnown = t, true
-		}
-		t = r.st.lastEvent
-		r.st.mu.Unlock()
+	if known || now.Sub(lastRead) < lastEventRetry {
+		return t, !t.IsZero()
 	}
-	return t, !t.IsZero()
+	read, err := r.nodes.LastEvent(ctx, r.cfg.policyKey)
+	r.st.mu.Lock()
+	defer r.st.mu.Unlock()
+	r.st.lastRead = now
+	if err != nil {
+		r.log.Warn("cannot read last scaling time; the agent's cooldown will not survive a restart", "error", err)
+	} else if !r.st.lastKnown || read.After(r.st.lastEvent) {
+		r.st.lastEvent, r.st.lastKnown = read, true
+	}
+	return r.st.lastEvent, !r.st.lastEvent.IsZero()
 }
 
 // recordEvent stores the time of a scaling in memory and in Nomad.
