@@ -32,6 +32,8 @@ var (
 	demandFill  = color.Gray{Y: 0xdd}
 	// businessFill marks business hours, where the SLA is scored.
 	businessFill = color.RGBA{R: 0xff, G: 0xf6, B: 0xdc, A: 0xff}
+	// missedFill marks the business hours of a day the policy missed.
+	missedFill = color.RGBA{R: 0xfd, G: 0xd8, B: 0xd8, A: 0xff}
 )
 
 var strategyColors = map[string]color.Color{
@@ -122,8 +124,13 @@ func (r *Result) panel(from, to, bin int, yMax float64) (*plot.Plot, error) {
 	return p, nil
 }
 
-// shadeBusinessHours marks the scored SLA window of every day.
+// shadeBusinessHours marks the scored SLA window of every day, in red
+// where the policy (slope) missed the SLA that day.
 func (r *Result) shadeBusinessHours(p *plot.Plot, from, to int, yMax float64) error {
+	missed := map[string]bool{}
+	for _, d := range r.Strategy(NameSlope).PerDay {
+		missed[d.Date] = !d.Met
+	}
 	for i := from; i < to; {
 		if !r.cal.business[i] {
 			i++
@@ -139,6 +146,9 @@ func (r *Result) shadeBusinessHours(p *plot.Plot, from, to int, yMax float64) er
 			return err
 		}
 		poly.Color = businessFill
+		if missed[r.cal.days[r.cal.day[i]]] {
+			poly.Color = missedFill
+		}
 		poly.LineStyle.Width = 0
 		p.Add(poly)
 		i = j
@@ -224,6 +234,6 @@ func (r *Result) drawHeader(c draw.Canvas, bin int) {
 	}
 	mono.Color = color.Gray{Y: 0x50}
 	sample(y, demandFill, false, vg.Points(8))
-	c.FillText(mono, vg.Point{X: text, Y: y}, fmt.Sprintf("%-13s %9.0f worker-hours if every minute were sized exactly   (demand in grey, business hours shaded; lines: %d-minute means of serving capacity)",
+	c.FillText(mono, vg.Point{X: text, Y: y}, fmt.Sprintf("%-13s %9.0f worker-hours if every minute were sized exactly   (demand grey; business hours shaded, red where slope missed the SLA; lines: %d-min means)",
 		"physical", r.PhysicalLimitWorkerHours, bin))
 }

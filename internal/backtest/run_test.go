@@ -157,3 +157,10 @@ func TestSecondsPrintsForPeople(t *testing.T) {
 	must.Eq(t, "2.50s", Seconds(2.5).String())
 	must.Eq(t, "unbounded", Seconds(math.Inf(1)).String())
 }
+
+func TestMissedDaysListsTheWorstFirst(t *testing.T) {
+	t.Parallel()
+	days := []DayScore{{"d1", 1, true}, {"d2", 9, false}, {"d3", Seconds(math.Inf(1)), false}, {"d4", 4, false}}
+	must.Eq(t, "d3 (p95 unbounded), d2 (p95 9.00s), and 1 more", missedDays(days, 2))
+	must.Eq(t, "", missedDays(days[:1], 2))
+}

@@ -1,8 +1,11 @@
 package backtest
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -24,6 +27,9 @@ func (r *Result) WriteTable(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if missed := missedDays(r.Strategy(NameSlope).PerDay, 8); missed != "" {
+		fmt.Fprintf(w, "slope missed the SLA on %s\n", missed)
+	}
 	for _, s := range r.Strategies {
 		if s.StrategyErrors > 0 || s.AbortedEvaluations > 0 {
 			fmt.Fprintf(w, "%s: %d of %d evaluations had a strategy error, %d were dropped; first: %s\n",
@@ -31,4 +37,25 @@ func (r *Result) WriteTable(w io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// missedDays lists the days that missed the SLA with their p95, the worst
+// first, at most limit of them: where to look when tuning a policy.
+func missedDays(days []DayScore, limit int) string {
+	var missed []DayScore
+	for _, d := range days {
+		if !d.Met {
+			missed = append(missed, d)
+		}
+	}
+	slices.SortStableFunc(missed, func(a, b DayScore) int { return cmp.Compare(b.P95, a.P95) })
+	parts := make([]string, 0, min(len(missed), limit)+1)
+	for i, d := range missed {
+		if i == limit {
+			parts = append(parts, fmt.Sprintf("and %d more", len(missed)-limit))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s (p95 %s)", d.Date, d.P95))
+	}
+	return strings.Join(parts, ", ")
 }
