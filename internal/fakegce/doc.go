@@ -31,13 +31,16 @@
 //	(s) InjectHTTPErrors(status, n int)              // the next n API requests answer status (429, 500, 503)
 //	(s) FailNextOperation(zone, code, message string)                        // next resize/deleteInstances op: DONE with error, nothing changes
 //	(s) FailNextOperationWithHTTPStatus(zone string, status int, code, message string) // same, plus httpErrorStatusCode
-//	(s) Requests() []Request                         // {Time, Method, Path, Query, Body, Status}
+//	(s) Requests() []Request                         // {Time, Received, Method, Path, Query, Body, Status}, in order answered
 //	(s) MIG(zone, name string) MIGSnapshot           // zero value (Name "") when unknown
 //	(s) MIGs() []MIGSnapshot                         // sorted by zone, name
 //	(s) OnInstanceRunning(func(zone, mig, instance string))
 //	(s) OnInstanceDeleted(func(zone, mig, instance string))
 //	(s) Advance()                                    // applies time-driven changes now
 //	InstanceURL(project, zone, name string) string
+//
+// Against the plan in notes/fakes-api.md: as planned, plus the extra methods
+// and options above.
 //
 // # Behaviour (modelled on GCE)
 //

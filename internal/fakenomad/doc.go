@@ -10,7 +10,7 @@
 //
 // # Go API
 //
-//	New(Options{Now, MaxBlockingWait, PollInterval}) *Server
+//	New(Options{Now, MaxBlockingWait, PollInterval, DrainDuration}) *Server
 //	(s) ServeHTTP(w, r)                         // the Nomad API under /v1
 //	(s) Close()                                 // releases blocked queries; call before closing the http server
 //	(s) AddNode(NodeSpec) (id string)           // registers a node (status "ready", eligible by default)
@@ -27,10 +27,14 @@
 //	(s) InjectHTTPErrors(status, n int)         // the next n API requests answer status
 //	(s) Node(id string) NodeSnapshot            // zero value (ID "") when the node does not exist
 //	(s) Nodes() []NodeSnapshot                  // sorted by name
-//	(s) Requests() []Request                    // every request received, in order
-//	(s) Events() []Event                        // drain started/completed/canceled/failed, node added/removed
+//	(s) Requests() []Request                    // {Time, Received, Method, Path, Query, Body, Status}, in order answered
+//	(s) Events() []Event                        // {Time, Received, Kind, NodeID, NodeName, Message}: node added/removed, drain started/completed/canceled/failed
 //	(s) OnDrainComplete(func(nodeID string))    // called without the lock held
 //	(s) Advance()                               // applies time-driven changes now (drain completion)
+//
+// Against the plan in notes/fakes-api.md: RemoveNode also reports whether the
+// node existed (a plain call compiles unchanged); everything else is as
+// planned, plus the extra methods above.
 //
 // # Time
 //
