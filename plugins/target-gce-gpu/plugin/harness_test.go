@@ -191,3 +191,5 @@ func scaleAction(count int64) sdk.ScalingAction {
 func ptr[T any](v T) *T { return &v }
 
 func formatInt(v int64) string { return strconv.FormatInt(v, 10) }
+
+func hclogNull() hclog.Logger { return hclog.NewNullLogger() }

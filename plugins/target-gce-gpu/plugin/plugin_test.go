@@ -199,3 +199,15 @@ func TestUnreachableAPIsDoNotRestartTheAgentsPolicyHandlers(t *testing.T) {
 	must.StrNotContains(t, err.Error(), "EOF")
 	must.StrContains(t, err.Error(), "connection rejected")
 }
+
+func TestPanicsBecomeErrors(t *testing.T) {
+	t.Parallel()
+	p := New(hclogNull())
+	err := func() (err error) {
+		defer p.recoverPanic("scale", &err)
+		var m map[string]int
+		m["boom"]++
+		return nil
+	}()
+	must.ErrorContains(t, err, "target-gce-gpu: internal error during scale: assignment to entry in nil map")
+}

@@ -73,5 +73,11 @@ func (r *run) scale(ctx context.Context, want int64) error {
 	if changed {
 		r.recordEvent(ctx, r.p.now())
 	}
+	if !changed && err == nil && want != current {
+		// Nothing qualified for removal (busy nodes with node_selector =
+		// "empty", nodes not yet registered, ...): no cooldown, so the
+		// agent asks again at the next evaluation.
+		return sdk.NewTargetScalingNoOpError("no worker could be removed to reach %d", want)
+	}
 	return err
 }

@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/fakegce"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/fakenomad"
+	"github.com/hashicorp/nomad-autoscaler/sdk"
 	"github.com/hashicorp/nomad/api"
 	"github.com/shoenig/test/must"
 )
@@ -179,4 +181,55 @@ func TestScaleInNeverGoesBelowZero(t *testing.T) {
 	must.Eq(t, [2]int{0, 0}, [2]int{ta, tb})
 	must.MapLen(t, 2, drainEvents(h, fakenomad.EventDrainCompleted))
 	must.ErrorContains(t, h.p.Scale(scaleAction(-2), h.policy), "refusing to scale to -2")
+}
+
+func TestScaleInRemovesStuckCreationsWithoutDrainingAnything(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{sizeA: 2, sizeB: 1, drainDuration: 20 * time.Millisecond})
+	h.gce.SetStockout(zoneB, true)
+	migs, _, err := h.p.clients(t.Context(), mustTarget(t, h.policy))
+	must.NoError(t, err)
+	must.NoError(t, migs.Resize(t.Context(), migRef{Project: "test-project", Zone: zoneB, Name: migB}, 2, newRequestID()))
+	eventually(t, "a failed creation attempt", func() bool { return len(h.gce.MIG(zoneB, migB).Errors) > 0 })
+	var stuck string
+	for _, in := range h.gce.MIG(zoneB, migB).Instances {
+		if in.Status == "" {
+			stuck = in.Name
+		}
+	}
+
+	must.NoError(t, h.scale(3))
+	deletes := h.gceRequests("/deleteInstances")
+	must.Len(t, 1, deletes)
+	must.Eq(t, []string{stuck}, deletedInstances(t, deletes[0]))
+	must.MapEmpty(t, drainEvents(h, fakenomad.EventDrainStarted))
+	ta, tb := h.targets()
+	must.Eq(t, [2]int{2, 1}, [2]int{ta, tb})
+}
+
+func TestScaleInWithNothingRemovableIsANoOp(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{sizeA: 1, sizeB: 1})
+	h.policy["node_selector"] = "empty"
+	h.busy(h.instances(zoneA, migA)[0])
+	h.busy(h.instances(zoneB, migB)[0])
+	err := h.scale(1)
+	var noop *sdk.TargetScalingNoOpError
+	must.True(t, errors.As(err, &noop), must.Sprintf("got %v", err))
+	must.MapEmpty(t, drainEvents(h, fakenomad.EventDrainStarted))
+}
+
+func TestScaleInPurgesTheDeletedNodes(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{sizeA: 2, sizeB: 2, drainDuration: 20 * time.Millisecond})
+	h.policy["node_purge"] = "true"
+	must.NoError(t, h.scale(2))
+	var purged []string
+	for _, r := range h.nomad.Requests() {
+		if strings.HasSuffix(r.Path, "/purge") {
+			purged = append(purged, r.Path)
+		}
+	}
+	must.Len(t, 2, purged)
+	must.Len(t, 2, h.nomad.Nodes(), must.Sprint("only the two remaining workers are left in Nomad"))
 }
