@@ -26,6 +26,8 @@
 //	(s) AddMIG(zone, name string, size int)          // size instances, already RUNNING
 //	(s) SetStockout(zone string, on bool)            // new instances fail: ZONE_RESOURCE_POOL_EXHAUSTED
 //	(s) SetQuotaExceeded(zone string, on bool)       // new instances fail: QUOTA_EXCEEDED
+//	(s) SetCapacity(zone string, n int)              // at most n created instances in zone (all MIGs), then ZONE_RESOURCE_POOL_EXHAUSTED; n < 0 unlimited
+//	(s) Capacity(zone string) int                    // -1 when unlimited
 //	(s) Stockout(zone string) bool
 //	(s) QuotaExceeded(zone string) bool
 //	(s) InjectHTTPErrors(status, n int)              // the next n API requests answer status (429, 500, 503)
@@ -58,7 +60,7 @@
 //   - A requestId already seen (for resize or deleteInstances) returns the
 //     first call's operation and changes nothing: retries are idempotent.
 //     As on GCE, a requestId must be a non-zero UUID or the call answers 400.
-//   - In a zone in stockout or over quota, instances being created stay
+//   - In a zone in stockout, over quota or at its capacity, instances being created stay
 //     CREATING without an instanceStatus, their lastAttempt carries the
 //     error, the MIG stays unstable (isStable false, currentActions.creating
 //     > 0), and every RetryInterval listErrors gains an item with error code

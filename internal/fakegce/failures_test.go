@@ -133,3 +133,37 @@ func TestUnknownMIGsAnswerNotFound(t *testing.T) {
 	must.True(t, errors.As(err, &apiErr))
 	must.Eq(t, http.StatusNotFound, apiErr.HTTPCode())
 }
+
+func TestAZoneAtCapacityCreatesOnlyWhatFitsAndTheRestWhenCapacityFrees(t *testing.T) {
+	t.Parallel()
+	clock := newClock()
+	fake, client := start(t, fakegce.Options{Now: clock.Now, BootTime: time.Minute, DeleteTime: time.Minute})
+	fake.AddMIG(zoneA, "gpu-a", 1)
+	fake.AddMIG(zoneA, "gpu-a2", 1) // capacity is per zone, across MIGs
+	fake.SetCapacity(zoneA, 3)
+
+	resize(t, client, zoneA, "gpu-a", 4, "")
+	clock.Add(time.Minute)
+	snap := fake.MIG(zoneA, "gpu-a")
+	must.False(t, snap.Stable)
+	var running, waiting []string
+	for _, in := range snap.Instances {
+		switch in.Status {
+		case "RUNNING":
+			running = append(running, in.Name)
+		case "":
+			must.Eq(t, "ZONE_RESOURCE_POOL_EXHAUSTED", in.LastErrorCode)
+			waiting = append(waiting, in.Name)
+		}
+	}
+	must.Len(t, 2, running)
+	must.Len(t, 2, waiting)
+
+	// Freeing one slot lets exactly one waiting instance boot.
+	fake.SetCapacity(zoneA, 4)
+	clock.Add(time.Minute)
+	must.Eq(t, int32(3), getMIG(t, client, zoneA, "gpu-a").GetCurrentActions().GetNone())
+	fake.SetCapacity(zoneA, -1)
+	clock.Add(time.Minute)
+	must.True(t, getMIG(t, client, zoneA, "gpu-a").GetStatus().GetIsStable())
+}

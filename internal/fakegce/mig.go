@@ -143,7 +143,7 @@ func (s *Server) tryCreateLocked(m *mig, in *instance, now time.Time) {
 	z := s.zoneLocked(m.zone)
 	var code, msg string
 	switch {
-	case z.stockout:
+	case z.stockout || (z.capacity >= 0 && s.createdInZoneLocked(m.zone) >= z.capacity):
 		code = "ZONE_RESOURCE_POOL_EXHAUSTED"
 		msg = "The zone '" + "projects/" + s.opts.Project + "/zones/" + m.zone +
 			"' does not have enough resources available to fulfill the request. Try a different zone, or try again later."
@@ -160,6 +160,28 @@ func (s *Server) tryCreateLocked(m *mig, in *instance, now time.Time) {
 	if len(m.errors) > maxErrorsPerMIG {
 		m.errors = m.errors[len(m.errors)-maxErrorsPerMIG:]
 	}
+}
+
+// createdInZoneLocked counts the zone's instances that hold capacity.
+func (s *Server) createdInZoneLocked(zone string) int {
+	n := 0
+	for _, m := range s.migs {
+		if m.zone != zone {
+			continue
+		}
+		for _, in := range m.instances {
+			if in.phase != phaseCreating {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// blockedLocked reports whether instances cannot be created in zone now.
+func (s *Server) blockedLocked(zone string) bool {
+	z := s.zoneLocked(zone)
+	return z.stockout || z.quota || (z.capacity >= 0 && s.createdInZoneLocked(zone) >= z.capacity)
 }
 
 // region drops the zone letter: europe-west4-a -> europe-west4.
@@ -203,8 +225,7 @@ func (s *Server) advanceLocked() {
 func (s *Server) advanceInstanceLocked(m *mig, in *instance, now time.Time) bool {
 	changed := false
 	if in.phase == phaseCreating {
-		z := s.zoneLocked(m.zone)
-		if z.stockout || z.quota {
+		if s.blockedLocked(m.zone) {
 			// Replay the retries GCE made since the last look, each one
 			// logging an error, so a clock jump does not hide them.
 			for i := 0; i < 100 && !now.Before(in.lastAttempt.Add(s.opts.RetryInterval)); i++ {
@@ -269,6 +290,23 @@ func (s *Server) SetQuotaExceeded(zone string, on bool) {
 	s.zoneLocked(zone).quota = on
 	s.advanceLocked()
 	s.unlock()
+}
+
+// SetCapacity limits how many instances can exist in zone across its MIGs;
+// creations beyond it fail with ZONE_RESOURCE_POOL_EXHAUSTED until capacity
+// frees up (a partial stockout). A negative n removes the limit.
+func (s *Server) SetCapacity(zone string, n int) {
+	s.mu.Lock()
+	s.zoneLocked(zone).capacity = max(n, -1)
+	s.advanceLocked()
+	s.unlock()
+}
+
+// Capacity returns the zone's instance limit, -1 when unlimited.
+func (s *Server) Capacity(zone string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.zoneLocked(zone).capacity
 }
 
 // Stockout reports whether stockout is injected in zone.

@@ -88,6 +88,8 @@ type Server struct {
 type zoneState struct {
 	stockout bool
 	quota    bool
+	// capacity caps the zone's created instances (all MIGs); -1 is unlimited.
+	capacity int
 	failNext *opFailure
 }
 
@@ -139,7 +141,7 @@ func (s *Server) zoneURL(zone string) string {
 func (s *Server) zoneLocked(zone string) *zoneState {
 	z, ok := s.zones[zone]
 	if !ok {
-		z = &zoneState{}
+		z = &zoneState{capacity: -1}
 		s.zones[zone] = z
 	}
 	return z

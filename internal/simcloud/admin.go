@@ -34,6 +34,8 @@ type Zone struct {
 	Zone          string `json:"zone"`
 	Stockout      bool   `json:"stockout"`
 	QuotaExceeded bool   `json:"quota_exceeded"`
+	// Capacity is the zone's instance limit, -1 when unlimited.
+	Capacity int `json:"capacity"`
 }
 
 // MIG is one managed instance group.
@@ -120,7 +122,9 @@ func (c *Cluster) State() State {
 		st.MIGs = append(st.MIGs, mig)
 	}
 	for z := range zones {
-		st.Zones = append(st.Zones, Zone{Zone: z, Stockout: c.GCE.Stockout(z), QuotaExceeded: c.GCE.QuotaExceeded(z)})
+		st.Zones = append(st.Zones, Zone{
+			Zone: z, Stockout: c.GCE.Stockout(z), QuotaExceeded: c.GCE.QuotaExceeded(z), Capacity: c.GCE.Capacity(z),
+		})
 	}
 	sort.Slice(st.Zones, func(i, j int) bool { return st.Zones[i].Zone < st.Zones[j].Zone })
 	st.InstanceHours = c.InstanceHours()
@@ -137,6 +141,7 @@ func (c *Cluster) State() State {
 //	GET  /admin/events                      Nomad drain and node events
 //	POST /admin/stockout?zone=Z&on=true|false
 //	POST /admin/quota?zone=Z&on=true|false
+//	POST /admin/capacity?zone=Z&n=3          (n=-1: unlimited)
 //	POST /admin/http-errors?status=429&n=5[&api=gce|nomad]   (default gce)
 //	POST /admin/fail-operation?zone=Z&code=C&message=M
 //	POST /admin/drain-duration?d=2m[&node=NAME]
@@ -154,6 +159,7 @@ func (c *Cluster) adminHandler() http.Handler {
 	m.HandleFunc("GET /admin/events", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, c.Nomad.Events()) })
 	m.HandleFunc("POST /admin/stockout", c.zoneToggle(c.GCE.SetStockout))
 	m.HandleFunc("POST /admin/quota", c.zoneToggle(c.GCE.SetQuotaExceeded))
+	m.HandleFunc("POST /admin/capacity", c.capacity)
 	m.HandleFunc("POST /admin/http-errors", c.httpErrors)
 	m.HandleFunc("POST /admin/fail-operation", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
@@ -189,6 +195,18 @@ func (c *Cluster) zoneToggle(set func(zone string, on bool)) http.HandlerFunc {
 		c.Tick()
 		writeJSON(w, c.State())
 	}
+}
+
+func (c *Cluster) capacity(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	n, err := strconv.Atoi(q.Get("n"))
+	if q.Get("zone") == "" || err != nil {
+		badRequest(w, fmt.Sprintf("want zone=<zone>&n=<instances, -1 for unlimited>, got zone=%q n=%q", q.Get("zone"), q.Get("n")))
+		return
+	}
+	c.GCE.SetCapacity(q.Get("zone"), n)
+	c.Tick()
+	writeJSON(w, c.State())
 }
 
 func (c *Cluster) httpErrors(w http.ResponseWriter, r *http.Request) {

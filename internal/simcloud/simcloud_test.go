@@ -195,7 +195,7 @@ func TestAdminInjectsStockoutsAndAPIErrors(t *testing.T) {
 	must.NoError(t, op.Wait(context.Background()))
 	e.advance(5 * time.Minute)
 	st := e.state(t)
-	must.Eq(t, simcloud.Zone{Zone: zoneA, Stockout: true}, st.Zones[0])
+	must.Eq(t, simcloud.Zone{Zone: zoneA, Stockout: true, Capacity: -1}, st.Zones[0])
 	must.False(t, st.MIGs[0].Stable)
 	must.Eq(t, "ZONE_RESOURCE_POOL_EXHAUSTED", st.MIGs[0].LastErrorCode)
 	must.Eq(t, 2, st.ReadyWorkersTotal)
@@ -210,6 +210,19 @@ func TestAdminInjectsStockoutsAndAPIErrors(t *testing.T) {
 	_, _, err = e.nomad.Nodes().List(nil)
 	must.ErrorContains(t, err, "503")
 	must.Eq(t, http.StatusBadRequest, post("/admin/http-errors?status=200&n=1"))
+
+	// Zone B can hold one more instance: a resize to 3 gets one.
+	must.Eq(t, http.StatusOK, post("/admin/capacity?zone="+zoneB+"&n=2"))
+	op, err = e.migs.Resize(context.Background(), &computepb.ResizeInstanceGroupManagerRequest{
+		Project: "sim", Zone: zoneB, InstanceGroupManager: "gpu-b", Size: 3,
+	})
+	must.NoError(t, err)
+	must.NoError(t, op.Wait(context.Background()))
+	e.advance(5 * time.Minute)
+	st = e.state(t)
+	must.Eq(t, 2, st.Zones[1].Capacity)
+	must.Eq(t, 2, st.MIGs[1].Running)
+	must.Eq(t, 3, st.ReadyWorkersTotal)
 }
 
 func TestParseMIGsNamesEveryBadEntry(t *testing.T) {
