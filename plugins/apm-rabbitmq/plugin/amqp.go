@@ -158,9 +158,10 @@ func (c *amqpClient) forget(vhost string, conn *amqp.Connection) {
 	}
 }
 
-// dial tries the nodes in the order of amqp_urls. A node that answers with a
-// refusal (bad credentials, unknown vhost) ends the search: the other nodes
-// of the cluster share users and vhosts and would answer the same.
+// dial tries the nodes in the order of amqp_urls. A node that refuses the
+// login or the vhost ends the search: the nodes of a cluster share users and
+// vhosts and would answer the same. Any other failure, including a node
+// that is shutting down, moves on to the next node.
 func (c *amqpClient) dial(ctx context.Context, vhost string) (*amqp.Connection, error) {
 	tried := make([]string, 0, len(c.nodes))
 	for _, node := range c.nodes {
@@ -169,8 +170,14 @@ func (c *amqpClient) dial(ctx context.Context, vhost string) (*amqp.Connection, 
 			c.logger.Info("connected to rabbitmq", "node", node.addr, "vhost", vhost)
 			return conn, nil
 		}
+		if pastDeadline(ctx) {
+			// amqp091 may report a handshake cut by the deadline as bad
+			// credentials; it is a node too slow to answer.
+			tried = append(tried, node.addr+" timed out")
+			break
+		}
 		var amqpErr *amqp.Error
-		if errors.As(err, &amqpErr) && amqpErr.Server {
+		if errors.As(err, &amqpErr) && amqpErr.Server && (amqpErr.Code == amqp.NotAllowed || amqpErr.Code == amqp.AccessRefused) {
 			return nil, fmt.Errorf("rabbitmq node %s refused the connection to vhost %q: %s", node.addr, vhost, describeAMQP(err))
 		}
 		if errors.Is(err, amqp.ErrCredentials) {
@@ -180,9 +187,6 @@ func (c *amqpClient) dial(ctx context.Context, vhost string) (*amqp.Connection, 
 			return nil, fmt.Errorf("rabbitmq vhost %q %w or not allowed for the user (node %s)", vhost, errNotFound, node.addr)
 		}
 		tried = append(tried, node.addr+" "+describeAMQP(err))
-		if ctx.Err() != nil {
-			break
-		}
 	}
 	return nil, fmt.Errorf("no rabbitmq node reachable (tried %s)", strings.Join(tried, "; "))
 }
@@ -272,6 +276,13 @@ func (c *amqpClient) Close() {
 	}
 }
 
+// pastDeadline reports whether ctx is done or its deadline has passed: the
+// socket deadline set from it can fire a moment before ctx's own timer.
+func pastDeadline(ctx context.Context) bool {
+	d, ok := ctx.Deadline()
+	return ctx.Err() != nil || (ok && !time.Now().Before(d))
+}
+
 // describeAMQP puts an amqp091 error into words. A connection lost on an
 // I/O error arrives as an amqp.Error whose reason is the Go error text
 // ("EOF"), which must not reach the agent.
@@ -281,8 +292,11 @@ func describeAMQP(err error) string {
 		return describeCause(err)
 	}
 	if !amqpErr.Server {
-		if strings.Contains(amqpErr.Reason, "EOF") || strings.Contains(amqpErr.Reason, "reset by peer") {
+		switch {
+		case strings.Contains(amqpErr.Reason, "EOF") || strings.Contains(amqpErr.Reason, "reset by peer"):
 			return "closed the connection unexpectedly"
+		case strings.Contains(amqpErr.Reason, "i/o timeout"):
+			return "timed out"
 		}
 		return scrub(amqpErr.Reason)
 	}

@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -224,4 +225,21 @@ func TestRabbitMQSetConfigNeverDials(t *testing.T) {
 	}))
 	_, err := p.Query("rabbitmq:ready:q", now())
 	must.ErrorContains(t, err, "no rabbitmq node reachable")
+}
+
+func TestRabbitMQRefusedLoginStopsAtTheFirstNode(t *testing.T) {
+	t.Parallel()
+	r := newRabbit(t)
+	wrong := strings.Replace(r.amqpURL, r.user+":"+r.pass+"@", r.user+":not-the-password@", 1)
+	must.StrContains(t, wrong, "not-the-password")
+	// RabbitMQ answers a refused login after a 3 s delay: wait longer.
+	p := New(testLogger(t))
+	t.Cleanup(p.shutdown)
+	must.NoError(t, p.SetConfig(map[string]string{
+		configKeyAMQPURLs: wrong + "," + r.viaProxy(closedLoopbackAddr(t)), configKeyQueryTimeout: "10s",
+	}))
+
+	_, err := p.Query("rabbitmq:ready:jobs", now())
+	must.ErrorContains(t, err, "refused the login: check the user and password in amqp_urls")
+	mustBeSafeForAgent(t, err, "not-the-password")
 }
