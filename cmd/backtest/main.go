@@ -64,6 +64,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&c.ScalingName, "scaling", "", "scaling block to replay when the file has several")
 	fs.Float64Var(&c.Capacity, "capacity", 0, "requests per minute one worker truly serves (default: the policy's capacity_per_worker)")
 	fs.DurationVar(&c.Lead, "lead", backtest.DefaultLead, "time from a scale-up decision to the new workers serving")
+	fs.DurationVar(&c.ScaleUpWait, "scale-up-wait", 0, "how long the target's Scale takes to return for a scale-up (the agent waits, then starts the cooldown)")
+	fs.DurationVar(&c.ScaleDownWait, "scale-down-wait", 0, "how long the target's Scale takes to return for a scale-down (drain and delete)")
 	fs.DurationVar(&c.ServiceTime, "service-time", backtest.DefaultServiceTime, "latency of a request that does not wait")
 	fs.DurationVar(&c.RequestTimeout, "request-timeout", backtest.DefaultRequestTimeout, "a business minute whose wait exceeds this counts as unavailable")
 	fs.DurationVar(&c.SLAP95, "sla-p95", backtest.DefaultSLAP95, "a day meets the SLA when its business-hours p95 latency is at most this")

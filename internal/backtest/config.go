@@ -33,6 +33,12 @@ type Config struct {
 	Daily          float64       // scale the trace to this mean per day; 0 keeps it
 	Capacity       float64       // requests per minute a worker truly serves; 0: the policy's capacity_per_worker
 	Lead           time.Duration // from a scale-up decision to serving
+	// ScaleUpWait and ScaleDownWait are how long the target's Scale takes
+	// to return (MIG stable; drain and delete). The agent takes no other
+	// action meanwhile and starts the cooldown when Scale returns. Zero is
+	// the model: Scale returns at once.
+	ScaleUpWait   time.Duration
+	ScaleDownWait time.Duration
 	ServiceTime    time.Duration
 	RequestTimeout time.Duration
 	SLAP95         time.Duration
@@ -87,6 +93,12 @@ func (c Config) parse() (parsedConfig, error) {
 	}
 	if c.Lead < 0 {
 		bad("lead", c.Lead, "must be >= 0")
+	}
+	if c.ScaleUpWait < 0 {
+		bad("scale-up-wait", c.ScaleUpWait, "must be >= 0")
+	}
+	if c.ScaleDownWait < 0 {
+		bad("scale-down-wait", c.ScaleDownWait, "must be >= 0")
 	}
 	if c.ServiceTime < 0 {
 		bad("service-time", c.ServiceTime, "must be >= 0")

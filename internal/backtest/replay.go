@@ -21,8 +21,10 @@ type model struct {
 	arrivals []float64
 	capacity float64
 	lead     time.Duration
-	warmup   int   // minutes replayed at the initial count and not scored
-	initial  int64 // the count during warm-up (static peak)
+	// upWait and downWait: how long Scale takes to return, by direction.
+	upWait, downWait time.Duration
+	warmup           int   // minutes replayed at the initial count and not scored
+	initial          int64 // the count during warm-up (static peak)
 	// series is arrivals as metrics, built once: rate queries copy their
 	// window out of it.
 	series sdk.TimestampedMetrics
@@ -156,7 +158,13 @@ func (r *replayState) evaluate(t time.Duration) error {
 	} else {
 		r.out.scaleDowns++
 	}
-	r.cd.start(r.p, winner, now)
+	// While Scale runs the agent skips every action ("target still
+	// scaling"); the cooldown starts when it returns.
+	wait := r.m.downWait
+	if winner.Direction == sdk.ScaleDirectionUp {
+		wait = r.m.upWait
+	}
+	r.cd.start(r.p, winner, now.Add(wait))
 	return nil
 }
 

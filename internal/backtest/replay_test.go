@@ -146,3 +146,16 @@ func TestReplayRunsTheOfficialTargetValueOnArrivalsPerWorker(t *testing.T) {
 	must.Eq(t, []int64{10, 10, 10, 10, 10, 13, 13, 13, 13, 13}, out.workers)
 	must.Eq(t, 1, out.scaleUps)
 }
+
+func TestReplayTakesNoActionWhileScaleRunsAndCoolsDownAfter(t *testing.T) {
+	t.Parallel()
+	p := testPolicy("")
+	p.Cooldown, p.CooldownOnScaleUp = time.Minute, time.Minute
+	m := tinyModel(4)
+	m.downWait = 3 * time.Minute
+	s := &fakeStrategy{decide: func(_ int, _ sdk.TimestampedMetrics, count int64) (int64, error) { return count - 1, nil }}
+	out := replayFake(t, m, p, queryRate, 1, s)
+	// Down at 60; Scale returns at 63, cooldown to 64, next action at 65.
+	must.Eq(t, []int64{3, 3, 3, 3, 3, 2, 2, 2, 2, 2}, out.workers)
+	must.Eq(t, 2, out.scaleDowns)
+}

@@ -100,6 +100,7 @@ func run(ctx context.Context, cfg Config, tr Trace, source string, factory strat
 		return nil, fmt.Errorf("trace of %d minutes is too short: the first %d minutes are warm-up", scaled.Len(), warmup)
 	}
 	m := newModel(scaled.Start, scaled.Counts, capacity, cfg.Lead, warmup, staticPeak(scaled.Counts, capacity))
+	m.upWait, m.downWait = cfg.ScaleUpWait, cfg.ScaleDownWait
 	res := &Result{
 		Config: cfg, Source: source, TraceStart: tr.Start, TraceMinutes: tr.Len(), ScaleFactor: factor,
 		Capacity: capacity, Policy: p, WarmupMinutes: warmup, StaticPeakWorkers: m.initial,

@@ -57,6 +57,8 @@ type ParameterSummary struct {
 	Daily              float64 `json:"daily"`
 	Capacity           float64 `json:"capacity"`
 	Lead               string  `json:"lead"`
+	ScaleUpWait        string  `json:"scale_up_wait"`
+	ScaleDownWait      string  `json:"scale_down_wait"`
 	ServiceTime        string  `json:"service_time"`
 	RequestTimeout     string  `json:"request_timeout"`
 	SLAP95             string  `json:"sla_p95"`
@@ -103,7 +105,7 @@ func (r *Result) Summary() Summary {
 		},
 		Parameters: ParameterSummary{
 			Policy: c.PolicyPath, Scaling: p.ID, Daily: c.Daily, Capacity: r.Capacity,
-			Lead: c.Lead.String(), ServiceTime: c.ServiceTime.String(), RequestTimeout: c.RequestTimeout.String(),
+			Lead: c.Lead.String(), ScaleUpWait: c.ScaleUpWait.String(), ScaleDownWait: c.ScaleDownWait.String(), ServiceTime: c.ServiceTime.String(), RequestTimeout: c.RequestTimeout.String(),
 			SLAP95: c.SLAP95.String(), BusinessHours: c.BusinessHours, TimeZone: c.TimeZone, Price: c.Price,
 			Min: p.Min, Max: p.Max, EvaluationInterval: p.EvaluationInterval.String(),
 			Cooldown: p.Cooldown.String(), CooldownOnScaleUp: p.CooldownOnScaleUp.String(),
