@@ -149,7 +149,8 @@ func (r *run) drainThenDelete(ctx context.Context, picks []scaleInPick) (changed
 		}
 	}
 	if err := r.drainAll(ctx, all); err != nil {
-		return true, errors.Join(err, r.giveBack(ctx, all))
+		// Nothing was deleted: this is not a scaling event.
+		return false, errors.Join(err, r.giveBack(ctx, all))
 	}
 	var errs []error
 	var deleted []zoneView

@@ -41,21 +41,23 @@ func (p *Plugin) Status(raw map[string]string) (_ *sdk.TargetStatus, err error) 
 }
 
 func (r *run) status(ctx context.Context) (*sdk.TargetStatus, error) {
-	now := r.p.now()
-	obs, err := observe(ctx, r.migs, r.nodes, r.cfg, now)
+	// Reconcile only while no Scale (or other Status) holds the policy: a
+	// scale-in between its drain and its delete looks exactly like a
+	// crashed one. The lock is taken before observing so that the
+	// observation cannot predate a Scale that finished meanwhile.
+	locked := r.st.scaling.TryLock()
+	if locked {
+		defer r.st.scaling.Unlock()
+	}
+	obs, err := observe(ctx, r.migs, r.nodes, r.cfg, r.p.now())
 	if err != nil {
 		return nil, fmt.Errorf("%s status: %w", PluginName, err)
 	}
 	scaling := r.st.scaleRunning.Load()
 	waiting := false
-	// Reconcile only while no Scale (or other Status) holds the policy: a
-	// scale-in between its drain and its delete looks exactly like a
-	// crashed one.
-	if r.st.scaling.TryLock() {
+	if locked {
 		var changed bool
-		changed, waiting, err = r.reconcile(ctx, obs)
-		r.st.scaling.Unlock()
-		if err != nil {
+		if changed, waiting, err = r.reconcile(ctx, obs); err != nil {
 			return nil, fmt.Errorf("%s status: %w", PluginName, err)
 		}
 		// The MIGs changed under the observation: report not ready this
