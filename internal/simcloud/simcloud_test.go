@@ -260,3 +260,57 @@ func TestTheClockRunsScaleTimesFaster(t *testing.T) {
 	must.Eq(t, start.Add(24*time.Hour), c.Now())
 	must.Eq(t, 5*time.Minute, c.Real(24*time.Hour))
 }
+
+func TestAdminDrainAndOperationInjectionsReachTheFakes(t *testing.T) {
+	t.Parallel()
+	e := startCluster(t, 1)
+	post := func(path string) int {
+		resp, err := http.Post(e.url+path, "", nil)
+		must.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	nodes := e.state(t).Nodes
+	slow, failing := nodes[0], nodes[1]
+	must.Eq(t, http.StatusOK, post("/admin/drain-duration?d=10m&node="+slow.Name))
+	must.Eq(t, http.StatusOK, post("/admin/fail-drain?node="+failing.Name+"&message=disk+gone"))
+	must.Eq(t, http.StatusBadRequest, post("/admin/drain-duration?d=soon"))
+	must.Eq(t, http.StatusBadRequest, post("/admin/fail-drain"))
+	for _, n := range nodes {
+		_, err := e.nomad.Nodes().UpdateDrain(n.ID, &api.DrainSpec{Deadline: time.Hour}, false, nil)
+		must.NoError(t, err)
+	}
+	e.advance(5 * time.Minute)
+	got := map[string]simcloud.Node{}
+	for _, n := range e.state(t).Nodes {
+		got[n.Name] = n
+	}
+	must.True(t, got[slow.Name].Draining)
+	must.True(t, got[failing.Name].DrainFailed)
+
+	must.Eq(t, http.StatusOK, post("/admin/fail-operation?zone="+zoneA+"&code=RESOURCE_NOT_READY&message=busy"))
+	must.Eq(t, http.StatusBadRequest, post("/admin/fail-operation?zone="+zoneA))
+	op, err := e.migs.Resize(context.Background(), &computepb.ResizeInstanceGroupManagerRequest{
+		Project: "sim", Zone: zoneA, InstanceGroupManager: "gpu-a", Size: 2,
+	})
+	must.NoError(t, err)
+	must.NoError(t, op.Wait(context.Background()))
+	must.Eq(t, "RESOURCE_NOT_READY", op.Proto().GetError().GetErrors()[0].GetCode())
+	must.Eq(t, 1, e.state(t).MIGs[0].TargetSize)
+
+	var reqs []map[string]any
+	getJSON(t, e.url+"/admin/requests?api=nomad", &reqs)
+	must.SliceNotEmpty(t, reqs)
+	var events []map[string]any
+	getJSON(t, e.url+"/admin/events", &events)
+	must.SliceNotEmpty(t, events)
+}
+
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	must.NoError(t, err)
+	defer resp.Body.Close()
+	must.Eq(t, http.StatusOK, resp.StatusCode)
+	must.NoError(t, json.NewDecoder(resp.Body).Decode(v))
+}
