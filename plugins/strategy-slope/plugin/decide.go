@@ -149,8 +149,15 @@ func activeOverride(in input, meta map[string]any) (*manualOverride, string, err
 		meta["override_variable_error"] = in.variableErr
 		note = "; override variable unreadable, ignored"
 	}
-	for _, o := range []manualOverride{in.variable, in.cfg.override} {
+	for i, o := range []manualOverride{in.variable, in.cfg.override} {
 		st, err := o.state(in.now, in.cfg.overrideMaxDuration)
+		if err != nil && i == 0 {
+			// A bad variable is runtime data, not configuration: report
+			// it and decide as if it were absent.
+			meta["override_variable_error"] = err.Error()
+			note += "; override variable ignored: " + err.Error()
+			continue
+		}
 		if err != nil {
 			return nil, "", err
 		}

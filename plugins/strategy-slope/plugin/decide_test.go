@@ -109,6 +109,10 @@ func TestDecide(t *testing.T) {
 		{name: "an unreadable variable is reported and ignored",
 			count: 11, pts: flat(60, 1000), mod: func(in *input) { in.variableErr = "connection refused" },
 			want: 11, dir: sdk.ScaleDirectionNone, metaKey: "override_variable_error", metaVal: "connection refused", reason: "override variable unreadable"},
+		{name: "a variable override too far ahead is reported and ignored, not fatal",
+			count: 11, pts: flat(60, 1000), mod: func(in *input) {
+				in.variable = manualOverride{set: true, count: 9, until: friday.Add(30 * 24 * time.Hour), source: "variable ops/pin"}
+			}, want: 11, dir: sdk.ScaleDirectionNone, reason: "override variable ignored: variable ops/pin override_until"},
 		{name: "a backlog within tolerance votes no change",
 			cfg: []string{keyMode, modeBacklog, keyBacklogTolerance, "100"}, count: 7, pts: flat(1, 100), want: 7, dir: sdk.ScaleDirectionNone},
 		{name: "a backlog adds the workers that drain it in drain_time: 7 + ceil(1000 / (100 x 2))",

@@ -62,14 +62,19 @@ func newVariableCache(r variableReader) *variableCache {
 // than variableTTL. now is the caller's clock, used only for the TTL.
 func (c *variableCache) get(path string, now time.Time) (map[string]string, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.entries[path]; ok && now.Sub(e.fetched) < variableTTL && !now.Before(e.fetched) {
+	e, ok := c.entries[path]
+	c.mu.Unlock()
+	if ok && now.Sub(e.fetched) < variableTTL && !now.Before(e.fetched) {
 		return e.items, e.err
 	}
+	// Read without the lock so that a slow Nomad does not serialise the
+	// evaluations of other checks; two concurrent misses may both read.
 	ctx, cancel := context.WithTimeout(context.Background(), variableTimeout)
 	defer cancel()
 	items, err := c.reader.ReadItems(ctx, path)
+	c.mu.Lock()
 	c.entries[path] = variableEntry{fetched: now, items: items, err: err}
+	c.mu.Unlock()
 	return items, err
 }
 
