@@ -43,6 +43,7 @@ type harnessOptions struct {
 	sizeA, sizeB  int
 	bootTime      time.Duration
 	drainDuration time.Duration
+	operationTime time.Duration
 }
 
 func newHarness(t testing.TB, o harnessOptions) *harness {
@@ -50,6 +51,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	h := &harness{t: t}
 	h.gce = fakegce.New(fakegce.Options{
 		BootTime: o.bootTime, DeleteTime: 20 * time.Millisecond, RetryInterval: 20 * time.Millisecond,
+		OperationTime: o.operationTime,
 	})
 	h.nomad = fakenomad.New(fakenomad.Options{
 		MaxBlockingWait: 500 * time.Millisecond, PollInterval: 5 * time.Millisecond, DrainDuration: o.drainDuration,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -210,4 +211,24 @@ func TestPanicsBecomeErrors(t *testing.T) {
 		return nil
 	}()
 	must.ErrorContains(t, err, "target-gce-gpu: internal error during scale: assignment to entry in nil map")
+}
+
+func TestSlowOperationsArePolledUntilDone(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{sizeA: 1, sizeB: 1, operationTime: 60 * time.Millisecond})
+	h.gce.FailNextOperation(zoneA, "QUOTA_EXCEEDED", "GPUS_ALL_REGIONS exceeded")
+	err := h.scale(4)
+	must.ErrorContains(t, err, "resize MIG zone-a/gpu-a to 2")
+	must.ErrorContains(t, err, "QUOTA_EXCEEDED: GPUS_ALL_REGIONS exceeded")
+	polls := 0
+	for _, r := range h.gce.Requests() {
+		if r.Method == http.MethodGet && strings.Contains(r.Path, "/operations/") {
+			polls++
+		}
+	}
+	must.Positive(t, polls, must.Sprint("a RUNNING operation is polled, not assumed done"))
+
+	must.NoError(t, h.scale(4), must.Sprint("the next attempt succeeds once the operation does"))
+	a, b := h.targets()
+	must.Eq(t, [2]int{2, 2}, [2]int{a, b})
 }
