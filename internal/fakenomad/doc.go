@@ -15,7 +15,7 @@
 //	(s) Close()                                 // releases blocked queries; call before closing the http server
 //	(s) AddNode(NodeSpec) (id string)           // registers a node (status "ready", eligible by default)
 //	(s) RemoveNode(id string) bool              // deregisters a node and its allocations
-//	(s) SetNodeStatus(id, status string) error  // "ready", "down", "initializing", ...
+//	(s) SetNodeStatus(id, status string) error  // "ready", "down" (its allocations become lost), "initializing", ...
 //	(s) NodeIDByName(name string) (string, bool)
 //	(s) AddAllocation(nodeID string, AllocSpec) (id string) // "" when the node does not exist
 //	(s) SetDrainDuration(d time.Duration)       // default drain duration of every node

@@ -161,6 +161,8 @@ func (s *Server) removeNodeLocked(id string) bool {
 }
 
 // SetNodeStatus sets a node's status ("ready", "down", "initializing", ...).
+// As in Nomad, a node going down loses its running and pending allocations
+// (ClientStatus "lost", DesiredStatus "stop").
 func (s *Server) SetNodeStatus(id, status string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -169,7 +171,17 @@ func (s *Server) SetNodeStatus(id, status string) error {
 		return fmt.Errorf("node %q not found", id)
 	}
 	n.status = status
-	n.modifyIndex = s.bumpLocked(tableNodes)
+	idx := s.bumpLocked(tableNodes, tableAllocs)
+	n.modifyIndex = idx
+	if status == api.NodeStatusDown {
+		now := s.opts.Now()
+		for _, a := range s.nodeAllocsLocked(id) {
+			if a.client == api.AllocClientStatusRunning || a.client == api.AllocClientStatusPending {
+				a.client, a.desired = api.AllocClientStatusLost, api.AllocDesiredStatusStop
+				a.modifyIndex, a.modifyTime = idx, now
+			}
+		}
+	}
 	return nil
 }
 

@@ -59,6 +59,11 @@ type Config struct {
 	// WorkerJobID is the service job placed on every ready eligible node;
 	// default "ml-worker". A system job "node-exporter" runs on every node.
 	WorkerJobID string
+	// DownNodeTTL, when positive, keeps the node of a deleted instance as
+	// "down" (its allocations lost) for that long before it is deregistered,
+	// as Nomad keeps down nodes until they are purged or garbage collected.
+	// Zero deregisters it at once.
+	DownNodeTTL time.Duration
 	// Clock is the simulated clock; default real time.
 	Clock *Clock
 }
@@ -80,6 +85,8 @@ type Cluster struct {
 	billed   map[string]time.Duration
 	running  map[string]int // RUNNING instances per zone at the last tick
 	lastBill time.Time
+	// downUntil holds nodes of deleted instances kept down until a time.
+	downUntil map[string]time.Time
 }
 
 // New builds the cluster and boots the initial instances.
@@ -87,7 +94,8 @@ func New(cfg Config) (*Cluster, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	c := &Cluster{cfg: cfg, clock: cfg.Clock, nodes: map[string]string{}, billed: map[string]time.Duration{}}
+	c := &Cluster{cfg: cfg, clock: cfg.Clock, nodes: map[string]string{}, billed: map[string]time.Duration{},
+		downUntil: map[string]time.Time{}}
 	c.lastBill = c.clock.Now()
 	c.GCE = fakegce.New(fakegce.Options{
 		Project: cfg.Project, BootTime: cfg.BootTime, DeleteTime: cfg.DeleteTime, Now: c.clock.Now,
@@ -114,7 +122,7 @@ func (cfg *Config) defaults() error {
 	for _, d := range []struct {
 		key string
 		val time.Duration
-	}{{"boot-time", cfg.BootTime}, {"delete-time", cfg.DeleteTime}, {"drain-duration", cfg.DrainDuration}} {
+	}{{"boot-time", cfg.BootTime}, {"delete-time", cfg.DeleteTime}, {"drain-duration", cfg.DrainDuration}, {"down-node-ttl", cfg.DownNodeTTL}} {
 		if d.val < 0 {
 			errs = append(errs, fmt.Errorf("%s: %q is negative", d.key, d.val))
 		}
@@ -178,7 +186,34 @@ func (c *Cluster) deregisterNode(zone, _, instance string) {
 	id, ok := c.nodes[zone+"/"+instance]
 	delete(c.nodes, zone+"/"+instance)
 	c.mu.Unlock()
-	if ok {
+	if !ok {
+		return
+	}
+	if c.cfg.DownNodeTTL <= 0 {
+		c.Nomad.RemoveNode(id)
+		return
+	}
+	if c.Nomad.SetNodeStatus(id, api.NodeStatusDown) == nil {
+		c.mu.Lock()
+		c.downUntil[id] = c.clock.Now().Add(c.cfg.DownNodeTTL)
+		c.mu.Unlock()
+	}
+}
+
+// collectDownNodes deregisters down nodes whose time is up, as Nomad's node
+// garbage collection does.
+func (c *Cluster) collectDownNodes() {
+	now := c.clock.Now()
+	var due []string
+	c.mu.Lock()
+	for id, until := range c.downUntil {
+		if !now.Before(until) {
+			due = append(due, id)
+			delete(c.downUntil, id)
+		}
+	}
+	c.mu.Unlock()
+	for _, id := range due {
 		c.Nomad.RemoveNode(id)
 	}
 }
@@ -211,6 +246,7 @@ func (c *Cluster) Tick() {
 	c.bill()
 	c.GCE.Advance()
 	c.Nomad.Advance()
+	c.collectDownNodes()
 	c.schedule()
 	c.countRunning()
 }

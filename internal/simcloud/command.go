@@ -19,7 +19,7 @@ type flags struct {
 	listen, project, migs, startTime, stateFile, addrFile string
 	nodeClass, datacenter, nodePool                       string
 	initialSize, gpus                                     int
-	bootTime, deleteTime, drainDuration, tick             time.Duration
+	bootTime, deleteTime, drainDuration, downTTL, tick    time.Duration
 	timeScale                                             float64
 }
 
@@ -34,6 +34,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, Config, error) {
 	fs.DurationVar(&f.bootTime, "boot-time", 90*time.Second, "simulated time from resize to a ready Nomad node")
 	fs.DurationVar(&f.deleteTime, "delete-time", 30*time.Second, "simulated time a deleted instance takes to go away")
 	fs.DurationVar(&f.drainDuration, "drain-duration", 30*time.Second, "simulated time a node drain takes")
+	fs.DurationVar(&f.downTTL, "down-node-ttl", 0, "keep a deleted instance's node \"down\" this long before deregistering it (0: at once)")
 	fs.Float64Var(&f.timeScale, "time-scale", 1, "simulated seconds per real second")
 	fs.StringVar(&f.startTime, "start-time", "", "simulated start time, RFC 3339 (default: now)")
 	fs.StringVar(&f.nodeClass, "node-class", "gpu", "node_class of the worker nodes")
@@ -65,7 +66,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, Config, error) {
 	}
 	cfg := Config{
 		Project: f.project, MIGs: migs, InitialSize: f.initialSize,
-		BootTime: f.bootTime, DeleteTime: f.deleteTime, DrainDuration: f.drainDuration,
+		BootTime: f.bootTime, DeleteTime: f.deleteTime, DrainDuration: f.drainDuration, DownNodeTTL: f.downTTL,
 		Datacenter: f.datacenter, NodeClass: f.nodeClass, NodePool: f.nodePool, GPUsPerNode: f.gpus,
 		Clock: NewClock(start, f.timeScale, nil),
 	}

@@ -12,7 +12,8 @@
 //   - Draining a node stops its allocations when the drain completes
 //     (DrainDuration, or the drain deadline); the node stays ineligible.
 //   - An instance deleted from its MIG deregisters its node once it is gone
-//     (DeleteTime).
+//     (DeleteTime), or with DownNodeTTL > 0 first leaves it "down" (its
+//     allocations lost) for that long, as Nomad keeps down nodes until GC.
 //   - Time is simulated by a Clock that can run faster than real time; all
 //     durations in Config are simulated.
 //

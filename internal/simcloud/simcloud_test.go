@@ -52,12 +52,19 @@ type env struct {
 
 func startCluster(t *testing.T, scale float64) *env {
 	t.Helper()
+	return startClusterWith(t, scale, func(*simcloud.Config) {})
+}
+
+func startClusterWith(t *testing.T, scale float64, edit func(*simcloud.Config)) *env {
+	t.Helper()
 	rc := &realClock{now: time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)}
-	c, err := simcloud.New(simcloud.Config{
+	cfg := simcloud.Config{
 		Project: "sim", MIGs: []simcloud.MIGRef{{Zone: zoneA, Name: "gpu-a"}, {Zone: zoneB, Name: "gpu-b"}},
 		InitialSize: 1, BootTime: 90 * time.Second, DeleteTime: 20 * time.Second, DrainDuration: time.Minute,
 		Clock: simcloud.NewClock(rc.Now(), scale, rc.Now),
-	})
+	}
+	edit(&cfg)
+	c, err := simcloud.New(cfg)
 	must.NoError(t, err)
 	srv := httptest.NewServer(c.Handler())
 	t.Cleanup(srv.Close)
@@ -313,4 +320,30 @@ func getJSON(t *testing.T, url string, v any) {
 	defer resp.Body.Close()
 	must.Eq(t, http.StatusOK, resp.StatusCode)
 	must.NoError(t, json.NewDecoder(resp.Body).Decode(v))
+}
+
+func TestADeletedInstancesNodeStaysDownUntilItsTTL(t *testing.T) {
+	t.Parallel()
+	e := startClusterWith(t, 1, func(c *simcloud.Config) { c.DownNodeTTL = 10 * time.Minute })
+	inst := e.state(t).MIGs[0].Instances[0]
+	op, err := e.migs.Resize(context.Background(), &computepb.ResizeInstanceGroupManagerRequest{
+		Project: "sim", Zone: zoneA, InstanceGroupManager: "gpu-a", Size: 0,
+	})
+	must.NoError(t, err)
+	must.NoError(t, op.Wait(context.Background()))
+	e.advance(20 * time.Second)
+
+	info, _, err := e.nomad.Nodes().Info(inst.NodeID, nil)
+	must.NoError(t, err)
+	must.Eq(t, api.NodeStatusDown, info.Status)
+	allocs, _, err := e.nomad.Nodes().Allocations(inst.NodeID, nil)
+	must.NoError(t, err)
+	for _, a := range allocs {
+		must.Eq(t, api.AllocClientStatusLost, a.ClientStatus)
+	}
+	must.Eq(t, map[string]int{zoneB: 1}, e.state(t).ReadyWorkers)
+
+	e.advance(10 * time.Minute)
+	_, _, err = e.nomad.Nodes().Info(inst.NodeID, nil)
+	must.ErrorContains(t, err, "404")
 }
