@@ -23,6 +23,10 @@ type markedNode struct {
 	// DrainCanceled is true when the last drain was canceled (by an
 	// operator or by a rollback) instead of completing.
 	DrainCanceled bool
+	// Drained is true when the node's last drain completed and the node is
+	// still ineligible, as a drain leaves it. A node marked but never
+	// drained (a crash between the two) is not.
+	Drained bool
 	// NodeReady is false when the Nomad node is down or gone: nothing can be
 	// written to it any more.
 	NodeReady bool
@@ -77,7 +81,7 @@ func planReconcile(marked []markedNode, targetSizes map[string]int64) []reconcil
 			kind = reconcileForget
 		case n.Draining:
 			kind = reconcileWait
-		case n.DrainCanceled:
+		case n.DrainCanceled || !n.Drained:
 			kind = reconcileRestore
 		default:
 			size, known := targetSizes[n.Zone]

@@ -11,7 +11,7 @@ func TestPlanReconcile(t *testing.T) {
 	t.Parallel()
 	t0 := time.Unix(1000, 0)
 	drained := func(name, zone string, desired int64, at int) markedNode {
-		return markedNode{NodeName: name, Zone: zone, DesiredSize: desired, MarkedAt: t0.Add(time.Duration(at) * time.Second), NodeReady: true, InMIG: true}
+		return markedNode{NodeName: name, Zone: zone, DesiredSize: desired, MarkedAt: t0.Add(time.Duration(at) * time.Second), NodeReady: true, InMIG: true, Drained: true}
 	}
 	cases := []struct {
 		name    string
@@ -46,6 +46,12 @@ func TestPlanReconcile(t *testing.T) {
 		{
 			"a canceled drain is undone, not finished",
 			[]markedNode{func() markedNode { n := drained("n1", "a", 1, 0); n.DrainCanceled = true; return n }()},
+			map[string]int64{"a": 5},
+			map[string]reconcileKind{"n1": reconcileRestore},
+		},
+		{
+			"a node marked but never drained is given back, never deleted",
+			[]markedNode{func() markedNode { n := drained("n1", "a", 1, 0); n.Drained = false; return n }()},
 			map[string]int64{"a": 5},
 			map[string]reconcileKind{"n1": reconcileRestore},
 		},
@@ -88,12 +94,13 @@ func FuzzPlanReconcile(f *testing.F) {
 				NodeName: string(rune('a' + i)), Zone: "z", DesiredSize: desired,
 				MarkedAt: time.Unix(int64(i), 0), InMIG: flags&1 == 0 || i%2 == 0,
 				Draining: flags&2 != 0 && i%3 == 0, NodeReady: true,
+				Drained: flags&4 == 0 || i%2 == 1,
 			})
 		}
 		deletes := int64(0)
 		for _, a := range planReconcile(marked, map[string]int64{"z": target}) {
 			if a.Kind == reconcileDelete {
-				if a.Node.Draining || !a.Node.InMIG {
+				if a.Node.Draining || !a.Node.InMIG || !a.Node.Drained {
 					t.Fatalf("deletes a node that is draining or gone: %+v", a.Node)
 				}
 				deletes++

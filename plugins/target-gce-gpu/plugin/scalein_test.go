@@ -233,3 +233,23 @@ func TestScaleInPurgesTheDeletedNodes(t *testing.T) {
 	must.Len(t, 2, purged)
 	must.Len(t, 2, h.nomad.Nodes(), must.Sprint("only the two remaining workers are left in Nomad"))
 }
+
+func TestCrashBetweenMarkerAndDrainNeverDeletes(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{sizeA: 2, sizeB: 1})
+	a := h.instances(zoneA, migA)
+	id := h.nodeByInstance(a[1]).ID
+	cfg := mustTarget(t, h.policy)
+	_, nodes, err := h.p.clients(t.Context(), cfg)
+	must.NoError(t, err)
+	// The MIG (2) is above the marker's desired size (1), but the node was
+	// never drained: it must come back, not go.
+	must.NoError(t, nodes.SetMarker(t.Context(), id, scaleInMarker{Policy: cfg.policyKey, DesiredSize: 1, MarkedAt: time.Now()}))
+
+	h.p = h.newPlugin()
+	h.status()
+	must.SliceEmpty(t, h.gceRequests("/deleteInstances"))
+	n := h.nodeByInstance(a[1])
+	must.MapNotContainsKey(t, n.Meta, metaPolicy)
+	must.Eq(t, api.NodeSchedulingEligible, n.SchedulingEligibility)
+}
