@@ -1,0 +1,42 @@
+package e2e
+
+import (
+	"testing"
+	"time"
+
+	"github.com/shoenig/test/must"
+)
+
+// (e) A stockout in one zone: the capacity appears in the other zone.
+func TestStockoutInOneZoneMovesTheCapacityToTheOther(t *testing.T) {
+	t.Parallel()
+	interval := 2 * time.Second
+	s := newStack(t, stackOptions{
+		initialPerZone: 1, bootTime: time.Second, drainDuration: 500 * time.Millisecond,
+		policy: policyParams{Min: 2, Max: 20, Interval: interval, Cooldown: 2 * time.Second,
+			DrainDeadline: 10 * time.Second, ScaleTimeout: 20 * time.Second},
+	})
+	s.agent.WaitForLog(t, `calculating scaling target`, 30*time.Second)
+
+	// No GPUs left in zone A: new instances there fail with
+	// ZONE_RESOURCE_POOL_EXHAUSTED while the MIG keeps retrying.
+	s.cloud.GCE.SetStockout(zoneA, true)
+	s.publishBacklog(80) // 2 + 8 = 10 workers wanted
+	var maxA int
+	s.waitFor("zone B serves the whole demand beyond zone A's one worker", 60*time.Second, func() bool {
+		st := s.cloud.State()
+		maxA = max(maxA, st.ReadyWorkers[zoneA])
+		return st.ReadyWorkers[zoneB] >= 9
+	})
+	st := s.cloud.State()
+	t.Logf("ready workers per zone: %v, MIG sizes %v", st.ReadyWorkers, s.targetSizes())
+	must.Eq(t, 1, maxA, must.Sprint("zone A never got a new worker"))
+	must.Eq(t, 10, st.ReadyWorkersTotal, must.Sprint("the fleet reached the wanted size despite the stockout"))
+	// Zone A was tried and refused: the move was a reaction to the stockout.
+	for _, m := range st.MIGs {
+		if m.Zone == zoneA {
+			must.Positive(t, m.Errors)
+			must.Eq(t, "ZONE_RESOURCE_POOL_EXHAUSTED", m.LastErrorCode)
+		}
+	}
+}
