@@ -41,8 +41,13 @@ func loadNASA(tb testing.TB, days int) Trace {
 }
 
 func benchmarkRun(b *testing.B, days int, factory strategyFactory) {
+	benchmarkPolicy(b, days, factory, nasaConfig().PolicyPath)
+}
+
+func benchmarkPolicy(b *testing.B, days int, factory strategyFactory, policy string) {
 	tr := loadNASA(b, days)
 	cfg := nasaConfig()
+	cfg.PolicyPath = policy
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
@@ -60,6 +65,12 @@ func BenchmarkRunNASAMonth(b *testing.B) { benchmarkRun(b, 0, newStrategy) }
 
 // BenchmarkRun87Days replays 125,280 minutes (goal: under 5 s).
 func BenchmarkRun87Days(b *testing.B) { benchmarkRun(b, 87, newStrategy) }
+
+// BenchmarkRunShippedPolicyNASAMonth is the month with the production
+// policy as it stands (its windows and checks change with tuning).
+func BenchmarkRunShippedPolicyNASAMonth(b *testing.B) {
+	benchmarkPolicy(b, 0, newStrategy, "../../policies/gpu-workers.hcl")
+}
 
 // The Engine benchmarks replace both strategies with a trivial one, to
 // measure what the backtest itself costs around the strategies' Run.
