@@ -75,11 +75,22 @@ func BenchmarkRequestsPerMinute(b *testing.B) {
 	// The last hour of data, wherever it lies: the seed may be days old.
 	window := sdk.TimeRange{From: last.Add(-60 * time.Minute).Truncate(time.Minute), To: last.Truncate(time.Minute)}
 
-	for _, query := range []string{"postgres:requests_per_minute", "postgres:requests_per_minute:model=ekyc.ocr"} {
+	// The trivial sql: query measures the fixed cost of a PostgreSQL query:
+	// pool, READ ONLY transaction, statement and rollback round trips.
+	cases := []struct {
+		query  string
+		points int
+	}{
+		{"postgres:requests_per_minute", 60},
+		{"postgres:requests_per_minute:model=ekyc.ocr", 60},
+		{"postgres:sql:SELECT $1::timestamptz, 1 WHERE $2::timestamptz IS NOT NULL", 1},
+	}
+	for _, tc := range cases {
+		query := tc.query
 		b.Run(query, func(b *testing.B) {
 			got, err := p.Query(query, window)
 			must.NoError(b, err)
-			must.Len(b, 60, got)
+			must.Len(b, tc.points, got)
 			for b.Loop() {
 				if _, err := p.Query(query, window); err != nil {
 					b.Fatal(err)
