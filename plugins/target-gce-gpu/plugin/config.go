@@ -288,6 +288,11 @@ func parseSelector(raw map[string]string, dst *string) error {
 	case selectorLeastBusy, selectorEmpty, selectorNewestIndex, selectorOldestIndex:
 		*dst = v
 		return nil
+	case sdk.TargetNodeSelectorStrategyEmptyIgnoreSystemJobs:
+		// The SDK's name for what empty means here: system jobs never make
+		// a node busy.
+		*dst = selectorEmpty
+		return nil
 	}
 	return fmt.Errorf("%s: %q is not one of %s, %s, %s, %s", targetKeyNodeSelector, v,
 		selectorLeastBusy, selectorEmpty, selectorNewestIndex, selectorOldestIndex)

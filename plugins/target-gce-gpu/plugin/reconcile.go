@@ -88,13 +88,18 @@ func (r *run) reconcile(ctx context.Context, obs observation) (changed, waiting 
 		case reconcileDelete:
 			deletes[a.Node.Zone] = append(deletes[a.Node.Zone], a.Node)
 		case reconcileRestore:
-			log.Info("giving back a node drained by an interrupted scale-in")
+			log.Info("giving back a node marked by an interrupted scale-in")
 			changed = true
-			if err := r.nodes.Restore(ctx, a.Node.NodeID); err != nil {
-				errs = append(errs, err)
-				continue
+			// Not an error of the call: failing Status here would stop all
+			// scaling over one node. A ready node that could not be given
+			// back keeps the policy not ready and is retried next call; a
+			// down node cannot take metadata writes at all.
+			if err := r.restore(ctx, a.Node); err != nil && a.Node.NodeReady {
+				log.Warn("cannot give node back yet", "error", err)
+				waiting = true
+			} else if err != nil {
+				log.Debug("cannot give back a node that is down", "error", err)
 			}
-			errs = append(errs, r.nodes.ClearMarker(ctx, a.Node.NodeID))
 		case reconcileForget:
 			if a.Node.NodeReady {
 				if err := r.nodes.ClearMarker(ctx, a.Node.NodeID); err != nil {
@@ -119,4 +124,11 @@ func (r *run) reconcile(ctx context.Context, obs observation) (changed, waiting 
 		r.recordEvent(ctx, r.p.now())
 	}
 	return changed, waiting, errors.Join(errs...)
+}
+
+func (r *run) restore(ctx context.Context, n markedNode) error {
+	if err := r.nodes.Restore(ctx, n.NodeID); err != nil {
+		return err
+	}
+	return r.nodes.ClearMarker(ctx, n.NodeID)
 }
