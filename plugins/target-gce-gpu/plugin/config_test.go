@@ -38,7 +38,7 @@ func TestParseTargetConfigAcceptsAgentKeys(t *testing.T) {
 	raw := validTarget()
 	raw["_nomad_autoscaler_grpc_timeout"] = "7.5s"
 	raw["dry-run"] = "true"
-	raw["node_selector_strategy"] = "empty_ignore_system_jobs"
+	raw["node_selector_strategy"] = "empty_ignore_system"
 	raw["node_filter_ignore_drain"] = "true"
 	raw["node_drain_deadline"] = "90s"
 	raw["node_drain_ignore_system_jobs"] = "true"
