@@ -20,7 +20,7 @@
 //
 // # Go API
 //
-//	New(Options{Project, BootTime, DeleteTime, OperationTime, RetryInterval, PageSize, MaxWait, Now}) *Server
+//	New(Options{Project, BootTime, DeleteTime, OperationTime, RetryInterval, PageSize, MaxWait, StockoutCode, Now}) *Server
 //	(s) ServeHTTP(w, r)
 //	(s) Close()                                      // releases blocked operation waits
 //	(s) AddMIG(zone, name string, size int)          // size instances, already RUNNING

@@ -20,18 +20,25 @@ import (
 func TestAZoneWithoutCapacityKeepsTheMIGUnstableAndReportsErrors(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
-		name   string
-		inject func(*fakegce.Server, bool)
-		code   string
+		name         string
+		stockoutCode string
+		inject       func(*fakegce.Server, bool)
+		code         string
 	}{
-		{"a stockout reports ZONE_RESOURCE_POOL_EXHAUSTED", func(s *fakegce.Server, on bool) { s.SetStockout(zoneA, on) }, "ZONE_RESOURCE_POOL_EXHAUSTED"},
-		{"an exhausted quota reports QUOTA_EXCEEDED", func(s *fakegce.Server, on bool) { s.SetQuotaExceeded(zoneA, on) }, "QUOTA_EXCEEDED"},
+		{"a stockout reports ZONE_RESOURCE_POOL_EXHAUSTED", "",
+			func(s *fakegce.Server, on bool) { s.SetStockout(zoneA, on) }, "ZONE_RESOURCE_POOL_EXHAUSTED"},
+		{"a stockout can report the WITH_DETAILS variant", "ZONE_RESOURCE_POOL_EXHAUSTED_WITH_DETAILS",
+			func(s *fakegce.Server, on bool) { s.SetStockout(zoneA, on) }, "ZONE_RESOURCE_POOL_EXHAUSTED_WITH_DETAILS"},
+		{"an exhausted quota reports QUOTA_EXCEEDED", "",
+			func(s *fakegce.Server, on bool) { s.SetQuotaExceeded(zoneA, on) }, "QUOTA_EXCEEDED"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			clock := newClock()
-			fake, client := start(t, fakegce.Options{Now: clock.Now, BootTime: time.Minute, RetryInterval: 30 * time.Second})
+			fake, client := start(t, fakegce.Options{
+				Now: clock.Now, BootTime: time.Minute, RetryInterval: 30 * time.Second, StockoutCode: tc.stockoutCode,
+			})
 			fake.AddMIG(zoneA, "gpu-a", 1)
 			fake.AddMIG(zoneB, "gpu-b", 1)
 			tc.inject(fake, true)

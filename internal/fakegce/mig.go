@@ -144,7 +144,7 @@ func (s *Server) tryCreateLocked(m *mig, in *instance, now time.Time) {
 	var code, msg string
 	switch {
 	case z.stockout || (z.capacity >= 0 && s.createdInZoneLocked(m.zone) >= z.capacity):
-		code = "ZONE_RESOURCE_POOL_EXHAUSTED"
+		code = s.opts.StockoutCode
 		msg = "The zone '" + "projects/" + s.opts.Project + "/zones/" + m.zone +
 			"' does not have enough resources available to fulfill the request. Try a different zone, or try again later."
 	case z.quota:

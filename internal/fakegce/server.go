@@ -44,6 +44,11 @@ type Options struct {
 	PageSize int
 	// MaxWait bounds (real time) how long operations/{op}/wait blocks; default 2s.
 	MaxWait time.Duration
+	// StockoutCode is the error code of creations refused for stockout or
+	// capacity; default ZONE_RESOURCE_POOL_EXHAUSTED. GCE also reports
+	// ZONE_RESOURCE_POOL_EXHAUSTED_WITH_DETAILS, which targets must classify
+	// the same way.
+	StockoutCode string
 	// Now returns the current time; default time.Now.
 	Now func() time.Time
 }
@@ -109,6 +114,9 @@ func New(opts Options) *Server {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.StockoutCode == "" {
+		opts.StockoutCode = "ZONE_RESOURCE_POOL_EXHAUSTED"
 	}
 	s := &Server{
 		opts:       opts,

@@ -59,6 +59,9 @@ type Config struct {
 	// WorkerJobID is the service job placed on every ready eligible node;
 	// default "ml-worker". A system job "node-exporter" runs on every node.
 	WorkerJobID string
+	// StockoutCode is the listErrors code of a stockout; default
+	// ZONE_RESOURCE_POOL_EXHAUSTED (or ..._WITH_DETAILS).
+	StockoutCode string
 	// DownNodeTTL, when positive, keeps the node of a deleted instance as
 	// "down" (its allocations lost) for that long before it is deregistered,
 	// as Nomad keeps down nodes until they are purged or garbage collected.
@@ -99,6 +102,7 @@ func New(cfg Config) (*Cluster, error) {
 	c.lastBill = c.clock.Now()
 	c.GCE = fakegce.New(fakegce.Options{
 		Project: cfg.Project, BootTime: cfg.BootTime, DeleteTime: cfg.DeleteTime, Now: c.clock.Now,
+		StockoutCode: cfg.StockoutCode,
 	})
 	c.Nomad = fakenomad.New(fakenomad.Options{Now: c.clock.Now, DrainDuration: cfg.DrainDuration})
 	c.GCE.OnInstanceRunning(c.registerNode)

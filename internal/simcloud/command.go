@@ -17,7 +17,7 @@ import (
 // flags are cmd/simcloud's command line.
 type flags struct {
 	listen, project, migs, startTime, stateFile, addrFile string
-	nodeClass, datacenter, nodePool                       string
+	nodeClass, datacenter, nodePool, stockoutCode         string
 	initialSize, gpus                                     int
 	bootTime, deleteTime, drainDuration, downTTL, tick    time.Duration
 	timeScale                                             float64
@@ -40,6 +40,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, Config, error) {
 	fs.StringVar(&f.nodeClass, "node-class", "gpu", "node_class of the worker nodes")
 	fs.StringVar(&f.datacenter, "datacenter", "dc1", "datacenter of the worker nodes")
 	fs.StringVar(&f.nodePool, "node-pool", "default", "node pool of the worker nodes")
+	fs.StringVar(&f.stockoutCode, "stockout-code", "ZONE_RESOURCE_POOL_EXHAUSTED", "listErrors code of a stockout (or ZONE_RESOURCE_POOL_EXHAUSTED_WITH_DETAILS)")
 	fs.IntVar(&f.gpus, "gpus-per-node", 1, "GPUs per worker node")
 	fs.DurationVar(&f.tick, "tick", 100*time.Millisecond, "real time between simulation steps")
 	fs.StringVar(&f.stateFile, "state-file", "", "if set, write GET /admin/state JSON here every second and at exit")
@@ -68,7 +69,8 @@ func parseFlags(args []string, stderr io.Writer) (flags, Config, error) {
 		Project: f.project, MIGs: migs, InitialSize: f.initialSize,
 		BootTime: f.bootTime, DeleteTime: f.deleteTime, DrainDuration: f.drainDuration, DownNodeTTL: f.downTTL,
 		Datacenter: f.datacenter, NodeClass: f.nodeClass, NodePool: f.nodePool, GPUsPerNode: f.gpus,
-		Clock: NewClock(start, f.timeScale, nil),
+		StockoutCode: f.stockoutCode,
+		Clock:        NewClock(start, f.timeScale, nil),
 	}
 	if err := errors.Join(errs...); err != nil {
 		return f, Config{}, err
