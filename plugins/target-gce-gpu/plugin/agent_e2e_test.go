@@ -12,20 +12,24 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/agenttest"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/fakegce"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/fakenomad"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/plugintest"
 	"github.com/shoenig/test/must"
 )
 
-// TestAgentEndToEnd runs the official agent (NOMAD_AUTOSCALER_BIN, built
-// from github.com/hashicorp/nomad-autoscaler v0.5.0) with the README's
+// TestAgentEndToEnd runs the official agent v0.5.0 (bin/nomad-autoscaler
+// from `make agent`, or NOMAD_AUTOSCALER_BIN) with the README's
 // configuration against the fakes, and waits for it to resize the MIGs to
 // the odd-even split of the policy's fixed value.
 func TestAgentEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the official agent")
+	}
 	agent := os.Getenv("NOMAD_AUTOSCALER_BIN")
 	if agent == "" {
-		t.Skip("NOMAD_AUTOSCALER_BIN is not set")
+		agent = agenttest.AgentBinary(t)
 	}
 	gce := fakegce.New(fakegce.Options{BootTime: 100 * time.Millisecond})
 	nomad := fakenomad.New(fakenomad.Options{})
