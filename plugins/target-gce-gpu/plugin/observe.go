@@ -22,17 +22,6 @@ type zoneView struct {
 	Codes []string
 }
 
-// live counts the instances that exist and are not being deleted.
-func (z zoneView) live() int64 {
-	var n int64
-	for _, in := range z.Instances {
-		if in.exists() && in.CurrentAction != "DELETING" {
-			n++
-		}
-	}
-	return n
-}
-
 // stuckInstances names the instances the MIG cannot create for lack of
 // capacity.
 func (z zoneView) stuckInstances() []string {
