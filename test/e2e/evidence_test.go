@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/fakenomad"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/simcloud"
 )
 
 // deletion is one instance named in a successful deleteInstances request.
@@ -106,4 +107,16 @@ func (s *stack) instances() map[string]string {
 		}
 	}
 	return out
+}
+
+// nodeNamed returns the node's admin view, failing the test when it is unknown.
+func (s *stack) nodeNamed(name string) simcloud.Node {
+	s.t.Helper()
+	for _, n := range s.cloud.State().Nodes {
+		if n.Name == name {
+			return n
+		}
+	}
+	s.t.Fatalf("no node named %s", name)
+	return simcloud.Node{}
 }
