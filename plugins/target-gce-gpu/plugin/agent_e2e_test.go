@@ -1,13 +1,13 @@
 package plugin_test
 
 import (
-	"context"
 	"net"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 	"text/template"
 	"time"
@@ -63,16 +63,16 @@ func TestAgentEndToEnd(t *testing.T) {
 	}))
 	must.NoError(t, f.Close())
 
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	cmd := exec.CommandContext(ctx, agent, "agent", "-config", cfgPath)
+	cmd := exec.Command(agent, "agent", "-config", cfgPath)
+	// Its own process group, so that the plugin processes the agent starts
+	// go with it even if it has to be killed.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	logs, err := os.Create(filepath.Join(dir, "agent.log"))
 	must.NoError(t, err)
 	cmd.Stdout, cmd.Stderr = logs, logs
 	must.NoError(t, cmd.Start())
 	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+		stopAgent(cmd)
 		if testing.Verbose() {
 			out, _ := os.ReadFile(logs.Name())
 			t.Logf("agent log:\n%s", out)
@@ -104,6 +104,20 @@ func recordedLastEvent(nomad *fakenomad.Server) bool {
 		}
 	}
 	return false
+}
+
+// stopAgent asks the agent to shut down (it then stops its plugins) and
+// kills its whole process group if it has not exited within 10 s.
+func stopAgent(cmd *exec.Cmd) {
+	_ = cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+	}
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	<-done
 }
 
 func freePort(t *testing.T) int {
