@@ -60,7 +60,7 @@ func markedNodes(obs observation, policy string) []markedNode {
 			NodeID: n.ID, NodeName: n.Name, Instance: n.Instance, Zone: zone,
 			DesiredSize: n.Marker.DesiredSize, MarkedAt: n.Marker.MarkedAt,
 			Draining: n.Draining, DrainCanceled: n.LastDrainStatus == string(api.DrainStatusCanceled),
-			Drained:  !n.Draining && !n.Eligible && n.LastDrainStatus == string(api.DrainStatusComplete),
+			Drained:   !n.Draining && !n.Eligible && n.LastDrainStatus == string(api.DrainStatusComplete),
 			NodeReady: n.Status == api.NodeStatusReady,
 			InMIG:     found && in.CurrentAction != "DELETING",
 		})
