@@ -23,15 +23,19 @@ const (
 	keyHeadroom  = "headroom"
 	keyMinPoints = "min_points"
 
-	keyTrendHalfLife = "trend_half_life"
-	keyNoiseHalfLife = "noise_half_life"
+	keyTrendHalfLife     = "trend_half_life"
+	keyNoiseHalfLife     = "noise_half_life"
+	keyPersistenceWindow = "persistence_window"
 
 	defaultHorizon       = 25 * time.Minute
 	defaultConfidence    = 0.99
 	defaultTrendHalfLife = 30 * time.Minute
 	defaultNoiseHalfLife = 60 * time.Minute
-	defaultHeadroom      = 0.0
-	defaultMinPoints     = 10
+	// defaultPersistence: a 5% shortfall that lasts 15 minutes queues 45 s
+	// of work, far past any latency target; shorter blips the queue absorbs.
+	defaultPersistence = 15 * time.Minute
+	defaultHeadroom    = 0.0
+	defaultMinPoints   = 10
 
 	keyBacklogTolerance     = "backlog_tolerance"
 	keyDrainTime            = "drain_time"
@@ -81,8 +85,9 @@ type config struct {
 	headroom   float64
 	minPoints  int
 
-	trendHalfLife time.Duration
-	noiseHalfLife time.Duration
+	trendHalfLife     time.Duration
+	noiseHalfLife     time.Duration
+	persistenceWindow time.Duration
 
 	backlogTolerance float64
 	drainTime        time.Duration
@@ -101,7 +106,7 @@ type config struct {
 // knownKeys lists every accepted strategy key; anything else is a typo.
 var knownKeys = map[string]bool{
 	keyCapacity: true, keyMode: true, keyHorizon: true, keyConfid: true, keyHeadroom: true,
-	keyMinPoints: true, keyTrendHalfLife: true, keyNoiseHalfLife: true, keyBacklogTolerance: true, keyDrainTime: true, keyScaleInWindow: true,
+	keyMinPoints: true, keyTrendHalfLife: true, keyNoiseHalfLife: true, keyPersistenceWindow: true, keyBacklogTolerance: true, keyDrainTime: true, keyScaleInWindow: true,
 	keyMaxScaleIn: true, keyZeroHold: true, keyFloor: true, keyFloorHours: true, keyFloorDays: true, keyTimezone: true,
 	keyOverrideCount: true, keyOverrideUntil: true, keyOverrideReason: true,
 	keyOverrideMaxDuration: true, keyOverrideVariable: true,
@@ -205,6 +210,7 @@ func parseConfig(m map[string]string) (config, error) {
 	c.minPoints = int(p.integer(keyMinPoints, defaultMinPoints, 3, 100_000))
 	c.trendHalfLife = p.duration(keyTrendHalfLife, defaultTrendHalfLife, 0, maxHorizon)
 	c.noiseHalfLife = p.duration(keyNoiseHalfLife, defaultNoiseHalfLife, 0, maxHorizon)
+	c.persistenceWindow = p.duration(keyPersistenceWindow, defaultPersistence, 0, maxHorizon)
 	c.backlogTolerance = p.float(keyBacklogTolerance, defaultBacklogTolerance, 0, maxRate)
 	c.drainTime = p.duration(keyDrainTime, defaultDrainTime, time.Second, maxHorizon)
 	c.scaleInWindow = p.duration(keyScaleInWindow, defaultScaleInWindow, 0, maxHorizon)

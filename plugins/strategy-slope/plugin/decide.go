@@ -222,6 +222,7 @@ func addForecast(meta map[string]any, f rateForecast) {
 	meta["slope_per_min"] = f.slope
 	meta["predicted_peak"] = f.peak
 	meta["noise_sigma"] = f.sigma
+	meta["persistent_sigma"] = f.persistent
 	meta["dispersion"] = f.noise.dispersion
 	meta["fit_se"] = f.fitSE
 	meta["z"] = f.z

@@ -129,3 +129,42 @@ func TestDecayMatchesExp2(t *testing.T) {
 	}
 	must.Eq(t, 1.0, newDecay(0).at(-5))
 }
+
+func TestPersistentDeviationOfAnExactLineIsZero(t *testing.T) {
+	ms, n := persistentDeviation(line(120, 100, 3), 30, 60, 6, 10, 5)
+	must.InDelta(t, 0.0, ms, 1e-6)
+	must.Eq(t, 103, n) // predictions from point 10 on whose minute +-2 lies in the window
+}
+
+func TestPersistentSigma(t *testing.T) {
+	c := mustConfig(t)
+	t.Run("white noise is not persistent", func(t *testing.T) {
+		pts := flat(180, 1000)
+		for i := range pts {
+			if i%2 == 1 {
+				pts[i].y += 200
+			}
+		}
+		fit := fitLine(pts, 30)
+		must.Eq(t, 0.0, persistentSigma(pts, fit, estimateNoise(pts, 60), c))
+	})
+	t.Run("a slow wave the line cannot follow is", func(t *testing.T) {
+		pts := flat(180, 1000)
+		for i := range pts {
+			pts[i].y += 150 * math.Sin(float64(i)*2*math.Pi/40)
+		}
+		fit := fitLine(pts, 30)
+		n := estimateNoise(pts, 60)
+		p := persistentSigma(pts, fit, n, c)
+		must.Greater(t, 3*n.sigma, p) // the minute-to-minute noise sees almost none of it
+	})
+	t.Run("too short a window has no replay", func(t *testing.T) {
+		pts := flat(40, 1000)
+		must.Eq(t, 0.0, persistentSigma(pts, fitLine(pts, 30), estimateNoise(pts, 60), c))
+	})
+	t.Run("persistence_window 0 disables it", func(t *testing.T) {
+		pts := line(180, 1000, 5)
+		off := mustConfig(t, keyPersistenceWindow, "0s")
+		must.Eq(t, 0.0, persistentSigma(pts, fitLine(pts, 30), estimateNoise(pts, 60), off))
+	})
+}

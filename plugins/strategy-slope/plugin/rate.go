@@ -15,6 +15,7 @@ type rateForecast struct {
 	peak       float64 // fitted peak within the horizon
 	noise      noiseEstimate
 	sigma      float64 // noise at the peak level
+	persistent float64 // persistent deviation the line has shown lately
 	fitSE      float64 // standard error of the fitted peak
 	z          float64 // normal quantile of confidence
 	margin     float64 // z * sqrt(sigma^2 + fitSE^2)
@@ -47,7 +48,8 @@ func forecastRate(pts []point, c config) (rateForecast, error) {
 	f.noise = estimateNoise(pts, c.noiseHalfLife.Minutes())
 	f.sigma = f.noise.sigmaAt(f.peak)
 	f.fitSE = f.noise.sigma * math.Sqrt(fit.predictionVarianceFactor(f.peakAt))
-	spread := math.Hypot(f.sigma, f.fitSE)
+	f.persistent = persistentSigma(pts, fit, f.noise, c)
+	spread := math.Hypot(math.Max(f.sigma, f.persistent), f.fitSE)
 
 	f.z = normalQuantile(c.confidence)
 	f.margin = f.z * spread
@@ -69,6 +71,28 @@ func forecastRate(pts []point, c config) (rateForecast, error) {
 		}
 	}
 	return f, nil
+}
+
+// persistentSigma is the standard deviation of forecast errors that
+// persist over persistence_window, measured scale_in_window minutes ahead
+// (the time a decision takes to be corrected), after removing what white
+// noise (sigma^2 / span) and the uncertainty of the line (se^2 at that
+// lead) explain. It needs 2 x trend_half_life points of warm-up (at least
+// min_points) before the first replayed forecast.
+func persistentSigma(pts []point, fit lineFit, n noiseEstimate, c config) float64 {
+	span := int(c.persistenceWindow.Minutes())
+	if span < 3 {
+		return 0
+	}
+	k := math.Max(1, c.scaleInWindow.Minutes())
+	warmup := max(c.minPoints, int(2*c.trendHalfLife.Minutes()))
+	ms, count := persistentDeviation(pts, c.trendHalfLife.Minutes(), c.noiseHalfLife.Minutes(), k, warmup, span)
+	if count == 0 {
+		return 0
+	}
+	white := n.sigma * n.sigma / float64(2*(span/2)+1)
+	line := n.sigma * n.sigma * fit.predictionVarianceFactor(k)
+	return math.Sqrt(math.Max(0, ms-white-line))
 }
 
 // workersFor is ceil(demand / capacity), clamped to [0, maxWorkers].
