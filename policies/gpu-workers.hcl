@@ -48,6 +48,9 @@ scaling "gpu-workers" {
         confidence      = "0.99"
         trend_half_life = "30m"
         noise_half_life = "60m"
+        # Forecast errors that last this long count in full: the queue
+        # cannot absorb them.
+        persistence_window = "15m"
         # Scale in only to a count that holds until a removed worker could
         # be back: boot lead time (5m) plus one evaluation interval.
         scale_in_window = "6m"

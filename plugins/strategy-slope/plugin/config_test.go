@@ -18,6 +18,7 @@ func TestParseConfigDefaults(t *testing.T) {
 	must.Eq(t, 10, c.minPoints)
 	must.Eq(t, 30*time.Minute, c.trendHalfLife)
 	must.Eq(t, 60*time.Minute, c.noiseHalfLife)
+	must.Eq(t, 15*time.Minute, c.persistenceWindow)
 	must.Eq(t, 0.0, c.backlogTolerance)
 	must.Eq(t, 2*time.Minute, c.drainTime)
 	must.Eq(t, 20*time.Minute, c.scaleInWindow)
@@ -36,7 +37,7 @@ func TestParseConfigDefaults(t *testing.T) {
 func TestParseConfigAcceptsEveryKey(t *testing.T) {
 	c, err := parseConfig(map[string]string{
 		keyCapacity: "80.5", keyMode: "backlog", keyHorizon: "10m", keyConfid: "0.95",
-		keyHeadroom: "0.1", keyMinPoints: "5", keyTrendHalfLife: "0s", keyNoiseHalfLife: "2h",
+		keyHeadroom: "0.1", keyMinPoints: "5", keyTrendHalfLife: "0s", keyNoiseHalfLife: "2h", keyPersistenceWindow: "21m",
 		keyBacklogTolerance: "50", keyDrainTime: "90s", keyScaleInWindow: "6m", keyMaxScaleIn: "0",
 		keyZeroHold: "0s", keyFloor: "3", keyFloorHours: "22:00-06:00", keyFloorDays: "Fri-Mon",
 		keyTimezone: "Asia/Kolkata", keyOverrideCount: "7", keyOverrideUntil: "2026-12-01T18:00:00+05:30",
@@ -73,6 +74,7 @@ func TestParseConfigRejects(t *testing.T) {
 		{"headroom must not be negative", map[string]string{keyCapacity: "1", keyHeadroom: "-0.1"}, `headroom "-0.1"`},
 		{"min_points must be whole", map[string]string{keyCapacity: "1", keyMinPoints: "2.5"}, `min_points "2.5": not a whole number`},
 		{"min_points must be at least three", map[string]string{keyCapacity: "1", keyMinPoints: "2"}, `min_points "2": must be between`},
+		{"persistence_window must be a duration", map[string]string{keyCapacity: "1", keyPersistenceWindow: "15"}, `persistence_window "15": not a duration`},
 		{"max_scale_in is a fraction", map[string]string{keyCapacity: "1", keyMaxScaleIn: "1.5"}, `max_scale_in "1.5"`},
 		{"drain_time must be positive", map[string]string{keyCapacity: "1", keyDrainTime: "0s"}, `drain_time "0s"`},
 		{"floor must not be negative", map[string]string{keyCapacity: "1", keyFloor: "-1"}, `floor "-1"`},
