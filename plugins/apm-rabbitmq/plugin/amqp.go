@@ -158,37 +158,64 @@ func (c *amqpClient) forget(vhost string, conn *amqp.Connection) {
 	}
 }
 
-// dial tries the nodes in the order of amqp_urls. A node that refuses the
-// login or the vhost ends the search: the nodes of a cluster share users and
-// vhosts and would answer the same. Any other failure, including a node
-// that is shutting down, moves on to the next node.
+// dial tries the nodes in the order of amqp_urls. Each node gets an equal
+// share of the time left, so that a node that swallows packets (a host that
+// is down rather than a closed port) cannot use up the query's deadline
+// before the next node is tried. A node that refuses the login or the vhost
+// ends the search: the nodes of a cluster share users and vhosts and would
+// answer the same. Any other failure, including a node that is shutting
+// down, moves on to the next node.
 func (c *amqpClient) dial(ctx context.Context, vhost string) (*amqp.Connection, error) {
 	tried := make([]string, 0, len(c.nodes))
-	for _, node := range c.nodes {
-		conn, err := c.dialNode(ctx, node, vhost)
+	for i, node := range c.nodes {
+		nodeCtx, cancel := shareOfDeadline(ctx, len(c.nodes)-i)
+		conn, err := c.dialNode(nodeCtx, node, vhost)
+		timedOut := pastDeadline(nodeCtx)
+		cancel()
 		if err == nil {
 			c.logger.Info("connected to rabbitmq", "node", node.addr, "vhost", vhost)
 			return conn, nil
 		}
-		if pastDeadline(ctx) {
+		if err := refusal(err, node.addr, vhost); err != nil && !timedOut {
+			return nil, err
+		}
+		if timedOut {
 			// amqp091 may report a handshake cut by the deadline as bad
 			// credentials; it is a node too slow to answer.
 			tried = append(tried, node.addr+" timed out")
+		} else {
+			tried = append(tried, node.addr+" "+describeAMQP(err))
+		}
+		if pastDeadline(ctx) {
 			break
 		}
-		var amqpErr *amqp.Error
-		if errors.As(err, &amqpErr) && amqpErr.Server && (amqpErr.Code == amqp.NotAllowed || amqpErr.Code == amqp.AccessRefused) {
-			return nil, fmt.Errorf("rabbitmq node %s refused the connection to vhost %q: %s", node.addr, vhost, describeAMQP(err))
-		}
-		if errors.Is(err, amqp.ErrCredentials) {
-			return nil, fmt.Errorf("rabbitmq node %s refused the login: check the user and password in %s", node.addr, configKeyAMQPURLs)
-		}
-		if errors.Is(err, amqp.ErrVhost) {
-			return nil, fmt.Errorf("rabbitmq vhost %q %w or not allowed for the user (node %s)", vhost, errNotFound, node.addr)
-		}
-		tried = append(tried, node.addr+" "+describeAMQP(err))
 	}
 	return nil, fmt.Errorf("no rabbitmq node reachable (tried %s)", strings.Join(tried, "; "))
+}
+
+// refusal returns the error to report when a node answered the handshake
+// with a refusal, and nil for any other failure.
+func refusal(err error, addr, vhost string) error {
+	var amqpErr *amqp.Error
+	switch {
+	case errors.As(err, &amqpErr) && amqpErr.Server && (amqpErr.Code == amqp.NotAllowed || amqpErr.Code == amqp.AccessRefused):
+		return fmt.Errorf("rabbitmq node %s refused the connection to vhost %q: %s", addr, vhost, describeAMQP(err))
+	case errors.Is(err, amqp.ErrCredentials):
+		return fmt.Errorf("rabbitmq node %s refused the login: check the user and password in %s", addr, configKeyAMQPURLs)
+	case errors.Is(err, amqp.ErrVhost):
+		return fmt.Errorf("rabbitmq vhost %q %w or not allowed for the user (node %s)", vhost, errNotFound, addr)
+	}
+	return nil
+}
+
+// shareOfDeadline gives one of n remaining attempts an equal part of the
+// time left before ctx's deadline.
+func shareOfDeadline(ctx context.Context, n int) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok || n <= 1 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, time.Until(deadline)/time.Duration(n))
 }
 
 func (c *amqpClient) dialNode(ctx context.Context, node amqpNode, vhost string) (*amqp.Connection, error) {

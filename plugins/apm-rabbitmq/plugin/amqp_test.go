@@ -13,6 +13,39 @@ import (
 // blame the credentials.
 func TestAMQPNodeThatNeverAnswers(t *testing.T) {
 	t.Parallel()
+	addr := silentListener(t)
+
+	p := New(testLogger(t))
+	t.Cleanup(p.shutdown)
+	must.NoError(t, p.SetConfig(map[string]string{
+		configKeyAMQPURLs: "amqp://guest:hunter2@" + addr + "/", configKeyQueryTimeout: "300ms",
+	}))
+	_, err := p.Query("rabbitmq:ready:jobs", now())
+	must.ErrorContains(t, err, "no rabbitmq node reachable (tried "+addr+" timed out)")
+	mustBeSafeForAgent(t, err, "hunter2")
+}
+
+// TestAMQPFailoverPastASilentNode puts a node that never answers first: it
+// gets half of the query's time, and the next node is still tried.
+func TestAMQPFailoverPastASilentNode(t *testing.T) {
+	t.Parallel()
+	r := newRabbit(t)
+	q := uniqueName("silent")
+	r.queue("/", q, 2)
+	silent := silentListener(t)
+
+	p := New(testLogger(t))
+	t.Cleanup(p.shutdown)
+	must.NoError(t, p.SetConfig(map[string]string{
+		configKeyAMQPURLs: r.viaProxy(silent) + "," + r.amqpURL, configKeyQueryTimeout: "1s",
+	}))
+	must.Eq(t, 2.0, value(t, p, "rabbitmq:ready:"+q))
+}
+
+// silentListener accepts TCP connections and never writes, like a hung
+// node; it returns its address.
+func silentListener(t *testing.T) string {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	must.NoError(t, err)
 	var (
@@ -38,13 +71,5 @@ func TestAMQPNodeThatNeverAnswers(t *testing.T) {
 			_ = c.Close()
 		}
 	})
-
-	p := New(testLogger(t))
-	t.Cleanup(p.shutdown)
-	must.NoError(t, p.SetConfig(map[string]string{
-		configKeyAMQPURLs: "amqp://guest:hunter2@" + l.Addr().String() + "/", configKeyQueryTimeout: "300ms",
-	}))
-	_, err = p.Query("rabbitmq:ready:jobs", now())
-	must.ErrorContains(t, err, "no rabbitmq node reachable (tried "+l.Addr().String()+" timed out)")
-	mustBeSafeForAgent(t, err, "hunter2")
+	return l.Addr().String()
 }

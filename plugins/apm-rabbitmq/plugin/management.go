@@ -98,19 +98,23 @@ func (m *httpManagement) Queues(ctx context.Context, vhost string) ([]queueInfo,
 // the JSON body into out. It returns errNotFound itself on 404.
 func (m *httpManagement) get(ctx context.Context, escapedPath string, out any) error {
 	tried := make([]string, 0, len(m.bases))
-	for _, base := range m.bases {
-		err := m.getFrom(ctx, base, escapedPath, out)
+	for i, base := range m.bases {
+		// As for AMQP nodes: an equal share of the time left per URL, so a
+		// host that is down cannot starve the next one.
+		urlCtx, cancel := shareOfDeadline(ctx, len(m.bases)-i)
+		err := m.getFrom(urlCtx, base, escapedPath, out)
+		cancel()
 		if err == nil || err == errNotFound {
 			return err
 		}
-		if re, ok := err.(retryableError); ok {
-			tried = append(tried, base.Host+" "+re.reason)
-			if ctx.Err() == nil {
-				continue
-			}
+		re, ok := err.(retryableError)
+		if !ok {
+			return err
+		}
+		tried = append(tried, base.Host+" "+re.reason)
+		if pastDeadline(ctx) {
 			break
 		}
-		return err
 	}
 	return fmt.Errorf("no rabbitmq management api reachable (tried %s)", strings.Join(tried, "; "))
 }

@@ -248,3 +248,11 @@ func closedLoopbackAddr(t *testing.T) string {
 	must.NoError(t, l.Close())
 	return addr
 }
+
+func TestManagementFailoverPastASilentHost(t *testing.T) {
+	t.Parallel()
+	silent := silentListener(t)
+	_, srv := newFakeManagement(t)
+	p := managementPlugin(t, "http://"+silent+","+srv.URL, map[string]string{configKeyQueryTimeout: "1s"})
+	must.Eq(t, 7.0, value(t, p, "rabbitmq:ready:ekyc.ocr"))
+}
