@@ -74,8 +74,8 @@ func decideRate(in input, meta map[string]any) (int64, string, error) {
 		return 0, "", err
 	}
 	addForecast(meta, f)
-	reason := fmt.Sprintf("rate %.0f/min, slope %+.1f/min over %d points; peak %.0f in %.0fm + margin %.0f (z %.2f x sigma %.0f, fit se %.0f) = demand %.0f; workers = ceil(%.0f / %g) = %d",
-		f.observed, f.slope, f.points, f.peak, f.peakAt, f.margin, f.z, f.sigma, f.fitSE, f.demand, f.demand, c.capacity, f.workers)
+	reason := fmt.Sprintf("rate %.0f/min, slope %+.1f/min over %d points; peak %.0f in %.0fm + margin %.0f (z %.2f x sqrt(max(noise %.0f, persistent %.0f)^2 + fit se %.0f^2)) = demand %.0f; workers = ceil(%.0f / %g) = %d",
+		f.observed, f.slope, f.points, f.peak, f.peakAt, f.margin, f.z, f.sigma, f.persistent, f.fitSE, f.demand, f.demand, c.capacity, f.workers)
 	want := f.workers
 	if run := trailingZeroMinutes(in.pts); want < in.count && run > 0 && run <= c.zeroHold.Minutes() {
 		meta["zero_run_minutes"] = run
