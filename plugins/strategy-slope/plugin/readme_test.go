@@ -1,0 +1,67 @@
+package plugin
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/hcl/v2/hclsimple"
+	"github.com/hashicorp/nomad-autoscaler/sdk"
+	"github.com/shoenig/test/must"
+)
+
+// readmeSeries is the worked example of the README: sixty minutes rising
+// 10 per minute from 2,000, every other minute 200 higher.
+func readmeSeries() []float64 {
+	v := make([]float64, 60)
+	for i := range v {
+		v[i] = 2000 + 10*float64(i)
+		if i%2 == 1 {
+			v[i] += 200
+		}
+	}
+	return v
+}
+
+func TestTheReadmeWorkedExampleHolds(t *testing.T) {
+	cfg := map[string]string{"capacity_per_worker": "100", "scale_in_window": "6m"}
+	readme, err := os.ReadFile("../README.md")
+	must.NoError(t, err)
+
+	out, err := newTestPlugin(t, friday).Run(evalOf(cfg, friday, readmeSeries()...), 24)
+	must.NoError(t, err)
+	must.Eq(t, int64(34), out.Action.Count)
+	must.StrContains(t, string(readme), out.Action.Reason) // the README quotes the Reason verbatim
+
+	out, err = newTestPlugin(t, friday).Run(evalOf(cfg, friday, readmeSeries()...), 40)
+	must.NoError(t, err)
+	must.Eq(t, int64(35), out.Action.Count) // "Had the current count been 40 ... the answer would be 35"
+}
+
+// TestTheShippedPolicyIsValidForThisStrategy decodes policies/*.hcl the way
+// the agent does and parses every strategy "slope" block with this plugin's
+// rules, so a policy edit cannot ship a typo.
+func TestTheShippedPolicyIsValidForThisStrategy(t *testing.T) {
+	files, err := filepath.Glob("../../../policies/*.hcl")
+	must.NoError(t, err)
+	checked := 0
+	for _, f := range files {
+		var doc sdk.FileDecodeScalingPolicies
+		if err := hclsimple.DecodeFile(f, nil, &doc); err != nil {
+			continue // not a scaling policy file (agent config, job)
+		}
+		for _, p := range doc.ScalingPolicies {
+			for _, c := range p.Doc.Checks {
+				if c.Strategy == nil || c.Strategy.Name != "slope" {
+					continue
+				}
+				_, err := parseConfig(c.Strategy.Config)
+				must.NoError(t, err, must.Sprintf("%s: policy %q check %q", f, p.Name, c.Name))
+				checked++
+			}
+		}
+	}
+	must.Positive(t, checked)
+	must.True(t, strings.Contains(strings.Join(files, " "), "gpu-workers.hcl"))
+}
