@@ -1,18 +1,17 @@
 package fakegce
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"sync"
 	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/fakehttp"
 )
 
 const (
@@ -53,25 +52,15 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Request is one HTTP request the server received.
-type Request struct {
-	// Time is when the request arrived, by Options.Now (simulated time).
-	Time time.Time
-	// Received is the real time it arrived, with the monotonic reading, so
-	// requests to fakegce and fakenomad in one process can be ordered even
-	// when a test freezes Options.Now.
-	Received time.Time
-	Method   string
-	Path     string
-	Query    url.Values
-	Body     string
-	Status   int
-}
+// Request is one HTTP request the server received. It is the shared type
+// of the fakes, so requests to fakegce and fakenomad can be merged and
+// ordered by Received.
+type Request = fakehttp.Request
 
 // Server is the fake compute API. Create it with New.
 type Server struct {
-	opts Options
-	mux  *http.ServeMux
+	opts     Options
+	recorder *fakehttp.Recorder // logs requests and injects errors in front of the routes
 
 	mu         sync.Mutex
 	changed    chan struct{}
@@ -81,9 +70,6 @@ type Server struct {
 	zones      map[string]*zoneState
 	ops        map[string]*operation // key zone + "/" + name
 	requestIDs map[string]*operation
-	errStatus  int
-	errLeft    int
-	requests   []Request
 	onRunning  []func(zone, mig, instance string)
 	onDeleted  []func(zone, mig, instance string)
 	pending    []func() // callbacks to run once the lock is released
@@ -127,7 +113,13 @@ func New(opts Options) *Server {
 		ops:        map[string]*operation{},
 		requestIDs: map[string]*operation{},
 	}
-	s.mux = s.routes()
+	s.recorder = fakehttp.New(s.routes(), fakehttp.Options{
+		Now:     opts.Now,
+		Advance: s.Advance,
+		WriteError: func(w http.ResponseWriter, status int) {
+			writeError(w, status, injectedMessage(status))
+		},
+	})
 	return s
 }
 
@@ -173,20 +165,12 @@ func (s *Server) unlock() {
 
 // InjectHTTPErrors makes the next n API requests answer status with a Google
 // JSON error body, without touching state.
-func (s *Server) InjectHTTPErrors(status, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.errStatus, s.errLeft = status, n
-}
+func (s *Server) InjectHTTPErrors(status, n int) { s.recorder.InjectErrors(status, n) }
 
 // Requests returns a copy of the requests answered so far (at least the
 // last 100 000), in the order they were answered; Time and Received are
 // arrival times.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
-}
+func (s *Server) Requests() []Request { return s.recorder.Requests() }
 
 // Advance brings time-driven state (boots, deletions, retries, operations)
 // up to Now and runs the callbacks.
@@ -197,58 +181,7 @@ func (s *Server) Advance() {
 }
 
 // ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-	arrived := arrival{sim: s.opts.Now(), real: time.Now()}
-
-	s.mu.Lock()
-	s.advanceLocked()
-	if s.errLeft > 0 {
-		s.errLeft--
-		status := s.errStatus
-		s.logLocked(r, body, status, arrived)
-		s.unlock()
-		writeError(w, status, injectedMessage(status))
-		return
-	}
-	s.unlock()
-
-	s.mux.ServeHTTP(rec, r)
-
-	s.mu.Lock()
-	s.logLocked(r, body, rec.status, arrived)
-	s.mu.Unlock()
-}
-
-// arrival is when a request arrived, in simulated and real time.
-type arrival struct{ sim, real time.Time }
-
-// maxRequests bounds the request log of a long-running simulator; the
-// oldest entries go first.
-const maxRequests = 100_000
-
-func (s *Server) logLocked(r *http.Request, body []byte, status int, at arrival) {
-	if len(s.requests) >= 2*maxRequests {
-		s.requests = append([]Request(nil), s.requests[len(s.requests)-maxRequests:]...)
-	}
-	s.requests = append(s.requests, Request{
-		Time:     at.sim,
-		Received: at.real, Method: r.Method, Path: r.URL.Path,
-		Query: r.URL.Query(), Body: string(body), Status: status,
-	})
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (r *statusRecorder) WriteHeader(code int) {
-	r.status = code
-	r.ResponseWriter.WriteHeader(code)
-}
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.recorder.ServeHTTP(w, r) }
 
 func injectedMessage(status int) string {
 	if status == http.StatusTooManyRequests {

@@ -1,14 +1,14 @@
 package fakenomad
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/fakehttp"
 )
 
 const (
@@ -32,25 +32,15 @@ type Options struct {
 	DrainDuration time.Duration
 }
 
-// Request is one HTTP request the server received.
-type Request struct {
-	// Time is when the request arrived, by Options.Now (simulated time).
-	Time time.Time
-	// Received is the real time it arrived, with the monotonic reading, so
-	// requests to fakegce and fakenomad in one process can be ordered even
-	// when a test freezes Options.Now.
-	Received time.Time
-	Method   string
-	Path     string
-	Query    url.Values
-	Body     string
-	// Status is the HTTP status the server answered.
-	Status int
-}
+// Request is one HTTP request the server received. It is the shared type
+// of the fakes, so requests to fakegce and fakenomad can be merged and
+// ordered by Received.
+type Request = fakehttp.Request
 
 // Server is the fake Nomad API. Create it with New.
 type Server struct {
-	opts Options
+	opts     Options
+	recorder *fakehttp.Recorder // logs requests and injects errors in front of the routes
 
 	mu        sync.Mutex
 	index     uint64
@@ -58,7 +48,6 @@ type Server struct {
 	changed   chan struct{}     // closed and replaced on every change
 	closed    chan struct{}
 	closeOnce sync.Once
-	handler   http.Handler
 
 	nodes      map[string]*node
 	allocs     map[string]*alloc
@@ -66,9 +55,6 @@ type Server struct {
 	drainDur   time.Duration
 	nodeDrain  map[string]time.Duration // node name -> drain duration
 	drainFail  map[string]string        // node name -> failure message
-	errStatus  int
-	errLeft    int
-	requests   []Request
 	events     []Event
 	onComplete []func(nodeID string)
 	completed  []string // drains completed since the last unlock
@@ -102,7 +88,13 @@ func New(opts Options) *Server {
 		nodeDrain: map[string]time.Duration{},
 		drainFail: map[string]string{},
 	}
-	s.handler = s.routes()
+	s.recorder = fakehttp.New(s.routes(), fakehttp.Options{
+		Now:     opts.Now,
+		Advance: s.Advance,
+		WriteError: func(w http.ResponseWriter, status int) {
+			writeError(w, status, "injected error "+strconv.Itoa(status))
+		},
+	})
 	return s
 }
 
@@ -132,78 +124,15 @@ func (s *Server) bumpLocked(tables ...string) uint64 {
 
 // InjectHTTPErrors makes the next n API requests answer with status (for
 // example 429, 500 or 503) and a plain-text body, without touching state.
-func (s *Server) InjectHTTPErrors(status, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.errStatus, s.errLeft = status, n
-}
+func (s *Server) InjectHTTPErrors(status, n int) { s.recorder.InjectErrors(status, n) }
 
 // Requests returns a copy of the requests answered so far (at least the
 // last 100 000), in the order they were answered; Time and Received are
 // arrival times.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
-}
+func (s *Server) Requests() []Request { return s.recorder.Requests() }
 
 // ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-	arrived := arrival{sim: s.opts.Now(), real: time.Now()}
-
-	s.mu.Lock()
-	s.advanceLocked()
-	if s.errLeft > 0 {
-		s.errLeft--
-		status := s.errStatus
-		s.logLocked(r, body, status, arrived)
-		s.unlock()
-		http.Error(w, "injected error "+strconv.Itoa(status), status)
-		return
-	}
-	s.unlock()
-
-	s.handler.ServeHTTP(rec, r)
-
-	s.mu.Lock()
-	s.logLocked(r, body, rec.status, arrived)
-	s.mu.Unlock()
-}
-
-// arrival is when a request arrived, in simulated and real time.
-type arrival struct{ sim, real time.Time }
-
-// maxRequests bounds the request log of a long-running simulator; the
-// oldest entries go first.
-const maxRequests = 100_000
-
-func (s *Server) logLocked(r *http.Request, body []byte, status int, at arrival) {
-	if len(s.requests) >= 2*maxRequests {
-		s.requests = append([]Request(nil), s.requests[len(s.requests)-maxRequests:]...)
-	}
-	s.requests = append(s.requests, Request{
-		Time:     at.sim,
-		Received: at.real,
-		Method:   r.Method,
-		Path:     r.URL.Path,
-		Query:    r.URL.Query(),
-		Body:     string(body),
-		Status:   status,
-	})
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (r *statusRecorder) WriteHeader(code int) {
-	r.status = code
-	r.ResponseWriter.WriteHeader(code)
-}
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.recorder.ServeHTTP(w, r) }
 
 // waitFor blocks a query with ?index=N until table changes past N, the wait
 // passes, the client goes away or the server closes. It returns the table's
