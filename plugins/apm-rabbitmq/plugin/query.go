@@ -52,11 +52,6 @@ func (m queueMetric) needsManagement() bool {
 	return m != metricReady && m != metricConsumers
 }
 
-// isRate reports whether the metric is a per-second rate.
-func (m queueMetric) isRate() bool {
-	return m == metricPublishRate || m == metricDeliverRate
-}
-
 // query is a parsed check query. Only the fields of its kind are set.
 type query struct {
 	kind queryKind
