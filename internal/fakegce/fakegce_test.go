@@ -217,6 +217,28 @@ func TestDeleteInstancesRemovesExactlyTheNamedInstances(t *testing.T) {
 	must.Eq(t, 2, fake.MIG(zoneA, "gpu-a").TargetSize)
 }
 
+func TestARepeatedRequestIDDeletesNothingMore(t *testing.T) {
+	t.Parallel()
+	fake, client := start(t, fakegce.Options{})
+	fake.AddMIG(zoneA, "gpu-a", 4)
+	before := fake.MIG(zoneA, "gpu-a").Instances
+	const id = "0b7e2c1d-5a4f-4e3b-8c2d-9f1e0a6b7c58"
+	deleteOne := func(name string) *compute.Operation {
+		op, err := client.DeleteInstances(context.Background(), &computepb.DeleteInstancesInstanceGroupManagerRequest{
+			Project: project, Zone: zoneA, InstanceGroupManager: "gpu-a", RequestId: proto.String(id),
+			InstanceGroupManagersDeleteInstancesRequestResource: &computepb.InstanceGroupManagersDeleteInstancesRequest{
+				Instances: []string{"zones/" + zoneA + "/instances/" + name},
+			},
+		})
+		must.NoError(t, err)
+		return op
+	}
+	first := deleteOne(before[0].Name)
+	again := deleteOne(before[1].Name)
+	must.Eq(t, first.Name(), again.Name())
+	must.Eq(t, 3, fake.MIG(zoneA, "gpu-a").TargetSize)
+}
+
 func TestShrinkingDeletesInstancesThatAreNotRunningFirst(t *testing.T) {
 	t.Parallel()
 	fake, client := start(t, fakegce.Options{BootTime: time.Hour})

@@ -55,6 +55,28 @@ func (s *Server) lockMIG(w http.ResponseWriter, r *http.Request) (*mig, bool) {
 	return m, true
 }
 
+// lockMutation checks the request's requestId, takes the lock and finds its
+// MIG for a call that creates an operation. A requestId seen before gets its
+// earlier operation again, as GCE answers a retried call, without a second
+// change. It returns false, with the lock released, once it has answered.
+func (s *Server) lockMutation(w http.ResponseWriter, r *http.Request) (m *mig, reqID string, ok bool) {
+	if !validRequestID(w, r) {
+		return nil, "", false
+	}
+	m, ok = s.lockMIG(w, r)
+	if !ok {
+		return nil, "", false
+	}
+	reqID = r.URL.Query().Get("requestId")
+	if prev, seen := s.requestIDs[reqID]; seen && reqID != "" {
+		out := s.opProto(prev)
+		s.unlock()
+		writeProto(w, out)
+		return nil, "", false
+	}
+	return m, reqID, true
+}
+
 func (s *Server) getMIG(w http.ResponseWriter, r *http.Request) {
 	m, ok := s.lockMIG(w, r)
 	if !ok {
@@ -71,18 +93,8 @@ func (s *Server) resize(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("Invalid value for field 'size': %q. Must be greater than or equal to 0", r.URL.Query().Get("size")))
 		return
 	}
-	if !validRequestID(w, r) {
-		return
-	}
-	m, ok := s.lockMIG(w, r)
+	m, reqID, ok := s.lockMutation(w, r)
 	if !ok {
-		return
-	}
-	reqID := r.URL.Query().Get("requestId")
-	if prev, seen := s.requestIDs[reqID]; seen && reqID != "" {
-		out := s.opProto(prev)
-		s.unlock()
-		writeProto(w, out)
 		return
 	}
 	op, failed := s.newOperationLocked(m, "compute.instanceGroupManagers.resize", reqID)
@@ -104,18 +116,8 @@ func (s *Server) deleteInstances(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "Invalid JSON payload received. "+err.Error())
 		return
 	}
-	if !validRequestID(w, r) {
-		return
-	}
-	m, ok := s.lockMIG(w, r)
+	m, reqID, ok := s.lockMutation(w, r)
 	if !ok {
-		return
-	}
-	reqID := r.URL.Query().Get("requestId")
-	if prev, seen := s.requestIDs[reqID]; seen && reqID != "" {
-		out := s.opProto(prev)
-		s.unlock()
-		writeProto(w, out)
 		return
 	}
 	victims, msg := s.resolveInstancesLocked(m, req.GetInstances(), req.GetSkipInstancesOnValidationError())
@@ -184,16 +186,9 @@ func (s *Server) listManagedInstances(w http.ResponseWriter, r *http.Request) {
 		all = append(all, s.managedInstanceProto(m, in))
 	}
 	s.unlock()
-	page, next, msg := paginate(all, r, s.opts.PageSize)
-	if msg != "" {
-		writeError(w, http.StatusBadRequest, msg)
-		return
-	}
-	resp := &computepb.InstanceGroupManagersListManagedInstancesResponse{ManagedInstances: page}
-	if next != "" {
-		resp.NextPageToken = proto.String(next)
-	}
-	writeProto(w, resp)
+	writePage(w, r, all, s.opts.PageSize, func(page []*computepb.ManagedInstance, next *string) proto.Message {
+		return &computepb.InstanceGroupManagersListManagedInstancesResponse{ManagedInstances: page, NextPageToken: next}
+	})
 }
 
 func (s *Server) listErrors(w http.ResponseWriter, r *http.Request) {
@@ -214,16 +209,25 @@ func (s *Server) listErrors(w http.ResponseWriter, r *http.Request) {
 		})
 	}
 	s.unlock()
-	page, next, msg := paginate(all, r, s.opts.PageSize)
+	writePage(w, r, all, s.opts.PageSize, func(page []*computepb.InstanceManagedByIgmError, next *string) proto.Message {
+		return &computepb.InstanceGroupManagersListErrorsResponse{Items: page, NextPageToken: next}
+	})
+}
+
+// writePage answers the page of all the request asks for, as the list
+// response wrap builds; next is nil on the last page, as GCE leaves
+// nextPageToken out there.
+func writePage[T any](w http.ResponseWriter, r *http.Request, all []T, limit int, wrap func(page []T, next *string) proto.Message) {
+	page, next, msg := paginate(all, r, limit)
 	if msg != "" {
 		writeError(w, http.StatusBadRequest, msg)
 		return
 	}
-	resp := &computepb.InstanceGroupManagersListErrorsResponse{Items: page}
+	var token *string
 	if next != "" {
-		resp.NextPageToken = proto.String(next)
+		token = proto.String(next)
 	}
-	writeProto(w, resp)
+	writeProto(w, wrap(page, token))
 }
 
 // paginate cuts a page by maxResults (bounded by limit) and an opaque token
