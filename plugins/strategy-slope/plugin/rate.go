@@ -61,7 +61,10 @@ func forecastRate(pts []point, c config) (rateForecast, error) {
 	// confidence is the per-minute quantile at confidence^(1/n).
 	n := math.Max(1, c.scaleInWindow.Minutes())
 	f.holdZ = normalQuantile(math.Pow(c.confidence, 1/n))
-	f.holdDemand = math.Min((f.peak+f.holdZ*spread)*(1+c.headroom), maxRate)
+	// The W-minute maximum of white noise grows with W; a persistent
+	// deviation is one deviation, whose maximum over W minutes is itself.
+	holdMargin := math.Max(math.Hypot(f.holdZ*f.sigma, f.z*f.fitSE), f.z*math.Hypot(f.persistent, f.fitSE))
+	f.holdDemand = math.Min((f.peak+holdMargin)*(1+c.headroom), maxRate)
 	f.holdWorkers = workersFor(f.holdDemand, c.capacity)
 
 	window := c.scaleInWindow.Minutes()
