@@ -47,8 +47,9 @@ func (p *Plugin) PluginInfo() (*base.PluginInfo, error) {
 
 // SetConfig implements base.Base. It validates without contacting any
 // server. Called again with the same keys and TLS files (SIGHUP without a
-// change) it keeps the connections; with new keys it swaps in new clients, and closes the old
-// ones once the queries running on them are done.
+// change) it keeps the connections; with new keys it swaps in new clients
+// and returns, and the old ones are closed once the queries running on them
+// are done.
 func (p *Plugin) SetConfig(m map[string]string) (err error) {
 	defer p.recoverPanic("set_config", &err)
 	p.setMu.Lock()
@@ -73,8 +74,10 @@ func (p *Plugin) SetConfig(m map[string]string) (err error) {
 	p.backend, p.ownCfg = next, own
 	p.mu.Unlock()
 	if old != nil {
-		p.logger.Info("configuration changed, closing the previous connections")
-		old.close()
+		// The agent holds its plugin lock during SetConfig: close aside,
+		// once the queries still running on the old clients are done.
+		p.logger.Info("configuration changed, closing the previous connections once idle")
+		go old.close()
 	}
 	return nil
 }
