@@ -99,6 +99,37 @@ func TestPurgeRemovesTheNodeAndItsAllocations(t *testing.T) {
 	must.ErrorContains(t, err, "404")
 }
 
+func TestAllocationInfoAnswersAKnownAllocationAndNotFoundOtherwise(t *testing.T) {
+	t.Parallel()
+	fake, client, _ := start(t, fakenomad.Options{})
+	node := fake.AddNode(gpuNode("gpu-a-1", "gpu"))
+	id := fake.AddAllocation(node, fakenomad.AllocSpec{JobID: "ml-worker"})
+
+	a, _, err := client.Allocations().Info(id, nil)
+	must.NoError(t, err)
+	must.Eq(t, id, a.ID)
+	must.Eq(t, node, a.NodeID)
+	must.Eq(t, "ml-worker", a.JobID)
+
+	_, _, err = client.Allocations().Info("no-such-alloc", nil)
+	must.ErrorContains(t, err, "alloc not found")
+}
+
+func TestACheckedDeleteWithAStaleIndexConflictsAndKeepsTheVariable(t *testing.T) {
+	t.Parallel()
+	fake, client, _ := start(t, fakenomad.Options{})
+	fake.SetVariable("default", "nomad-autoscaler/override/gpu", map[string]string{"count": "6"})
+	got, _, err := client.Variables().Read("nomad-autoscaler/override/gpu", nil)
+	must.NoError(t, err)
+
+	_, err = client.Variables().CheckedDelete("nomad-autoscaler/override/gpu", got.ModifyIndex-1, nil)
+	var conflict api.ErrCASConflict
+	must.True(t, errors.As(err, &conflict))
+	must.Eq(t, got.ModifyIndex, conflict.Conflict.ModifyIndex)
+	_, ok := fake.Variable("default", "nomad-autoscaler/override/gpu")
+	must.True(t, ok)
+}
+
 func TestInjectedErrorsAnswerTheNextRequestsOnly(t *testing.T) {
 	t.Parallel()
 	fake, client, _ := start(t, fakenomad.Options{})

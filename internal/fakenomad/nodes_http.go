@@ -67,40 +67,56 @@ func (s *Server) failedDrainLocked(r *http.Request, id string) string {
 	return ""
 }
 
-func (s *Server) nodeInfo(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
+// answeredFailedDrain answers 500 with the injected failure when a blocking
+// query watches a node whose drain was made to fail, and reports whether it
+// did.
+func (s *Server) answeredFailedDrain(w http.ResponseWriter, r *http.Request, id string) bool {
 	s.mu.Lock()
 	msg := s.failedDrainLocked(r, id)
 	s.mu.Unlock()
-	if msg != "" {
-		writeError(w, http.StatusInternalServerError, msg)
-		return
+	if msg == "" {
+		return false
 	}
-	idx := s.waitFor(r, tableNodes)
+	writeError(w, http.StatusInternalServerError, msg)
+	return true
+}
+
+// writeFound waits like a blocking query on table, then answers what find
+// returns under the lock, or 404 with notFound when it finds nothing.
+func (s *Server) writeFound(w http.ResponseWriter, r *http.Request, table, notFound string, find func() (any, bool)) {
+	idx := s.waitFor(r, table)
 	s.mu.Lock()
-	n, ok := s.nodes[id]
-	var out *api.Node
-	if ok {
-		out = s.apiNode(n)
-	}
+	out, ok := find()
 	s.mu.Unlock()
 	if !ok {
-		writeError(w, http.StatusNotFound, "node not found")
+		writeError(w, http.StatusNotFound, notFound)
 		return
 	}
 	writeJSON(w, idx, out)
 }
 
-func (s *Server) nodeAllocations(w http.ResponseWriter, r *http.Request) {
+func (s *Server) nodeInfo(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	s.mu.Lock()
-	msg := s.failedDrainLocked(r, id)
-	_, ok := s.nodes[id]
-	s.mu.Unlock()
-	if msg != "" {
-		writeError(w, http.StatusInternalServerError, msg)
+	if s.answeredFailedDrain(w, r, id) {
 		return
 	}
+	s.writeFound(w, r, tableNodes, "node not found", func() (any, bool) {
+		n, ok := s.nodes[id]
+		if !ok {
+			return nil, false
+		}
+		return s.apiNode(n), true
+	})
+}
+
+func (s *Server) nodeAllocations(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if s.answeredFailedDrain(w, r, id) {
+		return
+	}
+	s.mu.Lock()
+	_, ok := s.nodes[id]
+	s.mu.Unlock()
 	if !ok {
 		writeError(w, http.StatusNotFound, "node not found")
 		return
@@ -188,19 +204,14 @@ func (s *Server) nodePurge(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) allocInfo(w http.ResponseWriter, r *http.Request) {
-	idx := s.waitFor(r, tableAllocs)
-	s.mu.Lock()
-	a, ok := s.allocs[r.PathValue("id")]
-	var out *api.Allocation
-	if ok {
-		out = s.apiAlloc(a)
-	}
-	s.mu.Unlock()
-	if !ok {
-		writeError(w, http.StatusNotFound, "alloc not found")
-		return
-	}
-	writeJSON(w, idx, out)
+	id := r.PathValue("id")
+	s.writeFound(w, r, tableAllocs, "alloc not found", func() (any, bool) {
+		a, ok := s.allocs[id]
+		if !ok {
+			return nil, false
+		}
+		return s.apiAlloc(a), true
+	})
 }
 
 func (s *Server) listAllocs(w http.ResponseWriter, r *http.Request) {

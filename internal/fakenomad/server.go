@@ -2,7 +2,6 @@ package fakenomad
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"strconv"
 	"sync"
@@ -211,5 +210,3 @@ func uuidFrom(n uint64) string {
 	s := string(b)
 	return s[0:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:32]
 }
-
-func jsonEncode(w io.Writer, v any) error { return json.NewEncoder(w).Encode(v) }

@@ -1,6 +1,7 @@
 package fakenomad
 
 import (
+	"encoding/json"
 	"maps"
 	"net/http"
 	"sort"
@@ -127,10 +128,7 @@ func (s *Server) writeVar(w http.ResponseWriter, r *http.Request) {
 			}
 			idx := s.index
 			s.mu.Unlock()
-			w.Header().Set("X-Nomad-Index", strconv.FormatUint(idx, 10))
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusConflict)
-			_ = jsonEncode(w, conflict)
+			writeConflict(w, idx, conflict)
 			return
 		}
 	}
@@ -138,6 +136,15 @@ func (s *Server) writeVar(w http.ResponseWriter, r *http.Request) {
 	idx := s.index
 	s.mu.Unlock()
 	writeJSON(w, idx, out)
+}
+
+// writeConflict answers a failed check-and-set with 409 and the variable as
+// it stands, which the client returns as the conflict.
+func writeConflict(w http.ResponseWriter, index uint64, current *api.Variable) {
+	w.Header().Set("X-Nomad-Index", strconv.FormatUint(index, 10))
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusConflict)
+	_ = json.NewEncoder(w).Encode(current)
 }
 
 func (s *Server) deleteVar(w http.ResponseWriter, r *http.Request) {
@@ -150,10 +157,7 @@ func (s *Server) deleteVar(w http.ResponseWriter, r *http.Request) {
 			out := cur.api()
 			idx := s.index
 			s.mu.Unlock()
-			w.Header().Set("X-Nomad-Index", strconv.FormatUint(idx, 10))
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusConflict)
-			_ = jsonEncode(w, out)
+			writeConflict(w, idx, out)
 			return
 		}
 	}
