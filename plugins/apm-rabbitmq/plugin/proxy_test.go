@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"crypto/tls"
 	"io"
 	"net"
 	"sync"
@@ -17,6 +18,7 @@ type tcpProxy struct {
 	t        *testing.T
 	upstream string
 	addr     string
+	tls      *tls.Config // when set, clients speak TLS to the proxy
 
 	mu       sync.Mutex
 	listener net.Listener
@@ -34,9 +36,25 @@ func startProxy(t *testing.T, upstream string) *tcpProxy {
 	return p
 }
 
+// startTLSProxy terminates TLS with the given certificate in front of a
+// plain upstream, as a TLS listener of a RabbitMQ node would.
+func startTLSProxy(t *testing.T, upstream string, certPEM, keyPEM []byte) *tcpProxy {
+	t.Helper()
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	must.NoError(t, err)
+	p := &tcpProxy{t: t, upstream: upstream, conns: map[net.Conn]struct{}{},
+		tls: &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}}
+	p.listen("127.0.0.1:0")
+	t.Cleanup(p.stop)
+	return p
+}
+
 func (p *tcpProxy) listen(addr string) {
 	l, err := net.Listen("tcp", addr)
 	must.NoError(p.t, err)
+	if p.tls != nil {
+		l = tls.NewListener(l, p.tls)
+	}
 	p.mu.Lock()
 	p.listener, p.addr = l, l.Addr().String()
 	p.mu.Unlock()

@@ -2,6 +2,8 @@ package plugin
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -242,4 +244,46 @@ func TestRabbitMQRefusedLoginStopsAtTheFirstNode(t *testing.T) {
 	_, err := p.Query("rabbitmq:ready:jobs", now())
 	must.ErrorContains(t, err, "refused the login: check the user and password in amqp_urls")
 	mustBeSafeForAgent(t, err, "not-the-password")
+}
+
+// TestRabbitMQOverTLS reaches the shared server through a TLS-terminating
+// proxy: amqps:// with tls_ca_file works, and without the CA the error says
+// the certificate is not trusted.
+func TestRabbitMQOverTLS(t *testing.T) {
+	t.Parallel()
+	r := newRabbit(t)
+	q := uniqueName("tls")
+	r.queue("/", q, 3)
+	certPEM, keyPEM := selfSignedPEM(t, "rabbit.internal")
+	proxy := startTLSProxy(t, r.hostPort, certPEM, keyPEM)
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	must.NoError(t, os.WriteFile(ca, certPEM, 0o600))
+	url := strings.Replace(r.viaProxy(proxy.addr), "amqp://", "amqps://", 1)
+
+	cases := []struct {
+		name    string
+		cfg     map[string]string
+		wantErr string
+	}{
+		{"the CA file and the IP in the certificate", map[string]string{configKeyTLSCAFile: ca}, ""},
+		{"the CA file and the name in the certificate", map[string]string{configKeyTLSCAFile: ca, configKeyTLSServerName: "rabbit.internal"}, ""},
+		{"a name the certificate does not hold", map[string]string{configKeyTLSCAFile: ca, configKeyTLSServerName: "other.internal"}, "not trusted"},
+		{"no CA file", map[string]string{}, "TLS certificate not trusted"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := New(testLogger(t))
+			t.Cleanup(p.shutdown)
+			tc.cfg[configKeyAMQPURLs] = url
+			must.NoError(t, p.SetConfig(tc.cfg))
+			got, err := p.Query("rabbitmq:ready:"+q, now())
+			if tc.wantErr != "" {
+				must.ErrorContains(t, err, tc.wantErr)
+				mustBeSafeForAgent(t, err, r.pass)
+				return
+			}
+			must.NoError(t, err)
+			must.Eq(t, 3.0, got[0].Value)
+		})
+	}
 }
