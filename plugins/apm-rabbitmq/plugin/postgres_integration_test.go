@@ -166,6 +166,13 @@ func TestSQLQueries(t *testing.T) {
 		{Timestamp: minute(0), Value: 4}, {Timestamp: minute(2), Value: 2}, {Timestamp: minute(4), Value: 7},
 	}, got)
 
+	// The README's example.
+	got, err = p.Query(`postgres:sql:SELECT date_bin('1 minute', created_at, $1::timestamptz), count(*) FILTER (WHERE status >= 500) FROM api_requests WHERE created_at >= $1 AND created_at < $2 GROUP BY 1`, window)
+	must.NoError(t, err)
+	must.Eq(t, sdk.TimestampedMetrics{
+		{Timestamp: minute(0), Value: 1}, {Timestamp: minute(2), Value: 0}, {Timestamp: minute(4), Value: 2},
+	}, got)
+
 	got, err = p.Query(`postgres:sql:SELECT $2::timestamptz, avg(status)::numeric(10,2) FROM api_requests WHERE created_at >= $1`, window)
 	must.NoError(t, err)
 	must.Eq(t, sdk.TimestampedMetrics{{Timestamp: minute(5), Value: 245}}, got)
