@@ -12,7 +12,6 @@ import (
 	"github.com/googleapis/gax-go/v2/apierror"
 	"github.com/shoenig/test/must"
 	"google.golang.org/api/googleapi"
-	"google.golang.org/api/iterator"
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/fakegce"
 )
@@ -76,15 +75,7 @@ func listErrors(t *testing.T, c *compute.InstanceGroupManagersClient, zone, name
 	it := c.ListErrors(context.Background(), &computepb.ListErrorsInstanceGroupManagersRequest{
 		Project: project, Zone: zone, InstanceGroupManager: name,
 	})
-	out := []*computepb.InstanceManagedByIgmError{}
-	for {
-		e, err := it.Next()
-		if errors.Is(err, iterator.Done) {
-			return out
-		}
-		must.NoError(t, err)
-		out = append(out, e)
-	}
+	return collect(t, it.Next)
 }
 
 func TestInjectedHTTPErrorsReachTheClient(t *testing.T) {

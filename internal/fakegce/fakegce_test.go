@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/fakegce"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/fakehttp"
 )
 
 const (
@@ -25,23 +26,9 @@ const (
 	zoneB   = "europe-west4-b"
 )
 
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *fakeClock { return &fakeClock{now: time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+// newClock returns a manually advanced clock for Options.Now.
+func newClock() *fakehttp.ManualClock {
+	return fakehttp.NewManualClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
 }
 
 // start serves a fake and returns it with a real REST MIG client.
@@ -85,14 +72,20 @@ func listInstances(t testing.TB, c *compute.InstanceGroupManagersClient, zone, n
 	it := c.ListManagedInstances(context.Background(), &computepb.ListManagedInstancesInstanceGroupManagersRequest{
 		Project: project, Zone: zone, InstanceGroupManager: name,
 	})
-	var out []*computepb.ManagedInstance
+	return collect(t, it.Next)
+}
+
+// collect reads every item of a list iterator, across pages.
+func collect[T any](t testing.TB, next func() (T, error)) []T {
+	t.Helper()
+	var out []T
 	for {
-		mi, err := it.Next()
+		item, err := next()
 		if errors.Is(err, iterator.Done) {
 			return out
 		}
 		must.NoError(t, err)
-		out = append(out, mi)
+		out = append(out, item)
 	}
 }
 

@@ -3,7 +3,6 @@ package fakenomad_test
 import (
 	"context"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,27 +12,13 @@ import (
 	"github.com/shoenig/test/must"
 	"github.com/shoenig/test/wait"
 
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/fakehttp"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/fakenomad"
 )
 
-// fakeClock is a manually advanced clock for Options.Now.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *fakeClock { return &fakeClock{now: time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+// newClock returns a manually advanced clock for Options.Now.
+func newClock() *fakehttp.ManualClock {
+	return fakehttp.NewManualClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
 }
 
 // start serves a fake and returns it with a real Nomad API client.

@@ -6,7 +6,6 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/shoenig/test/must"
 	"google.golang.org/api/option"
 
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/fakehttp"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/simcloud"
 )
 
@@ -24,27 +24,9 @@ const (
 	zoneB = "europe-west4-b"
 )
 
-// realClock is a manual stand-in for the real clock under simcloud.Clock.
-type realClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *realClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *realClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 type env struct {
 	cluster *simcloud.Cluster
-	clock   *realClock
+	clock   *fakehttp.ManualClock // the real clock under simcloud.Clock, stepped by hand
 	url     string
 	migs    *compute.InstanceGroupManagersClient
 	nomad   *api.Client
@@ -57,7 +39,7 @@ func startCluster(t *testing.T, scale float64) *env {
 
 func startClusterWith(t *testing.T, scale float64, edit func(*simcloud.Config)) *env {
 	t.Helper()
-	rc := &realClock{now: time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)}
+	rc := fakehttp.NewManualClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
 	cfg := simcloud.Config{
 		Project: "sim", MIGs: []simcloud.MIGRef{{Zone: zoneA, Name: "gpu-a"}, {Zone: zoneB, Name: "gpu-b"}},
 		InitialSize: 1, BootTime: 90 * time.Second, DeleteTime: 20 * time.Second, DrainDuration: time.Minute,
@@ -82,6 +64,15 @@ func startClusterWith(t *testing.T, scale float64, edit func(*simcloud.Config)) 
 func (e *env) advance(d time.Duration) {
 	e.clock.Add(time.Duration(math.Ceil(float64(d) / e.cluster.State().TimeScale)))
 	e.cluster.Tick()
+}
+
+// post sends an empty POST to the admin API and returns the status.
+func (e *env) post(t *testing.T, path string) int {
+	t.Helper()
+	resp, err := http.Post(e.url+path, "", nil)
+	must.NoError(t, err)
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 func (e *env) state(t *testing.T) simcloud.State {
@@ -186,14 +177,8 @@ func TestAnEligibleNodeGetsItsWorkerBackAfterADrainIsCanceled(t *testing.T) {
 func TestAdminInjectsStockoutsAndAPIErrors(t *testing.T) {
 	t.Parallel()
 	e := startCluster(t, 1)
-	post := func(path string) int {
-		resp, err := http.Post(e.url+path, "", nil)
-		must.NoError(t, err)
-		resp.Body.Close()
-		return resp.StatusCode
-	}
-	must.Eq(t, http.StatusOK, post("/admin/stockout?zone="+zoneA+"&on=true"))
-	must.Eq(t, http.StatusBadRequest, post("/admin/stockout?zone="+zoneA+"&on=maybe"))
+	must.Eq(t, http.StatusOK, e.post(t, "/admin/stockout?zone="+zoneA+"&on=true"))
+	must.Eq(t, http.StatusBadRequest, e.post(t, "/admin/stockout?zone="+zoneA+"&on=maybe"))
 
 	op, err := e.migs.Resize(context.Background(), &computepb.ResizeInstanceGroupManagerRequest{
 		Project: "sim", Zone: zoneA, InstanceGroupManager: "gpu-a", Size: 3,
@@ -207,19 +192,19 @@ func TestAdminInjectsStockoutsAndAPIErrors(t *testing.T) {
 	must.Eq(t, "ZONE_RESOURCE_POOL_EXHAUSTED", st.MIGs[0].LastErrorCode)
 	must.Eq(t, 2, st.ReadyWorkersTotal)
 
-	must.Eq(t, http.StatusOK, post("/admin/http-errors?status=429&n=1"))
+	must.Eq(t, http.StatusOK, e.post(t, "/admin/http-errors?status=429&n=1"))
 	_, err = e.migs.Get(context.Background(), &computepb.GetInstanceGroupManagerRequest{
 		Project: "sim", Zone: zoneB, InstanceGroupManager: "gpu-b",
 	})
 	must.ErrorContains(t, err, "429")
 
-	must.Eq(t, http.StatusOK, post("/admin/http-errors?status=503&n=1&api=nomad"))
+	must.Eq(t, http.StatusOK, e.post(t, "/admin/http-errors?status=503&n=1&api=nomad"))
 	_, _, err = e.nomad.Nodes().List(nil)
 	must.ErrorContains(t, err, "503")
-	must.Eq(t, http.StatusBadRequest, post("/admin/http-errors?status=200&n=1"))
+	must.Eq(t, http.StatusBadRequest, e.post(t, "/admin/http-errors?status=200&n=1"))
 
 	// Zone B can hold one more instance: a resize to 3 gets one.
-	must.Eq(t, http.StatusOK, post("/admin/capacity?zone="+zoneB+"&n=2"))
+	must.Eq(t, http.StatusOK, e.post(t, "/admin/capacity?zone="+zoneB+"&n=2"))
 	op, err = e.migs.Resize(context.Background(), &computepb.ResizeInstanceGroupManagerRequest{
 		Project: "sim", Zone: zoneB, InstanceGroupManager: "gpu-b", Size: 3,
 	})
@@ -260,7 +245,7 @@ func TestParseMIGsNamesEveryBadEntry(t *testing.T) {
 
 func TestTheClockRunsScaleTimesFaster(t *testing.T) {
 	t.Parallel()
-	rc := &realClock{now: time.Unix(0, 0)}
+	rc := fakehttp.NewManualClock(time.Unix(0, 0))
 	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
 	c := simcloud.NewClock(start, 288, rc.Now)
 	rc.Add(5 * time.Minute)
@@ -271,18 +256,12 @@ func TestTheClockRunsScaleTimesFaster(t *testing.T) {
 func TestAdminDrainAndOperationInjectionsReachTheFakes(t *testing.T) {
 	t.Parallel()
 	e := startCluster(t, 1)
-	post := func(path string) int {
-		resp, err := http.Post(e.url+path, "", nil)
-		must.NoError(t, err)
-		resp.Body.Close()
-		return resp.StatusCode
-	}
 	nodes := e.state(t).Nodes
 	slow, failing := nodes[0], nodes[1]
-	must.Eq(t, http.StatusOK, post("/admin/drain-duration?d=10m&node="+slow.Name))
-	must.Eq(t, http.StatusOK, post("/admin/fail-drain?node="+failing.Name+"&message=disk+gone"))
-	must.Eq(t, http.StatusBadRequest, post("/admin/drain-duration?d=soon"))
-	must.Eq(t, http.StatusBadRequest, post("/admin/fail-drain"))
+	must.Eq(t, http.StatusOK, e.post(t, "/admin/drain-duration?d=10m&node="+slow.Name))
+	must.Eq(t, http.StatusOK, e.post(t, "/admin/fail-drain?node="+failing.Name+"&message=disk+gone"))
+	must.Eq(t, http.StatusBadRequest, e.post(t, "/admin/drain-duration?d=soon"))
+	must.Eq(t, http.StatusBadRequest, e.post(t, "/admin/fail-drain"))
 	for _, n := range nodes {
 		_, err := e.nomad.Nodes().UpdateDrain(n.ID, &api.DrainSpec{Deadline: time.Hour}, false, nil)
 		must.NoError(t, err)
@@ -295,8 +274,8 @@ func TestAdminDrainAndOperationInjectionsReachTheFakes(t *testing.T) {
 	must.True(t, got[slow.Name].Draining)
 	must.True(t, got[failing.Name].DrainFailed)
 
-	must.Eq(t, http.StatusOK, post("/admin/fail-operation?zone="+zoneA+"&code=RESOURCE_NOT_READY&message=busy"))
-	must.Eq(t, http.StatusBadRequest, post("/admin/fail-operation?zone="+zoneA))
+	must.Eq(t, http.StatusOK, e.post(t, "/admin/fail-operation?zone="+zoneA+"&code=RESOURCE_NOT_READY&message=busy"))
+	must.Eq(t, http.StatusBadRequest, e.post(t, "/admin/fail-operation?zone="+zoneA))
 	op, err := e.migs.Resize(context.Background(), &computepb.ResizeInstanceGroupManagerRequest{
 		Project: "sim", Zone: zoneA, InstanceGroupManager: "gpu-a", Size: 2,
 	})
