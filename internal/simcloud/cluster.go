@@ -300,6 +300,11 @@ func (c *Cluster) InstanceHours() map[string]float64 {
 
 // Run ticks every interval (real time) until ctx is done.
 func (c *Cluster) Run(ctx context.Context, interval time.Duration) {
+	every(ctx, interval, c.Tick)
+}
+
+// every calls fn each interval (real time) until ctx is done.
+func every(ctx context.Context, interval time.Duration, fn func()) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -307,7 +312,7 @@ func (c *Cluster) Run(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			c.Tick()
+			fn()
 		}
 	}
 }

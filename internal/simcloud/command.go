@@ -140,18 +140,11 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 func writeStatePeriodically(ctx context.Context, c *Cluster, path string, stderr io.Writer) {
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := writeJSONFile(path, c.State()); err != nil {
-				fmt.Fprintln(stderr, "simcloud:", err)
-			}
+	every(ctx, time.Second, func() {
+		if err := writeJSONFile(path, c.State()); err != nil {
+			fmt.Fprintln(stderr, "simcloud:", err)
 		}
-	}
+	})
 }
 
 // writeJSONFile replaces path atomically so readers never see half a file.
