@@ -81,12 +81,18 @@ func (s *Server) answeredFailedDrain(w http.ResponseWriter, r *http.Request, id 
 	return true
 }
 
-// writeFound waits like a blocking query on table, then answers what find
-// returns under the lock, or 404 with notFound when it finds nothing.
-func (s *Server) writeFound(w http.ResponseWriter, r *http.Request, table, notFound string, find func() (any, bool)) {
+// writeFound waits like a blocking query on table, then answers the item
+// with that id rendered under the lock, or 404 with notFound. The maps are
+// made once in New and never replaced, so reading them here is safe.
+func writeFound[T, V any](s *Server, w http.ResponseWriter, r *http.Request, table string,
+	items map[string]*T, id string, render func(*T) V, notFound string) {
 	idx := s.waitFor(r, table)
 	s.mu.Lock()
-	out, ok := find()
+	item, ok := items[id]
+	var out V
+	if ok {
+		out = render(item)
+	}
 	s.mu.Unlock()
 	if !ok {
 		writeError(w, http.StatusNotFound, notFound)
@@ -100,13 +106,7 @@ func (s *Server) nodeInfo(w http.ResponseWriter, r *http.Request) {
 	if s.answeredFailedDrain(w, r, id) {
 		return
 	}
-	s.writeFound(w, r, tableNodes, "node not found", func() (any, bool) {
-		n, ok := s.nodes[id]
-		if !ok {
-			return nil, false
-		}
-		return s.apiNode(n), true
-	})
+	writeFound(s, w, r, tableNodes, s.nodes, id, s.apiNode, "node not found")
 }
 
 func (s *Server) nodeAllocations(w http.ResponseWriter, r *http.Request) {
@@ -204,14 +204,7 @@ func (s *Server) nodePurge(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) allocInfo(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	s.writeFound(w, r, tableAllocs, "alloc not found", func() (any, bool) {
-		a, ok := s.allocs[id]
-		if !ok {
-			return nil, false
-		}
-		return s.apiAlloc(a), true
-	})
+	writeFound(s, w, r, tableAllocs, s.allocs, r.PathValue("id"), s.apiAlloc, "alloc not found")
 }
 
 func (s *Server) listAllocs(w http.ResponseWriter, r *http.Request) {
