@@ -115,6 +115,38 @@ func TestAllocationInfoAnswersAKnownAllocationAndNotFoundOtherwise(t *testing.T)
 	must.ErrorContains(t, err, "alloc not found")
 }
 
+func TestWritesToAnUnknownNodeAnswerNotFound(t *testing.T) {
+	t.Parallel()
+	_, client, _ := start(t, fakenomad.Options{})
+	marker := "x"
+	cases := []struct {
+		name string
+		call func() error
+	}{
+		{"a drain", func() error {
+			_, err := client.Nodes().UpdateDrainOpts("no-such-node", &api.DrainOptions{DrainSpec: &api.DrainSpec{}}, nil)
+			return err
+		}},
+		{"an eligibility change", func() error {
+			_, err := client.Nodes().ToggleEligibility("no-such-node", false, nil)
+			return err
+		}},
+		{"a meta update", func() error {
+			_, err := client.Nodes().Meta().Apply(&api.NodeMetaApplyRequest{
+				NodeID: "no-such-node", Meta: map[string]*string{"k": &marker},
+			}, nil)
+			return err
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.call()
+			must.ErrorContains(t, err, "404")
+			must.ErrorContains(t, err, "node not found")
+		})
+	}
+}
+
 func TestACheckedDeleteWithAStaleIndexConflictsAndKeepsTheVariable(t *testing.T) {
 	t.Parallel()
 	fake, client, _ := start(t, fakenomad.Options{})

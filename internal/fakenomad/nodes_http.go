@@ -131,6 +131,18 @@ func (s *Server) nodeAllocations(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, idx, out)
 }
 
+// lockNode takes the lock and finds the node, answering 404 (and releasing
+// the lock) when it does not exist.
+func (s *Server) lockNode(w http.ResponseWriter, id string) (*node, bool) {
+	s.mu.Lock()
+	n, ok := s.nodes[id]
+	if !ok {
+		s.mu.Unlock()
+		writeError(w, http.StatusNotFound, "node not found")
+	}
+	return n, ok
+}
+
 // decodeBody reads a JSON request body into v, answering 400 on failure.
 func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 	if err := json.NewDecoder(r.Body).Decode(v); err != nil {
@@ -145,11 +157,8 @@ func (s *Server) updateDrain(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &req) {
 		return
 	}
-	s.mu.Lock()
-	n, ok := s.nodes[r.PathValue("id")]
+	n, ok := s.lockNode(w, r.PathValue("id"))
 	if !ok {
-		s.mu.Unlock()
-		writeError(w, http.StatusNotFound, "node not found")
 		return
 	}
 	if req.DrainSpec != nil {
@@ -171,11 +180,8 @@ func (s *Server) nodeEligibility(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid scheduling eligibility \""+req.Eligibility+"\"")
 		return
 	}
-	s.mu.Lock()
-	n, ok := s.nodes[r.PathValue("id")]
+	n, ok := s.lockNode(w, r.PathValue("id"))
 	if !ok {
-		s.mu.Unlock()
-		writeError(w, http.StatusNotFound, "node not found")
 		return
 	}
 	if n.drain != nil && req.Eligibility == api.NodeSchedulingEligible {

@@ -216,11 +216,8 @@ func (s *Server) applyMeta(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &req) {
 		return
 	}
-	s.mu.Lock()
-	n, ok := s.nodes[req.NodeID]
+	n, ok := s.lockNode(w, req.NodeID)
 	if !ok {
-		s.mu.Unlock()
-		writeError(w, http.StatusNotFound, "node not found")
 		return
 	}
 	for k, v := range req.Meta {
