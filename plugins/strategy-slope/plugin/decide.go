@@ -34,7 +34,8 @@ type decision struct {
 // precedence over all of it.
 func decide(in input) (decision, error) {
 	in.count = clampCount(in.count)
-	meta := map[string]any{"mode": in.cfg.mode, "current_count": float64(in.count)}
+	meta := make(map[string]any, 24) // room for every key, no rehashing
+	meta["mode"], meta["current_count"] = in.cfg.mode, float64(in.count)
 	addQuality(meta, in.quality)
 
 	pinned, note, err := activeOverride(in, meta)

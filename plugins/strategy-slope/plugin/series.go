@@ -27,11 +27,12 @@ type seriesQuality struct {
 // cleanSeries turns raw samples into points sorted by time. NaN, Inf and
 // negative values are dropped (a broken scrape is not zero demand); values
 // above maxRate are clamped; samples sharing a timestamp collapse to their
-// largest value (sizing for the larger reading is the safe side). The input
-// is not modified.
+// largest value (sizing for the larger reading is the safe side). It
+// reorders and overwrites in, which the caller owns.
 func cleanSeries(in []sample) ([]point, seriesQuality) {
 	var q seriesQuality
-	kept := make([]sample, 0, len(in))
+	kept := in[:0]
+	sorted := true
 	for _, s := range in {
 		switch {
 		case math.IsNaN(s.value) || math.IsInf(s.value, 0) || s.value < 0:
@@ -41,9 +42,12 @@ func cleanSeries(in []sample) ([]point, seriesQuality) {
 			s.value = maxRate
 			q.clamped++
 		}
+		if len(kept) > 0 && s.unix < kept[len(kept)-1].unix {
+			sorted = false
+		}
 		kept = append(kept, s)
 	}
-	if !sort.SliceIsSorted(kept, func(i, j int) bool { return kept[i].unix < kept[j].unix }) {
+	if !sorted {
 		sort.SliceStable(kept, func(i, j int) bool { return kept[i].unix < kept[j].unix })
 	}
 	out := make([]point, 0, len(kept))
