@@ -8,7 +8,7 @@
 #    minutes) and divides by five, so its values stay requests per simulated
 #    minute and capacity_per_worker stays 100, as in production.
 #  - The load generator publishes one job per 25 requests so that RabbitMQ
-#    keeps up on two cores. The backlog check therefore counts jobs, and its
+#    keeps up on two cores. The backlog checks therefore count jobs, and their
 #    capacity is in jobs per real minute: 100 requests/min x 300 / 25 = 1200.
 #
 # cmd/demo uses this file as written: its queues live in their own RabbitMQ
@@ -42,9 +42,14 @@ scaling "gpu-workers-demo" {
       }
     }
 
-    check "backlog" {
+    # Production reads the backlog with the glob ekyc.*, which needs the
+    # management API and its statistics lag by up to 5 s: 25 simulated
+    # minutes here. The demo reads each queue by name over AMQP instead
+    # (exact and immediate); the larger of the two votes wins, and the next
+    # evaluation adds more if work is still waiting.
+    check "backlog-facematch" {
       source       = "ekyc"
-      query        = "rabbitmq:ready:ekyc.*@ekyc-demo"
+      query        = "rabbitmq:ready:ekyc.facematch@ekyc-demo"
       query_window = "1s"
       group        = "demand"
 
@@ -56,12 +61,27 @@ scaling "gpu-workers-demo" {
       }
     }
 
+    check "backlog-ocr" {
+      source       = "ekyc"
+      query        = "rabbitmq:ready:ekyc.ocr@ekyc-demo"
+      query_window = "1s"
+      group        = "demand"
+
+      strategy "slope" {
+        capacity_per_worker = "1200"
+        mode                = "backlog"
+        backlog_tolerance   = "4"
+        drain_time          = "1s"
+      }
+    }
+
     target "gce-gpu" {
       project             = "ekyc-demo"
       migs                = "us-central1-a/ekyc-gpu-a,us-central1-b/ekyc-gpu-b"
+      node_class          = "gpu-l4"
       node_drain_deadline = "3s" # 15 simulated minutes
       stockout_cooldown   = "6s" # 30 simulated minutes
-      scale_timeout       = "3s"
+      scale_timeout       = "30s"
     }
   }
 }

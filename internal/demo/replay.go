@@ -1,0 +1,160 @@
+package demo
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// replay runs the load generator and the workers, samples the system, prints
+// the live lines and, at the end, the summary and the files.
+func replay(ctx context.Context, o Options, p runParts) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	workersDone := make(chan error, 1)
+	go func() { workersDone <- p.workers.Run(ctx) }()
+	genDone := make(chan error, 1)
+	started := time.Now()
+	go func() { genDone <- p.gen.Run(ctx) }()
+	fmt.Fprintf(o.Out, "demo: replaying %s from %s at x%g: one line every %s\n",
+		o.Duration, o.Start.Format("2006-01-02 15:04 -07:00"), o.Compression, o.Every)
+
+	var samples []Sample
+	sampleTick := time.NewTicker(sampleEvery)
+	defer sampleTick.Stop()
+	lastLine := time.Now()
+	var runErr error
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			runErr = ctx.Err()
+			break loop
+		case err := <-workersDone:
+			runErr = fmt.Errorf("worker simulator: %w", err)
+			break loop
+		case err := <-genDone:
+			if err != nil {
+				runErr = fmt.Errorf("load generator: %w", err)
+			}
+			samples = append(samples, p.sample(ctx, samples))
+			break loop
+		case <-sampleTick.C:
+			if p.agent.exited() {
+				runErr = fmt.Errorf("%w: see %s", errAgentDied, filepath.Join(o.OutDir, "agent.log"))
+				break loop
+			}
+			samples = append(samples, p.sample(ctx, samples))
+			if time.Since(lastLine) >= o.Every {
+				s := summarize(samples, p.minutes, o.Capacity, p.workers.Waits(), o.SLA)
+				fmt.Fprintln(o.Out, liveLine(samples[len(samples)-1], o.Start.Location(), o.Capacity, o.Price, s.WorkerHours))
+				lastLine = time.Now()
+			}
+		}
+	}
+	if len(samples) < 2 {
+		return runErr
+	}
+	s := summarize(samples, p.minutes, o.Capacity, p.workers.Waits(), o.SLA)
+	s.Real, s.Price, s.ScalingActions = time.Since(started), o.Price, p.scalingActions()
+	files, err := writeFiles(o, samples, s)
+	writeSummary(o.Out, s, o, files)
+	if runErr != nil {
+		fmt.Fprintf(o.Out, "demo: stopped early: %v\n", runErr)
+		return runErr
+	}
+	return err
+}
+
+// sample reads the state of every part of the run.
+func (p runParts) sample(ctx context.Context, prev []Sample) Sample {
+	g, w := p.gen.Stats(), p.workers.Stats()
+	st := p.cloud.State()
+	s := Sample{Sim: g.SimTime, Generated: g.Requests, Served: w.Requests, Ready: st.ReadyWorkers}
+	target := 0
+	for _, m := range st.MIGs {
+		s.Instances += len(m.Instances)
+		target += m.TargetSize
+	}
+	s.Demand = p.forecast.demand(ctx, target)
+	s.RPM = rate(append(prev, s), rpmWindow)
+	return s
+}
+
+// rpmWindow is the simulated time over which the live line's request rate
+// is measured: the trace is noisy minute to minute.
+const rpmWindow = 10 * time.Minute
+
+// rate returns requests per simulated minute over the last window of samples.
+func rate(samples []Sample, window time.Duration) float64 {
+	n := len(samples)
+	if n < 2 {
+		return math.NaN()
+	}
+	last := samples[n-1]
+	i := n - 2
+	for i > 0 && last.Sim.Sub(samples[i].Sim) < window {
+		i--
+	}
+	mins := last.Sim.Sub(samples[i].Sim).Minutes()
+	if mins <= 0 {
+		return math.NaN()
+	}
+	return float64(last.Generated-samples[i].Generated) / mins
+}
+
+// scalingActions counts the MIG changes the target made.
+func (p runParts) scalingActions() int {
+	n := 0
+	for _, r := range p.cloud.GCE.Requests() {
+		if r.Method == "POST" && r.Status == 200 && (strings.HasSuffix(r.Path, "/resize") || strings.HasSuffix(r.Path, "/deleteInstances")) {
+			n++
+		}
+	}
+	return n
+}
+
+func writeFiles(o Options, samples []Sample, s Summary) ([]string, error) {
+	png := filepath.Join(o.OutDir, "demo.png")
+	csvPath := filepath.Join(o.OutDir, "samples.csv")
+	title := fmt.Sprintf("nomad-gpu-autoscaler demo: %s from %s, %s requests, %.0f of %.0f static worker-hours, %.2f%% within %s",
+		s.Simulated, o.Start.Format("2006-01-02 15:04 -07:00"), thousands(float64(s.Generated)), s.WorkerHours, s.StaticHours, 100*s.WithinSLA, s.SLA)
+	if err := writePlot(png, samples, o.Capacity, title); err != nil {
+		return nil, err
+	}
+	if err := writeSamplesCSV(csvPath, samples); err != nil {
+		return nil, err
+	}
+	return []string{png, csvPath, filepath.Join(o.OutDir, "agent.log")}, nil
+}
+
+func writeSamplesCSV(path string, samples []Sample) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := csv.NewWriter(f)
+	_ = w.Write([]string{"sim_time", "requests_per_min", "forecast_per_min", "backlog", "workers_serving", "vms_billed", "generated", "served"})
+	num := func(v float64) string {
+		if math.IsNaN(v) {
+			return ""
+		}
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	}
+	for _, s := range samples {
+		_ = w.Write([]string{s.Sim.Format(time.RFC3339), num(s.RPM), num(s.Demand), strconv.FormatInt(s.Backlog(), 10),
+			strconv.Itoa(s.ReadyTotal()), strconv.Itoa(s.Instances), strconv.FormatInt(s.Generated, 10), strconv.FormatInt(s.Served, 10)})
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

@@ -1,0 +1,178 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/loadgen"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/workersim"
+)
+
+// sampleEvery is the real time between two samples of the run (2.5
+// simulated minutes at x300).
+const sampleEvery = 500 * time.Millisecond
+
+// Run performs the whole demo. It returns when the replay is over, when
+// ctx ends (Ctrl-C) or on the first failure, and always stops what it
+// started.
+func Run(ctx context.Context, o Options) error {
+	history, minutes, err := loadTrace(o)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.Out, "demo: preparing PostgreSQL database %s and RabbitMQ vhost %s\n", demoDatabase, demoVhost)
+	dsn, err := freshDatabase(ctx, o.DatabaseURL, o.Schema)
+	if err != nil {
+		return err
+	}
+	amqpURL, err := freshVhost(ctx, o.AMQPURL, o.ManagementURL)
+	if err != nil {
+		return err
+	}
+	rows, err := loadgen.NewPostgresSink(ctx, dsn, loadgen.DefaultTable)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	jobs, err := loadgen.NewRabbitSink(amqpURL, queueNames())
+	if err != nil {
+		return err
+	}
+	defer jobs.Close()
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	c, err := startCloud(ctx, o, initialWorkers(minutes[0].Requests, o.Capacity))
+	if err != nil {
+		return err
+	}
+	defer c.close()
+
+	agent, tap, err := launchAgent(ctx, o, c, amqpURL, dsn)
+	if err != nil {
+		return err
+	}
+	defer agent.stop(15 * time.Second)
+
+	workers, err := workersim.New(workersim.Config{
+		AMQPURL: amqpURL, Queues: queueNames(), CapacityPerWorker: o.Capacity, Compression: o.Compression, PollInterval: 100 * time.Millisecond,
+	}, workersim.FleetFunc(func(context.Context) (int, error) { return c.State().ReadyWorkersTotal, nil }))
+	if err != nil {
+		return err
+	}
+	gen, err := loadgen.New(loadgen.Config{
+		Minutes: minutes, History: history, Compression: o.Compression, Tick: 100 * time.Millisecond, Batch: o.Batch, Models: demoModels,
+	}, rows, jobs)
+	if err != nil {
+		return err
+	}
+	fc, err := newForecaster(ctx, o.Policy, dsn)
+	if err != nil {
+		return fmt.Errorf("%s: %w", o.Policy, err)
+	}
+	defer fc.close()
+	return replay(ctx, o, runParts{cloud: c, agent: agent, tap: tap, workers: workers, gen: gen, minutes: minutes, forecast: fc})
+}
+
+type runParts struct {
+	cloud    *cloud
+	agent    *agentProc
+	tap      *logTap
+	workers  *workersim.Sim
+	gen      *loadgen.Generator
+	minutes  []loadgen.Minute
+	forecast *forecaster
+}
+
+func queueNames() []string {
+	out := make([]string, len(demoModels))
+	for i, m := range demoModels {
+		out[i] = m.Queue
+	}
+	return out
+}
+
+func loadTrace(o Options) (history, minutes []loadgen.Minute, err error) {
+	f, err := os.Open(o.TracePath)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	trace, err := loadgen.ReadTrace(f)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", o.TracePath, err)
+	}
+	window, err := loadgen.Window(trace, o.Start.Add(-historyWindow), historyWindow+o.Duration)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", o.TracePath, err)
+	}
+	// -daily is a rate: the 24 h from Start carry that many requests, so a
+	// shorter replay keeps the day's real levels.
+	day, err := loadgen.Window(trace, o.Start, 24*time.Hour)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: -daily needs the 24 h from -start: %w", o.TracePath, err)
+	}
+	total := sum(day)
+	if total == 0 {
+		return nil, nil, fmt.Errorf("%s: no request in the 24 h from %s", o.TracePath, o.Start.Format(time.RFC3339))
+	}
+	// One factor for the history and the replay, so the rate is continuous.
+	scaled := loadgen.ScaleTo(window, o.Daily*sum(window)/total)
+	n := int(historyWindow / time.Minute)
+	return scaled[:n], scaled[n:], nil
+}
+
+func sum(ms []loadgen.Minute) float64 {
+	var s float64
+	for _, m := range ms {
+		s += m.Requests
+	}
+	return s
+}
+
+func launchAgent(ctx context.Context, o Options, c *cloud, amqpURL, dsn string) (*agentProc, *logTap, error) {
+	cfgPath, httpAddr, err := writeAgentFiles(o, c, amqpURL, dsn)
+	if err != nil {
+		return nil, nil, err
+	}
+	logPath := filepath.Join(o.OutDir, "agent.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	tap := newLogTap(logFile)
+	fmt.Fprintf(o.Out, "demo: starting %s with the plugins of %s (log: %s)\n", o.AgentBin, o.PluginDir, logPath)
+	agent, err := startAgent(o.AgentBin, cfgPath, tap)
+	if err != nil {
+		logFile.Close()
+		return nil, nil, err
+	}
+	hctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	if err := agent.waitHealthy(hctx, httpAddr); err != nil {
+		_ = agent.stop(5 * time.Second)
+		return nil, nil, fmt.Errorf("%w; last lines of %s:\n%s", err, logPath, tail(logPath, 15))
+	}
+	return agent, tap, nil
+}
+
+// tail returns the last n lines of a file, for error messages.
+func tail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// errAgentDied ends a run whose agent exited on its own.
+var errAgentDied = errors.New("the agent exited during the run")
