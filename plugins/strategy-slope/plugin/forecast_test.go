@@ -168,3 +168,13 @@ func TestPersistentSigma(t *testing.T) {
 		must.Eq(t, 0.0, persistentSigma(pts, fitLine(pts, 30), estimateNoise(pts, 60), off))
 	})
 }
+
+func TestRecentPointsDropsOnlyNegligibleWeights(t *testing.T) {
+	pts := line(1440, 0, 1)
+	must.SliceLen(t, 481, recentPoints(pts, 30)) // 16 half-lives of 30 minutes, and now
+	must.SliceLen(t, 1440, recentPoints(pts, 0))
+	must.SliceLen(t, 10, recentPoints(line(10, 0, 1), 30))
+	// Dropping them changes the fit by less than their weight.
+	full, cut := fitLine(pts, 30), fitLine(recentPoints(pts, 30), 30)
+	must.InDelta(t, full.level, cut.level, 1e-6)
+}

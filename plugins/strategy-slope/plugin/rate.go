@@ -3,6 +3,7 @@ package plugin
 import (
 	"fmt"
 	"math"
+	"sort"
 )
 
 // rateForecast is the rate-mode computation, kept whole for Meta and Reason.
@@ -38,14 +39,14 @@ func forecastRate(pts []point, c config) (rateForecast, error) {
 		return rateForecast{}, fmt.Errorf("rate mode needs at least %d valid points (%s), got %d", c.minPoints, keyMinPoints, len(pts))
 	}
 	f := rateForecast{points: len(pts), observed: pts[len(pts)-1].y}
-	fit := fitLine(pts, c.trendHalfLife.Minutes())
+	fit := fitLine(recentPoints(pts, c.trendHalfLife.Minutes()), c.trendHalfLife.Minutes())
 	f.level, f.slope = fit.level, fit.slope
 	if h := c.horizon.Minutes(); fit.at(h) > fit.at(0) {
 		f.peakAt = h
 	}
 	f.peak = math.Min(math.Max(0, fit.at(f.peakAt)), maxRate)
 
-	f.noise = estimateNoise(pts, c.noiseHalfLife.Minutes())
+	f.noise = estimateNoise(recentPoints(pts, c.noiseHalfLife.Minutes()), c.noiseHalfLife.Minutes())
 	f.sigma = f.noise.sigmaAt(f.peak)
 	f.fitSE = f.noise.sigma * math.Sqrt(fit.predictionVarianceFactor(f.peakAt))
 	f.persistent = persistentSigma(pts, fit, f.noise, c)
@@ -89,6 +90,11 @@ func persistentSigma(pts []point, fit lineFit, n noiseEstimate, c config) float6
 	}
 	k := math.Max(1, c.scaleInWindow.Minutes())
 	warmup := max(c.minPoints, int(2*c.trendHalfLife.Minutes()))
+	// Replay only as far back as the errors still carry weight, plus warm-up.
+	keep := len(recentPoints(pts, c.noiseHalfLife.Minutes())) + warmup + int(k)
+	if start := len(pts) - keep; start > 0 {
+		pts = pts[start:]
+	}
 	ms, count := persistentDeviation(pts, c.trendHalfLife.Minutes(), c.noiseHalfLife.Minutes(), k, warmup, span)
 	if count == 0 {
 		return 0
@@ -96,6 +102,21 @@ func persistentSigma(pts []point, fit lineFit, n noiseEstimate, c config) float6
 	white := n.sigma * n.sigma / float64(2*(span/2)+1)
 	line := n.sigma * n.sigma * fit.predictionVarianceFactor(k)
 	return math.Sqrt(math.Max(0, ms-white-line))
+}
+
+// negligibleHalfLives is how many half-lives back a weight stops mattering
+// (2^-16 = 1.5e-5 of the newest point's weight).
+const negligibleHalfLives = 16
+
+// recentPoints drops points whose exponential weight (half-life hl minutes)
+// is negligible, bounding the work on long windows. hl <= 0 keeps all.
+func recentPoints(pts []point, hl float64) []point {
+	if hl <= 0 || len(pts) == 0 {
+		return pts
+	}
+	cut := -negligibleHalfLives * hl
+	i := sort.Search(len(pts), func(i int) bool { return pts[i].x >= cut })
+	return pts[i:]
 }
 
 // workersFor is ceil(demand / capacity), clamped to [0, maxWorkers].
