@@ -69,7 +69,7 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	gen, err := loadgen.New(loadgen.Config{
-		Minutes: minutes, History: history, Compression: o.Compression, Tick: 100 * time.Millisecond, Batch: o.Batch, Models: demoModels,
+		Minutes: minutes, History: history, Compression: o.Compression, Tick: 100 * time.Millisecond, Batch: o.Batch, Models: loadgen.Models,
 	}, rows, jobs)
 	if err != nil {
 		return err
@@ -93,49 +93,15 @@ type runParts struct {
 }
 
 func queueNames() []string {
-	out := make([]string, len(demoModels))
-	for i, m := range demoModels {
+	out := make([]string, len(loadgen.Models))
+	for i, m := range loadgen.Models {
 		out[i] = m.Queue
 	}
 	return out
 }
 
 func loadTrace(o Options) (history, minutes []loadgen.Minute, err error) {
-	f, err := os.Open(o.TracePath)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer f.Close()
-	trace, err := loadgen.ReadTrace(f)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", o.TracePath, err)
-	}
-	window, err := loadgen.Window(trace, o.Start.Add(-historyWindow), historyWindow+o.Duration)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", o.TracePath, err)
-	}
-	// -daily is a rate: the 24 h from Start carry that many requests, so a
-	// shorter replay keeps the day's real levels.
-	day, err := loadgen.Window(trace, o.Start, 24*time.Hour)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: -daily needs the 24 h from -start: %w", o.TracePath, err)
-	}
-	total := sum(day)
-	if total == 0 {
-		return nil, nil, fmt.Errorf("%s: no request in the 24 h from %s", o.TracePath, o.Start.Format(time.RFC3339))
-	}
-	// One factor for the history and the replay, so the rate is continuous.
-	scaled := loadgen.ScaleTo(window, o.Daily*sum(window)/total)
-	n := int(historyWindow / time.Minute)
-	return scaled[:n], scaled[n:], nil
-}
-
-func sum(ms []loadgen.Minute) float64 {
-	var s float64
-	for _, m := range ms {
-		s += m.Requests
-	}
-	return s
+	return loadgen.LoadReplay(o.TracePath, o.Start, historyWindow, o.Duration, o.Daily)
 }
 
 func launchAgent(ctx context.Context, o Options, c *cloud, amqpURL, dsn string) (*agentProc, *logTap, error) {

@@ -26,11 +26,6 @@ const (
 	demoMIGs     = "us-central1-a/ekyc-gpu-a,us-central1-b/ekyc-gpu-b"
 )
 
-var demoModels = []loadgen.Model{
-	{Name: "facematch", Queue: "ekyc.facematch", Share: 0.6},
-	{Name: "ocr", Queue: "ekyc.ocr", Share: 0.4},
-}
-
 // freshDatabase drops and recreates the demo database, applies the schema
 // and returns its DSN.
 func freshDatabase(ctx context.Context, adminDSN, schema string) (string, error) {

@@ -71,7 +71,9 @@ type carry struct{ rest float64 }
 // Take adds x and returns the whole part now due.
 func (c *carry) Take(x float64) int {
 	c.rest += x
-	n := math.Floor(c.rest)
+	// The tolerance absorbs float error, so that fractions adding up to a
+	// whole number yield it.
+	n := math.Floor(c.rest + 1e-9)
 	c.rest -= n
 	return int(n)
 }

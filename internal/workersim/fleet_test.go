@@ -2,6 +2,7 @@ package workersim
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -37,4 +38,14 @@ func TestSimcloudFleetReadsTheReadyWorkers(t *testing.T) {
 			must.Eq(t, tc.want, n)
 		})
 	}
+}
+
+func TestParseCLIReportsEveryProblem(t *testing.T) {
+	_, err := ParseCLI([]string{"-capacity", "0", "-queues", " , ", "-every", "0s"}, func(string) string { return "" }, io.Discard)
+	for _, want := range []string{"amqp url", "queues", "capacity per worker 0", "-every 0s"} {
+		must.ErrorContains(t, err, want)
+	}
+	o, err := ParseCLI([]string{"-queues", "a, b"}, func(k string) string { return map[string]string{"AMQP_URL": "amqp://x"}[k] }, io.Discard)
+	must.NoError(t, err)
+	must.Eq(t, []string{"a", "b"}, o.Queues)
 }
