@@ -16,6 +16,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
+// rollbackTimeout bounds the rollback that ends every query.
+const rollbackTimeout = 2 * time.Second
+
 // rateSource reads request rates from PostgreSQL.
 type rateSource interface {
 	// RequestsPerMinute counts the rows of the requests table per minute of
@@ -155,7 +158,13 @@ func (r *pgRates) readOnly(ctx context.Context, fn func(pgx.Tx) error) error {
 	if err != nil {
 		return r.translate(err)
 	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	defer func() {
+		// The rollback gets its own short deadline: after a timeout the
+		// query's context is spent, but the connection is worth keeping.
+		rbCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+		defer cancel()
+		_ = tx.Rollback(rbCtx)
+	}()
 	if err := fn(tx); err != nil {
 		return r.translate(err)
 	}
