@@ -95,6 +95,7 @@ func decideRate(in input, meta map[string]any) (int64, string, error) {
 	}
 	limited := max(want, peakWorkers, f.holdWorkers, in.count-step)
 	meta["scale_in_peak_workers"] = float64(peakWorkers)
+	meta["scale_in_forecast_workers"] = float64(f.holdWorkers)
 	if limited != want {
 		reason += fmt.Sprintf("; scale-in held at %d (recent peak %.0f needs %d, step at most %d)", limited, f.recentPeak, peakWorkers, step)
 		meta["scale_in_limited"] = true

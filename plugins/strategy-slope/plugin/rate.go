@@ -19,7 +19,7 @@ type rateForecast struct {
 	persistent float64 // persistent deviation the line has shown lately
 	fitSE      float64 // standard error of the fitted peak
 	z          float64 // normal quantile of confidence
-	margin     float64 // z * sqrt(sigma^2 + fitSE^2)
+	margin     float64 // z * sqrt(max(sigma, persistent)^2 + fitSE^2)
 	demand     float64 // (peak + margin) * (1 + headroom)
 	workers    int64   // ceil(demand / capacity)
 	recentPeak float64 // largest value within scale_in_window
