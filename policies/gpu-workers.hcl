@@ -63,7 +63,8 @@ scaling "gpu-workers" {
         timezone    = "America/New_York"
 
         # Manual override: pins the count until override_until, then normal
-        # scaling resumes by itself. Uncomment, edit and send SIGHUP.
+        # scaling resumes by itself. Uncomment, edit and send SIGHUP; copy it
+        # into the backlog check too, or a growing backlog can outvote it.
         # override_count  = "40"
         # override_until  = "2026-12-01T18:00:00Z"
         # override_reason = "launch day, INC-1234"
@@ -85,6 +86,9 @@ scaling "gpu-workers" {
         mode                = "backlog"
         backlog_tolerance   = "100"
         drain_time          = "2m"
+
+        # The same runtime override as the rate check, so it pins both.
+        # override_variable = "nomad-autoscaler/overrides/gpu-workers"
       }
     }
 
