@@ -15,17 +15,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"time"
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/backtest"
 )
 
 func main() {
-	// A replay allocates a lot of short-lived garbage in the strategies'
-	// Run and keeps a live heap of a few MB: trading memory for fewer
-	// collections makes it about a quarter faster.
-	debug.SetGCPercent(400)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
