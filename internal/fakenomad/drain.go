@@ -33,12 +33,11 @@ type Event struct {
 }
 
 type drainState struct {
-	spec     api.DrainSpec
-	started  time.Time
-	force    time.Time // zero when the drain has no deadline
-	endsAt   time.Time
-	failMsg  string
-	accessor string
+	spec    api.DrainSpec
+	started time.Time
+	force   time.Time // zero when the drain has no deadline
+	endsAt  time.Time
+	failMsg string
 }
 
 // SetDrainDuration sets how long a drain takes on nodes without their own

@@ -162,7 +162,7 @@ func parseAMQPURLs(v string) ([]amqpNode, error) {
 	for i, raw := range splitList(v) {
 		uri, err := amqp.ParseURI(raw)
 		if err != nil || uri.Host == "" {
-			errs = append(errs, fmt.Errorf("%s element %d %q: want amqp://[user:password@]host[:port][/vhost] or amqps://...",
+			errs = append(errs, fmt.Errorf("%s element %d %q: want amqp://[user:password@]host[:port][/vhost] or the same with amqps",
 				configKeyAMQPURLs, i+1, redactURL(raw)))
 			continue
 		}
