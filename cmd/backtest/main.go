@@ -99,7 +99,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := o.cfg.Validate(); err != nil {
+	if err := backtest.Preflight(o.cfg); err != nil {
 		return err
 	}
 	tr, source, err := loadTrace(ctx, o)

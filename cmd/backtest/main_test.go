@@ -58,7 +58,10 @@ func TestRunRejectsBadFlagsBeforeReadingTheTrace(t *testing.T) {
 		{"a bad -from", []string{"-postgres", "postgres://x", "-from", "yesterday"}, `-from "yesterday": want RFC 3339`},
 		{"a stray argument", []string{"-trace", "a.csv", "extra"}, `unexpected arguments ["extra"]`},
 		{"a bad time zone", []string{"-trace", "does-not-exist.csv", "-tz", "Nowhere/City"}, `-tz "Nowhere/City"`},
-		{"a missing trace file", []string{"-trace", "does-not-exist.csv", "-policy", "testdata/target-value.hcl"}, "open trace"},
+		{"a missing trace file", []string{"-trace", "does-not-exist.csv", "-policy", "testdata/target-value.hcl", "-capacity", "10"}, "open trace"},
+		{"a policy without capacity and no -capacity", []string{"-trace", "does-not-exist.csv", "-policy", "testdata/target-value.hcl"}, "no -capacity"},
+		{"a missing policy", []string{"-trace", "does-not-exist.csv", "-policy", "nope.hcl"}, `policy "nope.hcl"`},
+		{"an unknown strategy", []string{"-trace", "does-not-exist.csv", "-policy", "testdata/unknown-strategy.hcl"}, `check "rate": strategy "threshold"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -68,6 +68,27 @@ func (r *Result) Strategy(name string) *StrategyResult {
 	return nil
 }
 
+// Preflight checks everything Run needs except the trace: the flags, the
+// policy, its strategies and the capacity. Callers run it before reading a
+// long history so that a typo fails in a second, not after the read.
+func Preflight(cfg Config) error {
+	if _, err := cfg.parse(); err != nil {
+		return err
+	}
+	p, err := LoadPolicy(cfg.PolicyPath, cfg.ScalingName)
+	if err != nil {
+		return err
+	}
+	for _, c := range p.Checks {
+		if !knownStrategy(c.Strategy.Name) {
+			_, err := newStrategy(c.Strategy.Name, hclog.NewNullLogger(), time.Now)
+			return fmt.Errorf("check %q: %w", c.Name, err)
+		}
+	}
+	_, err = modelCapacity(cfg.Capacity, p)
+	return err
+}
+
 // Run replays the trace through the policy and the comparisons and scores
 // them all on the same model.
 func Run(ctx context.Context, cfg Config, tr Trace, source string) (*Result, error) {

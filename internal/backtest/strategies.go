@@ -10,6 +10,15 @@ import (
 	"github.com/hashicorp/nomad-autoscaler/plugins/strategy"
 )
 
+// knownStrategy reports whether newStrategy can build the named strategy.
+func knownStrategy(name string) bool {
+	switch name {
+	case "slope", slope.PluginName, "target-value":
+		return true
+	}
+	return false
+}
+
 // newStrategy returns a configured, in-process instance of the strategy a
 // check names. Policies name the agent's strategy block label; the backtest
 // knows the labels people use for our plugin and for the official
