@@ -154,7 +154,7 @@ func parsePostgresQuery(s string) (query, error) {
 		sql := strings.TrimSpace(strings.TrimPrefix(s, formSQL))
 		switch {
 		case sql == "":
-			return query{}, errors.New("postgres:sql: query has no SQL (empty SQL)")
+			return query{}, errors.New("postgres:sql: query has empty SQL")
 		case !strings.Contains(sql, "$1") || !strings.Contains(sql, "$2"):
 			return query{}, errors.New("SQL must use $1 (window start) and $2 (window end)")
 		}
