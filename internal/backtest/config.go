@@ -28,17 +28,17 @@ const (
 
 // Config is everything a run needs besides the trace.
 type Config struct {
-	PolicyPath     string
-	ScalingName    string        // the policy's scaling block; empty when the file has one
-	Daily          float64       // scale the trace to this mean per day; 0 keeps it
-	Capacity       float64       // requests per minute a worker truly serves; 0: the policy's capacity_per_worker
-	Lead           time.Duration // from a scale-up decision to serving
+	PolicyPath  string
+	ScalingName string        // the policy's scaling block; empty when the file has one
+	Daily       float64       // scale the trace to this mean per day; 0 keeps it
+	Capacity    float64       // requests per minute a worker truly serves; 0: the policy's capacity_per_worker
+	Lead        time.Duration // from a scale-up decision to serving
 	// ScaleUpWait and ScaleDownWait are how long the target's Scale takes
 	// to return (MIG stable; drain and delete). The agent takes no other
 	// action meanwhile and starts the cooldown when Scale returns. Zero is
 	// the model: Scale returns at once.
-	ScaleUpWait   time.Duration
-	ScaleDownWait time.Duration
+	ScaleUpWait    time.Duration
+	ScaleDownWait  time.Duration
 	ServiceTime    time.Duration
 	RequestTimeout time.Duration
 	SLAP95         time.Duration
