@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"slices"
+	"time"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -27,7 +28,7 @@ var (
 // writePlot draws the run in three panels sharing the simulated hour axis:
 // traffic with the forecast and the serving capacity; workers per zone and
 // billed VMs; the backlog.
-func writePlot(path string, samples []Sample, capacity float64, title string) error {
+func writePlot(path string, samples []Sample, capacity float64, title string, loc *time.Location) error {
 	if len(samples) < 2 {
 		return fmt.Errorf("plot: %d samples, need at least 2", len(samples))
 	}
@@ -58,10 +59,11 @@ func writePlot(path string, samples []Sample, capacity float64, title string) er
 	for i, z := range slices.Sorted(maps.Keys(zones)) {
 		addLine(workers, "serving in "+z, zoneColors[i%len(zoneColors)], series(func(s Sample) float64 { return float64(s.Ready[z]) }))
 	}
+	addLine(workers, "serving, both zones", colorCapacity, series(func(s Sample) float64 { return float64(s.ReadyTotal()) }))
 	addLine(workers, "VMs billed (booting, serving, draining)", colorBilled, series(func(s Sample) float64 { return float64(s.Instances) }))
 
 	backlog := newPanel("", "backlog (requests)")
-	backlog.X.Label.Text = "simulated hours since " + t0.In(samples[0].Sim.Location()).Format("2006-01-02 15:04")
+	backlog.X.Label.Text = "simulated hours since " + t0.In(loc).Format("2006-01-02 15:04 -07:00")
 	addLine(backlog, "waiting requests", colorBacklog, series(func(s Sample) float64 { return float64(s.Backlog()) }))
 
 	const w, h = 30 * vg.Centimeter, 30 * vg.Centimeter

@@ -22,7 +22,7 @@ func TestWritePlotDrawsAPNG(t *testing.T) {
 	}
 	samples[0].Demand = math.NaN()
 	path := filepath.Join(t.TempDir(), "demo.png")
-	must.NoError(t, writePlot(path, samples, 100, "test run"))
+	must.NoError(t, writePlot(path, samples, 100, "test run", time.UTC))
 	f, err := os.Open(path)
 	must.NoError(t, err)
 	defer f.Close()
@@ -33,5 +33,5 @@ func TestWritePlotDrawsAPNG(t *testing.T) {
 }
 
 func TestWritePlotNeedsSamples(t *testing.T) {
-	must.ErrorContains(t, writePlot(filepath.Join(t.TempDir(), "x.png"), nil, 100, ""), "need at least 2")
+	must.ErrorContains(t, writePlot(filepath.Join(t.TempDir(), "x.png"), nil, 100, "", time.UTC), "need at least 2")
 }

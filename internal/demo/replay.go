@@ -123,9 +123,9 @@ func (p runParts) scalingActions() int {
 func writeFiles(o Options, samples []Sample, s Summary) ([]string, error) {
 	png := filepath.Join(o.OutDir, "demo.png")
 	csvPath := filepath.Join(o.OutDir, "samples.csv")
-	title := fmt.Sprintf("nomad-gpu-autoscaler demo: %s from %s, %s requests, %.0f of %.0f static worker-hours, %.2f%% within %s",
-		s.Simulated, o.Start.Format("2006-01-02 15:04 -07:00"), thousands(float64(s.Generated)), s.WorkerHours, s.StaticHours, 100*s.WithinSLA, s.SLA)
-	if err := writePlot(png, samples, o.Capacity, title); err != nil {
+	title := fmt.Sprintf("nomad-gpu-autoscaler demo: %s from %s, %s requests, %.0f of %.0f static worker-hours, %.1f%% waited <= %s",
+		s.Simulated.Round(time.Minute), o.Start.Format("2006-01-02 15:04 -07:00"), thousands(float64(s.Generated)), s.WorkerHours, s.StaticHours, 100*s.WithinSLA, s.SLA)
+	if err := writePlot(png, samples, o.Capacity, title, o.Start.Location()); err != nil {
 		return nil, err
 	}
 	if err := writeSamplesCSV(csvPath, samples); err != nil {

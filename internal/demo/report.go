@@ -38,7 +38,7 @@ func writeSummary(w io.Writer, s Summary, o Options, files []string) {
 	auto, static := s.Cost()
 	loc := o.Start.Location()
 	fmt.Fprintf(w, "\n== %s of the NASA-HTTP trace from %s, scaled to %s requests, replayed in %s (x%g)\n",
-		s.Simulated, o.Start.Format("2006-01-02 15:04 -07:00"), thousands(float64(s.Generated)), s.Real.Round(time.Second), o.Compression)
+		s.Simulated.Round(time.Minute), o.Start.Format("2006-01-02 15:04 -07:00"), thousands(float64(s.Generated)), s.Real.Round(time.Second), o.Compression)
 	fmt.Fprintf(w, "requests    %s generated, %s served\n", thousands(float64(s.Generated)), thousands(float64(s.Served)))
 	fmt.Fprintf(w, "peak        %s req/min at %s: a static fleet sized for it needs %d workers\n",
 		thousands(s.PeakRPM), s.PeakAt.In(loc).Format("15:04"), s.StaticWorkers)

@@ -3,39 +3,68 @@ package workersim
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/loadgen"
 	amqp "github.com/rabbitmq/amqp091-go"
 )
 
-// idleWait is how long the loop pauses when every queue is empty or the
-// fleet has no worker.
+// idleWait is how long a puller pauses when its queue is empty.
 const idleWait = 20 * time.Millisecond
 
-// serve pulls jobs round-robin from the queues and acknowledges each once
-// the fleet has earned the time to serve it.
-func (s *Sim) serve(ctx context.Context, ch *amqp.Channel) error {
-	next := 0
-	for ctx.Err() == nil {
-		got := false
-		for i := range s.cfg.Queues {
-			q := s.cfg.Queues[(next+i)%len(s.cfg.Queues)]
-			msg, ok, err := ch.Get(q, false)
+// pullersPerQueue is how many jobs of one queue may be in service at once,
+// each pulled on its own channel: one basic.get loop tops out near a
+// thousand jobs per second on loopback, less than a large fleet serves.
+const pullersPerQueue = 4
+
+// serve runs the pullers of every queue until ctx ends or one fails; they
+// share the fleet's token bucket.
+func (s *Sim) serve(ctx context.Context, conn *amqp.Connection) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, len(s.cfg.Queues)*pullersPerQueue)
+	var wg sync.WaitGroup
+	for _, q := range s.cfg.Queues {
+		for range pullersPerQueue {
+			ch, err := conn.Channel()
 			if err != nil {
-				return fmt.Errorf("get from %q: %w", q, err)
+				return fmt.Errorf("open channel: %w", err)
 			}
-			if !ok {
-				continue
-			}
-			got = true
-			if err := s.handle(ctx, msg); err != nil {
-				return err
-			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer ch.Close()
+				if err := s.pull(ctx, ch, q); err != nil {
+					errs <- err
+					cancel()
+				}
+			}()
 		}
-		next++
-		if !got && !sleep(ctx, idleWait) {
-			return nil
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs // nil when every puller stopped with ctx
+}
+
+// pull takes jobs from one queue, one at a time.
+func (s *Sim) pull(ctx context.Context, ch *amqp.Channel, queue string) error {
+	for ctx.Err() == nil {
+		msg, ok, err := ch.Get(queue, false)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("get from %q: %w", queue, err)
+		}
+		if !ok {
+			if !sleep(ctx, idleWait) {
+				return nil
+			}
+			continue
+		}
+		if err := s.handle(ctx, msg); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -4,7 +4,8 @@
 //
 // Jobs are pulled with basic.get and acknowledged by hand when the fleet has
 // earned the time to serve them: a job is unacknowledged only while it is
-// being served, so the queue's ready count is the true backlog.
+// being served (at most a few per queue), so the queue's ready count is the
+// backlog.
 package workersim
 
 import (
@@ -120,6 +121,7 @@ func (s *Sim) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("open channel: %w", err)
 	}
+	defer ch.Close()
 	for _, q := range s.cfg.Queues {
 		if _, err := ch.QueueDeclare(q, true, false, false, false, nil); err != nil {
 			return fmt.Errorf("declare queue %q: %w", q, err)
@@ -129,7 +131,7 @@ func (s *Sim) Run(ctx context.Context) error {
 	defer cancel()
 	s.pollOnce(ctx)
 	go s.pollFleet(ctx)
-	err = s.serve(ctx, ch)
+	err = s.serve(ctx, conn)
 	if ctx.Err() != nil {
 		return nil
 	}
