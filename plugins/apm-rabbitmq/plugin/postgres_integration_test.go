@@ -192,8 +192,11 @@ func TestSQLQueries(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := p.Query("postgres:sql:"+tc.sql, window)
+			query := "postgres:sql:" + tc.sql
+			got, err := p.Query(query, window)
 			must.ErrorContains(t, err, tc.wantErr)
+			must.ErrorContains(t, err, fmt.Sprintf("query %q", query))
+			must.Nil(t, got)
 		})
 	}
 }

@@ -62,11 +62,21 @@ func TestRabbitMQNonDefaultVhost(t *testing.T) {
 	eventually(t, p, "rabbitmq:depth:"+q+"@"+vhost, 4)
 	eventually(t, p, "rabbitmq:ready:apmtest.inside.*@"+vhost, 4)
 
-	_, err := p.Query("rabbitmq:ready:"+q, now())
-	must.ErrorContains(t, err, fmt.Sprintf(`queue %q not found in vhost "/"`, q))
-	_, err = p.Query("rabbitmq:ready:"+q+"@no-such-vhost", now())
-	must.ErrorContains(t, err, `vhost "no-such-vhost"`)
-	mustBeSafeForAgent(t, err, r.pass)
+	// Over AMQP (ready) and over the management API (depth, a glob), a
+	// missing queue or vhost is an error naming the query.
+	for _, tc := range []struct{ query, wantErr string }{
+		{"rabbitmq:ready:" + q, fmt.Sprintf(`queue %q not found in vhost "/"`, q)},
+		{"rabbitmq:depth:" + q, fmt.Sprintf(`queue %q not found in vhost "/"`, q)},
+		{"rabbitmq:ready:" + q + "@no-such-vhost", `refused the connection to vhost "no-such-vhost": broker error 530: NOT_ALLOWED - vhost no-such-vhost not found`},
+		{"rabbitmq:depth:" + q + "@no-such-vhost", `not found in vhost "no-such-vhost"`},
+		{"rabbitmq:depth:apmtest.*@no-such-vhost", `vhost "no-such-vhost" not found`},
+	} {
+		got, err := p.Query(tc.query, now())
+		must.ErrorContains(t, err, tc.wantErr)
+		must.ErrorContains(t, err, fmt.Sprintf("query %q", tc.query))
+		must.Nil(t, got)
+		mustBeSafeForAgent(t, err, r.pass)
+	}
 }
 
 func TestRabbitMQMissingQueueLeavesTheConnectionUsable(t *testing.T) {
