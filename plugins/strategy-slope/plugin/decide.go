@@ -10,8 +10,10 @@ import (
 
 // input is everything a decision depends on. Building it is the only I/O.
 type input struct {
-	now     time.Time
-	count   int64 // current target count
+	now   time.Time
+	count int64 // current target count
+	// pts is valid only during the decision: Run recycles its storage,
+	// so nothing derived from the decision may keep a reference to it.
 	pts     []point
 	quality seriesQuality
 	cfg     config

@@ -33,6 +33,9 @@ var _ strategy.Strategy = (*Plugin)(nil)
 type Plugin struct {
 	logger hclog.Logger
 
+	// configs is set once by New and safe for concurrent use.
+	configs *configCache
+
 	mu   sync.Mutex
 	now  func() time.Time
 	vars *variableCache
@@ -43,7 +46,7 @@ func New(log hclog.Logger) *Plugin {
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
-	return &Plugin{logger: log, now: time.Now}
+	return &Plugin{logger: log, now: time.Now, configs: newConfigCache()}
 }
 
 // SetClock replaces the clock used for the business-hours floor, override
@@ -95,7 +98,7 @@ func (p *Plugin) Run(eval *sdk.ScalingCheckEvaluation, count int64) (out *sdk.Sc
 	if eval == nil || eval.Check == nil || eval.Check.Strategy == nil {
 		return nil, errors.New("strategy-slope: evaluation without a check or strategy block")
 	}
-	cfg, err := parseConfig(eval.Check.Strategy.Config)
+	cfg, err := p.configs.parse(eval.Check.Strategy.Config)
 	if err != nil {
 		return nil, fmt.Errorf("check %q: strategy config: %w", eval.Check.Name, err)
 	}
@@ -103,8 +106,15 @@ func (p *Plugin) Run(eval *sdk.ScalingCheckEvaluation, count int64) (out *sdk.Sc
 	now, vars := p.now(), p.vars
 	p.mu.Unlock()
 
+	buf := pointBuffers.Get().(*[]point)
+	defer func() {
+		if cap(*buf) <= maxPooledPoints {
+			pointBuffers.Put(buf)
+		}
+	}()
 	in := input{now: now, count: count, cfg: cfg}
-	in.pts, in.quality = cleanSeries(samplesOf(eval.Metrics))
+	*buf, in.quality = cleanSeries(eval.Metrics, *buf)
+	in.pts = *buf
 	in.variable, in.variableErr = runtimeOverride(vars, cfg.overrideVariable, now)
 	log := p.logger.With("check", eval.Check.Name, "mode", cfg.mode)
 	if in.variableErr != "" {
@@ -123,14 +133,6 @@ func (p *Plugin) Run(eval *sdk.ScalingCheckEvaluation, count int64) (out *sdk.Sc
 		Meta:      jsonSafe(d.meta),
 	}
 	return eval, nil
-}
-
-func samplesOf(m sdk.TimestampedMetrics) []sample {
-	out := make([]sample, len(m))
-	for i, v := range m {
-		out[i] = sample{unix: v.Timestamp.Unix(), value: v.Value}
-	}
-	return out
 }
 
 // jsonSafe replaces non-finite floats, which JSON cannot carry, with strings.

@@ -1,15 +1,13 @@
 package plugin
 
 import (
+	"cmp"
 	"math"
-	"sort"
-)
+	"slices"
+	"sync"
 
-// sample is one metric value at a Unix time in seconds.
-type sample struct {
-	unix  int64
-	value float64
-}
+	"github.com/hashicorp/nomad-autoscaler/sdk"
+)
 
 // point is a cleaned sample: x is minutes relative to the newest sample
 // (so x <= 0) and y the value, finite, non-negative and at most maxRate.
@@ -24,45 +22,61 @@ type seriesQuality struct {
 	clamped    int // values above maxRate
 }
 
-// cleanSeries turns raw samples into points sorted by time. NaN, Inf and
-// negative values are dropped (a broken scrape is not zero demand); values
-// above maxRate are clamped; samples sharing a timestamp collapse to their
-// largest value (sizing for the larger reading is the safe side). It
-// reorders and overwrites in, which the caller owns.
-func cleanSeries(in []sample) ([]point, seriesQuality) {
+// cleanSeries turns the agent's metrics into points sorted by time, written
+// into buf's storage (grown when too small) so that a recycled buffer makes
+// cleaning allocation-free. NaN, Inf and negative values are dropped (a
+// broken scrape is not zero demand); values above maxRate are clamped;
+// samples sharing a timestamp collapse to their largest value (sizing for
+// the larger reading is the safe side). The metrics are not modified.
+func cleanSeries(m sdk.TimestampedMetrics, buf []point) ([]point, seriesQuality) {
 	var q seriesQuality
-	kept := in[:0]
+	pts := slices.Grow(buf[:0], len(m))
 	sorted := true
-	for _, s := range in {
+	for _, s := range m {
+		v := s.Value
 		switch {
-		case math.IsNaN(s.value) || math.IsInf(s.value, 0) || s.value < 0:
+		case math.IsNaN(v) || math.IsInf(v, 0) || v < 0:
 			q.dropped++
 			continue
-		case s.value > maxRate:
-			s.value = maxRate
+		case v > maxRate:
+			v = maxRate
 			q.clamped++
 		}
-		if len(kept) > 0 && s.unix < kept[len(kept)-1].unix {
+		// Until the series is sorted, x holds the Unix time in seconds.
+		// float64 orders and compares every timestamp below 2^53 s (285
+		// million years) exactly, and the offsets below were always
+		// computed in float64 so that extreme timestamps cannot wrap.
+		t := float64(s.Timestamp.Unix())
+		if len(pts) > 0 && t < pts[len(pts)-1].x {
 			sorted = false
 		}
-		kept = append(kept, s)
+		pts = append(pts, point{x: t, y: v})
 	}
 	if !sorted {
-		sort.SliceStable(kept, func(i, j int) bool { return kept[i].unix < kept[j].unix })
+		slices.SortStableFunc(pts, func(a, b point) int { return cmp.Compare(a.x, b.x) })
 	}
-	out := make([]point, 0, len(kept))
-	if len(kept) == 0 {
-		return out, q
+	if len(pts) == 0 {
+		return pts, q
 	}
-	last := kept[len(kept)-1].unix
-	for i, s := range kept {
-		if i > 0 && s.unix == kept[i-1].unix {
+	// Compact in place: the write index never passes the read index.
+	last, prev := pts[len(pts)-1].x, math.NaN()
+	out := pts[:0]
+	for _, p := range pts {
+		if p.x == prev {
 			q.duplicates++
-			out[len(out)-1].y = math.Max(out[len(out)-1].y, s.value)
+			out[len(out)-1].y = math.Max(out[len(out)-1].y, p.y)
 			continue
 		}
-		// Subtract in float64: int64 subtraction of extreme timestamps could wrap.
-		out = append(out, point{x: (float64(s.unix) - float64(last)) / 60, y: s.value})
+		prev = p.x
+		out = append(out, point{x: (p.x - last) / 60, y: p.y})
 	}
 	return out, q
 }
+
+// maxPooledPoints bounds the buffers kept for reuse (256 KiB each), so that
+// one evaluation of an enormous window does not pin its memory for ever.
+const maxPooledPoints = 16384
+
+// pointBuffers recycles cleanSeries buffers between Runs: the agent runs
+// every check every evaluation interval, and the points never outlive Run.
+var pointBuffers = sync.Pool{New: func() any { return new([]point) }}

@@ -3,9 +3,25 @@ package plugin
 import (
 	"math"
 	"testing"
+	"time"
 
+	"github.com/hashicorp/nomad-autoscaler/sdk"
 	"github.com/shoenig/test/must"
 )
+
+// sample is one metric value at a Unix time in seconds.
+type sample struct {
+	unix  int64
+	value float64
+}
+
+func metricsOf(in []sample) sdk.TimestampedMetrics {
+	m := make(sdk.TimestampedMetrics, len(in))
+	for i, s := range in {
+		m[i] = sdk.TimestampedMetric{Timestamp: time.Unix(s.unix, 0), Value: s.value}
+	}
+	return m
+}
 
 func TestCleanSeries(t *testing.T) {
 	cases := []struct {
@@ -14,7 +30,7 @@ func TestCleanSeries(t *testing.T) {
 		want []point
 		q    seriesQuality
 	}{
-		{"an empty series stays empty", nil, []point{}, seriesQuality{}},
+		{"an empty series stays empty", nil, nil, seriesQuality{}},
 		{"a single point sits at x = 0", []sample{{600, 5}}, []point{{0, 5}}, seriesQuality{}},
 		{"x counts minutes back from the newest point", []sample{{0, 1}, {60, 2}, {120, 3}}, []point{{-2, 1}, {-1, 2}, {0, 3}}, seriesQuality{}},
 		{"unsorted samples are sorted by time", []sample{{120, 3}, {0, 1}, {60, 2}}, []point{{-2, 1}, {-1, 2}, {0, 3}}, seriesQuality{}},
@@ -28,7 +44,7 @@ func TestCleanSeries(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, q := cleanSeries(tc.in)
+			got, q := cleanSeries(metricsOf(tc.in), nil)
 			must.Eq(t, tc.want, got)
 			must.Eq(t, tc.q, q)
 		})
@@ -36,8 +52,30 @@ func TestCleanSeries(t *testing.T) {
 }
 
 func TestCleanSeriesSurvivesExtremeTimestamps(t *testing.T) {
-	got, _ := cleanSeries([]sample{{math.MinInt64, 1}, {math.MaxInt64, 2}})
+	got, _ := cleanSeries(metricsOf([]sample{{math.MinInt64, 1}, {math.MaxInt64, 2}}), nil)
 	must.SliceLen(t, 2, got)
 	must.Eq(t, 0.0, got[1].x)
 	must.True(t, got[0].x < 0 && !math.IsInf(got[0].x, 0))
+}
+
+func TestCleanSeriesReusesTheBufferAndLeavesTheMetricsAlone(t *testing.T) {
+	m := metricsOf([]sample{{120, 3}, {0, 1}, {60, 2}, {60, 5}})
+	before := append(sdk.TimestampedMetrics(nil), m...)
+	buf := make([]point, 0, 8)
+	got, q := cleanSeries(m, buf)
+	must.Eq(t, []point{{-2, 1}, {-1, 5}, {0, 3}}, got)
+	must.Eq(t, seriesQuality{duplicates: 1}, q)
+	must.True(t, &buf[:1][0] == &got[0]) // written into the caller's storage
+	must.Eq(t, before, m)
+
+	// A recycled buffer that held a longer series leaves nothing behind.
+	got, _ = cleanSeries(metricsOf([]sample{{0, 7}}), got)
+	must.Eq(t, []point{{0, 7}}, got)
+}
+
+func TestCleanSeriesAllocatesNothingWithALargeEnoughBuffer(t *testing.T) {
+	m := metricsOf([]sample{{120, 3}, {0, 1}, {60, math.NaN()}, {60, 2}, {180, 4}})
+	buf := make([]point, 0, len(m))
+	allocs := testing.AllocsPerRun(100, func() { buf, _ = cleanSeries(m, buf) })
+	must.Eq(t, 0.0, allocs)
 }
