@@ -191,6 +191,11 @@ func (r *pgRates) translate(err error) error {
 	if pgconn.Timeout(err) {
 		return fmt.Errorf("postgresql %s: timed out", r.addr)
 	}
+	if errors.Is(err, pgconn.ErrConnClosed) {
+		// pgx's own words ("conn closed") for a pooled connection that
+		// died while idle, as in a server restart: the pool drops it.
+		return fmt.Errorf("postgresql %s: closed the connection unexpectedly", r.addr)
+	}
 	return fmt.Errorf("postgresql %s: %s", r.addr, describeCause(err))
 }
 

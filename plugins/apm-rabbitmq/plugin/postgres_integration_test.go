@@ -3,7 +3,9 @@ package plugin
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -239,9 +241,13 @@ func TestSQLStatementTimeout(t *testing.T) {
 	t.Parallel()
 	dsn, _ := requestsDB(t)
 	p := postgresPlugin(t, dsn, map[string]string{configKeyQueryTimeout: "1s"})
-	_, err := p.Query(`postgres:sql:SELECT $1::timestamptz, 1 FROM pg_sleep(5) WHERE $2::timestamptz IS NOT NULL`,
+	start := time.Now()
+	_, err := p.Query(`postgres:sql:SELECT $1::timestamptz, 1 FROM pg_sleep(60) WHERE $2::timestamptz IS NOT NULL`,
 		sdk.TimeRange{From: minute(0), To: minute(5)})
 	must.ErrorContains(t, err, "postgresql statement timed out after 800ms")
+	// Not a timing measurement: the query came back long before the sleep
+	// would have ended, so it was cut off rather than waited for.
+	must.Less(t, 30*time.Second, time.Since(start))
 	// The pool is usable afterwards.
 	_, err = p.Query("postgres:requests_per_minute", sdk.TimeRange{From: minute(0), To: minute(5)})
 	must.NoError(t, err)
@@ -255,6 +261,47 @@ func TestPostgresDown(t *testing.T) {
 	t.Log(err)
 	must.ErrorContains(t, err, "postgresql "+dead+": unreachable")
 	mustBeSafeForAgent(t, err, "hunter2", "app:")
+}
+
+// TestPostgresGoesDownAndComesBack puts a TCP proxy in front of the shared
+// server and stops it once the pool holds a connection: the connection
+// drops under the pool, as in a PostgreSQL restart, and the port refuses.
+// The errors meanwhile must not make the agent restart its handlers, and
+// the query after the server is back, or the one after that, recovers.
+func TestPostgresGoesDownAndComesBack(t *testing.T) {
+	t.Parallel()
+	dsn, conn := requestsDB(t)
+	seedMinutes(t, conn)
+	u, err := url.Parse(dsn)
+	must.NoError(t, err)
+	proxy := startProxy(t, u.Host)
+	u.Host = proxy.addr
+	p := postgresPlugin(t, u.String(), nil)
+	window := sdk.TimeRange{From: minute(0), To: fixedNow}
+	want := seriesOf(minute(0), 4, 0, 2, 0, 7)
+	got, err := p.Query("postgres:requests_per_minute", window)
+	must.NoError(t, err)
+	must.Eq(t, want, got)
+
+	proxy.stop()
+	for range 2 {
+		_, err := p.Query("postgres:requests_per_minute", window)
+		t.Log(err)
+		must.RegexMatch(t, regexp.MustCompile(`^query "postgres:requests_per_minute": postgresql `+regexp.QuoteMeta(proxy.addr)+
+			`: (closed the connection unexpectedly|unreachable \(nothing listening on the port\))`), err.Error())
+		mustBeSafeForAgent(t, err)
+	}
+
+	proxy.restart()
+	var recovered bool
+	for range 2 {
+		if got, err := p.Query("postgres:requests_per_minute", window); err == nil {
+			must.Eq(t, want, got)
+			recovered = true
+			break
+		}
+	}
+	must.True(t, recovered, must.Sprint("neither of the two queries after the restart recovered"))
 }
 
 func TestPostgresPoolBoundsConcurrentQueries(t *testing.T) {
