@@ -103,17 +103,32 @@ func (r *rabbit) consumeWithoutAck(vhost, name string, k int) {
 	}
 }
 
-// management calls the management API with the AMQP credentials.
+// management calls the management API with the AMQP credentials and fails
+// the test unless it succeeds.
 func (r *rabbit) management(method, path, body string) {
 	r.t.Helper()
-	req, err := http.NewRequest(method, strings.TrimSuffix(r.mgmtURL, "/")+path, bytes.NewBufferString(body))
+	status := r.managementCall(method, path, body)
+	must.Less(r.t, 300, status, must.Sprintf("%s %s answered %d", method, path, status))
+}
+
+// managementStatus calls the management API and returns the HTTP status.
+func (r *rabbit) managementStatus(method, path string) int {
+	r.t.Helper()
+	return r.managementCall(method, path, "")
+}
+
+func (r *rabbit) managementCall(method, path, body string) int {
+	r.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(r.mgmtURL, "/")+path, bytes.NewBufferString(body))
 	must.NoError(r.t, err)
 	req.SetBasicAuth(r.user, r.pass)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	must.NoError(r.t, err)
 	_ = resp.Body.Close()
-	must.Less(r.t, 300, resp.StatusCode, must.Sprintf("%s %s answered %d", method, path, resp.StatusCode))
+	return resp.StatusCode
 }
 
 // vhost creates a vhost the AMQP user may use, deleted at cleanup.

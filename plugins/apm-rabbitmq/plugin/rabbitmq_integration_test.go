@@ -2,12 +2,15 @@ package plugin
 
 import (
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
+	amqp "github.com/rabbitmq/amqp091-go"
 	"github.com/shoenig/test/must"
 )
 
@@ -174,6 +177,50 @@ func TestRabbitMQRecoversAfterANodeRestart(t *testing.T) {
 		}
 	}
 	must.True(t, recovered, must.Sprint("neither of the two queries after the restart recovered"))
+}
+
+// TestRabbitMQBrokerClosesTheConnectionBetweenQueries has the broker close
+// the plugin's own connection with CONNECTION_FORCED, the frame every client
+// gets when a node restarts or is shut down (the shared server itself must
+// stay up for other tests). The next query, or the one after, recovers on a
+// new connection.
+func TestRabbitMQBrokerClosesTheConnectionBetweenQueries(t *testing.T) {
+	t.Parallel()
+	r := newRabbit(t)
+	q := uniqueName("forced")
+	r.queue("/", q, 2)
+	p := rabbitPlugin(t, r, r.amqpURL)
+	must.Eq(t, 2.0, value(t, p, "rabbitmq:ready:"+q))
+	first := pluginConnection(t, p, "/")
+
+	// The management API names a connection "<client addr> -> <server addr>".
+	name := first.LocalAddr().String() + " -> " + first.RemoteAddr().String()
+	waitFor(t, func() bool {
+		return r.managementStatus(http.MethodDelete, "/api/connections/"+url.PathEscape(name)) == http.StatusNoContent
+	}, func() string { return "the broker to close connection " + name })
+	waitFor(t, first.IsClosed, func() string { return "the plugin's connection to see the close" })
+
+	got, err := p.Query("rabbitmq:ready:"+q, now())
+	if err != nil {
+		mustBeSafeForAgent(t, err, r.pass)
+		got, err = p.Query("rabbitmq:ready:"+q, now())
+	}
+	must.NoError(t, err)
+	must.Eq(t, 2.0, got[0].Value)
+	must.NotEq(t, first.LocalAddr().String(), pluginConnection(t, p, "/").LocalAddr().String())
+}
+
+// pluginConnection is the plugin's open AMQP connection to vhost.
+func pluginConnection(t *testing.T, p *Plugin, vhost string) *amqp.Connection {
+	t.Helper()
+	p.mu.RLock()
+	c := p.backend.queues.(*amqpClient)
+	p.mu.RUnlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	conn := c.conns[vhost]
+	must.NotNil(t, conn, must.Sprintf("no open connection to vhost %q", vhost))
+	return conn
 }
 
 // TestRabbitMQDropsTheConnectionBetweenQueries cuts the established
