@@ -1,11 +1,14 @@
 package plugin
 
 import (
+	"bytes"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -37,6 +40,31 @@ type harness struct {
 	policy   map[string]string
 	// gceDelay slows every compute request down (nanoseconds).
 	gceDelay atomic.Int64
+	// nomadDown makes the Nomad server drop every connection unanswered.
+	nomadDown atomic.Bool
+	// varStatus, when not 0, answers every Nomad variable request with
+	// that HTTP status (403 is a token whose ACL lacks the path).
+	varStatus atomic.Int64
+	// logs collects the plugins' log output (Warn and above).
+	logs syncBuffer
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 type harnessOptions struct {
@@ -66,7 +94,21 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		}
 		h.gce.ServeHTTP(w, r)
 	}))
-	nsrv := httptest.NewServer(h.nomad)
+	nsrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h.nomadDown.Load() {
+			// What a crashed Nomad server behind a load balancer gives: the
+			// connection closes without an answer.
+			if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+				_ = conn.Close()
+			}
+			return
+		}
+		if code := int(h.varStatus.Load()); code != 0 && strings.HasPrefix(r.URL.Path, "/v1/var/") {
+			http.Error(w, "Permission denied", code)
+			return
+		}
+		h.nomad.ServeHTTP(w, r)
+	}))
 	t.Cleanup(func() {
 		h.gce.Close()
 		h.nomad.Close()
@@ -112,7 +154,7 @@ func (h *harness) newPlugin() *Plugin {
 	if os.Getenv("TEST_LOG") != "" {
 		level = hclog.Trace
 	}
-	p := New(hclog.New(&hclog.LoggerOptions{Name: "test", Level: level, Output: os.Stderr}))
+	p := New(hclog.New(&hclog.LoggerOptions{Name: "test", Level: level, Output: io.MultiWriter(os.Stderr, &h.logs)}))
 	p.timing = timing{
 		poll: 10 * time.Millisecond, drainGrace: time.Second, blockWait: 200 * time.Millisecond,
 		rollback: 5 * time.Second,

@@ -289,15 +289,17 @@ func (n nomadNodes) Purge(ctx context.Context, nodeID string) error {
 	return nil
 }
 
-// LastEvent implements nodeAPI.
+// LastEvent implements nodeAPI. It reads the variable with a raw query:
+// the client's Variables().Read answers a 403 (a token whose ACL lacks the
+// path) as "variable not found", which would hide the missing permission
+// and report "never scaled" instead of an error.
 func (n nomadNodes) LastEvent(ctx context.Context, policy string) (time.Time, error) {
-	var v *api.Variable
+	var v api.Variable
 	err := n.retry.do(ctx, func(ctx context.Context) error {
-		var err error
-		v, _, err = n.client.Variables().Read(lastEventPath(policy), n.q(ctx))
+		_, err := n.client.Raw().Query("/v1/var/"+lastEventPath(policy), &v, n.q(ctx))
 		return err
 	})
-	if errors.Is(err, api.ErrVariablePathNotFound) {
+	if isNotFound(err) {
 		return time.Time{}, nil
 	}
 	if err != nil {
