@@ -124,7 +124,8 @@ func observeZone(ctx context.Context, migs migAPI, ref migRef, cooldownStart tim
 	return z, nil
 }
 
-// observe reads the MIGs and the Nomad pool concurrently.
+// observe reads the MIGs and the Nomad pool concurrently. On error, Zones
+// is nil unless every MIG was read.
 func observe(ctx context.Context, migs migAPI, nodes nodeAPI, cfg targetConfig, now time.Time) (observation, error) {
 	var (
 		obs              observation
@@ -138,6 +139,10 @@ func observe(ctx context.Context, migs migAPI, nodes nodeAPI, cfg targetConfig, 
 	}()
 	obs.Zones, zoneErr = observeZones(ctx, migs, cfg, now)
 	wg.Wait()
+	if zoneErr != nil {
+		// A partial view of the MIGs would give a wrong Count.
+		obs.Zones = nil
+	}
 	return obs, errors.Join(zoneErr, nodeErr)
 }
 

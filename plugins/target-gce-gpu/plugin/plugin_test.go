@@ -84,9 +84,11 @@ func TestRateLimitStormThatOutlastsTheRetriesNamesTheMIG(t *testing.T) {
 	h := newHarness(t, harnessOptions{sizeA: 1, sizeB: 1})
 	h.policy["retry_attempts"] = "2"
 	h.gce.InjectHTTPErrors(http.StatusTooManyRequests, 100)
-	_, err := h.p.Status(h.policy)
-	must.ErrorContains(t, err, "MIG zone-")
-	must.ErrorContains(t, err, "429")
+	st := h.status()
+	must.False(t, st.Ready)
+	must.StrContains(t, st.Meta[metaKeyError], "MIG zone-")
+	must.StrContains(t, st.Meta[metaKeyError], "429")
+	must.ErrorContains(t, h.scale(4), "429")
 }
 
 func TestFailedOperationIsAnErrorEvenThoughWaitSucceeds(t *testing.T) {
@@ -103,8 +105,12 @@ func TestStatusHonoursTheAgentTimeout(t *testing.T) {
 	h := newHarness(t, harnessOptions{sizeA: 1, sizeB: 1})
 	h.policy["_nomad_autoscaler_grpc_timeout"] = "100ms"
 	h.gceDelay.Store(int64(5 * time.Second))
-	_, err := h.p.Status(h.policy)
-	must.ErrorIs(t, err, context.DeadlineExceeded)
+	start := time.Now()
+	st := h.status()
+	must.False(t, st.Ready)
+	must.StrContains(t, st.Meta[metaKeyError], context.DeadlineExceeded.Error())
+	// Not a timing assertion: 5 s would mean the GCE requests were awaited.
+	must.Less(t, 4*time.Second, time.Since(start), must.Sprint("Status gave up at its own deadline"))
 }
 
 func TestLastEventSurvivesARestart(t *testing.T) {
@@ -194,7 +200,14 @@ func TestUnreachableAPIsDoNotRestartTheAgentsPolicyHandlers(t *testing.T) {
 		"compute_endpoint": "http://127.0.0.1:1", "compute_insecure": "true", "nomad_address": "http://127.0.0.1:1",
 	}))
 	h.policy["retry_attempts"] = "1"
-	_, err := p.Status(h.policy)
+	st, err := p.Status(h.policy)
+	must.NoError(t, err)
+	msg := st.Meta[metaKeyError]
+	must.StrNotContains(t, msg, "connection refused")
+	must.StrNotContains(t, msg, "EOF")
+	must.StrContains(t, msg, "connection rejected")
+
+	err = p.Scale(scaleAction(3), h.policy)
 	must.Error(t, err)
 	must.StrNotContains(t, err.Error(), "connection refused")
 	must.StrNotContains(t, err.Error(), "EOF")

@@ -16,11 +16,14 @@ const (
 	metaKeyLastEvent = "nomad_autoscaler.last_event"
 	metaKeyStockout  = "zones_in_stockout"
 	metaKeyDraining  = "nodes_draining"
+	metaKeyError     = "status_error"
 )
 
 // Status implements target.Target. Count is the sum of the MIGs' target
 // sizes. It also finishes or undoes interrupted scale-ins (reconcile),
-// unless a Scale of the same policy is running.
+// unless a Scale of the same policy is running. Only a bad config is an
+// error: when GCE or Nomad cannot be read, the answer is "not ready" with
+// the cause in Meta (see degraded).
 func (p *Plugin) Status(raw map[string]string) (_ *sdk.TargetStatus, err error) {
 	defer func() { err = agentSafe(err) }()
 	defer p.recoverPanic("status", &err)
@@ -51,27 +54,24 @@ func (r *run) status(ctx context.Context) (*sdk.TargetStatus, error) {
 	}
 	obs, err := observe(ctx, r.migs, r.nodes, r.cfg, r.p.now())
 	if err != nil {
-		return nil, fmt.Errorf("%s status: %w", PluginName, err)
+		return r.degraded(ctx, obs, err), nil
 	}
 	scaling := r.st.scaleRunning.Load()
 	waiting := false
 	if locked {
 		var changed bool
 		if changed, waiting, err = r.reconcile(ctx, obs); err != nil {
-			return nil, fmt.Errorf("%s status: %w", PluginName, err)
+			return r.degraded(ctx, obs, err), nil
 		}
 		// The MIGs changed under the observation: report not ready this
 		// tick and let the next one see the settled state.
 		waiting = waiting || changed
 	}
 	ready := !scaling && !waiting && obs.PoolReady
-	meta := map[string]string{}
+	meta := zoneMeta(obs.Zones)
 	for _, z := range obs.Zones {
 		ready = ready && z.settled()
-		meta["zone."+z.Ref.Zone+".target"] = strconv.FormatInt(z.State.TargetSize, 10)
-		meta["zone."+z.Ref.Zone+".running"] = strconv.FormatInt(z.running(), 10)
 	}
-	meta[metaKeyStockout] = strings.Join(stockoutSummary(obs.Zones), ", ")
 	meta[metaKeyDraining] = strconv.Itoa(countDraining(obs.Nodes, r.cfg.policyKey))
 	if t, ok := r.lastEvent(ctx); ok {
 		meta[metaKeyLastEvent] = strconv.FormatInt(t.UnixNano(), 10)
@@ -81,6 +81,36 @@ func (r *run) status(ctx context.Context) (*sdk.TargetStatus, error) {
 			"pool_ready", obs.PoolReady, "meta", hclog.Fmt("%v", meta))
 	}
 	return &sdk.TargetStatus{Ready: ready, Count: obs.targetTotal(), Meta: meta}, nil
+}
+
+// degraded answers a Status whose observation or reconcile failed: not
+// ready, so the agent skips the evaluation, with the error in Meta and the
+// log, but not an error. The agent v0.5.0 reads the first Status of a
+// policy when it creates the policy's handler, and when that Status fails
+// it never creates the handler: the policy stays dead until a SIGHUP (file
+// policies) or a change of the policy (Nomad policies). A GCE or Nomad
+// outage while the agent starts must not do that. Count and the zone meta
+// are filled in when every MIG was read.
+func (r *run) degraded(ctx context.Context, obs observation, err error) *sdk.TargetStatus {
+	err = agentSafe(fmt.Errorf("%s status: %w", PluginName, err))
+	r.log.Error("cannot observe or reconcile the policy's MIGs and nodes; reporting not ready", "error", err)
+	meta := zoneMeta(obs.Zones)
+	meta[metaKeyError] = err.Error()
+	if t, ok := r.lastEvent(ctx); ok {
+		meta[metaKeyLastEvent] = strconv.FormatInt(t.UnixNano(), 10)
+	}
+	return &sdk.TargetStatus{Ready: false, Count: obs.targetTotal(), Meta: meta}
+}
+
+// zoneMeta is the per-zone part of Status meta.
+func zoneMeta(zones []zoneView) map[string]string {
+	meta := map[string]string{}
+	for _, z := range zones {
+		meta["zone."+z.Ref.Zone+".target"] = strconv.FormatInt(z.State.TargetSize, 10)
+		meta["zone."+z.Ref.Zone+".running"] = strconv.FormatInt(z.running(), 10)
+	}
+	meta[metaKeyStockout] = strings.Join(stockoutSummary(zones), ", ")
+	return meta
 }
 
 func countDraining(nodes []nomadNode, policy string) int {

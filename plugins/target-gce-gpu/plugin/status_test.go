@@ -33,6 +33,7 @@ func TestStatusWithoutTheVariableACLLeavesOutLastEventAndWarns(t *testing.T) {
 	eventually(t, "the MIGs to settle", func() bool { st = h.status(); return st.Ready })
 	must.Eq(t, int64(4), st.Count)
 	must.MapNotContainsKey(t, st.Meta, metaKeyLastEvent)
+	must.MapNotContainsKey(t, st.Meta, metaKeyError)
 	must.StrContains(t, h.logs.String(), "cannot read last scaling time")
 	must.StrContains(t, h.logs.String(), "403")
 
@@ -41,4 +42,33 @@ func TestStatusWithoutTheVariableACLLeavesOutLastEventAndWarns(t *testing.T) {
 	h.status()
 	h.status()
 	must.Eq(t, reads, varRequests(h))
+}
+
+func TestNomadOutageMakesStatusNotReadyInsteadOfFailing(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{sizeA: 2, sizeB: 1})
+	h.policy["retry_attempts"] = "2"
+	h.nomadDown.Store(true)
+
+	// The first Status of a restarted agent: an error here would stop the
+	// agent from ever creating the policy's handler.
+	h.p = h.newPlugin()
+	st, err := h.p.Status(h.policy)
+	must.NoError(t, err)
+	must.False(t, st.Ready, must.Sprint("pool readiness is unknown without Nomad"))
+	must.Eq(t, int64(3), st.Count, must.Sprint("GCE still answers"))
+	must.Eq(t, "2", st.Meta["zone.zone-a.target"])
+	must.MapNotContainsKey(t, st.Meta, metaKeyLastEvent)
+	must.StrContains(t, st.Meta[metaKeyError], "list Nomad nodes")
+	must.StrNotContains(t, st.Meta[metaKeyError], "EOF")
+	must.StrContains(t, h.logs.String(), "reporting not ready")
+	must.StrContains(t, h.logs.String(), "cannot read last scaling time")
+
+	h.nomadDown.Store(false)
+	must.NoError(t, h.scale(4))
+	h.p = h.newPlugin()
+	eventually(t, "ready with the last scaling time once Nomad is back", func() bool {
+		st := h.status()
+		return st.Ready && st.Meta[metaKeyLastEvent] != ""
+	})
 }
