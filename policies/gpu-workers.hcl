@@ -96,7 +96,17 @@ scaling "gpu-workers" {
       project             = "ekyc-prod"
       migs                = "us-central1-a/ekyc-gpu-a,us-central1-b/ekyc-gpu-b"
       node_class          = "gpu-l4"
-      node_drain_deadline = "15m"
+      # The agent runs one Scale at a time and target-gce-gpu drains inside
+      # Scale, so while a scale-in drains, no scale-up can start: the drain
+      # deadline is also the longest a burst can wait for new workers.
+      # Requests take about 1 s, so a worker whose allocation is stopped
+      # finishes its in-flight work within seconds; a drain still running
+      # after 5 minutes is stuck, and Nomad then stops what is left: at
+      # worst the few requests in flight are cut off (RabbitMQ redelivers
+      # them if the workers acknowledge only after processing).
+      # 15m protected nothing more and cost an SLA day in the backtest
+      # (-scale-down-wait 15m); 5m is the plugin default and keeps it.
+      node_drain_deadline = "5m"
     }
   }
 }
