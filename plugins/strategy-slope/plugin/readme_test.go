@@ -3,6 +3,8 @@ package plugin
 import (
 	"os"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -64,4 +66,35 @@ func TestTheShippedPolicyIsValidForThisStrategy(t *testing.T) {
 	}
 	must.Positive(t, checked)
 	must.True(t, strings.Contains(strings.Join(files, " "), "gpu-workers.hcl"))
+}
+
+// TestTheReadmeTableListsEveryKeyWithItsDefault reads the configuration
+// table of the README and checks it against the parser: every accepted key
+// has a row, every row is an accepted key, and writing a row's default into
+// a config changes nothing.
+func TestTheReadmeTableListsEveryKeyWithItsDefault(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	must.NoError(t, err)
+	row := regexp.MustCompile("(?m)^\\| `([a-z_]+)` \\| ([^|]+) \\|")
+	base := map[string]string{keyCapacity: "100"}
+	want, err := parseConfig(base)
+	must.NoError(t, err)
+
+	listed := map[string]bool{}
+	for _, m := range row.FindAllStringSubmatch(string(readme), -1) {
+		key, def := m[1], strings.TrimSpace(m[2])
+		listed[key] = true
+		must.True(t, knownKeys[key], must.Sprintf("README lists %q, which the parser rejects", key))
+		if !strings.HasPrefix(def, "`") {
+			must.SliceContains(t, []string{"required", "unset", "empty"}, def, must.Sprintf("default of %s", key))
+			continue
+		}
+		cfg := map[string]string{keyCapacity: "100", key: strings.Trim(def, "`")}
+		got, err := parseConfig(cfg)
+		must.NoError(t, err, must.Sprintf("README default of %s", key))
+		must.True(t, reflect.DeepEqual(want, got), must.Sprintf("README default %s = %s is not the parser's default", key, def))
+	}
+	for key := range knownKeys {
+		must.True(t, listed[key], must.Sprintf("README table has no row for %q", key))
+	}
 }
