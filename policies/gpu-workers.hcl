@@ -63,8 +63,9 @@ scaling "gpu-workers" {
         timezone    = "America/New_York"
 
         # Manual override: pins the count until override_until, then normal
-        # scaling resumes by itself. Uncomment, edit and send SIGHUP; copy it
-        # into the backlog check too, or a growing backlog can outvote it.
+        # scaling resumes by itself. Uncomment, edit and send SIGHUP, here
+        # and identically in the backlog check: an override pins only its own
+        # check, so alone it would let a backlog add workers on top.
         # override_count  = "40"
         # override_until  = "2026-12-01T18:00:00Z"
         # override_reason = "launch day, INC-1234"
@@ -87,7 +88,11 @@ scaling "gpu-workers" {
         backlog_tolerance   = "100"
         drain_time          = "2m"
 
-        # The same runtime override as the rate check, so it pins both.
+        # The same overrides as the rate check, so that they pin the policy:
+        # with an active override this check returns exactly its count.
+        # override_count  = "40"
+        # override_until  = "2026-12-01T18:00:00Z"
+        # override_reason = "launch day, INC-1234"
         # override_variable = "nomad-autoscaler/overrides/gpu-workers"
       }
     }

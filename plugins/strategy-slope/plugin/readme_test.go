@@ -98,3 +98,35 @@ func TestTheReadmeTableListsEveryKeyWithItsDefault(t *testing.T) {
 		must.True(t, listed[key], must.Sprintf("README table has no row for %q", key))
 	}
 }
+
+// TestUncommentingTheShippedOverridePinsEveryCheck follows the procedure the
+// policy and the README give: uncomment the override_count, _until and
+// _reason lines of policies/gpu-workers.hcl. Every slope check must then
+// return exactly the override count, whatever its metrics say, so the agent
+// has only that count to pick.
+func TestUncommentingTheShippedOverridePinsEveryCheck(t *testing.T) {
+	src, err := os.ReadFile("../../../policies/gpu-workers.hcl")
+	must.NoError(t, err)
+	uncomment := regexp.MustCompile(`(?m)^(\s*)# (override_(count|until|reason)\s*=)`)
+	edited := uncomment.ReplaceAll(src, []byte("$1$2"))
+
+	var doc sdk.FileDecodeScalingPolicies
+	must.NoError(t, hclsimple.Decode("gpu-workers.hcl", edited, nil, &doc))
+	checks := 0
+	for _, p := range doc.ScalingPolicies {
+		for _, c := range p.Doc.Checks {
+			if c.Strategy == nil || c.Strategy.Name != "slope" {
+				continue
+			}
+			must.MapContainsKey(t, c.Strategy.Config, keyOverrideCount, must.Sprintf("check %q", c.Name))
+			for _, load := range []float64{0, 50_000} { // quiet, and a backlog or rate far above 40 workers
+				eval := evalOf(c.Strategy.Config, friday, repeat(60, load)...)
+				out, err := newTestPlugin(t, friday).Run(eval, 10)
+				must.NoError(t, err)
+				must.Eq(t, int64(40), out.Action.Count, must.Sprintf("check %q at load %v", c.Name, load))
+			}
+			checks++
+		}
+	}
+	must.Eq(t, 2, checks)
+}
