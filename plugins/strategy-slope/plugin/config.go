@@ -122,58 +122,47 @@ func (p *parser) fail(key, format string, args ...any) {
 	p.errs = append(p.errs, fmt.Errorf("%s %q: "+format, append([]any{key, p.m[key]}, args...)...))
 }
 
-// float parses key as a finite number within [lo, hi].
-func (p *parser) float(key string, def, lo, hi float64) float64 {
+// bounded parses key with parse and checks it lies within [lo, hi]; a
+// missing key yields def. what names the expected form in the error.
+func bounded[T int64 | float64 | time.Duration](p *parser, key string, def, lo, hi T, parse func(string) (T, bool), what string) T {
 	s, ok := p.m[key]
 	if !ok {
 		return def
 	}
-	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		p.fail(key, "not a number")
+	v, ok := parse(strings.TrimSpace(s))
+	if !ok {
+		p.fail(key, "not %s", what)
 		return def
 	}
 	if v < lo || v > hi {
-		p.fail(key, "must be between %g and %g", lo, hi)
+		p.fail(key, "must be between %v and %v", lo, hi)
 		return def
 	}
 	return v
+}
+
+// float parses key as a finite number within [lo, hi].
+func (p *parser) float(key string, def, lo, hi float64) float64 {
+	return bounded(p, key, def, lo, hi, func(s string) (float64, bool) {
+		v, err := strconv.ParseFloat(s, 64)
+		return v, err == nil && !math.IsNaN(v) && !math.IsInf(v, 0)
+	}, "a number")
 }
 
 // integer parses key as a whole number within [lo, hi].
 func (p *parser) integer(key string, def, lo, hi int64) int64 {
-	s, ok := p.m[key]
-	if !ok {
-		return def
-	}
-	v, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
-	if err != nil {
-		p.fail(key, "not a whole number")
-		return def
-	}
-	if v < lo || v > hi {
-		p.fail(key, "must be between %d and %d", lo, hi)
-		return def
-	}
-	return v
+	return bounded(p, key, def, lo, hi, func(s string) (int64, bool) {
+		v, err := strconv.ParseInt(s, 10, 64)
+		return v, err == nil
+	}, "a whole number")
 }
 
 // duration parses key as a Go duration within [lo, hi].
 func (p *parser) duration(key string, def, lo, hi time.Duration) time.Duration {
-	s, ok := p.m[key]
-	if !ok {
-		return def
-	}
-	v, err := time.ParseDuration(strings.TrimSpace(s))
-	if err != nil {
-		p.fail(key, "not a duration such as 25m")
-		return def
-	}
-	if v < lo || v > hi {
-		p.fail(key, "must be between %s and %s", lo, hi)
-		return def
-	}
-	return v
+	return bounded(p, key, def, lo, hi, func(s string) (time.Duration, bool) {
+		v, err := time.ParseDuration(s)
+		return v, err == nil
+	}, "a duration such as 25m")
 }
 
 // parseConfig validates a check's strategy config. Every problem is
