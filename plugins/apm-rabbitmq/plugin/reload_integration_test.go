@@ -47,24 +47,7 @@ func TestReloadWithRealServers(t *testing.T) {
 	t.Cleanup(p.shutdown)
 	must.NoError(t, p.SetConfig(configFor(routes[0])))
 
-	window := sdk.TimeRange{From: minute(0), To: fixedNow}
-	queryBoth := func() error {
-		got, err := p.Query("rabbitmq:ready:"+q, now())
-		if err != nil {
-			return err
-		}
-		if got[0].Value != 3 {
-			return fmt.Errorf("ready %v, want 3", got[0].Value)
-		}
-		series, err := p.Query("postgres:requests_per_minute", window)
-		if err != nil {
-			return err
-		}
-		if len(series) != 5 || series[4].Value != 7 {
-			return fmt.Errorf("requests per minute %v, want 5 minutes ending with 7", series)
-		}
-		return nil
-	}
+	queryBoth := func() error { return readyAndRequests(p, q) }
 
 	// A SIGHUP without a change (the agent's keys may differ): no redial.
 	must.NoError(t, queryBoth())
@@ -75,38 +58,68 @@ func TestReloadWithRealServers(t *testing.T) {
 	must.Eq(t, 1, routes[0].amqp.acceptedConns())
 	must.Eq(t, 1, routes[0].pg.acceptedConns())
 
-	// SIGHUPs with changes while four policies query: a reload after every
-	// few answered queries, so that both routes serve queries.
-	var wg sync.WaitGroup
-	errs := make(chan error, 4*20)
-	answered := make(chan struct{}, 4*20)
-	for range 4 {
-		wg.Go(func() {
-			for range 20 {
-				errs <- queryBoth()
-				answered <- struct{}{}
-			}
-		})
-	}
-	for i := 1; i <= 16; i++ {
-		for range 4 {
-			<-answered
-		}
-		must.NoError(t, p.SetConfig(configFor(routes[i%2])))
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		must.NoError(t, err)
-	}
+	// SIGHUPs with changes while four policies query; the last one chooses
+	// routes[0].
+	queryWhileReloading(t, queryBoth, 16, func(i int) error { return p.SetConfig(configFor(routes[i%2])) })
 	must.Positive(t, routes[1].amqp.acceptedConns())
 	must.Positive(t, routes[1].pg.acceptedConns())
 
-	// The last reload chose routes[0]: everything through routes[1] closes.
+	// Everything through routes[1] closes once idle.
 	must.NoError(t, queryBoth())
 	waitFor(t, func() bool { return routes[1].amqp.openConns() == 0 && routes[1].pg.openConns() == 0 },
 		func() string {
 			return fmt.Sprintf("the previous connections to close (%d AMQP, %d PostgreSQL still open)",
 				routes[1].amqp.openConns(), routes[1].pg.openConns())
 		})
+}
+
+// readyAndRequests queries the queue q (3 messages) and the requests of
+// seedMinutes, and says what is wrong with either answer.
+func readyAndRequests(p *Plugin, q string) error {
+	got, err := p.Query("rabbitmq:ready:"+q, now())
+	if err != nil {
+		return err
+	}
+	if got[0].Value != 3 {
+		return fmt.Errorf("ready %v, want 3", got[0].Value)
+	}
+	series, err := p.Query("postgres:requests_per_minute", sdk.TimeRange{From: minute(0), To: fixedNow})
+	if err != nil {
+		return err
+	}
+	if len(series) != 5 || series[4].Value != 7 {
+		return fmt.Errorf("requests per minute %v, want 5 minutes ending with 7", series)
+	}
+	return nil
+}
+
+// queryWhileReloading runs query 20 times in each of four goroutines, and
+// calls reload(1) to reload(reloads) in between, each after four more
+// answers so that reloads and queries interleave. Every call must succeed.
+func queryWhileReloading(t *testing.T, query func() error, reloads int, reload func(i int) error) {
+	t.Helper()
+	const workers, perWorker = 4, 20
+	must.LessEq(t, workers*perWorker, workers*reloads)
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*perWorker)
+	answered := make(chan struct{}, workers*perWorker)
+	for range workers {
+		wg.Go(func() {
+			for range perWorker {
+				errs <- query()
+				answered <- struct{}{}
+			}
+		})
+	}
+	for i := 1; i <= reloads; i++ {
+		for range workers {
+			<-answered
+		}
+		must.NoError(t, reload(i))
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		must.NoError(t, err)
+	}
 }
