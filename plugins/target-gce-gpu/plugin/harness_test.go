@@ -40,6 +40,10 @@ type harness struct {
 	policy   map[string]string
 	// gceDelay slows every compute request down (nanoseconds).
 	gceDelay atomic.Int64
+	// deleteGate, when set, holds every deleteInstances request until the
+	// channel is closed; deletesHeld counts the requests it has held.
+	deleteGate  atomic.Pointer[chan struct{}]
+	deletesHeld atomic.Int32
 	// nomadDown makes the Nomad server drop every connection unanswered.
 	nomadDown atomic.Bool
 	// varStatus, when not 0, answers every Nomad variable request with
@@ -88,6 +92,14 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		if d := time.Duration(h.gceDelay.Load()); d > 0 {
 			select {
 			case <-time.After(d):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		if gate := h.deleteGate.Load(); gate != nil && strings.HasSuffix(r.URL.Path, "/deleteInstances") {
+			h.deletesHeld.Add(1)
+			select {
+			case <-*gate:
 			case <-r.Context().Done():
 				return
 			}

@@ -127,32 +127,56 @@ func TestLastEventSurvivesARestart(t *testing.T) {
 func TestStatusDuringASlowScaleIsSafeAndNotReady(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{sizeA: 2, sizeB: 2, drainDuration: 400 * time.Millisecond})
+	// Hold the deletes, so that Scale also sits between its drains and
+	// its deletes, where the nodes look exactly like a crashed scale-in's.
+	gate := make(chan struct{})
+	h.deleteGate.Store(&gate)
+	release := sync.OnceFunc(func() { close(gate) })
+	t.Cleanup(release)
 	done := make(chan error, 1)
 	go func() { done <- h.scale(2) }()
 
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		notReady int
-	)
-	eventually(t, "the drains to start", func() bool { return len(drainEvents(h, "drain-started")) == 2 })
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			st, err := h.p.Status(h.policy)
-			must.NoError(t, err)
-			mu.Lock()
-			defer mu.Unlock()
-			if !st.Ready {
-				notReady++
-			}
-		}()
+	// statuses calls Status four times at once and counts "not ready".
+	statuses := func() int {
+		var (
+			wg       sync.WaitGroup
+			mu       sync.Mutex
+			notReady int
+		)
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				st, err := h.p.Status(h.policy)
+				must.NoError(t, err)
+				mu.Lock()
+				defer mu.Unlock()
+				if !st.Ready {
+					notReady++
+				}
+			}()
+		}
+		waited := make(chan struct{})
+		go func() { wg.Wait(); close(waited) }()
+		select {
+		case <-waited:
+		case <-time.After(10 * time.Second):
+			t.Fatal("Status blocked behind a held delete: it tried to delete what Scale drained")
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return notReady
 	}
-	wg.Wait()
+	eventually(t, "the drains to start", func() bool { return len(drainEvents(h, "drain-started")) == 2 })
+	must.Eq(t, 4, statuses(), must.Sprint("never ready while this plugin drains for the policy"))
+
+	eventually(t, "Scale to reach its first delete", func() bool { return h.deletesHeld.Load() == 1 })
+	must.Eq(t, 4, statuses(), must.Sprint("never ready between the drains and the deletes"))
+	must.Eq(t, int32(1), h.deletesHeld.Load(), must.Sprint("Status never deletes what Scale drained"))
+
+	release()
 	must.NoError(t, <-done)
-	must.Eq(t, 4, notReady, must.Sprint("never ready while this plugin drains for the policy"))
-	must.Len(t, 2, h.gceRequests("/deleteInstances"), must.Sprint("Status never deletes what Scale is draining"))
+	must.Len(t, 2, h.gceRequests("/deleteInstances"))
 	eventually(t, "ready again", func() bool { return h.status().Ready })
 }
 
