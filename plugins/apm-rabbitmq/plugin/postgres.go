@@ -19,6 +19,10 @@ import (
 // rollbackTimeout bounds the rollback that ends every query.
 const rollbackTimeout = 2 * time.Second
 
+// minStatementTimeout is the floor of the statement timeout: PostgreSQL
+// reads statement_timeout = 0 as no timeout at all.
+const minStatementTimeout = time.Millisecond
+
 // rateSource reads request rates from PostgreSQL.
 type rateSource interface {
 	// RequestsPerMinute counts the rows of the requests table per minute of
@@ -36,11 +40,10 @@ type rateSource interface {
 // ONLY transaction with a statement timeout, and is rolled back: the plugin
 // never changes data, whatever an operator's sql: query tries.
 type pgRates struct {
-	pool             *pgxpool.Pool
-	addr             string // host:port, safe to show
-	table            pgx.Identifier
-	timeColumn       pgx.Identifier
-	statementTimeout time.Duration
+	pool       *pgxpool.Pool
+	addr       string // host:port, safe to show
+	table      pgx.Identifier
+	timeColumn pgx.Identifier
 }
 
 var _ rateSource = (*pgRates)(nil)
@@ -66,10 +69,6 @@ func newPGRates(c config) (*pgRates, error) {
 		addr:       net.JoinHostPort(pc.ConnConfig.Host, strconv.Itoa(int(pc.ConnConfig.Port))),
 		table:      c.requestsTable,
 		timeColumn: c.requestsTimeColumn,
-		// Leave part of the query's budget for connecting and the round
-		// trips around the statement, so that a slow statement fails with
-		// PostgreSQL's clear "statement timeout" rather than a cancelled context.
-		statementTimeout: c.queryTimeout * 4 / 5,
 	}, nil
 }
 
@@ -153,10 +152,16 @@ func (r *pgRates) Series(ctx context.Context, sql string, from, to time.Time) (s
 // above jit_above_cost, and compiling it took ten times longer than running
 // it; the plugin's queries are short by design.
 func (r *pgRates) readOnly(ctx context.Context, fn func(pgx.Tx) error) error {
-	begin := fmt.Sprintf("BEGIN READ ONLY; SET LOCAL statement_timeout = %d; SET LOCAL jit = off", r.statementTimeout.Milliseconds())
-	tx, err := r.pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: begin})
+	conn, err := r.pool.Acquire(ctx)
 	if err != nil {
-		return r.translate(err)
+		return r.translate(err, 0)
+	}
+	defer conn.Release()
+	timeout := statementTimeout(ctx)
+	begin := fmt.Sprintf("BEGIN READ ONLY; SET LOCAL statement_timeout = %d; SET LOCAL jit = off", timeout.Milliseconds())
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{BeginQuery: begin})
+	if err != nil {
+		return r.translate(err, timeout)
 	}
 	defer func() {
 		// The rollback gets its own short deadline: after a timeout the
@@ -166,19 +171,34 @@ func (r *pgRates) readOnly(ctx context.Context, fn func(pgx.Tx) error) error {
 		_ = tx.Rollback(rbCtx)
 	}()
 	if err := fn(tx); err != nil {
-		return r.translate(err)
+		return r.translate(err, timeout)
 	}
 	return nil
 }
 
+// statementTimeout is 80% of the time left before ctx's deadline, measured
+// once a connection is in hand: the rest is for the round trips around the
+// statement, so that a slow statement fails with PostgreSQL's clear
+// "statement timeout" rather than a cancelled context, also when connecting
+// or waiting for a pooled connection took a good part of query_timeout.
+func statementTimeout(ctx context.Context) time.Duration {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return maxQueryTimeout
+	}
+	left := time.Until(deadline) * 4 / 5
+	return max(left.Round(time.Millisecond), minStatementTimeout)
+}
+
 // translate puts a pgx error into the plugin's words: the server's own
 // message for SQL errors, and never the DSN or the agent's restart phrases.
-func (r *pgRates) translate(err error) error {
+// statement is the statement timeout in force (zero before BEGIN).
+func (r *pgRates) translate(err error, statement time.Duration) error {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch pgErr.Code {
 		case "57014": // query_canceled: the statement timeout fired
-			return fmt.Errorf("postgresql statement timed out after %s", r.statementTimeout)
+			return fmt.Errorf("postgresql statement timed out after %s (statement_timeout, set from %s)", statement, configKeyQueryTimeout)
 		case "25006": // read_only_sql_transaction
 			return fmt.Errorf("refused: the query tries to write, and queries run in a READ ONLY transaction (%s)", scrub(pgErr.Message))
 		}
