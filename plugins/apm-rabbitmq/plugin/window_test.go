@@ -1,7 +1,6 @@
 package plugin
 
 import (
-	"context"
 	"math"
 	"testing"
 	"time"
@@ -65,23 +64,4 @@ func TestCheckSeries(t *testing.T) {
 	must.ErrorContains(t, checkSeries(sdk.TimestampedMetrics{{Timestamp: ts, Value: math.NaN()}}), "not a number")
 	must.ErrorContains(t, checkSeries(sdk.TimestampedMetrics{{Timestamp: ts, Value: math.Inf(1)}}), "not a number")
 	must.ErrorContains(t, checkSeries(sdk.TimestampedMetrics{{Timestamp: ts, Value: -1}}), "negative (-1)")
-}
-
-func TestStatementTimeout(t *testing.T) {
-	t.Parallel()
-	must.Eq(t, maxQueryTimeout, statementTimeout(context.Background()))
-
-	// A deadline already past must not give 0, which PostgreSQL reads as
-	// "no timeout".
-	spent, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
-	defer cancel()
-	must.Eq(t, minStatementTimeout, statementTimeout(spent))
-
-	// 80% of what is left: at most 8s of 10s, and only less by the time
-	// this line takes to run.
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	got := statementTimeout(ctx)
-	must.LessEq(t, 8*time.Second, got)
-	must.Greater(t, 7*time.Second, got)
 }
