@@ -37,7 +37,8 @@ func TestAMQPFailoverPastASilentNode(t *testing.T) {
 	p := New(testLogger(t))
 	t.Cleanup(p.shutdown)
 	must.NoError(t, p.SetConfig(map[string]string{
-		configKeyAMQPURLs: r.viaProxy(silent) + "," + r.amqpURL, configKeyQueryTimeout: "1s",
+		// 2 s for each node: the second must answer even on a loaded machine.
+		configKeyAMQPURLs: r.viaProxy(silent) + "," + r.amqpURL, configKeyQueryTimeout: "4s",
 	}))
 	must.Eq(t, 2.0, value(t, p, "rabbitmq:ready:"+q))
 }
