@@ -126,3 +126,51 @@ func TestRunUsesTheEditedConfigAfterAPolicyChange(t *testing.T) {
 	must.NoError(t, err)
 	must.Eq(t, int64(20), out.Action.Count)
 }
+
+// TestConcurrentRunsGiveTheSequentialAnswers runs one plugin from many
+// goroutines, as the agent does for many policies, over configs and series
+// of different lengths: the shared config cache and the recycled point
+// buffers must not leak one evaluation into another.
+func TestConcurrentRunsGiveTheSequentialAnswers(t *testing.T) {
+	now := time.Date(2026, 11, 27, 15, 0, 0, 0, time.UTC)
+	type job struct {
+		cfg    map[string]string
+		values []float64
+	}
+	var jobs []job
+	for i, n := range []int{12, 60, 180, 1440} {
+		values := make([]float64, n)
+		for j := range values {
+			values[j] = float64(500*(i+1) + (j*7919)%300)
+		}
+		jobs = append(jobs,
+			job{map[string]string{keyCapacity: "100", keyScaleInWindow: "6m"}, values},
+			job{map[string]string{keyCapacity: "37", keyFloor: "3", keyTimezone: "Asia/Kolkata"}, values},
+			job{map[string]string{keyCapacity: "100", keyMode: modeBacklog}, values})
+	}
+	p := newTestPlugin(t, now)
+	want := make([]string, len(jobs))
+	for i, j := range jobs {
+		out, err := p.Run(evalOf(j.cfg, now, j.values...), 10)
+		must.NoError(t, err)
+		want[i] = fmt.Sprint(out.Action.Count, out.Action.Reason)
+	}
+	var wg sync.WaitGroup
+	for g := range 6 {
+		wg.Go(func() {
+			for k := range 40 {
+				i := (g + k) % len(jobs)
+				out, err := p.Run(evalOf(jobs[i].cfg, now, jobs[i].values...), 10)
+				if err != nil {
+					t.Errorf("job %d: %v", i, err)
+					return
+				}
+				if got := fmt.Sprint(out.Action.Count, out.Action.Reason); got != want[i] {
+					t.Errorf("job %d: got %s, want %s", i, got, want[i])
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
