@@ -18,7 +18,11 @@ const (
 	formRequestsPerMinute = "requests_per_minute"
 	formSQL               = "sql:"
 	maxIdentifierLen      = 63 // PostgreSQL's NAMEDATALEN - 1.
-	globMetaCharacters    = "*?["
+	// maxAMQPNameLen is the longest queue or vhost name: AMQP carries both
+	// as a short string. amqp091 cannot encode a longer one and drops the
+	// whole connection, failing every query that shares it.
+	maxAMQPNameLen     = 255
+	globMetaCharacters = "*?["
 )
 
 // queryKind says which source answers a query.
@@ -134,8 +138,13 @@ func parseQueueQuery(s string) (query, error) {
 			return query{}, errors.New(`empty vhost after "@"`)
 		}
 	}
-	if q.queue == "" {
+	switch {
+	case q.queue == "":
 		return query{}, errors.New("empty queue name")
+	case len(q.vhost) > maxAMQPNameLen:
+		return query{}, fmt.Errorf("vhost name is %d bytes, AMQP allows at most %d", len(q.vhost), maxAMQPNameLen)
+	case len(q.queue) > maxAMQPNameLen && !strings.ContainsAny(q.queue, globMetaCharacters):
+		return query{}, fmt.Errorf("queue name is %d bytes, AMQP allows at most %d", len(q.queue), maxAMQPNameLen)
 	}
 	if strings.ContainsAny(q.queue, globMetaCharacters) {
 		// path.Match validates the whole pattern before matching since Go 1.16,

@@ -25,6 +25,8 @@ func TestParseQuery(t *testing.T) {
 			query{kind: queryKindQueue, metric: metricConsumers, queue: "jobs@eu", vhost: "/"}},
 		{"a queue name may contain colons", "rabbitmq:publish_rate:a:b",
 			query{kind: queryKindQueue, metric: metricPublishRate, queue: "a:b"}},
+		{"a queue name of the longest length AMQP allows", "rabbitmq:ready:" + strings.Repeat("q", 255),
+			query{kind: queryKindQueue, metric: metricReady, queue: strings.Repeat("q", 255)}},
 		{"surrounding spaces are ignored", "  rabbitmq:deliver_rate:q \n",
 			query{kind: queryKindQueue, metric: metricDeliverRate, queue: "q"}},
 		{"requests per minute without a filter", "postgres:requests_per_minute",
@@ -69,6 +71,8 @@ func TestParseQueryRefuses(t *testing.T) {
 		{"empty sql", "postgres:sql:  ", "empty SQL"},
 		{"sql without the window end", "postgres:sql:SELECT $1::timestamptz, 1", "must use $1 (window start) and $2"},
 		{"a NUL byte", "rabbitmq:ready:q\x00", "NUL"},
+		{"a queue name longer than AMQP allows", "rabbitmq:ready:" + strings.Repeat("q", 256), "queue name is 256 bytes, AMQP allows at most 255"},
+		{"a vhost name longer than AMQP allows", "rabbitmq:ready:q@" + strings.Repeat("v", 256), "vhost name is 256 bytes, AMQP allows at most 255"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
