@@ -54,15 +54,28 @@ func TestRateLimitStormBacksOffAndRecovers(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{sizeA: 1, sizeB: 1})
 	h.policy["retry_attempts"] = "10"
+	// Every pause is at least a tenth of its ceiling: 5 ms here.
+	h.p.timing.backoff = backoff{Initial: 50 * time.Millisecond, Max: 100 * time.Millisecond}
 	h.gce.InjectHTTPErrors(http.StatusTooManyRequests, 6)
 
 	must.NoError(t, h.scale(4))
 	a, b := h.targets()
 	must.Eq(t, [2]int{2, 2}, [2]int{a, b})
+	requests := h.gce.Requests()
 	limited := 0
-	for _, r := range h.gce.Requests() {
-		if r.Status == http.StatusTooManyRequests {
-			limited++
+	for i, r := range requests {
+		if r.Status != http.StatusTooManyRequests {
+			continue
+		}
+		limited++
+		// The next request for the same resource is the retry (or a later
+		// call): it must come after a pause, not at once.
+		for _, next := range requests[i+1:] {
+			if next.Method == r.Method && next.Path == r.Path {
+				must.GreaterEq(t, 5*time.Millisecond, next.Received.Sub(r.Received),
+					must.Sprintf("retry of %s %s backed off", r.Method, r.Path))
+				break
+			}
 		}
 	}
 	must.Eq(t, 6, limited)
