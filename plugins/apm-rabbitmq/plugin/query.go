@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"unicode/utf8"
 )
 
 // Query prefixes and forms. A check's query string is one of:
@@ -100,8 +101,13 @@ func (q query) String() string {
 // state of the servers.
 func parseQuery(raw string) (query, error) {
 	s := strings.TrimSpace(raw)
-	if strings.ContainsRune(s, 0) {
+	switch {
+	case strings.ContainsRune(s, 0):
 		return query{}, fmt.Errorf("query %q: contains a NUL byte", raw)
+	case !utf8.ValidString(s):
+		// RabbitMQ answers a name that is not UTF-8 with a frame error
+		// that closes the shared connection.
+		return query{}, fmt.Errorf("query %q: not valid UTF-8", raw)
 	}
 	var (
 		q   query

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/shoenig/test/must"
 )
@@ -71,6 +72,7 @@ func TestParseQueryRefuses(t *testing.T) {
 		{"empty sql", "postgres:sql:  ", "empty SQL"},
 		{"sql without the window end", "postgres:sql:SELECT $1::timestamptz, 1", "must use $1 (window start) and $2"},
 		{"a NUL byte", "rabbitmq:ready:q\x00", "NUL"},
+		{"bytes that are not UTF-8", "rabbitmq:ready:\xff\xfe", "not valid UTF-8"},
 		{"a queue name longer than AMQP allows", "rabbitmq:ready:" + strings.Repeat("q", 256), "queue name is 256 bytes, AMQP allows at most 255"},
 		{"a vhost name longer than AMQP allows", "rabbitmq:ready:q@" + strings.Repeat("v", 256), "vhost name is 256 bytes, AMQP allows at most 255"},
 	}
@@ -104,8 +106,14 @@ func FuzzParseQuery(f *testing.F) {
 		must.Eq(t, q, again)
 		switch q.kind {
 		case queryKindQueue:
+			// Only names AMQP can carry reach the shared connection.
 			must.NotEq(t, "", q.queue)
 			must.True(t, isQueueMetric(q.metric))
+			must.True(t, utf8.ValidString(q.queue+q.vhost))
+			must.LessEq(t, maxAMQPNameLen, len(q.vhost))
+			if !q.glob {
+				must.LessEq(t, maxAMQPNameLen, len(q.queue))
+			}
 		case queryKindRequestsPerMin:
 			must.Eq(t, q.filterColumn == "", q.filterValue == "")
 		case queryKindSQL:

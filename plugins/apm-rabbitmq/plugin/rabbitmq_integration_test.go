@@ -95,10 +95,14 @@ func TestRabbitMQMissingQueueLeavesTheConnectionUsable(t *testing.T) {
 		must.ErrorContains(t, err, "not found")
 		must.Eq(t, 2.0, value(t, p, "rabbitmq:ready:"+q))
 	}
-	// A name AMQP cannot carry is refused before it reaches the shared
-	// connection, which amqp091 would otherwise drop.
+	// Names AMQP cannot carry are refused before they reach the shared
+	// connection, which would otherwise be dropped.
 	_, err := p.Query("rabbitmq:ready:"+strings.Repeat("q", 256), now())
 	must.ErrorContains(t, err, "AMQP allows at most 255")
+	must.Eq(t, 2.0, value(t, p, "rabbitmq:ready:"+q))
+	// RabbitMQ would close the connection with a frame error.
+	_, err = p.Query("rabbitmq:ready:\xff\xfe", now())
+	must.ErrorContains(t, err, "not valid UTF-8")
 	must.Eq(t, 2.0, value(t, p, "rabbitmq:ready:"+q))
 	must.Eq(t, 1, proxy.acceptedConns())
 }
