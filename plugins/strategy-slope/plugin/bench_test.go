@@ -38,3 +38,32 @@ func benchmarkRun(b *testing.B, n int) {
 func BenchmarkRun60(b *testing.B)   { benchmarkRun(b, 60) }
 func BenchmarkRun180(b *testing.B)  { benchmarkRun(b, 180) }
 func BenchmarkRun1440(b *testing.B) { benchmarkRun(b, 1440) }
+
+// benchConfig is the strategy block of the policy's rate check.
+var benchConfig = map[string]string{
+	"capacity_per_worker": "100", "mode": "rate", "horizon": "25m", "confidence": "0.99",
+	"trend_half_life": "30m", "noise_half_life": "60m", "persistence_window": "15m",
+	"scale_in_window": "6m", "max_scale_in": "0.25", "floor": "2", "floor_hours": "08:00-22:00",
+	"floor_days": "Mon-Sun", "timezone": "America/New_York",
+}
+
+// BenchmarkParseConfig is what every Run paid before the config cache.
+func BenchmarkParseConfig(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := parseConfig(benchConfig); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkConfigCacheHit is what a Run pays for its config now.
+func BenchmarkConfigCacheHit(b *testing.B) {
+	c := newConfigCache()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.parse(benchConfig); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -9,23 +9,33 @@ import (
 	"github.com/shoenig/test/must"
 )
 
+// keyOf is contentKey as a string, for maps of accepted keys only.
+func keyOf(t *testing.T, m map[string]string) string {
+	t.Helper()
+	k, ok := contentKey(nil, m)
+	must.True(t, ok, must.Sprintf("%v holds an unknown key", m))
+	return string(k)
+}
+
 func TestContentKeyTellsEveryDifferentMapApart(t *testing.T) {
 	cases := []struct {
 		name string
 		a, b map[string]string
 	}{
 		{"a separator inside a value does not merge two pairs",
-			map[string]string{"a": "1,b=2"}, map[string]string{"a": "1", "b": "2"}},
-		{"moving a character from key to value changes the key",
-			map[string]string{"ab": "c"}, map[string]string{"a": "bc"}},
+			map[string]string{keyFloor: "1,floor_days=Mon"}, map[string]string{keyFloor: "1", keyFloorDays: "Mon"}},
+		{"moving text from one value to the next changes the key",
+			map[string]string{keyFloor: "12", keyFloorDays: "Mon"}, map[string]string{keyFloor: "1", keyFloorDays: "2Mon"}},
 		{"an empty value differs from a missing key",
-			map[string]string{"a": ""}, map[string]string{}},
+			map[string]string{keyHeadroom: ""}, map[string]string{}},
 		{"a length prefix in the text does not fake a pair",
-			map[string]string{"a": "\x01b\x01c"}, map[string]string{"a": "", "b": "c"}},
+			map[string]string{keyFloor: "\x00\x02x"}, map[string]string{keyFloorDays: "x"}},
+		{"the same value under another key differs",
+			map[string]string{keyHorizon: "5m"}, map[string]string{keyDrainTime: "5m"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			must.NotEq(t, string(contentKey(nil, tc.a)), string(contentKey(nil, tc.b)))
+			must.NotEq(t, keyOf(t, tc.a), keyOf(t, tc.b))
 		})
 	}
 }
@@ -33,11 +43,17 @@ func TestContentKeyTellsEveryDifferentMapApart(t *testing.T) {
 func TestContentKeyIgnoresMapOrder(t *testing.T) {
 	a := map[string]string{}
 	b := map[string]string{}
-	for i := range 40 { // more keys than the stack array, inserted in opposite orders
-		a[fmt.Sprint("k", i)] = fmt.Sprint(i)
-		b[fmt.Sprint("k", 39-i)] = fmt.Sprint(39 - i)
+	for i, k := range sortedKnownKeys { // inserted in opposite orders
+		a[k] = fmt.Sprint(i)
+		j := len(sortedKnownKeys) - 1 - i
+		b[sortedKnownKeys[j]] = fmt.Sprint(j)
 	}
-	must.Eq(t, string(contentKey(nil, a)), string(contentKey(nil, b)))
+	must.Eq(t, keyOf(t, a), keyOf(t, b))
+}
+
+func TestContentKeyRefusesUnknownKeys(t *testing.T) {
+	_, ok := contentKey(nil, map[string]string{keyCapacity: "100", "capacity_per_wroker": "100"})
+	must.False(t, ok)
 }
 
 func TestConfigCacheReturnsWhatParseConfigReturns(t *testing.T) {
@@ -91,9 +107,9 @@ func TestConfigCacheEvictsTheLeastRecentlyUsed(t *testing.T) {
 	}
 	must.MapLen(t, configCacheSize, c.entries)
 	must.Eq(t, configCacheSize, c.order.Len())
-	must.MapContainsKey(t, c.entries, string(contentKey(nil, cfg(0))))
-	must.MapNotContainsKey(t, c.entries, string(contentKey(nil, cfg(1))))
-	must.MapContainsKey(t, c.entries, string(contentKey(nil, cfg(configCacheSize+9))))
+	must.MapContainsKey(t, c.entries, keyOf(t, cfg(0)))
+	must.MapNotContainsKey(t, c.entries, keyOf(t, cfg(1)))
+	must.MapContainsKey(t, c.entries, keyOf(t, cfg(configCacheSize+9)))
 }
 
 func TestConfigCacheIsSafeForConcurrentRuns(t *testing.T) {
