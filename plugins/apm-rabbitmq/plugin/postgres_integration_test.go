@@ -154,6 +154,40 @@ func TestRequestsPerMinuteOnAConfiguredTable(t *testing.T) {
 	must.Eq(t, seriesOf(minute(0), 0, 3, 3, 0), got)
 }
 
+// TestRequestsPerMinuteOnATimestampWithoutTimeZone is a table whose time
+// column holds UTC in a timestamp without time zone, read by a session
+// whose TimeZone is not UTC: the README's advice, timezone=UTC in the DSN,
+// gives the right minutes, and without it they are shifted.
+func TestRequestsPerMinuteOnATimestampWithoutTimeZone(t *testing.T) {
+	t.Parallel()
+	dsn, conn := requestsDB(t)
+	_, err := conn.Exec(context.Background(), `CREATE TABLE utc_requests (at timestamp NOT NULL)`)
+	must.NoError(t, err)
+	_, err = conn.Exec(context.Background(),
+		`INSERT INTO utc_requests SELECT $1::timestamp + i * interval '20 seconds' FROM generate_series(0, 5) AS i`,
+		minute(1).Format("2006-01-02 15:04:05"))
+	must.NoError(t, err)
+	window := sdk.TimeRange{From: minute(0), To: minute(4)}
+	cfg := map[string]string{configKeyRequestsTable: "utc_requests", configKeyRequestsTimeColumn: "at"}
+	u, err := url.Parse(dsn)
+	must.NoError(t, err)
+	withZone := func(zone string) string {
+		v := u.Query()
+		v.Set("timezone", zone)
+		z := *u
+		z.RawQuery = v.Encode()
+		return z.String()
+	}
+
+	got, err := postgresPlugin(t, withZone("UTC"), cfg).Query("postgres:requests_per_minute", window)
+	must.NoError(t, err)
+	must.Eq(t, seriesOf(minute(0), 0, 3, 3, 0), got)
+
+	got, err = postgresPlugin(t, withZone("Asia/Kolkata"), cfg).Query("postgres:requests_per_minute", window)
+	must.NoError(t, err)
+	must.Eq(t, seriesOf(minute(0), 0, 0, 0, 0), got)
+}
+
 func TestSQLQueries(t *testing.T) {
 	t.Parallel()
 	dsn, conn := requestsDB(t)
