@@ -169,19 +169,26 @@ func sumMatching(m queueMetric, queues []queueInfo, glob, vhost string) (float64
 // metricValue reads one metric of one queue from the management API's
 // answer. Rates are absent until a queue has seen traffic, which means zero;
 // counters are absent for a moment after a queue is created, which means
-// unknown.
+// unknown. A negative value is refused here, per queue, because in a glob
+// sum the other queues would hide it.
 func metricValue(m queueMetric, q queueInfo) (float64, error) {
 	counter := func(name string, v *float64) (float64, error) {
-		if v == nil {
+		switch {
+		case v == nil:
 			return 0, fmt.Errorf("queue %q has no %s statistics yet (the management api publishes them every few seconds)", q.Name, name)
+		case *v < 0:
+			return 0, fmt.Errorf("queue %q reports %s %v", q.Name, name, *v)
 		}
 		return *v, nil
 	}
-	rate := func(v *float64) float64 {
-		if v == nil {
-			return 0
+	rate := func(name string, v *float64) (float64, error) {
+		switch {
+		case v == nil:
+			return 0, nil
+		case *v < 0:
+			return 0, fmt.Errorf("queue %q reports %s rate %v", q.Name, name, *v)
 		}
-		return *v
+		return *v, nil
 	}
 	switch m {
 	case metricReady:
@@ -198,9 +205,9 @@ func metricValue(m queueMetric, q queueInfo) (float64, error) {
 	case metricConsumers:
 		return counter("consumers", q.Consumers)
 	case metricPublishRate:
-		return rate(q.MessageStats.Publish.Rate), nil
+		return rate("publish", q.MessageStats.Publish.Rate)
 	case metricDeliverRate:
-		return rate(q.MessageStats.DeliverGet.Rate), nil
+		return rate("deliver_get", q.MessageStats.DeliverGet.Rate)
 	}
 	return 0, fmt.Errorf("unknown metric %q", m)
 }

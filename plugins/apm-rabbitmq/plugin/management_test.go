@@ -81,7 +81,10 @@ func (f *fakeManagement) escapedPaths() []string {
 }
 
 func newFakeManagement(t *testing.T) (*fakeManagement, *httptest.Server) {
-	f := &fakeManagement{t: t, vhosts: map[string]string{"/": "queues_default_vhost.json", "prod/eu": "queues_prod_eu_vhost.json"}}
+	f := &fakeManagement{t: t, vhosts: map[string]string{
+		"/": "queues_default_vhost.json", "prod/eu": "queues_prod_eu_vhost.json", "bad": "queues_bad_values_vhost.json",
+		"text": "queues_text_values_vhost.json",
+	}}
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
 	return f, srv
@@ -158,6 +161,12 @@ func TestManagementQueryErrors(t *testing.T) {
 		{"a glob matching nothing", "rabbitmq:ready:video.*", `glob "video.*" matches no queue in vhost "/"`},
 		{"a matched queue without statistics fails the whole sum", "rabbitmq:ready:ekyc.*@prod/eu", `queue "ekyc.fresh" has no messages_ready statistics yet`},
 		{"a query that does not parse", "rabbitmq:lag:q", `unknown metric "lag"`},
+		{"a negative counter", "rabbitmq:ready:jobs.negative@bad", `queue "jobs.negative" reports messages_ready -2`},
+		{"a negative rate", "rabbitmq:publish_rate:jobs.negative@bad", `queue "jobs.negative" reports publish rate -0.5`},
+		{"a negative counter is not hidden by a glob sum", "rabbitmq:depth:jobs.*@bad", `queue "jobs.negative" reports messages_ready -2`},
+		{"a negative rate is not hidden by a glob sum", "rabbitmq:publish_rate:jobs.*@bad", `queue "jobs.negative" reports publish rate -0.5`},
+		{"a counter that is not a number", "rabbitmq:ready:jobs.text@text", "sent a body that is not the expected JSON"},
+		{"a counter that is not a number in a glob", "rabbitmq:ready:jobs.*@text", "sent a body that is not the expected JSON"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
