@@ -196,3 +196,18 @@ func rabbitPlugin(t testing.TB, r *rabbit, amqpURLs string) *Plugin {
 func (r *rabbit) viaProxy(addr string) string {
 	return strings.Replace(r.amqpURL, r.hostPort, addr, 1)
 }
+
+// recoversWithinTwoQueries checks that after an outage the next query, or
+// the one after if the first still met the dead connection, returns want;
+// a failed first query must be safe to hand to the agent.
+func recoversWithinTwoQueries(t *testing.T, p *Plugin, query string, want float64, secrets ...string) {
+	t.Helper()
+	got, err := p.Query(query, now())
+	if err != nil {
+		mustBeSafeForAgent(t, err, secrets...)
+		got, err = p.Query(query, now())
+	}
+	must.NoError(t, err, must.Sprint("neither of the two queries after the outage recovered"))
+	must.Len(t, 1, got)
+	must.Eq(t, want, got[0].Value)
+}
