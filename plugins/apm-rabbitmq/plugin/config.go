@@ -3,6 +3,7 @@ package plugin
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"net/url"
 	"slices"
@@ -107,12 +108,7 @@ func isAgentKey(k string) bool {
 // reads TLS files but never contacts a server: a failed SetConfig stops the
 // agent, and a server that is down at start must not.
 func parseConfig(m map[string]string) (config, error) {
-	known := []string{
-		configKeyAMQPURLs, configKeyManagementURLs, configKeyManagementUsername, configKeyManagementPassword,
-		configKeyPostgresURL, configKeyPostgresMaxConns, configKeyRequestsTable, configKeyRequestsTimeColumn,
-		configKeyQueryTimeout,
-	}
-	known = append(known, tlsKeys...)
+	known := configKeys()
 	var errs []error
 	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if !slices.Contains(known, k) && !isAgentKey(k) {
@@ -139,6 +135,15 @@ func parseConfig(m map[string]string) (config, error) {
 		return config{}, err
 	}
 	return c, nil
+}
+
+// configKeys lists every key an operator may set.
+func configKeys() []string {
+	return append([]string{
+		configKeyAMQPURLs, configKeyManagementURLs, configKeyManagementUsername, configKeyManagementPassword,
+		configKeyPostgresURL, configKeyPostgresMaxConns, configKeyRequestsTable, configKeyRequestsTimeColumn,
+		configKeyQueryTimeout,
+	}, tlsKeys...)
 }
 
 // splitList splits a comma-separated value, trimming spaces. It returns nil
@@ -234,7 +239,14 @@ func (c *config) parsePostgres(m map[string]string) []error {
 		return errs
 	}
 	pc, err := pgxpool.ParseConfig(dsn)
-	if err != nil {
+	var pathErr *fs.PathError
+	switch {
+	case errors.As(err, &pathErr):
+		// pgx reads the files the DSN names (sslrootcert, sslcert,
+		// sslkey...) while parsing: a path is safe to show, and without
+		// it the operator could not tell a missing file from a typo.
+		errs = append(errs, fmt.Errorf("%s: cannot read %q, named in the DSN: %s", configKeyPostgresURL, pathErr.Path, pathErr.Err))
+	case err != nil:
 		// The parse error quotes the DSN with a best-effort redaction; name
 		// the key only, so a password can never reach the agent's log.
 		errs = append(errs, fmt.Errorf("%s: not a valid PostgreSQL URL or key=value connection string (value hidden: it may hold a password)",

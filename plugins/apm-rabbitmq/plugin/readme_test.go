@@ -1,0 +1,110 @@
+package plugin
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/hcl/v2/hclsimple"
+	"github.com/shoenig/test/must"
+)
+
+func readme(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("../README.md")
+	must.NoError(t, err)
+	return string(b)
+}
+
+// TestTheReadmeTableListsEveryKeyWithItsDefault checks the configuration
+// table against the parser: every key an operator may set has a row, every
+// key in a row is accepted, and writing a row's literal default into a
+// config changes nothing.
+func TestTheReadmeTableListsEveryKeyWithItsDefault(t *testing.T) {
+	t.Parallel()
+	row := regexp.MustCompile("(?m)^\\| (`[^|]+) \\| ([^|]+) \\|")
+	key := regexp.MustCompile("`([^`]+)`")
+	literal := regexp.MustCompile("^`([^`]+)`$")
+	base := map[string]string{configKeyAMQPURLs: "amqps://h/", configKeyPostgresURL: "postgres://h/db"}
+	summary := func(extra map[string]string) string {
+		m := map[string]string{}
+		for k, v := range base {
+			m[k] = v
+		}
+		for k, v := range extra {
+			m[k] = v
+		}
+		c, err := parseConfig(m)
+		must.NoError(t, err, must.Sprintf("config %v", extra))
+		skip := c.tls.config != nil && c.tls.config.InsecureSkipVerify
+		return fmt.Sprint(c.postgresMaxConns, c.requestsTable, c.requestsTimeColumn, c.queryTimeout, skip)
+	}
+
+	text := readme(t)
+	start := strings.Index(text, "\n## Configuration\n")
+	must.Positive(t, start)
+	end := strings.Index(text[start+1:], "\n## ")
+	must.Positive(t, end)
+	var listed []string
+	for _, m := range row.FindAllStringSubmatch(text[start:start+1+end], -1) {
+		keys := key.FindAllStringSubmatch(m[1], -1)
+		for _, k := range keys {
+			name := k[1]
+			if strings.HasPrefix(name, "_nomad_autoscaler_") {
+				continue
+			}
+			must.True(t, slices.Contains(configKeys(), name) || isAgentKey(name),
+				must.Sprintf("the README lists %q, which the parser refuses", name))
+			listed = append(listed, name)
+		}
+		def := strings.TrimSpace(m[2])
+		if d := literal.FindStringSubmatch(def); d != nil && len(keys) == 1 {
+			must.Eq(t, summary(nil), summary(map[string]string{keys[0][1]: d[1]}),
+				must.Sprintf("the README's default %s for %s", def, keys[0][1]))
+		}
+	}
+	for _, k := range append(configKeys(), agentKeys...) {
+		must.SliceContains(t, listed, k, must.Sprintf("the README's table has no row for %q", k))
+	}
+}
+
+// TestTheReadmeExampleIsValid decodes the README's agent block as the agent
+// does and parses its config, and parses every query of its policy.
+func TestTheReadmeExampleIsValid(t *testing.T) {
+	t.Parallel()
+	blocks := regexp.MustCompile("(?s)```hcl\n(.*?)```").FindAllStringSubmatch(readme(t), -1)
+	must.SliceLen(t, 2, blocks)
+
+	var agent struct {
+		PluginDir string `hcl:"plugin_dir"`
+		APM       []struct {
+			Name   string            `hcl:"name,label"`
+			Driver string            `hcl:"driver"`
+			Config map[string]string `hcl:"config"`
+		} `hcl:"apm,block"`
+	}
+	must.NoError(t, hclsimple.Decode("agent.hcl", []byte(blocks[0][1]), nil, &agent))
+	must.SliceLen(t, 1, agent.APM)
+	must.Eq(t, PluginName, agent.APM[0].Driver)
+	// pgx reads the CA file the DSN names: give it one where the example says.
+	cfg := agent.APM[0].Config
+	const exampleCA = "sslrootcert=/etc/ssl/pg-ca.pem"
+	must.StrContains(t, cfg[configKeyPostgresURL], exampleCA)
+	certPEM, _ := selfSignedPEM(t, "db.internal")
+	ca := filepath.Join(t.TempDir(), "pg-ca.pem")
+	must.NoError(t, os.WriteFile(ca, certPEM, 0o600))
+	cfg[configKeyPostgresURL] = strings.Replace(cfg[configKeyPostgresURL], exampleCA, "sslrootcert="+ca, 1)
+	_, err := parseConfig(cfg)
+	must.NoError(t, err)
+
+	queries := regexp.MustCompile(`(?m)^\s*query\s*=\s*"([^"]+)"`).FindAllStringSubmatch(blocks[1][1], -1)
+	must.SliceNotEmpty(t, queries)
+	for _, q := range queries {
+		_, err := parseQuery(q[1])
+		must.NoError(t, err)
+	}
+}
