@@ -195,9 +195,12 @@ func TestStatusDuringASlowScaleIsSafeAndNotReady(t *testing.T) {
 
 func TestCrashDuringDrainIsFinishedOnceTheDrainCompletes(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, harnessOptions{sizeA: 2, sizeB: 1, drainDuration: 300 * time.Millisecond})
+	h := newHarness(t, harnessOptions{sizeA: 2, sizeB: 1})
 	a := h.instances(zoneA, migA)
 	id := h.nodeByInstance(a[1]).ID
+	// The drain ends only when the test forces it below, however slowly
+	// the machine runs.
+	h.nomad.SetNodeDrainDuration(a[1], time.Hour)
 	// What a Scale to 2 leaves behind when the agent dies mid-drain.
 	cfg := mustTarget(t, h.policy)
 	client, err := api.NewClient(&api.Config{Address: h.nomadURL})
@@ -216,7 +219,12 @@ func TestCrashDuringDrainIsFinishedOnceTheDrainCompletes(t *testing.T) {
 	must.False(t, st.Ready, must.Sprint("not ready while a marked node drains"))
 	must.Eq(t, "1", st.Meta[metaKeyDraining])
 	must.SliceEmpty(t, h.gceRequests("/deleteInstances"), must.Sprint("never delete before the drain is done"))
+	must.False(t, h.status().Ready)
+	must.SliceEmpty(t, h.gceRequests("/deleteInstances"))
 
+	// An operator forces the drain (nomad node drain -force).
+	_, err = client.Nodes().UpdateDrainOpts(id, &api.DrainOptions{DrainSpec: &api.DrainSpec{Deadline: -1}}, nil)
+	must.NoError(t, err)
 	eventually(t, "the interrupted scale-in to finish", func() bool {
 		h.status()
 		return len(h.gceRequests("/deleteInstances")) == 1

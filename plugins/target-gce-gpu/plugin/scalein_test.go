@@ -28,11 +28,13 @@ func deletedInstances(t *testing.T, r fakegce.Request) []string {
 	return out
 }
 
+// drainEvents returns, per node name, when its first event of the kind
+// happened (real time, comparable with the GCE fake's requests).
 func drainEvents(h *harness, kind fakenomad.EventKind) map[string]time.Time {
 	out := map[string]time.Time{}
 	for _, e := range h.nomad.Events() {
-		if e.Kind == kind {
-			out[e.NodeName] = e.Time
+		if _, seen := out[e.NodeName]; e.Kind == kind && !seen {
+			out[e.NodeName] = e.Received
 		}
 	}
 	return out
@@ -40,15 +42,31 @@ func drainEvents(h *harness, kind fakenomad.EventKind) map[string]time.Time {
 
 func TestScaleInDrainsThenDeletesExactlyTheDrainedInstances(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, harnessOptions{sizeA: 3, sizeB: 3, drainDuration: 150 * time.Millisecond})
+	h := newHarness(t, harnessOptions{sizeA: 3, sizeB: 3})
 	a, b := h.instances(zoneA, migA), h.instances(zoneB, migB)
 	// Leave one idle node per zone: those are the ones to go.
 	h.busy(a[0])
 	h.busy(a[1])
 	h.busy(b[1])
 	h.busy(b[2])
+	// Their drains end only when forced below, so that they overlap by
+	// construction when the plugin drains in parallel, however slowly the
+	// machine runs, and never when it drains one after the other.
+	h.nomad.SetNodeDrainDuration(a[2], time.Hour)
+	h.nomad.SetNodeDrainDuration(b[0], time.Hour)
 
-	must.NoError(t, h.scale(4))
+	done := make(chan error, 1)
+	go func() { done <- h.scale(4) }()
+	eventually(t, "both drains to start", func() bool { return len(drainEvents(h, fakenomad.EventDrainStarted)) == 2 })
+	must.SliceEmpty(t, h.gceRequests("/deleteInstances"), must.Sprint("nothing deleted while draining"))
+	client, err := api.NewClient(&api.Config{Address: h.nomadURL})
+	must.NoError(t, err)
+	for _, inst := range []string{a[2], b[0]} {
+		_, err := client.Nodes().UpdateDrainOpts(h.nodeByInstance(inst).ID,
+			&api.DrainOptions{DrainSpec: &api.DrainSpec{Deadline: -1}}, nil)
+		must.NoError(t, err)
+	}
+	must.NoError(t, <-done)
 	ta, tb := h.targets()
 	must.Eq(t, [2]int{2, 2}, [2]int{ta, tb})
 
@@ -67,7 +85,7 @@ func TestScaleInDrainsThenDeletesExactlyTheDrainedInstances(t *testing.T) {
 			want = b[0]
 		}
 		must.Eq(t, []string{want}, names, must.Sprint("only the drained instance, in its own MIG"))
-		must.True(t, d.Time.After(completed[want]), must.Sprint("deleted only after its drain completed"))
+		must.True(t, d.Received.After(completed[want]), must.Sprint("deleted only after its drain completed"))
 	}
 	// The drains ran in parallel: both started before either completed.
 	lastStart := started[a[2]]
