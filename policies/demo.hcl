@@ -22,7 +22,10 @@ scaling "gpu-workers-demo" {
   max     = 150
 
   policy {
-    evaluation_interval = "1s" # 5 simulated minutes
+    # 10 simulated minutes. Not 1s: the agent gives the target's Status 75%
+    # of the interval, and drops a policy whose first Status misses it,
+    # which a busy machine can make happen at 750 ms.
+    evaluation_interval = "2s"
     cooldown            = "1s"
     on_check_error      = "fail"
 

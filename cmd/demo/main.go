@@ -26,7 +26,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := demo.Run(ctx, opts); err != nil && !errors.Is(err, context.Canceled) {
+	if _, err := demo.Run(ctx, opts); err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintf(os.Stderr, "demo: %v\n", err)
 		os.Exit(1)
 	}

@@ -34,6 +34,9 @@ type Options struct {
 	OutDir                                           string
 
 	AMQPURL, ManagementURL, DatabaseURL string
+	// Database and Vhost are created afresh for the run (default ekyc_demo
+	// and ekyc-demo, which policies/demo.hcl names).
+	Database, Vhost string
 
 	Out io.Writer
 }
@@ -45,7 +48,7 @@ const historyWindow = 75 * time.Minute
 // ParseFlags reads the command line and the service URLs from the
 // environment (scripts/services.sh env). Every problem is reported at once.
 func ParseFlags(args []string, getenv func(string) string, out io.Writer) (Options, error) {
-	o := Options{Out: out}
+	o := Options{Out: out, Database: demoDatabase, Vhost: demoVhost}
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(out)
 	start := fs.String("start", "1995-07-13T00:00:00-04:00", "first replayed minute, RFC 3339 (default: the STS-70 launch day, local time of the NASA server)")

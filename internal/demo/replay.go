@@ -14,7 +14,7 @@ import (
 
 // replay runs the load generator and the workers, samples the system, prints
 // the live lines and, at the end, the summary and the files.
-func replay(ctx context.Context, o Options, p runParts) error {
+func replay(ctx context.Context, o Options, p runParts) (Summary, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	workersDone := make(chan error, 1)
@@ -59,7 +59,7 @@ loop:
 		}
 	}
 	if len(samples) < 2 {
-		return runErr
+		return Summary{}, runErr
 	}
 	s := summarize(samples, p.minutes, o.Capacity, p.workers.Waits(), o.SLA)
 	s.Real, s.Price, s.ScalingActions = time.Since(started), o.Price, p.scalingActions()
@@ -67,9 +67,9 @@ loop:
 	writeSummary(o.Out, s, o, files)
 	if runErr != nil {
 		fmt.Fprintf(o.Out, "demo: stopped early: %v\n", runErr)
-		return runErr
+		return s, runErr
 	}
-	return err
+	return s, err
 }
 
 // sample reads the state of every part of the run.

@@ -20,31 +20,31 @@ const sampleEvery = 500 * time.Millisecond
 // Run performs the whole demo. It returns when the replay is over, when
 // ctx ends (Ctrl-C) or on the first failure, and always stops what it
 // started.
-func Run(ctx context.Context, o Options) error {
+func Run(ctx context.Context, o Options) (Summary, error) {
 	history, minutes, err := loadTrace(o)
 	if err != nil {
-		return err
+		return Summary{}, err
 	}
 	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
-		return err
+		return Summary{}, err
 	}
-	fmt.Fprintf(o.Out, "demo: preparing PostgreSQL database %s and RabbitMQ vhost %s\n", demoDatabase, demoVhost)
-	dsn, err := freshDatabase(ctx, o.DatabaseURL, o.Schema)
+	fmt.Fprintf(o.Out, "demo: preparing PostgreSQL database %s and RabbitMQ vhost %s\n", o.Database, o.Vhost)
+	dsn, err := freshDatabase(ctx, o.DatabaseURL, o.Database, o.Schema)
 	if err != nil {
-		return err
+		return Summary{}, err
 	}
-	amqpURL, err := freshVhost(ctx, o.AMQPURL, o.ManagementURL)
+	amqpURL, err := freshVhost(ctx, o.AMQPURL, o.ManagementURL, o.Vhost)
 	if err != nil {
-		return err
+		return Summary{}, err
 	}
 	rows, err := loadgen.NewPostgresSink(ctx, dsn, loadgen.DefaultTable)
 	if err != nil {
-		return err
+		return Summary{}, err
 	}
 	defer rows.Close()
 	jobs, err := loadgen.NewRabbitSink(amqpURL, queueNames())
 	if err != nil {
-		return err
+		return Summary{}, err
 	}
 	defer jobs.Close()
 
@@ -52,13 +52,13 @@ func Run(ctx context.Context, o Options) error {
 	defer cancel()
 	c, err := startCloud(ctx, o, initialWorkers(minutes[0].Requests, o.Capacity))
 	if err != nil {
-		return err
+		return Summary{}, err
 	}
 	defer c.close()
 
 	agent, tap, err := launchAgent(ctx, o, c, amqpURL, dsn)
 	if err != nil {
-		return err
+		return Summary{}, err
 	}
 	defer agent.stop(15 * time.Second)
 
@@ -66,17 +66,17 @@ func Run(ctx context.Context, o Options) error {
 		AMQPURL: amqpURL, Queues: queueNames(), CapacityPerWorker: o.Capacity, Compression: o.Compression, PollInterval: 100 * time.Millisecond,
 	}, workersim.FleetFunc(func(context.Context) (int, error) { return c.State().ReadyWorkersTotal, nil }))
 	if err != nil {
-		return err
+		return Summary{}, err
 	}
 	gen, err := loadgen.New(loadgen.Config{
 		Minutes: minutes, History: history, Compression: o.Compression, Tick: 100 * time.Millisecond, Batch: o.Batch, Models: loadgen.Models,
 	}, rows, jobs)
 	if err != nil {
-		return err
+		return Summary{}, err
 	}
 	fc, err := newForecaster(ctx, o.Policy, dsn)
 	if err != nil {
-		return fmt.Errorf("%s: %w", o.Policy, err)
+		return Summary{}, fmt.Errorf("%s: %w", o.Policy, err)
 	}
 	defer fc.close()
 	return replay(ctx, o, runParts{cloud: c, agent: agent, tap: tap, workers: workers, gen: gen, minutes: minutes, forecast: fc})

@@ -28,7 +28,7 @@ const (
 
 // freshDatabase drops and recreates the demo database, applies the schema
 // and returns its DSN.
-func freshDatabase(ctx context.Context, adminDSN, schema string) (string, error) {
+func freshDatabase(ctx context.Context, adminDSN, database, schema string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, adminDSN)
@@ -36,14 +36,14 @@ func freshDatabase(ctx context.Context, adminDSN, schema string) (string, error)
 		return "", fmt.Errorf("connect to PostgreSQL (DATABASE_URL): %w", err)
 	}
 	defer conn.Close(ctx)
-	name := pgx.Identifier{demoDatabase}.Sanitize()
+	name := pgx.Identifier{database}.Sanitize()
 	for _, stmt := range []string{"DROP DATABASE IF EXISTS " + name + " WITH (FORCE)", "CREATE DATABASE " + name} {
 		if _, err := conn.Exec(ctx, stmt); err != nil {
-			return "", fmt.Errorf("recreate database %s: %w", demoDatabase, err)
+			return "", fmt.Errorf("recreate database %s: %w", database, err)
 		}
 	}
 	cfg := conn.Config()
-	dsn := fmt.Sprintf("postgres://%s@%s/%s?sslmode=disable", userInfo(cfg), net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port))), demoDatabase)
+	dsn := fmt.Sprintf("postgres://%s@%s/%s?sslmode=disable", userInfo(cfg), net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port))), database)
 	if err := loadgen.ApplySchema(ctx, dsn, schema); err != nil {
 		return "", err
 	}
@@ -58,18 +58,18 @@ func userInfo(cfg *pgx.ConnConfig) string {
 }
 
 // freshVhost empties the demo's vhost by recreating it and returns its AMQP URL.
-func freshVhost(ctx context.Context, amqpURL, mgmtURL string) (string, error) {
+func freshVhost(ctx context.Context, amqpURL, mgmtURL, vhost string) (string, error) {
 	v, err := loadgen.VhostsFromAMQP(amqpURL, mgmtURL)
 	if err != nil {
 		return "", err
 	}
-	if err := v.Delete(ctx, demoVhost); err != nil {
+	if err := v.Delete(ctx, vhost); err != nil {
 		return "", err
 	}
-	if err := v.Create(ctx, demoVhost); err != nil {
+	if err := v.Create(ctx, vhost); err != nil {
 		return "", err
 	}
-	return loadgen.VhostURL(amqpURL, demoVhost)
+	return loadgen.VhostURL(amqpURL, vhost)
 }
 
 // cloud is the simulated GCE project and Nomad cluster, served on loopback.
