@@ -1,8 +1,7 @@
 package plugin
 
 import (
-	"bytes"
-	"io"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -49,26 +48,31 @@ type harness struct {
 	// varStatus, when not 0, answers every Nomad variable request with
 	// that HTTP status (403 is a token whose ACL lacks the path).
 	varStatus atomic.Int64
-	// logs collects the plugins' log output (Warn and above).
-	logs syncBuffer
+	// logs records what the plugins log at Warn and above.
+	logs warnings
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+// warnings is an hclog sink that keeps the messages and arguments logged
+// at Warn and above, so tests can check what an operator would be told.
+type warnings struct {
+	mu    sync.Mutex
+	lines []string
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
+// Accept implements hclog.SinkAdapter.
+func (w *warnings) Accept(_ string, level hclog.Level, msg string, args ...any) {
+	if level < hclog.Warn {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.lines = append(w.lines, fmt.Sprintln(append([]any{msg}, args...)...))
 }
 
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+func (w *warnings) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return strings.Join(w.lines, "")
 }
 
 type harnessOptions struct {
@@ -166,7 +170,9 @@ func (h *harness) newPlugin() *Plugin {
 	if os.Getenv("TEST_LOG") != "" {
 		level = hclog.Trace
 	}
-	p := New(hclog.New(&hclog.LoggerOptions{Name: "test", Level: level, Output: io.MultiWriter(os.Stderr, &h.logs)}))
+	logger := hclog.NewInterceptLogger(&hclog.LoggerOptions{Name: "test", Level: level, Output: os.Stderr})
+	logger.RegisterSink(&h.logs)
+	p := New(logger)
 	p.timing = timing{
 		poll: 10 * time.Millisecond, drainGrace: time.Second, blockWait: 200 * time.Millisecond,
 		rollback: 5 * time.Second,

@@ -271,7 +271,7 @@ func TestPanicsBecomeErrors(t *testing.T) {
 
 func TestSlowOperationsArePolledUntilDone(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, harnessOptions{sizeA: 1, sizeB: 1, operationTime: 60 * time.Millisecond})
+	h := newHarness(t, harnessOptions{sizeA: 1, sizeB: 1, operationTime: 300 * time.Millisecond})
 	h.gce.FailNextOperation(zoneA, "QUOTA_EXCEEDED", "GPUS_ALL_REGIONS exceeded")
 	err := h.scale(4)
 	must.ErrorContains(t, err, "resize MIG zone-a/gpu-a to 2")
