@@ -3,12 +3,15 @@
 # cmd/simcloud (fake GCE compute API and fake Nomad API) plus the RabbitMQ
 # and PostgreSQL of scripts/services.sh on loopback.
 #
-#   make build && scripts/services.sh up
+#   make build agent && scripts/services.sh up
+#   go run ./cmd/simcloud -listen 127.0.0.1:8090 -project ekyc-prod -node-class gpu-l4 \
+#     -migs us-central1-a/ekyc-gpu-a,us-central1-b/ekyc-gpu-b -initial-size 2 &
 #   mkdir -p run/policies && cp policies/gpu-workers.hcl run/policies/
 #   bin/nomad-autoscaler agent -config policies/agent-local.hcl
 #
-# `make demo` starts from this file and replaces the addresses and the policy
-# dir with those of the processes it started.
+# simcloud serves the compute API and the Nomad API on one address, hence the
+# same port below. `make demo` starts from this file and replaces the
+# addresses and the policy dir with those of the processes it started.
 
 log_level  = "INFO"
 log_json   = true
@@ -21,7 +24,7 @@ http {
 
 # simcloud's Nomad API. The plugins inherit it as nomad_address.
 nomad {
-  address = "http://127.0.0.1:4646"
+  address = "http://127.0.0.1:8090"
 }
 
 policy {
@@ -54,7 +57,7 @@ strategy "slope" {
 target "gce-gpu" {
   driver = "target-gce-gpu"
   config = {
-    compute_endpoint = "http://127.0.0.1:8090/"
+    compute_endpoint = "http://127.0.0.1:8090"
     compute_insecure = "true"
   }
 }
