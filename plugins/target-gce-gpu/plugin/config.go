@@ -298,14 +298,19 @@ func parseSelector(raw map[string]string, dst *string) error {
 		selectorLeastBusy, selectorEmpty, selectorNewestIndex, selectorOldestIndex)
 }
 
+// maxDuration bounds every duration key. Scale adds node_drain_deadline
+// and scale_timeout into one deadline, which must not overflow into the
+// past; no drain or wait of a sane policy comes near 30 days.
+const maxDuration = 30 * 24 * time.Hour
+
 func parseDuration(raw map[string]string, key string, dst *time.Duration, min time.Duration) error {
 	v, ok := raw[key]
 	if !ok {
 		return nil
 	}
 	d, err := time.ParseDuration(v)
-	if err != nil || d < min {
-		return fmt.Errorf("%s: %q is not a duration of at least %s", key, v, min)
+	if err != nil || d < min || d > maxDuration {
+		return fmt.Errorf("%s: %q is not a duration from %s to %s", key, v, min, maxDuration)
 	}
 	*dst = d
 	return nil

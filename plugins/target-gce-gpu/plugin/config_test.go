@@ -69,6 +69,10 @@ func TestParseTargetConfigErrors(t *testing.T) {
 		{"two MIGs in one zone are refused", func(m map[string]string) { m["migs"] = "z/a,z/b" }, []string{`zone "z" appears twice`}},
 		{"a node pool identifier is required", func(m map[string]string) { delete(m, "node_pool") }, []string{"one of node_pool, node_class or datacenter is required"}},
 		{"a bad duration names key and value", func(m map[string]string) { m["stockout_cooldown"] = "soon" }, []string{`stockout_cooldown: "soon"`}},
+		{"a duration long enough to overflow the Scale deadline is refused", func(m map[string]string) {
+			m["node_drain_deadline"] = "2562047h"
+			m["scale_timeout"] = "2562047h"
+		}, []string{`node_drain_deadline: "2562047h" is not a duration from 1s to 720h0m0s`, `scale_timeout: "2562047h"`}},
 		{"a scale timeout below a second is refused", func(m map[string]string) { m["scale_timeout"] = "10ms" }, []string{`scale_timeout: "10ms"`}},
 		{"an unknown selector is listed with the choices", func(m map[string]string) { m["node_selector"] = "random" }, []string{`node_selector: "random" is not one of least_busy`}},
 		{"conflicting selector spellings are refused", func(m map[string]string) {
