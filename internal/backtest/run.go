@@ -116,6 +116,9 @@ func run(ctx context.Context, cfg Config, tr Trace, source string, factory strat
 	if err != nil {
 		return nil, err
 	}
+	if err := checkFleetSize(scaled, capacity, factor); err != nil {
+		return nil, err
+	}
 	warmup := warmupMinutes(p)
 	if warmup >= scaled.Len() {
 		return nil, fmt.Errorf("trace of %d minutes is too short: the first %d minutes are warm-up", scaled.Len(), warmup)
@@ -262,6 +265,29 @@ func modelCapacity(flag float64, p *sdk.ScalingPolicy) (float64, error) {
 		return v, nil
 	}
 	return 0, errors.New("no -capacity and no check with capacity_per_worker in the policy")
+}
+
+// maxModelWorkers bounds the fleet any minute may need. Worker counts are
+// int64 and the static-peak and oracle fleets are not capped by the
+// policy's max, so a count near 1e19 wraps to a negative fleet and every
+// figure after it is garbage; no real fleet comes near a billion workers.
+const maxModelWorkers = 1e9
+
+// checkFleetSize refuses a trace whose busiest minute would need more than
+// maxModelWorkers workers: a typo in the trace, -daily or -capacity must
+// fail with the minute that shows it, not print negative worker-hours.
+func checkFleetSize(tr Trace, capacity, factor float64) error {
+	peak, at := 0.0, 0
+	for i, a := range tr.Counts {
+		if a > peak {
+			peak, at = a, i
+		}
+	}
+	if peak/capacity <= maxModelWorkers {
+		return nil
+	}
+	return fmt.Errorf("minute %s has %.4g requests (x%.4g after -daily), %.4g workers at capacity %g: more than the %.0g the model handles; check the trace, -daily and -capacity",
+		tr.MinuteStart(at).Format(time.RFC3339), peak, factor, peak/capacity, capacity, float64(maxModelWorkers))
 }
 
 // warmupMinutes is the first hour, or the longest query window (plus its

@@ -88,6 +88,20 @@ func TestRunReportsEveryBadParameterAtOnce(t *testing.T) {
 	}
 }
 
+func TestRunRefusesAMinuteThatNeedsAnAbsurdFleet(t *testing.T) {
+	t.Parallel()
+	tr := dailyWave(1)
+	tr.Counts[200] = 1e300
+	_, err := Run(context.Background(), testConfig(), tr, "typo")
+	must.ErrorContains(t, err, "minute 2026-01-05T03:20:00Z has 1e+300 requests")
+	must.ErrorContains(t, err, "check the trace, -daily and -capacity")
+
+	c := testConfig()
+	c.Daily = 1e20
+	_, err = Run(context.Background(), c, dailyWave(1), "wave")
+	must.ErrorContains(t, err, "workers at capacity 100: more than the 1e+09 the model handles")
+}
+
 func TestRunNeedsACapacity(t *testing.T) {
 	t.Parallel()
 	c := testConfig()
