@@ -125,3 +125,40 @@ func TestScalingIsNeededOnlyForAChangeWithADirection(t *testing.T) {
 	must.False(t, scalingNeeded(sdk.ScalingAction{Direction: up, Count: 4}, 4))
 	must.True(t, scalingNeeded(sdk.ScalingAction{Direction: down, Count: 3}, 4))
 }
+
+func TestPickWinnerTakesTheFirstVoteOfAnAllNoneGroup(t *testing.T) {
+	t.Parallel()
+	// The agent keeps results[0] of a group where every check votes none.
+	w, ok := pickWinner([]checkResult{act(none, 3, "g"), act(none, 5, "g")})
+	must.True(t, ok)
+	must.Eq(t, sdk.ScaleDirection(none), w.Direction)
+	must.Eq(t, int64(3), w.Count)
+}
+
+// nilStrategy answers every Run with no evaluation at all.
+type nilStrategy struct{ fakeStrategy }
+
+func (*nilStrategy) Run(*sdk.ScalingCheckEvaluation, int64) (*sdk.ScalingCheckEvaluation, error) {
+	return nil, nil
+}
+
+func TestRunCheckTreatsANilResultAsAnEmptyVote(t *testing.T) {
+	t.Parallel()
+	a, stratErr, err := runCheck(testPolicy(""), testCheck(""), &nilStrategy{}, nil, 4, &evalBuffers{})
+	must.NoError(t, err)
+	must.NoError(t, stratErr)
+	// An empty action capped: "none" at min, as the agent's runStrategy
+	// returns for a nil response.
+	must.Eq(t, sdk.ScaleDirection(none), a.Direction)
+	must.Eq(t, int64(1), a.Count)
+}
+
+func TestRunCheckCapsAScaleDownAtMinSoNothingScales(t *testing.T) {
+	t.Parallel()
+	s := &fakeStrategy{decide: wants(0)}
+	a, _, err := runCheck(testPolicy(""), testCheck(""), s, nil, 1, &evalBuffers{})
+	must.NoError(t, err)
+	must.Eq(t, sdk.ScaleDirection(down), a.Direction, must.Sprint("capping keeps the direction"))
+	must.Eq(t, int64(1), a.Count)
+	must.False(t, scalingNeeded(a, 1))
+}

@@ -159,3 +159,48 @@ func TestReplayTakesNoActionWhileScaleRunsAndCoolsDownAfter(t *testing.T) {
 	must.Eq(t, []int64{3, 3, 3, 3, 3, 2, 2, 2, 2, 2}, out.workers)
 	must.Eq(t, 2, out.scaleDowns)
 }
+
+func TestReplayCoolsDownByTheDirectionOfTheLastAction(t *testing.T) {
+	t.Parallel()
+	// testPolicy: cooldown_on_scale_up 1m, cooldown 5m.
+	s := &fakeStrategy{decide: wants(3, 1, 1, 5)}
+	out := replayFake(t, tinyModel(2), testPolicy(""), queryRate, 1, s)
+	// Up to 3 at 60: cooled down until 61, so the down vote at 61 waits and
+	// the one at 62 acts (cancelling the booting worker and stopping a
+	// serving one). Cooled down until 67 after it, so the up votes at
+	// 63-67 wait; the one at 68 serves after the window.
+	must.Eq(t, []int64{2, 2, 1, 1, 1, 1, 1, 1, 1, 1}, out.workers)
+	must.Eq(t, 2, out.scaleUps)
+	must.Eq(t, 1, out.scaleDowns)
+	must.Eq(t, int64(5), s.calls[9].count, must.Sprint("the strategy sees the target count, booting included"))
+}
+
+func TestReplayLetsAGroupIgnoreAFailedCheckButNotAnUngroupedPolicy(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name  string
+		group string
+		want  []int64
+	}{
+		{"ungrouped, the failed check's empty vote blocks the scale-down", "", []int64{4, 4, 4, 4, 4, 4, 4, 4, 4, 4}},
+		{"in a group, the failed check's none is ignored", "demand", []int64{3, 3, 3, 3, 3, 3, 2, 2, 2, 2}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := tinyModel(4)
+			clock := m.start
+			failing, shrinking := testCheck(""), testCheck("")
+			failing.Name, failing.Group = "failing", tc.group
+			shrinking.Name, shrinking.Group = "shrinking", tc.group
+			checks := []*replayCheck{
+				{check: failing, kind: queryRate, window: 1, strat: &fakeStrategy{decide: func(int, sdk.TimestampedMetrics, int64) (int64, error) { return 0, errFake }}},
+				{check: shrinking, kind: queryRate, window: 1, strat: &fakeStrategy{decide: func(_ int, _ sdk.TimestampedMetrics, count int64) (int64, error) { return count - 1, nil }}},
+			}
+			out, err := replay(context.Background(), m, testPolicy(""), checks, &clock)
+			must.NoError(t, err)
+			must.Eq(t, tc.want, out.workers)
+			must.Eq(t, 10, out.strategyErrors)
+			must.Eq(t, 0, out.aborted)
+		})
+	}
+}
