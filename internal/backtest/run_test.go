@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"image/png"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -118,12 +120,38 @@ func TestRunRejectsATraceShorterThanTheWarmUp(t *testing.T) {
 	must.ErrorContains(t, err, "too short")
 }
 
+func TestWriteTempLeavesTheOldFileWhenTheWriteFails(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, SummaryFile)
+	must.NoError(t, os.WriteFile(path, []byte("previous run"), 0o644))
+	_, err := writeTemp(path, func(w io.Writer) error {
+		_, _ = w.Write([]byte(`{"trace":`))
+		return errors.New("disk full")
+	})
+	must.ErrorContains(t, err, "write "+path+": disk full")
+	b, err := os.ReadFile(path)
+	must.NoError(t, err)
+	must.Eq(t, "previous run", string(b))
+	entries, err := os.ReadDir(dir)
+	must.NoError(t, err)
+	must.SliceLen(t, 1, entries, must.Sprint("no temporary file left behind"))
+}
+
 func TestWriteOutputsWritesTheThreeFiles(t *testing.T) {
 	t.Parallel()
 	res, err := Run(context.Background(), testConfig(), dailyWave(2), "wave")
 	must.NoError(t, err)
 	dir := filepath.Join(t.TempDir(), "out")
 	must.NoError(t, res.WriteOutputs(dir))
+	entries, err := os.ReadDir(dir)
+	must.NoError(t, err)
+	must.SliceLen(t, 3, entries, must.Sprint("the three outputs and no temporary file"))
+	for _, e := range entries {
+		info, err := e.Info()
+		must.NoError(t, err)
+		must.Eq(t, os.FileMode(0o644), info.Mode().Perm(), must.Sprint(e.Name()))
+	}
 
 	var summary map[string]any
 	b, err := os.ReadFile(filepath.Join(dir, SummaryFile))
