@@ -102,6 +102,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := backtest.Preflight(o.cfg); err != nil {
 		return err
 	}
+	// An unusable -out must fail now, not after a long read and replay.
+	if o.out != "" {
+		if err := os.MkdirAll(o.out, 0o755); err != nil {
+			return fmt.Errorf("-out %q: %w", o.out, err)
+		}
+	}
 	tr, source, err := loadTrace(ctx, o)
 	if err != nil {
 		return err

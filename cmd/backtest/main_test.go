@@ -61,6 +61,7 @@ func TestRunRejectsBadFlagsBeforeReadingTheTrace(t *testing.T) {
 		{"a missing trace file", []string{"-trace", "does-not-exist.csv", "-policy", "testdata/target-value.hcl", "-capacity", "10"}, "open trace"},
 		{"a policy without capacity and no -capacity", []string{"-trace", "does-not-exist.csv", "-policy", "testdata/target-value.hcl"}, "no -capacity"},
 		{"a missing policy", []string{"-trace", "does-not-exist.csv", "-policy", "nope.hcl"}, `policy "nope.hcl"`},
+		{"an -out that is a file", []string{"-trace", "does-not-exist.csv", "-policy", "testdata/target-value.hcl", "-capacity", "10", "-out", "main.go"}, `-out "main.go": mkdir main.go: not a directory`},
 		{"an unknown strategy", []string{"-trace", "does-not-exist.csv", "-policy", "testdata/unknown-strategy.hcl"}, `check "rate": strategy "threshold"`},
 	}
 	for _, tc := range cases {
