@@ -118,12 +118,13 @@ func (src PostgresSource) window(ctx context.Context, tx pgx.Tx, table, col pgx.
 			from = lo.UTC().Truncate(time.Minute)
 		}
 		if to.IsZero() {
-			// A minute still in progress would look like a drop in traffic.
 			to = hi.UTC().Truncate(time.Minute).Add(time.Minute)
-			if now := time.Now().UTC().Truncate(time.Minute); now.Before(to) {
-				to = now
-			}
 		}
+	}
+	// A minute still in progress, or a -to in the future, would look like a
+	// drop in traffic: stop at the last complete minute.
+	if now := time.Now().UTC().Truncate(time.Minute); now.Before(to) {
+		to = now
 	}
 	if !from.Before(to) {
 		return time.Time{}, time.Time{}, fmt.Errorf("no complete minute between %s and %s", from.Format(time.RFC3339), to.Format(time.RFC3339))

@@ -50,6 +50,23 @@ func TestReadPostgresTraceCountsPerMinuteWithZeroes(t *testing.T) {
 	must.Eq(t, []float64{0, 0, 4, 0, 0}, tr.Counts)
 }
 
+func TestReadPostgresTraceStopsAtTheLastCompleteMinuteWhenToIsInTheFuture(t *testing.T) {
+	t.Parallel()
+	dsn := testenv.FreshDatabase(t)
+	from := time.Now().UTC().Truncate(time.Minute).Add(-5 * time.Minute)
+	seedRequests(t, dsn, `CREATE SCHEMA reqs; CREATE TABLE reqs.calls (id bigserial, at timestamptz NOT NULL)`,
+		map[time.Time]int{from.Add(time.Minute): 3})
+	src := PostgresSource{DSN: dsn, RequestsTable: "reqs.calls", RequestsTimeColumn: "at", Timeout: 20 * time.Second,
+		From: from, To: from.Add(24 * time.Hour)}
+	tr, err := ReadPostgresTrace(context.Background(), src)
+	must.NoError(t, err)
+	must.Eq(t, from, tr.Start)
+	must.Eq(t, 3.0, tr.Counts[1])
+	// No zero-filled minutes from the future, nor the minute in progress.
+	must.False(t, tr.MinuteStart(tr.Len()).After(time.Now()), must.Sprintf("trace of %d minutes ends in the future", tr.Len()))
+	must.Between(t, 5, tr.Len(), 6)
+}
+
 func TestReadPostgresTraceErrorsNameTheTableNotTheDSN(t *testing.T) {
 	t.Parallel()
 	dsn := testenv.FreshDatabase(t)
