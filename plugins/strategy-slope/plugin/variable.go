@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,16 +29,24 @@ type variableReader interface {
 // nomadVariables reads variables with the official Nomad API client.
 type nomadVariables struct{ client *api.Client }
 
-// ReadItems implements variableReader.
+// ReadItems implements variableReader. It reads with a raw query because
+// the client's Variables().GetVariableItems answers a 403 (a token whose ACL
+// lacks the path) as "not found": an operator's override would then be
+// ignored silently instead of reported in Meta and the log.
 func (n nomadVariables) ReadItems(ctx context.Context, path string) (map[string]string, error) {
-	items, _, err := n.client.Variables().GetVariableItems(path, (&api.QueryOptions{}).WithContext(ctx))
-	if errors.Is(err, api.ErrVariablePathNotFound) {
+	var v api.Variable
+	_, err := n.client.Raw().Query("/v1/var/"+strings.TrimPrefix(path, "/"), &v, (&api.QueryOptions{}).WithContext(ctx))
+	var ue api.UnexpectedResponseError
+	if errors.As(err, &ue) && ue.StatusCode() == http.StatusNotFound {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read nomad variable %s: %w", path, err)
 	}
-	return items, nil
+	if v.Items == nil {
+		return map[string]string{}, nil
+	}
+	return v.Items, nil
 }
 
 // variableCache remembers each variable's items (or read error) for

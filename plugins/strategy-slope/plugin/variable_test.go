@@ -120,3 +120,20 @@ func (c *countingReader) ReadItems(ctx context.Context, _ string) (map[string]st
 	}
 	return nil, errors.New("unreachable")
 }
+
+// A token without read access to the variable must not look like "no
+// override": the operator set one and expects it to hold.
+func TestRunReportsAVariableTheTokenMayNotRead(t *testing.T) {
+	now := friday
+	fake, p := startNomad(t, &now)
+	fake.SetVariable("ops", "autoscaler/gpu-workers", map[string]string{
+		"count": "25", "until": now.Add(2 * time.Hour).Format(time.RFC3339), "reason": "marketing push",
+	})
+	fake.InjectHTTPErrors(403, 1)
+	cfg := map[string]string{"capacity_per_worker": "100", "override_variable": "autoscaler/gpu-workers"}
+
+	out, err := p.Run(evalOf(cfg, now, repeat(60, 1000)...), 5)
+	must.NoError(t, err)
+	must.Eq(t, int64(11), out.Action.Count)
+	must.StrContains(t, out.Action.Meta["override_variable_error"].(string), "403")
+}
