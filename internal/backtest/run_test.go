@@ -11,9 +11,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/nomad-autoscaler/plugins/strategy"
+	"github.com/hashicorp/nomad-autoscaler/sdk"
 	"github.com/shoenig/test/must"
 )
 
@@ -205,4 +209,38 @@ func TestMissedDaysListsTheWorstFirst(t *testing.T) {
 	days := []DayScore{{"d1", 1, true}, {"d2", 9, false}, {"d3", Seconds(math.Inf(1)), false}, {"d4", 4, false}}
 	must.Eq(t, "d3 (p95 unbounded), d2 (p95 9.00s), and 1 more", missedDays(days, 2))
 	must.Eq(t, "", missedDays(days[:1], 2))
+}
+
+func TestRunStartsEveryAutoscalerAtTheStaticPeakAfterAnUnscoredWarmUp(t *testing.T) {
+	t.Parallel()
+	type firstCall struct {
+		at    time.Time
+		count int64
+	}
+	var mu sync.Mutex
+	var firsts []firstCall
+	factory := func(_ string, _ hclog.Logger, now func() time.Time) (strategy.Strategy, error) {
+		return &fakeStrategy{quiet: true, decide: func(n int, _ sdk.TimestampedMetrics, count int64) (int64, error) {
+			if n == 0 {
+				mu.Lock()
+				firsts = append(firsts, firstCall{at: now(), count: count})
+				mu.Unlock()
+			}
+			return count, nil
+		}}, nil
+	}
+	tr := dailyWave(1)
+	res, err := run(context.Background(), testConfig(), tr, "wave", factory)
+	must.NoError(t, err)
+	// Both replays (the policy and target-value) are first evaluated at the
+	// end of the 60-minute warm-up, at the static-peak count, and no minute
+	// of the warm-up is scored.
+	must.Eq(t, []firstCall{{tr.Start.Add(time.Hour), 19}, {tr.Start.Add(time.Hour), 19}}, firsts)
+	must.Eq(t, tr.Start.Add(time.Hour), res.ScoredStart)
+	must.Eq(t, tr.Counts[60:], res.Arrivals)
+	for _, name := range []string{NameSlope, NameTargetValue} {
+		s := res.Strategy(name)
+		must.Eq(t, len(res.Arrivals), s.Evaluations, must.Sprint(name, ": one evaluation per scored minute"))
+		must.Eq(t, int64(19), s.Workers[0])
+	}
 }
