@@ -25,7 +25,7 @@ func replay(ctx context.Context, o Options, p runParts) (Summary, error) {
 	fmt.Fprintf(o.Out, "demo: replaying %s from %s at x%g: one line every %s\n",
 		o.Duration, o.Start.Format("2006-01-02 15:04 -07:00"), o.Compression, o.Every)
 
-	var samples []Sample
+	samples := []Sample{p.sample(ctx, nil)} // the start of the replayed day
 	sampleTick := time.NewTicker(sampleEvery)
 	defer sampleTick.Stop()
 	lastLine := time.Now()
