@@ -69,8 +69,17 @@ func BenchmarkRun87Days(b *testing.B) { benchmarkRun(b, 87, newStrategy) }
 // BenchmarkRunShippedPolicyNASAMonth is the month with the production
 // policy as it stands (its windows and checks change with tuning).
 func BenchmarkRunShippedPolicyNASAMonth(b *testing.B) {
-	benchmarkPolicy(b, 0, newStrategy, "../../policies/gpu-workers.hcl")
+	benchmarkPolicy(b, 0, newStrategy, shippedPolicy)
 }
+
+// BenchmarkRunShippedPolicy87Days is the 87-day goal with the production
+// policy, whose longer window makes every strategy-slope call dearer than
+// testdata/slope.hcl's.
+func BenchmarkRunShippedPolicy87Days(b *testing.B) {
+	benchmarkPolicy(b, 87, newStrategy, shippedPolicy)
+}
+
+const shippedPolicy = "../../policies/gpu-workers.hcl"
 
 // The Engine benchmarks replace both strategies with a trivial one, to
 // measure what the backtest itself costs around the strategies' Run.
