@@ -18,7 +18,7 @@ func TestAgentKilledMidDrainLeavesNothingHalfDone(t *testing.T) {
 	const initial = 2
 	s := newStack(t, stackOptions{
 		initialPerZone: initial, bootTime: time.Second, drainDuration: 5 * time.Second,
-		policy: policyParams{Min: 2, Max: 20, Interval: 2 * time.Second, Cooldown: 2 * time.Second,
+		policy: policyParams{Min: 2, Max: 20, Interval: evalInterval, Cooldown: 2 * time.Second,
 			DrainDeadline: 30 * time.Second, ScaleTimeout: 30 * time.Second},
 	})
 	before := s.instances()

@@ -16,7 +16,7 @@ import (
 // stopped server looks like.
 func TestRabbitMQOutageStopsScalingWithoutRestartingHandlers(t *testing.T) {
 	t.Parallel()
-	interval := 2 * time.Second
+	interval := evalInterval
 	s := newStack(t, stackOptions{
 		initialPerZone: 1, bootTime: time.Second, drainDuration: 500 * time.Millisecond, proxyRabbitMQ: true,
 		policy: policyParams{Min: 2, Max: 20, Interval: interval, Cooldown: 2 * time.Second,

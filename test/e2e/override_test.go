@@ -23,7 +23,7 @@ import (
 // the day an agent upgrade changes either.
 func TestOverrideByPolicyEditPinsTheCountUntilItExpires(t *testing.T) {
 	t.Parallel()
-	interval := 2 * time.Second
+	interval := evalInterval
 	s := newStack(t, stackOptions{
 		initialPerZone: 1, bootTime: time.Second, drainDuration: 500 * time.Millisecond,
 		policy: policyParams{Min: 2, Max: 20, Interval: interval, Cooldown: 2 * time.Second,

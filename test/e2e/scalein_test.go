@@ -17,7 +17,7 @@ func TestScaleInDrainsThenDeletesExactlyTheDrainedInstances(t *testing.T) {
 	s := newStack(t, stackOptions{
 		initialPerZone: initial, bootTime: time.Second, drainDuration: time.Second,
 		workerCapacity: 600,
-		policy: policyParams{Min: 2, Max: 20, Interval: 2 * time.Second, Cooldown: 2 * time.Second,
+		policy: policyParams{Min: 2, Max: 20, Interval: evalInterval, Cooldown: 2 * time.Second,
 			DrainDeadline: 20 * time.Second, ScaleTimeout: 20 * time.Second},
 	})
 	before := s.instances()

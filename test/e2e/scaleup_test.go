@@ -17,7 +17,7 @@ const managementLag = 5 * time.Second
 // evaluation interval plus a few seconds.
 func TestBacklogSurgeResizesBothZonesUp(t *testing.T) {
 	t.Parallel()
-	interval := 2 * time.Second
+	interval := evalInterval
 	s := newStack(t, stackOptions{
 		initialPerZone: 1, bootTime: time.Second, drainDuration: time.Second,
 		policy: policyParams{Min: 2, Max: 20, Interval: interval, Cooldown: 2 * time.Second,

@@ -27,6 +27,12 @@ const (
 
 var queues = []string{"ekyc.facematch", "ekyc.ocr"}
 
+// evalInterval is the policies' evaluation_interval. Short, so scenarios
+// take seconds; not shorter, because the agent gives the target's Status 75%
+// of it and drops a policy whose first Status misses that, which a machine
+// running the whole test suite can make happen at 1.5 s.
+const evalInterval = 3 * time.Second
+
 // stackOptions vary between scenarios.
 type stackOptions struct {
 	initialPerZone int

@@ -10,7 +10,7 @@ import (
 // (e) A stockout in one zone: the capacity appears in the other zone.
 func TestStockoutInOneZoneMovesTheCapacityToTheOther(t *testing.T) {
 	t.Parallel()
-	interval := 2 * time.Second
+	interval := evalInterval
 	s := newStack(t, stackOptions{
 		initialPerZone: 1, bootTime: time.Second, drainDuration: 500 * time.Millisecond,
 		policy: policyParams{Min: 2, Max: 20, Interval: interval, Cooldown: 2 * time.Second,
