@@ -164,7 +164,9 @@ func Start(t testing.TB, cfg Config) *Agent {
 	a.configPath = WriteConfig(t, dir, PluginDir(t), a.HTTPAddr, cfg)
 	a.start()
 	t.Cleanup(func() {
-		a.Kill()
+		// A graceful stop lets the agent stop its plugins; Stop falls back
+		// to killing the whole process group.
+		_ = a.Stop(15 * time.Second)
 		if t.Failed() {
 			t.Logf("agent log:\n%s", a.Log())
 		}
@@ -179,6 +181,9 @@ func (a *Agent) start() {
 	a.cmd = exec.Command(AgentBinary(a.t), "agent", "-config", a.configPath)
 	a.cmd.Stdout = a.log
 	a.cmd.Stderr = a.log
+	// The agent leads its own process group, which the plugins it launches
+	// join: Kill can then take them all down at once, as a crash would.
+	a.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := a.cmd.Start(); err != nil {
 		a.t.Fatalf("start agent: %v", err)
 	}
@@ -280,15 +285,16 @@ func (a *Agent) Stop(timeout time.Duration) error {
 	}
 }
 
-// Kill sends SIGKILL (as a crash would) and waits for the process to go.
-// Plugins started by the agent notice their parent is gone and exit.
+// Kill sends SIGKILL to the agent and every plugin process it launched, all
+// at once, as when the machine or container running them dies, and waits for
+// the agent to go. Killing the agent alone would not be a crash of the
+// autoscaler: its plugins would live on as orphans, and a target plugin
+// could finish a scale-in it had started, hiding what a restart must
+// reconcile.
 func (a *Agent) Kill() {
-	select {
-	case <-a.exited:
-		return
-	default:
-	}
-	_ = a.cmd.Process.Kill()
+	// The group outlives its leader while a plugin is still in it, so this
+	// also ends plugins left behind by an agent that already exited.
+	_ = syscall.Kill(-a.cmd.Process.Pid, syscall.SIGKILL)
 	<-a.exited
 }
 

@@ -98,7 +98,6 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		NomadAddress: s.cloudURL,
 		Blocks:       pluginBlocks(apmAMQP, apmMgmt, dsn, s.cloudURL),
 	})
-	stopGracefully(t, s.agent)
 	if o.workerCapacity > 0 {
 		s.startWorkers(o.workerCapacity)
 	}
