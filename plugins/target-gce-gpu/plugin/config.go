@@ -126,6 +126,7 @@ const (
 	targetKeyNodeSelector   = "node_selector"
 	targetKeyStockoutCool   = "stockout_cooldown"
 	targetKeyScaleTimeout   = "scale_timeout"
+	targetKeyPollInterval   = "poll_interval"
 	targetKeyRetryAttempts  = "retry_attempts"
 	targetKeyDryRun         = "dry-run"
 	targetKeyNodeSelAliasV1 = sdk.TargetConfigNodeSelectorStrategy
@@ -133,6 +134,7 @@ const (
 	defaultDrainDeadline  = 5 * time.Minute
 	defaultStockoutCool   = 30 * time.Minute
 	defaultScaleTimeout   = 10 * time.Minute
+	defaultPollInterval   = 5 * time.Second
 	defaultRetryAttempts  = 8
 	defaultStatusDeadline = 30 * time.Second
 )
@@ -158,9 +160,12 @@ type targetConfig struct {
 	selector              string
 	stockoutCooldown      time.Duration
 	scaleTimeout          time.Duration
-	retryAttempts         int
-	statusDeadline        time.Duration
-	dryRun                bool
+	// pollInterval is the pause between reads of the MIGs while Scale
+	// waits for them to be stable or to show a stockout.
+	pollInterval   time.Duration
+	retryAttempts  int
+	statusDeadline time.Duration
+	dryRun         bool
 	// policyKey identifies the policy's set of MIGs in node markers, so that
 	// two policies never reconcile each other's nodes.
 	policyKey string
@@ -177,7 +182,8 @@ var poolKeys = []string{
 var targetKeys = func() map[string]bool {
 	known := map[string]bool{
 		targetKeyProject: true, targetKeyMIGs: true, targetKeyNodeSelector: true, targetKeyNodeSelAliasV1: true,
-		targetKeyStockoutCool: true, targetKeyScaleTimeout: true, targetKeyRetryAttempts: true, targetKeyDryRun: true,
+		targetKeyStockoutCool: true, targetKeyScaleTimeout: true, targetKeyPollInterval: true,
+		targetKeyRetryAttempts: true, targetKeyDryRun: true,
 		sdk.TargetConfigKeyDrainDeadline: true, sdk.TargetConfigKeyIgnoreSystemJobs: true,
 		sdk.TargetConfigKeyNodePurge: true, shared.PluginConfigKeyGRPCTimeout: true,
 	}
@@ -194,6 +200,7 @@ func parseTargetConfig(raw map[string]string) (targetConfig, error) {
 		drainDeadline:    defaultDrainDeadline,
 		stockoutCooldown: defaultStockoutCool,
 		scaleTimeout:     defaultScaleTimeout,
+		pollInterval:     defaultPollInterval,
 		retryAttempts:    defaultRetryAttempts,
 		statusDeadline:   defaultStatusDeadline,
 		selector:         selectorLeastBusy,
@@ -234,6 +241,8 @@ func parseTargetConfig(raw map[string]string) (targetConfig, error) {
 		parseBool(raw, targetKeyDryRun, &cfg.dryRun),
 		parseSelector(raw, &cfg.selector),
 	)
+	// After scale_timeout, which bounds it.
+	errs = append(errs, parsePollInterval(raw, &cfg.pollInterval, cfg.scaleTimeout))
 	if v, ok := raw[targetKeyRetryAttempts]; ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 100 {
@@ -270,6 +279,29 @@ func parseMIGs(project, v string) ([]migRef, error) {
 		out = append(out, migRef{Project: project, Zone: zone, Name: name})
 	}
 	return out, errors.Join(errs...)
+}
+
+// parsePollInterval reads poll_interval, which must leave scale_timeout
+// room for at least one poll. A short interval suits time-compressed
+// replays (the demo); against real GCE every poll is a read request per
+// MIG, so the default stays at 5s.
+func parsePollInterval(raw map[string]string, dst *time.Duration, scaleTimeout time.Duration) error {
+	v, ok := raw[targetKeyPollInterval]
+	if !ok {
+		// The default fits any scale_timeout: a timeout under 5s polls
+		// once, at its end.
+		*dst = min(*dst, scaleTimeout)
+		return nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return fmt.Errorf("%s: %q is not a positive duration", targetKeyPollInterval, v)
+	}
+	if d > scaleTimeout {
+		return fmt.Errorf("%s: %q is longer than %s (%s); one poll must fit in the wait", targetKeyPollInterval, v, targetKeyScaleTimeout, scaleTimeout)
+	}
+	*dst = d
+	return nil
 }
 
 func parseSelector(raw map[string]string, dst *string) error {

@@ -26,6 +26,7 @@ func TestParseTargetConfig(t *testing.T) {
 	must.Eq(t, 5*time.Minute, cfg.drainDeadline)
 	must.Eq(t, 30*time.Minute, cfg.stockoutCooldown)
 	must.Eq(t, 10*time.Minute, cfg.scaleTimeout)
+	must.Eq(t, 5*time.Second, cfg.pollInterval)
 	must.Eq(t, selectorLeastBusy, cfg.selector)
 	must.Eq(t, defaultRetryAttempts, cfg.retryAttempts)
 	must.False(t, cfg.purge)
@@ -44,6 +45,7 @@ func TestParseTargetConfigAcceptsAgentKeys(t *testing.T) {
 	raw["node_drain_ignore_system_jobs"] = "true"
 	raw["node_purge"] = "true"
 	raw["retry_attempts"] = "3"
+	raw["poll_interval"] = "100ms"
 	cfg, err := parseTargetConfig(raw)
 	must.NoError(t, err)
 	must.Eq(t, 7500*time.Millisecond, cfg.statusDeadline)
@@ -53,6 +55,7 @@ func TestParseTargetConfigAcceptsAgentKeys(t *testing.T) {
 	must.True(t, cfg.drainIgnoreSystemJobs)
 	must.True(t, cfg.purge)
 	must.Eq(t, 3, cfg.retryAttempts)
+	must.Eq(t, 100*time.Millisecond, cfg.pollInterval)
 	must.Eq(t, "true", cfg.pool["node_filter_ignore_drain"])
 }
 
@@ -79,6 +82,13 @@ func TestParseTargetConfigErrors(t *testing.T) {
 			m["node_selector"] = "empty"
 			m["node_selector_strategy"] = "least_busy"
 		}, []string{"conflicts with node_selector"}},
+		{"a poll interval of zero is refused", func(m map[string]string) { m["poll_interval"] = "0s" }, []string{`poll_interval: "0s" is not a positive duration`}},
+		{"a negative poll interval is refused", func(m map[string]string) { m["poll_interval"] = "-1s" }, []string{`poll_interval: "-1s"`}},
+		{"a poll interval that is not a duration is quoted", func(m map[string]string) { m["poll_interval"] = "often" }, []string{`poll_interval: "often"`}},
+		{"a poll interval longer than the scale timeout is refused", func(m map[string]string) {
+			m["scale_timeout"] = "30s"
+			m["poll_interval"] = "1m"
+		}, []string{`poll_interval: "1m" is longer than scale_timeout (30s)`}},
 		{"retry attempts must be positive", func(m map[string]string) { m["retry_attempts"] = "0" }, []string{`retry_attempts: "0"`}},
 		{"every problem is reported at once", func(m map[string]string) {
 			m["node_purge"] = "maybe"
@@ -96,6 +106,15 @@ func TestParseTargetConfigErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestDefaultPollIntervalFitsAShortScaleTimeout(t *testing.T) {
+	t.Parallel()
+	raw := validTarget()
+	raw["scale_timeout"] = "2s"
+	cfg, err := parseTargetConfig(raw)
+	must.NoError(t, err)
+	must.Eq(t, 2*time.Second, cfg.pollInterval, must.Sprint("the 5s default is cut to the timeout, so at least one poll happens"))
 }
 
 func TestParsePluginConfig(t *testing.T) {

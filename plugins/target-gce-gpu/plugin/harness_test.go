@@ -154,6 +154,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		"node_pool":                      "gpu",
 		"node_drain_deadline":            "2s",
 		"scale_timeout":                  "10s",
+		"poll_interval":                  "10ms",
 		"retry_attempts":                 "4",
 		"stockout_cooldown":              "1m",
 		"_nomad_autoscaler_grpc_timeout": "5s",
@@ -174,7 +175,7 @@ func (h *harness) newPlugin() *Plugin {
 	logger.RegisterSink(&h.logs)
 	p := New(logger)
 	p.timing = timing{
-		poll: 10 * time.Millisecond, drainGrace: time.Second, blockWait: 200 * time.Millisecond,
+		operationPoll: 10 * time.Millisecond, drainGrace: time.Second, blockWait: 200 * time.Millisecond,
 		rollback: 5 * time.Second,
 		backoff:  backoff{Initial: 5 * time.Millisecond, Max: 40 * time.Millisecond},
 	}

@@ -31,8 +31,9 @@ var _ target.Target = (*Plugin)(nil)
 
 // timing groups the waits and pauses, which tests shorten.
 type timing struct {
-	// poll is the pause between polls of a MIG or an operation.
-	poll time.Duration
+	// operationPoll is the pause between polls of a GCE operation. The
+	// waits on MIG state use the policy's poll_interval instead.
+	operationPoll time.Duration
 	// drainGrace is added to node_drain_deadline before a drain counts as
 	// failed: Nomad forces the drain at the deadline, this covers the rest.
 	drainGrace time.Duration
@@ -45,11 +46,11 @@ type timing struct {
 }
 
 var defaultTiming = timing{
-	poll:       5 * time.Second,
-	drainGrace: time.Minute,
-	blockWait:  30 * time.Second,
-	rollback:   time.Minute,
-	backoff:    defaultBackoff,
+	operationPoll: 5 * time.Second,
+	drainGrace:    time.Minute,
+	blockWait:     30 * time.Second,
+	rollback:      time.Minute,
+	backoff:       defaultBackoff,
 }
 
 // Plugin is the target-gce-gpu target plugin. Status and Scale are safe to
@@ -140,7 +141,7 @@ func (p *Plugin) clients(ctx context.Context, cfg targetConfig) (migAPI, nodeAPI
 	}
 	bo := p.timing.backoff
 	bo.Attempts = cfg.retryAttempts
-	return computeMIGs{client: p.migClient, retry: bo, pollInterval: p.timing.poll},
+	return computeMIGs{client: p.migClient, retry: bo, pollInterval: p.timing.operationPoll},
 		nomadNodes{client: p.nomad, retry: bo, blockWait: p.timing.blockWait}, nil
 }
 

@@ -240,7 +240,7 @@ func (r *run) waitStable(ctx context.Context, zones []zoneView) error {
 		if pending = next; len(pending) == 0 {
 			return nil
 		}
-		timer := time.NewTimer(r.p.timing.poll)
+		timer := time.NewTimer(r.cfg.pollInterval)
 		select {
 		case <-wctx.Done():
 			timer.Stop()

@@ -102,7 +102,7 @@ func (r *run) waitScaleOut(ctx context.Context, grown []zoneView) (stockout bool
 		if pending = next; len(pending) == 0 {
 			return false, nil
 		}
-		timer := time.NewTimer(r.p.timing.poll)
+		timer := time.NewTimer(r.cfg.pollInterval)
 		select {
 		case <-ctx.Done():
 			timer.Stop()

@@ -36,6 +36,21 @@ func TestScaleOutFillsZonesOddEven(t *testing.T) {
 	must.NotEq(t, "", st.Meta[metaKeyLastEvent])
 }
 
+func TestScaleOutPollsTheMIGsAtThePolicysPollInterval(t *testing.T) {
+	t.Parallel()
+	// Instances boot for 300ms. Polling every 20ms, Scale reads the MIG
+	// many times while it boots and returns soon after; at the 5s default
+	// it would read it twice and hold the agent for five seconds.
+	h := newHarness(t, harnessOptions{bootTime: 300 * time.Millisecond})
+	h.policy["poll_interval"] = "20ms"
+
+	must.NoError(t, h.scale(2))
+	polls := len(h.gceRequests("gpu-a/listManagedInstances"))
+	must.Greater(t, 4, polls, must.Sprint("the MIG is re-read at poll_interval until it is stable"))
+	must.Eq(t, 1, h.gce.MIG(zoneA, migA).TargetSize)
+	must.True(t, h.status().Ready)
+}
+
 func TestScaleOutMovesWorkersAwayFromAStockout(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{sizeA: 2, sizeB: 2, bootTime: 30 * time.Millisecond})
