@@ -82,9 +82,16 @@ scaling "gpu-workers-demo" {
       project             = "ekyc-demo"
       migs                = "us-central1-a/ekyc-gpu-a,us-central1-b/ekyc-gpu-b"
       node_class          = "gpu-l4"
-      node_drain_deadline = "3s" # 15 simulated minutes
+      # Production's 5m drain deadline; the plugin's minimum. The agent
+      # runs one Scale at a time, so a longer deadline would only hold back
+      # the next scale-up (simulated drains take 90 simulated seconds).
+      node_drain_deadline = "1s" # 5 simulated minutes
       stockout_cooldown   = "6s" # 30 simulated minutes
-      scale_timeout       = "30s"
+      scale_timeout       = "30s" # 150 simulated minutes: a bound, never reached
+      # How often Scale re-reads the MIGs while instances boot (5 simulated
+      # minutes). The plugin's 5s default is 25 simulated minutes here,
+      # during which the agent evaluates nothing.
+      poll_interval = "100ms" # 30 simulated seconds
     }
   }
 }
