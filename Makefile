@@ -6,7 +6,10 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
 MODULE   := github.com/fleetslope/nomad-gpu-autoscaler
-VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0-dev)
+# A release tag v1.2.3 gives 1.2.3; before the first tag, the in-code version plus the commit
+# (the same rule as scripts/dist.sh).
+VERSION  ?= $(shell v=$$(git describe --tags --match 'v*' --dirty 2>/dev/null) && echo $${v\#v} || \
+              echo "$$(sed -n 's/^var Version = "\(.*\)"$$/\1/p' internal/version/version.go)+$$(git rev-parse --short HEAD 2>/dev/null || echo unknown)")
 LDFLAGS  := -s -w -X $(MODULE)/internal/version.Version=$(VERSION)
 PLUGINS  := apm-rabbitmq strategy-slope target-gce-gpu
 BIN      := bin
@@ -58,7 +61,7 @@ demo: build agent services-up
 
 ## dist: versioned linux/amd64 and linux/arm64 archives of the plugins with SHA256SUMS
 dist:
-	VERSION=$(VERSION) LDFLAGS='$(LDFLAGS)' scripts/dist.sh
+	VERSION=$(VERSION) scripts/dist.sh
 
 ## lint: gofmt, go vet and staticcheck (pinned, from the module proxy)
 lint:
