@@ -63,9 +63,13 @@ scaling "gpu-workers" {
         timezone    = "America/New_York"
 
         # Manual override: pins the count until override_until, then normal
-        # scaling resumes by itself. Uncomment, edit and send SIGHUP, here
-        # and identically in the backlog check: an override pins only its own
-        # check, so alone it would let a backlog add workers on top.
+        # scaling resumes by itself. Uncomment and edit here and identically
+        # in the backlog check (an override pins only its own check, so alone
+        # it would let a backlog add workers on top). Agent v0.5.0 ignores an
+        # edit in place on SIGHUP (it keeps the first version it read of a
+        # file and policy name): save the edited policy under a new file
+        # name, remove the old file, then send SIGHUP. override_variable
+        # below needs no file edit and no signal.
         # override_count  = "40"
         # override_until  = "2026-12-01T18:00:00Z"
         # override_reason = "launch day, INC-1234"
