@@ -26,7 +26,7 @@ func nasaConfig() Config {
 
 func loadNASA(tb testing.TB, days int) Trace {
 	tb.Helper()
-	tr, err := ReadTraceFile("testdata/nasa-http-jul95.csv.gz")
+	tr, err := ReadTraceFile("../../data/nasa-http-jul95.csv.gz")
 	must.NoError(tb, err)
 	if days == 0 {
 		return tr

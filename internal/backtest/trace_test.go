@@ -61,7 +61,7 @@ func TestScaledTraceHasTheRequestedDailyMean(t *testing.T) {
 
 func TestReadTraceFileDecompressesGzip(t *testing.T) {
 	t.Parallel()
-	tr, err := ReadTraceFile("testdata/nasa-http-jul95.csv.gz")
+	tr, err := ReadTraceFile("../../data/nasa-http-jul95.csv.gz")
 	must.NoError(t, err)
 	must.Eq(t, 39692, tr.Len())
 	must.Eq(t, 1891672.0, tr.Total())

@@ -30,7 +30,7 @@ func TestDemoReplaysTheLaunchHourThroughTheWholeSystem(t *testing.T) {
 	root := agenttest.RepoRoot(t)
 	suffix := fmt.Sprintf("%d", time.Now().UnixNano()%1e9)
 	o := Options{
-		TracePath: filepath.Join(root, "..", "shared", "traces", "nasa-http-jul95.csv"),
+		TracePath: filepath.Join(root, loadgen.DefaultTraceFile),
 		Start:     time.Date(1995, 7, 13, 9, 0, 0, 0, time.FixedZone("", -4*3600)), Duration: time.Hour,
 		Daily: 2_000_000, Compression: 300, Capacity: 100, Batch: 250, Price: 0.71, SLA: time.Minute, Every: 2 * time.Second,
 		AgentBin: agenttest.AgentBinary(t), PluginDir: agenttest.PluginDir(t),

@@ -14,6 +14,8 @@ import (
 	"io"
 	"os"
 	"time"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/loadgen"
 )
 
 // Options configure a demo run. Times called simulated are on the replayed
@@ -52,7 +54,7 @@ func ParseFlags(args []string, getenv func(string) string, out io.Writer) (Optio
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(out)
 	start := fs.String("start", "1995-07-13T00:00:00-04:00", "first replayed minute, RFC 3339 (default: the STS-70 launch day, local time of the NASA server)")
-	fs.StringVar(&o.TracePath, "trace", "../shared/traces/nasa-http-jul95.csv", "per-minute trace CSV (timestamp,requests)")
+	fs.StringVar(&o.TracePath, "trace", loadgen.DefaultTrace(), "per-minute trace CSV (timestamp,requests), gzipped if the name ends in .gz")
 	fs.DurationVar(&o.Duration, "duration", 24*time.Hour, "simulated time to replay")
 	fs.Float64Var(&o.Daily, "daily", 2_000_000, "requests in the replayed window: the trace is scaled to this total")
 	fs.Float64Var(&o.Compression, "compression", 300, "simulated seconds per real second (300 replays 24 h in 4.8 min); policies/demo.hcl is written for 300")

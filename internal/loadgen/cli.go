@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 )
@@ -34,7 +33,7 @@ func ParseCLI(args []string, getenv func(string) string, out io.Writer) (CLIOpti
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
 	fs.SetOutput(out)
 	start := fs.String("start", "1995-07-13T00:00:00-04:00", "first replayed minute, RFC 3339")
-	fs.StringVar(&o.Trace, "trace", "../shared/traces/nasa-http-jul95.csv", "per-minute trace CSV (timestamp,requests)")
+	fs.StringVar(&o.Trace, "trace", DefaultTrace(), "per-minute trace CSV (timestamp,requests), gzipped if the name ends in .gz")
 	fs.DurationVar(&o.Duration, "duration", 24*time.Hour, "simulated time to replay")
 	fs.Float64Var(&o.Daily, "daily", 2_000_000, "requests per day: the 24 h from -start are scaled to this total")
 	fs.Float64Var(&o.Compression, "compression", 300, "simulated seconds per real second")
@@ -70,14 +69,9 @@ func ParseCLI(args []string, getenv func(string) string, out io.Writer) (CLIOpti
 // LoadReplay reads the trace and returns the history and the minutes to
 // replay, scaled so that the 24 h from Start carry daily requests.
 func LoadReplay(path string, start time.Time, history, duration time.Duration, daily float64) ([]Minute, []Minute, error) {
-	f, err := os.Open(path)
+	trace, err := ReadTraceFile(path)
 	if err != nil {
 		return nil, nil, err
-	}
-	defer f.Close()
-	trace, err := ReadTrace(f)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	day, err := Window(trace, start, 24*time.Hour)
 	if err != nil {

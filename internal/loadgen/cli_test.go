@@ -9,13 +9,12 @@ import (
 	"github.com/shoenig/test/must"
 )
 
-// sharedTrace is the NASA trace beside the repository (../shared), as the
-// demo and CI lay it out.
-const sharedTrace = "../../../shared/traces/nasa-http-jul95.csv"
+// shippedTrace is the NASA trace shipped in the repository (data/).
+const shippedTrace = "../../" + DefaultTraceFile
 
 func TestLoadReplayScalesTheDayToTheDailyTotal(t *testing.T) {
 	start := time.Date(1995, 7, 13, 0, 0, 0, 0, time.FixedZone("", -4*3600))
-	history, minutes, err := LoadReplay(sharedTrace, start, 75*time.Minute, 24*time.Hour, 2_000_000)
+	history, minutes, err := LoadReplay(shippedTrace, start, 75*time.Minute, 24*time.Hour, 2_000_000)
 	must.NoError(t, err)
 	must.Len(t, 75, history)
 	must.Len(t, 1440, minutes)
@@ -30,13 +29,13 @@ func TestLoadReplayScalesTheDayToTheDailyTotal(t *testing.T) {
 	must.True(t, math.Abs(Peak(minutes)-405*2_000_000/134203.0) < 1e-6)
 
 	// A shorter replay keeps the day's levels: -daily is a rate.
-	_, short, err := LoadReplay(sharedTrace, start, 0, 2*time.Hour, 2_000_000)
+	_, short, err := LoadReplay(shippedTrace, start, 0, 2*time.Hour, 2_000_000)
 	must.NoError(t, err)
 	must.Eq(t, minutes[:120], short)
 }
 
 func TestLoadReplayRefusesAStartOutsideTheTrace(t *testing.T) {
-	_, _, err := LoadReplay(sharedTrace, time.Date(1995, 8, 1, 0, 0, 0, 0, time.UTC), 0, time.Hour, 1000)
+	_, _, err := LoadReplay(shippedTrace, time.Date(1995, 8, 1, 0, 0, 0, 0, time.UTC), 0, time.Hour, 1000)
 	must.ErrorContains(t, err, "outside the trace")
 }
 

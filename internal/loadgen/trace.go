@@ -1,13 +1,12 @@
 package loadgen
 
 import (
-	"encoding/csv"
 	"errors"
 	"fmt"
-	"io"
 	"math"
-	"strconv"
 	"time"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/backtest"
 )
 
 // Minute is one bin of a per-minute request trace.
@@ -19,56 +18,19 @@ type Minute struct {
 	Requests float64
 }
 
-// ReadTrace reads a CSV trace with the header `timestamp,requests`, one row
-// per minute, timestamps in RFC 3339. Rows must be in time order and one
-// minute apart: a gap would silently become a minute without traffic.
-func ReadTrace(r io.Reader) ([]Minute, error) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = 2
-	header, err := cr.Read()
+// ReadTraceFile reads a per-minute trace (CSV, or gzipped CSV when the name
+// ends in .gz) with the backtest's reader, so that the replay, the demo and
+// the backtest accept exactly the same files.
+func ReadTraceFile(path string) ([]Minute, error) {
+	t, err := backtest.ReadTraceFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read trace header: %w", err)
+		return nil, err
 	}
-	if header[0] != "timestamp" || header[1] != "requests" {
-		return nil, fmt.Errorf("trace header is %q, want \"timestamp,requests\"", header)
-	}
-	var out []Minute
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read trace: %w", err)
-		}
-		m, err := parseMinute(rec)
-		if err != nil {
-			line, _ := cr.FieldPos(0)
-			return nil, fmt.Errorf("trace line %d: %w", line, err)
-		}
-		if n := len(out); n > 0 && !m.Start.Equal(out[n-1].Start.Add(time.Minute)) {
-			line, _ := cr.FieldPos(0)
-			return nil, fmt.Errorf("trace line %d: timestamp %s does not follow %s by one minute",
-				line, m.Start.Format(time.RFC3339), out[n-1].Start.Format(time.RFC3339))
-		}
-		out = append(out, m)
-	}
-	if len(out) == 0 {
-		return nil, errors.New("trace has no rows")
+	out := make([]Minute, t.Len())
+	for i, n := range t.Counts {
+		out[i] = Minute{Start: t.MinuteStart(i).UTC(), Requests: n}
 	}
 	return out, nil
-}
-
-func parseMinute(rec []string) (Minute, error) {
-	ts, err := time.Parse(time.RFC3339, rec[0])
-	if err != nil {
-		return Minute{}, fmt.Errorf("timestamp %q: %w", rec[0], err)
-	}
-	n, err := strconv.ParseFloat(rec[1], 64)
-	if err != nil || n < 0 || math.IsInf(n, 0) || math.IsNaN(n) {
-		return Minute{}, fmt.Errorf("requests %q is not a non-negative number", rec[1])
-	}
-	return Minute{Start: ts.UTC(), Requests: n}, nil
 }
 
 // Window returns the minutes in [start, start+d). It fails when the trace

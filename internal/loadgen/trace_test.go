@@ -2,7 +2,7 @@ package loadgen
 
 import (
 	"os"
-	"strings"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -11,10 +11,7 @@ import (
 
 func readFixture(t *testing.T) []Minute {
 	t.Helper()
-	f, err := os.Open("testdata/trace.csv")
-	must.NoError(t, err)
-	defer f.Close()
-	m, err := ReadTrace(f)
+	m, err := ReadTraceFile("testdata/trace.csv")
 	must.NoError(t, err)
 	return m
 }
@@ -26,22 +23,34 @@ func TestReadTraceKeepsEveryMinuteInOrder(t *testing.T) {
 	must.Eq(t, 40.0, m[4].Requests)
 }
 
-func TestReadTraceRejectsBadInput(t *testing.T) {
-	cases := []struct {
-		name, csv, want string
-	}{
-		{"a wrong header is refused", "time,count\n1995-07-13T04:00:00Z,1\n", "header"},
-		{"a negative count names the value", "timestamp,requests\n1995-07-13T04:00:00Z,-3\n", `"-3"`},
-		{"a bad timestamp names the value", "timestamp,requests\nyesterday,3\n", `"yesterday"`},
-		{"a gap between minutes is refused", "timestamp,requests\n1995-07-13T04:00:00Z,1\n1995-07-13T04:02:00Z,1\n", "does not follow"},
-		{"an empty trace is refused", "timestamp,requests\n", "no rows"},
+func TestReadTraceFileNamesTheFileOfABadTrace(t *testing.T) {
+	// The rules themselves are the backtest reader's, tested there.
+	path := filepath.Join(t.TempDir(), "gap.csv")
+	must.NoError(t, os.WriteFile(path, []byte("timestamp,requests\n1995-07-13T04:00:00Z,1\n1995-07-13T04:02:00Z,1\n"), 0o644))
+	_, err := ReadTraceFile(path)
+	must.ErrorContains(t, err, path)
+	must.ErrorContains(t, err, "line 3")
+}
+
+func TestReadTraceFileReadsTheShippedGzippedTrace(t *testing.T) {
+	m, err := ReadTraceFile(DefaultTrace())
+	must.NoError(t, err)
+	must.Len(t, 39_692, m)
+	must.Eq(t, time.Date(1995, 7, 1, 4, 0, 0, 0, time.UTC), m[0].Start)
+}
+
+func TestDefaultTraceIsFoundFromAnywhereInTheRepository(t *testing.T) {
+	want, err := filepath.Abs(filepath.Join("..", ".."))
+	must.NoError(t, err)
+	for _, dir := range []string{".", "testdata", "../../data"} {
+		root, ok := repoRoot(dir)
+		must.True(t, ok, must.Sprintf("from %s", dir))
+		must.Eq(t, want, root, must.Sprintf("from %s", dir))
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := ReadTrace(strings.NewReader(tc.csv))
-			must.ErrorContains(t, err, tc.want)
-		})
-	}
+	must.Eq(t, filepath.Join(want, "data", "nasa-http-jul95.csv.gz"), DefaultTrace())
+
+	_, ok := repoRoot(t.TempDir())
+	must.False(t, ok, must.Sprint("outside a clone there is no root"))
 }
 
 func TestWindowCutsTheRequestedMinutes(t *testing.T) {
