@@ -283,7 +283,7 @@ func parseMIGs(project, v string) ([]migRef, error) {
 
 // parsePollInterval reads poll_interval, which must leave scale_timeout
 // room for at least one poll. A short interval suits time-compressed
-// replays (the demo); against real GCE every poll is a read request per
+// replays (the demo); against real GCE every poll is three read requests per
 // MIG, so the default stays at 5s.
 func parsePollInterval(raw map[string]string, dst *time.Duration, scaleTimeout time.Duration) error {
 	v, ok := raw[targetKeyPollInterval]
