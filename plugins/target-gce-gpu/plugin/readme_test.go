@@ -21,7 +21,7 @@ func TestTheReadmeListsEveryPolicyTargetKey(t *testing.T) {
 	section, _, _ = strings.Cut(section, "\n## ")
 
 	documented := map[string]bool{}
-	keyCell := regexp.MustCompile("^\\| ([^|]+) \\|")
+	keyCell := regexp.MustCompile(`^\| ([^|]+) \|`)
 	quoted := regexp.MustCompile("`([^`]+)`")
 	for _, line := range strings.Split(section, "\n") {
 		m := keyCell.FindStringSubmatch(line)
