@@ -2,14 +2,12 @@ package loadgen_test
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/loadgen"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/testenv"
 	"github.com/jackc/pgx/v5"
-	amqp "github.com/rabbitmq/amqp091-go"
 	"github.com/shoenig/test/must"
 )
 
@@ -18,11 +16,10 @@ import (
 func TestReplayWritesEveryRequestToPostgresAndRabbitMQ(t *testing.T) {
 	t.Parallel()
 	dsn := testenv.FreshDatabase(t)
-	amqpURL, mgmtURL := testenv.RabbitMQ(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	must.NoError(t, loadgen.ApplySchema(ctx, dsn, "../../scripts/schema.sql"))
-	vurl := freshVhost(t, ctx, amqpURL, mgmtURL)
+	_, vurl := testenv.FreshVhost(t)
 
 	start := time.Date(1995, 7, 13, 4, 0, 0, 0, time.UTC)
 	var minutes []loadgen.Minute
@@ -62,7 +59,7 @@ func TestReplayWritesEveryRequestToPostgresAndRabbitMQ(t *testing.T) {
 	must.Eq(t, int64(360), facematch)
 	must.True(t, !first.Before(before) && !last.After(after), must.Sprint("rows are stamped with the real time of the replay"))
 
-	ch, err := amqpConn(t, vurl).Channel()
+	ch, err := testenv.DialAMQP(t, vurl).Channel()
 	must.NoError(t, err)
 	total := 0
 	for _, q := range queues {
@@ -78,24 +75,4 @@ func TestReplayWritesEveryRequestToPostgresAndRabbitMQ(t *testing.T) {
 		}
 	}
 	must.Eq(t, 600, total)
-}
-
-func freshVhost(t *testing.T, ctx context.Context, amqpURL, mgmtURL string) string {
-	t.Helper()
-	v, err := loadgen.VhostsFromAMQP(amqpURL, mgmtURL)
-	must.NoError(t, err)
-	name := fmt.Sprintf("loadgen-test-%d", time.Now().UnixNano())
-	must.NoError(t, v.Create(ctx, name))
-	t.Cleanup(func() { _ = v.Delete(context.Background(), name) })
-	u, err := loadgen.VhostURL(amqpURL, name)
-	must.NoError(t, err)
-	return u
-}
-
-func amqpConn(t *testing.T, url string) *amqp.Connection {
-	t.Helper()
-	c, err := amqp.Dial(url)
-	must.NoError(t, err)
-	t.Cleanup(func() { c.Close() })
-	return c
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/loadgen"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/testenv"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/workersim"
-	amqp "github.com/rabbitmq/amqp091-go"
 	"github.com/shoenig/test/must"
 	"github.com/shoenig/test/wait"
 )
@@ -24,10 +23,9 @@ func (f *fleet) Workers(context.Context) (int, error) { return int(f.n.Load()), 
 // fleet's capacity and never faster.
 func TestWorkersServeOnlyWhileTheFleetHasWorkers(t *testing.T) {
 	t.Parallel()
-	amqpURL, mgmtURL := testenv.RabbitMQ(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	vurl := freshVhost(t, ctx, amqpURL, mgmtURL)
+	_, vurl := testenv.FreshVhost(t)
 	queues := []string{"ekyc.facematch", "ekyc.ocr"}
 	pub, err := loadgen.NewRabbitSink(vurl, queues)
 	must.NoError(t, err)
@@ -71,7 +69,7 @@ func TestWorkersServeOnlyWhileTheFleetHasWorkers(t *testing.T) {
 	w := sim.Waits()
 	must.Eq(t, int64(400), w.Requests())
 	must.Positive(t, w.Quantile(0.5), must.Sprint("jobs waited for the fleet"))
-	ch, err := amqpConn(t, vurl).Channel()
+	ch, err := testenv.DialAMQP(t, vurl).Channel()
 	must.NoError(t, err)
 	for _, q := range queues {
 		st, err := ch.QueueDeclarePassive(q, true, false, false, false, nil)
@@ -85,24 +83,4 @@ func TestConfigValidateReportsEveryProblem(t *testing.T) {
 	for _, want := range []string{"amqp url", "queues", "capacity per worker -1", "compression 0", "poll interval 0s"} {
 		must.ErrorContains(t, err, want)
 	}
-}
-
-func freshVhost(t *testing.T, ctx context.Context, amqpURL, mgmtURL string) string {
-	t.Helper()
-	v, err := loadgen.VhostsFromAMQP(amqpURL, mgmtURL)
-	must.NoError(t, err)
-	name := fmt.Sprintf("workersim-test-%d", time.Now().UnixNano())
-	must.NoError(t, v.Create(ctx, name))
-	t.Cleanup(func() { _ = v.Delete(context.Background(), name) })
-	u, err := loadgen.VhostURL(amqpURL, name)
-	must.NoError(t, err)
-	return u
-}
-
-func amqpConn(t *testing.T, url string) *amqp.Connection {
-	t.Helper()
-	c, err := amqp.Dial(url)
-	must.NoError(t, err)
-	t.Cleanup(func() { c.Close() })
-	return c
 }

@@ -68,7 +68,7 @@ type stack struct {
 
 func newStack(t *testing.T, o stackOptions) *stack {
 	t.Helper()
-	amqpRoot, mgmtURL := testenv.RabbitMQ(t)
+	_, mgmtURL := testenv.RabbitMQ(t)
 	dsn := testenv.FreshDatabase(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -77,7 +77,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	setupCtx, done := context.WithTimeout(ctx, 30*time.Second)
 	defer done()
 	must.NoError(t, loadgen.ApplySchema(setupCtx, dsn, filepath.Join(agenttest.RepoRoot(t), "scripts", "schema.sql")))
-	s.vhost, s.amqpURL = freshVhost(t, setupCtx, amqpRoot, mgmtURL)
+	s.vhost, s.amqpURL = testenv.FreshVhost(t)
 	pub, err := loadgen.NewRabbitSink(s.amqpURL, queues)
 	must.NoError(t, err)
 	t.Cleanup(func() { pub.Close() })
@@ -241,16 +241,4 @@ func (s *stack) describe() string {
 		fmt.Fprintf(&b, "  node %s %s %s draining=%v last_drain=%s workers=%d meta=%v\n", n.Name, n.Status, n.Eligibility, n.Draining, n.LastDrain, n.RunningWorkers, n.Meta)
 	}
 	return b.String()
-}
-
-func freshVhost(t *testing.T, ctx context.Context, amqpURL, mgmtURL string) (string, string) {
-	t.Helper()
-	v, err := loadgen.VhostsFromAMQP(amqpURL, mgmtURL)
-	must.NoError(t, err)
-	name := fmt.Sprintf("e2e-%s-%d", strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")), time.Now().UnixNano()%1e9)
-	must.NoError(t, v.Create(ctx, name))
-	t.Cleanup(func() { _ = v.Delete(context.Background(), name) })
-	u, err := loadgen.VhostURL(amqpURL, name)
-	must.NoError(t, err)
-	return name, u
 }
