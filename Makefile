@@ -45,6 +45,8 @@ services-down:
 
 ## test: the one test command: services up, then every test package with the race detector
 test: build agent services-up
+	@echo "--- smoke: the official agent launches and configures our three plugins"
+	$(SERVICES_ENV); go test -count=1 -v -run '^TestAgent(LaunchesAndConfiguresAllThreePlugins|RefusesAMisspelledPluginKey)$$' ./test/e2e/ | grep -E '^(=== RUN|--- |ok|FAIL)|agent: '
 	$(SERVICES_ENV); go test $(GOTEST_FLAGS) ./...
 
 ## unit: the tests that need no services (integration tests skip outside CI)

@@ -43,7 +43,8 @@ func TestAgentLaunchesAndConfiguresAllThreePlugins(t *testing.T) {
 	agent := agenttest.Start(t, agenttest.Config{Blocks: smokeBlocks})
 
 	for _, label := range []string{"ekyc", "slope", "gce-gpu"} {
-		agent.WaitForLog(t, `successfully launched and dispensed plugin: plugin_name=`+label+`\b`, 10*time.Second)
+		line := agent.WaitForLog(t, `successfully launched and dispensed plugin: plugin_name=`+label+`\b`, 10*time.Second)
+		t.Logf("agent: %s", line)
 	}
 	must.StrNotContains(t, agent.Log(), "failed to set config")
 
