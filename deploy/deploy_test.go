@@ -120,3 +120,39 @@ func TestTheJobRunsTwoAgentsOnDistinctHosts(t *testing.T) {
 		return !diags.HasErrors() && op.AsString() == "distinct_hosts"
 	})
 }
+
+// TestTheACLCoversTheVariablesThePluginsUse keeps the ACL policy in step
+// with the Variables the plugins read and write: without write on the
+// target's path the agent cannot restore its cooldown after a restart, and
+// without read on the overrides an operator's override is refused.
+func TestTheACLCoversTheVariablesThePluginsUse(t *testing.T) {
+	src, err := os.ReadFile("nomad-autoscaler.acl.hcl")
+	must.NoError(t, err)
+	f, diags := hclsyntax.ParseConfig(src, "nomad-autoscaler.acl.hcl", hcl.InitialPos)
+	must.False(t, diags.HasErrors(), must.Sprint(diags.Error()))
+	ns := block(t, f.Body.(*hclsyntax.Body), "namespace", nil)
+	vars := block(t, ns.Body, "variables", nil)
+	granted := map[string]string{}
+	for _, b := range vars.Body.Blocks {
+		if b.Type != "path" || len(b.Labels) != 1 {
+			continue
+		}
+		caps, diags := b.Body.Attributes["capabilities"].Expr.Value(nil)
+		must.False(t, diags.HasErrors())
+		var list []string
+		for _, c := range caps.AsValueSlice() {
+			list = append(list, c.AsString())
+		}
+		granted[b.Labels[0]] = strings.Join(list, ",")
+	}
+	for path, want := range map[string][]string{
+		"nomad-autoscaler/target-gce-gpu/*": {"read", "write"},
+		"nomad-autoscaler/overrides/*":      {"read"},
+		"nomad-autoscaler/lock":             {"read", "write"},
+	} {
+		must.MapContainsKey(t, granted, path)
+		for _, c := range want {
+			must.StrContains(t, ","+granted[path]+",", ","+c+",", must.Sprintf("%s needs %s", path, c))
+		}
+	}
+}

@@ -21,6 +21,12 @@ namespace "default" {
     path "nomad-autoscaler/overrides/*" {
       capabilities = ["read", "list"]
     }
+
+    # target-gce-gpu keeps each policy's last scaling time here so the agent
+    # restores its cooldown after a restart or an HA failover.
+    path "nomad-autoscaler/target-gce-gpu/*" {
+      capabilities = ["read", "write"]
+    }
   }
 }
 
