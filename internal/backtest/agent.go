@@ -53,6 +53,7 @@ func runCheck(p *sdk.ScalingPolicy, c *sdk.ScalingPolicyCheck, s strategy.Strate
 	if err := checkAction(a); err != nil {
 		return sdk.ScalingAction{}, nil, fmt.Errorf("check %q: %w", c.Name, err)
 	}
+	ev.uncapped = a.Count
 	a.CapCount(p.Min, p.Max)
 	return a, stratErr, nil
 }
@@ -76,6 +77,9 @@ type evalBuffers struct {
 	eval   sdk.ScalingCheckEvaluation
 	action sdk.ScalingAction
 	meta   map[string]any
+	// uncapped is the count the strategy asked for before the policy's
+	// min and max were applied.
+	uncapped int64
 }
 
 // reset prepares the evaluation the agent would build: the check, the
@@ -85,6 +89,7 @@ func (b *evalBuffers) reset(p *sdk.ScalingPolicy, c *sdk.ScalingPolicyCheck, ms 
 		b.meta = make(map[string]any, 8)
 	}
 	clear(b.meta)
+	b.uncapped = 0
 	b.meta["nomad_policy_id"] = p.ID
 	b.action = sdk.ScalingAction{Meta: b.meta}
 	b.eval = sdk.ScalingCheckEvaluation{Check: c, Action: &b.action, Metrics: ms}

@@ -12,6 +12,13 @@ import (
 const (
 	DefaultPolicy         = "policies/gpu-workers.hcl"
 	DefaultLead           = 5 * time.Minute
+	// DefaultScaleUpWait: target-gce-gpu's Scale returns when the MIGs are
+	// stable, about 90 s after a resize on GCE (the VMs are RUNNING; they
+	// serve only after the rest of the lead). Status is not ready meanwhile.
+	DefaultScaleUpWait = 90 * time.Second
+	// DefaultScaleDownWait: a scale-in drains the chosen nodes (requests
+	// take about a second) and deletes their VMs before Scale returns.
+	DefaultScaleDownWait = time.Minute
 	DefaultServiceTime    = time.Second
 	DefaultRequestTimeout = 30 * time.Second
 	DefaultSLAP95         = 3 * time.Second
@@ -24,6 +31,8 @@ const (
 	oracleBlock = 20 * time.Minute
 	// minWarmup is the shortest warm-up: the first hour is never scored.
 	minWarmup = time.Hour
+	// maxWarmup is the longest warm-up, whatever the query windows.
+	maxWarmup = 3 * time.Hour
 )
 
 // Config is everything a run needs besides the trace.
@@ -35,8 +44,7 @@ type Config struct {
 	Lead        time.Duration // from a scale-up decision to serving
 	// ScaleUpWait and ScaleDownWait are how long the target's Scale takes
 	// to return (MIG stable; drain and delete). The agent takes no other
-	// action meanwhile and starts the cooldown when Scale returns. Zero is
-	// the model: Scale returns at once.
+	// action meanwhile and starts the cooldown when Scale returns.
 	ScaleUpWait    time.Duration
 	ScaleDownWait  time.Duration
 	ServiceTime    time.Duration
@@ -53,6 +61,8 @@ func DefaultConfig() Config {
 	return Config{
 		PolicyPath:     DefaultPolicy,
 		Lead:           DefaultLead,
+		ScaleUpWait:    DefaultScaleUpWait,
+		ScaleDownWait:  DefaultScaleDownWait,
 		ServiceTime:    DefaultServiceTime,
 		RequestTimeout: DefaultRequestTimeout,
 		SLAP95:         DefaultSLAP95,

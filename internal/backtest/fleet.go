@@ -1,68 +1,102 @@
 package backtest
 
-// cohort is a group of workers ordered at the same time that start serving
-// at minute readyAt.
+// cohort is a group of workers that change state together: ordered at the
+// same time and serving from minute at (booting), or drained at the same
+// time and deleted at minute at (draining).
 type cohort struct {
-	readyAt int
-	n       int64
+	at int
+	n  int64
 }
 
-// fleet is the simulated worker pool behind one autoscaler. The autoscaler
-// sees target (what the target plugin's Status would report); the queue sees
-// serving.
+// fleet is the simulated worker pool behind one autoscaler, modelled on
+// what target-gce-gpu does. The autoscaler sees target (what the target's
+// Status reports: the MIGs' target sizes); the queue sees serving; the bill
+// counts serving, booting and draining workers.
+//
+// A scale-out orders workers that serve from their ready minute. A scale-in
+// drains and deletes only serving workers (RUNNING instances with a ready
+// Nomad node): workers still booting keep booting and are billed, and when
+// fewer serving workers exist than the scale-in asks for, only those are
+// removed, so the target stays above the asked count. A drained worker stops
+// taking work at once and is billed until its VM is deleted.
 type fleet struct {
 	target  int64
 	serving int64
-	// booting holds the ordered workers not yet serving, by ascending
-	// readyAt. Orders are placed in time order with the same lead, so
-	// appending keeps it sorted.
-	booting []cohort
+	// booting holds the ordered workers not yet serving and draining the
+	// drained workers not yet deleted, each by ascending at. Orders and
+	// drains are placed in time order with a fixed delay each, so
+	// appending keeps them sorted.
+	booting  []cohort
+	draining []cohort
 }
 
 func newFleet(n int64) *fleet {
-	return &fleet{target: n, serving: n, booting: make([]cohort, 0, 8)}
+	return &fleet{target: n, serving: n, booting: make([]cohort, 0, 8), draining: make([]cohort, 0, 8)}
 }
 
-// scaleTo changes the target count. More workers start serving at minute
-// readyAt; fewer workers take effect at once, cancelling the workers still
-// booting first (the latest order first, the one furthest from serving),
-// then stopping serving workers.
-func (f *fleet) scaleTo(n int64, readyAt int) {
+// scaleTo asks for n workers. More workers start serving at minute readyAt;
+// fewer drain serving workers now, deleted at minute deleteAt. It returns
+// the new target, which is above n when a scale-in found too few serving
+// workers to remove.
+func (f *fleet) scaleTo(n int64, readyAt, deleteAt int) int64 {
 	switch {
 	case n > f.target:
-		add := n - f.target
-		if k := len(f.booting); k > 0 && f.booting[k-1].readyAt == readyAt {
-			f.booting[k-1].n += add
-		} else {
-			f.booting = append(f.booting, cohort{readyAt: readyAt, n: add})
-		}
+		f.booting = addCohort(f.booting, readyAt, n-f.target)
+		f.target = n
 	case n < f.target:
-		remove := f.target - n
-		for remove > 0 && len(f.booting) > 0 {
-			last := &f.booting[len(f.booting)-1]
-			take := min(remove, last.n)
-			last.n -= take
-			remove -= take
-			if last.n == 0 {
-				f.booting = f.booting[:len(f.booting)-1]
-			}
+		remove := min(f.target-n, f.serving)
+		if remove > 0 {
+			f.serving -= remove
+			f.target -= remove
+			f.draining = addCohort(f.draining, deleteAt, remove)
 		}
-		f.serving -= remove
 	}
-	f.target = n
+	return f.target
 }
 
-// advance moves the workers ready at or before minute m into service.
+func addCohort(cs []cohort, at int, n int64) []cohort {
+	if k := len(cs); k > 0 && cs[k-1].at == at {
+		cs[k-1].n += n
+		return cs
+	}
+	return append(cs, cohort{at: at, n: n})
+}
+
+// advance moves the workers ready at or before minute m into service and
+// forgets the drained workers deleted at or before it.
 func (f *fleet) advance(m int) {
+	var ready int64
+	f.booting, ready = dueCohorts(f.booting, m)
+	f.serving += ready
+	f.draining, _ = dueCohorts(f.draining, m)
+}
+
+// dueCohorts removes the cohorts due at or before minute m and returns how
+// many workers they held.
+func dueCohorts(cs []cohort, m int) ([]cohort, int64) {
 	done := 0
-	for done < len(f.booting) && f.booting[done].readyAt <= m {
-		f.serving += f.booting[done].n
+	var n int64
+	for done < len(cs) && cs[done].at <= m {
+		n += cs[done].n
 		done++
 	}
-	if done > 0 {
-		f.booting = append(f.booting[:0], f.booting[done:]...)
+	if done == 0 {
+		return cs, 0
 	}
+	return append(cs[:0], cs[done:]...), n
 }
 
 // bootingCount is the number of workers ordered but not yet serving.
 func (f *fleet) bootingCount() int64 { return f.target - f.serving }
+
+// drainingCount is the number of drained workers whose VMs still run.
+func (f *fleet) drainingCount() int64 {
+	var n int64
+	for _, c := range f.draining {
+		n += c.n
+	}
+	return n
+}
+
+// billed is every worker whose VM runs: serving, booting and draining.
+func (f *fleet) billed() int64 { return f.target + f.drainingCount() }

@@ -12,7 +12,6 @@ type slaParams struct {
 	serviceTime    time.Duration // latency of a request that does not wait
 	requestTimeout time.Duration // a minute whose wait exceeds it counts as unavailable
 	slaP95         time.Duration // a day meets the SLA when its p95 latency is at most this
-	price          float64       // per worker-hour
 }
 
 // DayScore is the SLA result of one local calendar day.
@@ -24,8 +23,7 @@ type DayScore struct {
 
 // Score is how one strategy did over the scored minutes.
 type Score struct {
-	WorkerHours     float64
-	Cost            float64
+	WorkerHours     float64 // serving
 	Days            int
 	DaysMet         int
 	AvailabilityPct float64
@@ -96,7 +94,6 @@ func (s *scorer) score(workers []int64) Score {
 		s.closeDay(&sc, s.cal.days[s.cal.day[len(s.arrivals)-1]])
 	}
 	sc.WorkerHours = workerMinutes / 60
-	sc.Cost = sc.WorkerHours * s.p.price
 	sc.AvailabilityPct = 100
 	if bizMinutes > 0 {
 		sc.AvailabilityPct = 100 * float64(okMinutes) / float64(bizMinutes)

@@ -44,13 +44,12 @@ func TestScoreOnATinyTraceWithAKnownAnswer(t *testing.T) {
 	s := &scorer{
 		arrivals: arrivals,
 		cal:      newCalendar(start, len(arrivals), time.UTC, businessHours{start: 8 * 60, end: 22 * 60}),
-		p:        slaParams{capacity: 10, serviceTime: time.Second, requestTimeout: 30 * time.Second, slaP95: 3 * time.Second, price: 2},
+		p:        slaParams{capacity: 10, serviceTime: time.Second, requestTimeout: 30 * time.Second, slaP95: 3 * time.Second},
 	}
 	sc := s.score([]int64{1, 1, 1, 1})
 	// Minute 1 leaves 10 requests waiting for one worker serving 10/min: a
 	// one-minute wait for the 20 requests of that minute, 2/3 of the day.
 	must.Eq(t, 4.0/60, sc.WorkerHours)
-	must.Eq(t, 8.0/60, sc.Cost)
 	must.Eq(t, 75.0, sc.AvailabilityPct)
 	must.Eq(t, 1, sc.Days)
 	must.Eq(t, 0, sc.DaysMet)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/nomad-autoscaler/sdk"
 	"github.com/shoenig/test/must"
 )
 
@@ -142,4 +143,10 @@ func writePolicy(t *testing.T, hcl string) string {
 	path := filepath.Join(t.TempDir(), "policy.hcl")
 	must.NoError(t, os.WriteFile(path, []byte(hcl), 0o644))
 	return path
+}
+
+func TestWarmUpStopsAtThreeHoursWhateverTheQueryWindow(t *testing.T) {
+	t.Parallel()
+	p := &sdk.ScalingPolicy{Checks: []*sdk.ScalingPolicyCheck{{QueryWindow: 192 * time.Hour}}}
+	must.Eq(t, 180, warmupMinutes(p), must.Sprint("a week-long window reads what the trace holds so far"))
 }

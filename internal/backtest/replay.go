@@ -52,8 +52,13 @@ type replayCheck struct {
 
 // replayOutcome is what an autoscaled replay produced over the scored minutes.
 type replayOutcome struct {
-	workers        []int64 // serving in each scored minute
-	bootingMinutes int64   // sum over scored minutes of workers ordered but not yet serving
+	workers         []int64 // serving in each scored minute
+	bootingMinutes  int64   // sum over scored minutes of workers ordered but not yet serving
+	drainingMinutes int64   // sum over scored minutes of drained workers not yet deleted
+	// clampedMinutes counts the scored minutes after an evaluation in which
+	// a check asked for more than the policy's max.
+	clampedMinutes int
+	maxWanted      int64 // the largest count a check asked for
 	scaleUps       int
 	scaleDowns     int
 	evaluations    int
@@ -91,6 +96,10 @@ func replay(ctx context.Context, m *model, p *sdk.ScalingPolicy, checks []*repla
 		s := mi - m.warmup
 		r.out.workers[s] = r.f.serving
 		r.out.bootingMinutes += r.f.bootingCount()
+		r.out.drainingMinutes += r.f.drainingCount()
+		if r.clamped {
+			r.out.clampedMinutes++
+		}
 		r.backlog[s] = stepBacklog(r.backlogAt(mi-1), m.arrivals[mi], r.f.serving, m.capacity)
 	}
 	return r.out, nil
@@ -106,6 +115,9 @@ type replayState struct {
 	backlog []float64
 	results []checkResult
 	out     *replayOutcome
+	// clamped: the last complete evaluation had a check asking for more
+	// than the policy's max.
+	clamped bool
 }
 
 // backlogAt is the backlog at the end of minute mi; the queue is empty
@@ -147,26 +159,38 @@ func (r *replayState) evaluate(t time.Duration) error {
 		}
 		r.results = append(r.results, checkResult{action: a, group: c.check.Group})
 	}
+	r.clamped = false
+	for _, c := range r.checks {
+		r.out.maxWanted = max(r.out.maxWanted, c.ev.uncapped)
+		r.clamped = r.clamped || c.ev.uncapped > r.p.Max
+	}
 	winner, ok := pickWinner(r.results)
 	if !ok || !scalingNeeded(winner, count) || r.cd.blocks(now) {
 		return nil
 	}
-	readyAt := int((t + r.m.lead + time.Minute - 1) / time.Minute)
-	r.f.scaleTo(winner.Count, readyAt)
+	readyAt := ceilMinutes(t + r.m.lead)
+	deleteAt := ceilMinutes(t + r.m.downWait)
+	if r.f.scaleTo(winner.Count, readyAt, deleteAt) == count {
+		// No serving worker to drain: target-gce-gpu answers with a
+		// no-op error, and the agent starts no cooldown.
+		return nil
+	}
+	// While Scale runs (the MIGs become stable; the drain and delete) the
+	// target reports not ready and the agent takes no action; the
+	// cooldown starts when Scale returns.
+	wait := r.m.downWait
 	if winner.Count > count {
 		r.out.scaleUps++
+		wait = r.m.upWait
 	} else {
 		r.out.scaleDowns++
-	}
-	// While Scale runs the agent skips every action ("target still
-	// scaling"); the cooldown starts when it returns.
-	wait := r.m.downWait
-	if winner.Direction == sdk.ScaleDirectionUp {
-		wait = r.m.upWait
 	}
 	r.cd.start(r.p, winner, now.Add(wait))
 	return nil
 }
+
+// ceilMinutes is the first minute index at or after offset d.
+func ceilMinutes(d time.Duration) int { return int((d + time.Minute - 1) / time.Minute) }
 
 // metrics answers a check's query at offset t, into the check's own buffer
 // (the strategy must not keep it after Run returns; the agent hands each

@@ -89,17 +89,25 @@ func TestReplaySkipsActionsDuringCooldown(t *testing.T) {
 	must.Eq(t, 10, len(s.calls), must.Sprint("the strategy still runs during cooldown"))
 }
 
-func TestReplayScaleDownCancelsBootingWorkersFirst(t *testing.T) {
+func TestReplayScaleInDrainsServingWorkersWhileBootingOnesKeepBooting(t *testing.T) {
 	t.Parallel()
 	p := testPolicy("")
 	p.Cooldown, p.CooldownOnScaleUp = 0, 0
+	m := tinyModel(2)
+	m.downWait = 2 * time.Minute
 	s := &fakeStrategy{decide: wants(6, 6, 3)}
-	out := replayFake(t, tinyModel(2), p, queryRate, 1, s)
-	// Up to 6 at 60 (4 booting until 65), down to 3 at 62: three of the
-	// booting workers are cancelled, the two serving keep serving.
-	must.Eq(t, []int64{2, 2, 2, 2, 2, 3, 3, 3, 3, 3}, out.workers)
+	out := replayFake(t, m, p, queryRate, 1, s)
+	// Up to 6 at 60 (4 booting until 65). Down to 3 at 62: target-gce-gpu
+	// can only drain the two serving workers, so the target becomes 4 and
+	// nobody serves until the booting four are ready at 65. Then the vote
+	// for 3 drains one more at 66 (the evaluation at 65 comes before the
+	// booting workers serve, with nothing to drain).
+	must.Eq(t, []int64{2, 2, 0, 0, 0, 4, 3, 3, 3, 3}, out.workers)
 	must.Eq(t, 1, out.scaleUps)
-	must.Eq(t, 1, out.scaleDowns)
+	// The two drained at 62 are billed until their VMs go at 64, the one
+	// drained at 66 until 68.
+	must.Eq(t, int64(2*2+1*2), out.drainingMinutes)
+	must.Eq(t, int64(4*5), out.bootingMinutes)
 }
 
 func TestReplayMapsEvaluationsBetweenMinutesOntoTheNextMinute(t *testing.T) {
@@ -166,10 +174,10 @@ func TestReplayCoolsDownByTheDirectionOfTheLastAction(t *testing.T) {
 	s := &fakeStrategy{decide: wants(3, 1, 1, 5)}
 	out := replayFake(t, tinyModel(2), testPolicy(""), queryRate, 1, s)
 	// Up to 3 at 60: cooled down until 61, so the down vote at 61 waits and
-	// the one at 62 acts (cancelling the booting worker and stopping a
-	// serving one). Cooled down until 67 after it, so the up votes at
-	// 63-67 wait; the one at 68 serves after the window.
-	must.Eq(t, []int64{2, 2, 1, 1, 1, 1, 1, 1, 1, 1}, out.workers)
+	// the one at 62 acts: it drains both serving workers (the booting one
+	// keeps booting and serves from 65). Cooled down until 67 after it, so
+	// the up votes at 63-67 wait; the one at 68 serves after the window.
+	must.Eq(t, []int64{2, 2, 0, 0, 0, 1, 1, 1, 1, 1}, out.workers)
 	must.Eq(t, 2, out.scaleUps)
 	must.Eq(t, 1, out.scaleDowns)
 	must.Eq(t, int64(5), s.calls[9].count, must.Sprint("the strategy sees the target count, booting included"))
@@ -203,4 +211,28 @@ func TestReplayLetsAGroupIgnoreAFailedCheckButNotAnUngroupedPolicy(t *testing.T)
 			must.Eq(t, 0, out.aborted)
 		})
 	}
+}
+
+func TestReplayCountsTheMinutesWhereThePolicysMaxClampedTheCount(t *testing.T) {
+	t.Parallel()
+	// testPolicy has max 10: the asks of 12 at 60-62 are clamped, then
+	// 8 fits.
+	s := &fakeStrategy{decide: wants(12, 12, 12, 8)}
+	out := replayFake(t, tinyModel(2), testPolicy(""), queryRate, 1, s)
+	must.Eq(t, 3, out.clampedMinutes)
+	must.Eq(t, int64(12), out.maxWanted)
+}
+
+func TestReplayBillsBootingAndDrainingWorkersBesideTheServingOnes(t *testing.T) {
+	t.Parallel()
+	p := testPolicy("")
+	p.Cooldown, p.CooldownOnScaleUp = 0, 0
+	m := tinyModel(4)
+	m.downWait = 3 * time.Minute
+	s := &fakeStrategy{decide: wants(4, 1)}
+	out := replayFake(t, m, p, queryRate, 1, s)
+	// Three drained at 61 run until their VMs are deleted at 64.
+	must.Eq(t, []int64{4, 1, 1, 1, 1, 1, 1, 1, 1, 1}, out.workers)
+	must.Eq(t, int64(3*3), out.drainingMinutes)
+	must.Eq(t, int64(0), out.bootingMinutes)
 }

@@ -30,9 +30,19 @@ type StrategyResult struct {
 	Name    string
 	Workers []int64 // serving in each scored minute
 	Score
-	ScaleUps           int
-	ScaleDowns         int
-	BootingWorkerHours float64 // ordered but not yet serving (not in WorkerHours)
+	ScaleUps            int
+	ScaleDowns          int
+	BootingWorkerHours  float64 // ordered but not yet serving (not in WorkerHours)
+	DrainingWorkerHours float64 // drained but not yet deleted (not in WorkerHours)
+	// BilledWorkerHours is what the cloud bills: serving, booting and
+	// draining; Cost is priced on it.
+	BilledWorkerHours float64
+	Cost              float64
+	// ClampedMinutes counts the scored minutes in which the policy's max
+	// held the count below what a check asked for; MaxWanted is the
+	// largest count a check asked for.
+	ClampedMinutes int
+	MaxWanted      int64
 	Evaluations        int
 	AbortedEvaluations int
 	StrategyErrors     int
@@ -147,7 +157,7 @@ func (res *Result) scoreAll(cfg Config, m *model, autoscaled map[string]*replayO
 		arrivals: res.Arrivals,
 		cal:      res.cal,
 		p: slaParams{capacity: m.capacity, serviceTime: cfg.ServiceTime, requestTimeout: cfg.RequestTimeout,
-			slaP95: cfg.SLAP95, price: cfg.Price},
+			slaP95: cfg.SLAP95},
 	}
 	for _, name := range StrategyNames {
 		sr := StrategyResult{Name: name}
@@ -161,10 +171,14 @@ func (res *Result) scoreAll(cfg Config, m *model, autoscaled map[string]*replayO
 			o := autoscaled[name]
 			sr.Workers, sr.ScaleUps, sr.ScaleDowns = o.workers, o.scaleUps, o.scaleDowns
 			sr.BootingWorkerHours = float64(o.bootingMinutes) / 60
+			sr.DrainingWorkerHours = float64(o.drainingMinutes) / 60
+			sr.ClampedMinutes, sr.MaxWanted = o.clampedMinutes, o.maxWanted
 			sr.Evaluations, sr.AbortedEvaluations = o.evaluations, o.aborted
 			sr.StrategyErrors, sr.FirstStrategyError = o.strategyErrors, o.firstError
 		}
 		sr.Score = sc.score(sr.Workers)
+		sr.BilledWorkerHours = sr.WorkerHours + sr.BootingWorkerHours + sr.DrainingWorkerHours
+		sr.Cost = sr.BilledWorkerHours * cfg.Price
 		res.Strategies = append(res.Strategies, sr)
 	}
 }
@@ -291,12 +305,17 @@ func checkFleetSize(tr Trace, capacity, factor float64) error {
 }
 
 // warmupMinutes is the first hour, or the longest query window (plus its
-// offset) when that is longer, so that every check starts with full data.
+// offset) when that is longer, but at most maxWarmup. A check whose window
+// is longer (a week of history for a seasonal forecast) gets what the trace
+// holds so far, as a new deployment reading a young table would: the
+// strategy must cope with short history, and every day of a month-long
+// trace is scored.
 func warmupMinutes(p *sdk.ScalingPolicy) int {
 	w := minWarmup
 	for _, c := range p.Checks {
 		w = max(w, c.QueryWindow+c.QueryWindowOffset)
 	}
+	w = min(w, maxWarmup)
 	return int((w + time.Minute - 1) / time.Minute)
 }
 

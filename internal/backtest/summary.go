@@ -77,16 +77,26 @@ type ParameterSummary struct {
 
 // StrategySummary is one strategy's line of summary.json.
 type StrategySummary struct {
-	WorkerHours        float64    `json:"worker_hours"`
-	Cost               float64    `json:"cost"`
-	RatioToOracle      float64    `json:"ratio_to_oracle"`
-	SLADaysMet         int        `json:"sla_days_met"`
-	Days               int        `json:"days"`
-	AvailabilityPct    float64    `json:"availability_pct"`
-	WorstDayP95        Seconds    `json:"worst_day_p95_s"`
-	ScaleUps           int        `json:"scale_ups"`
-	ScaleDowns         int        `json:"scale_downs"`
-	BootingWorkerHours float64    `json:"booting_worker_hours"`
+	// WorkerHours are serving worker-hours (the timeline's column summed);
+	// BilledWorkerHours add booting and draining workers, and Cost is
+	// priced on them.
+	WorkerHours          float64 `json:"worker_hours"`
+	BilledWorkerHours    float64 `json:"billed_worker_hours"`
+	Cost                 float64 `json:"cost"`
+	RatioToOracle        float64 `json:"ratio_to_oracle"`
+	RatioToPhysicalLimit float64 `json:"ratio_to_physical_limit"`
+	SLADaysMet           int     `json:"sla_days_met"`
+	Days                 int     `json:"days"`
+	AvailabilityPct      float64 `json:"availability_pct"`
+	WorstDayP95          Seconds `json:"worst_day_p95_s"`
+	ScaleUps             int     `json:"scale_ups"`
+	ScaleDowns           int     `json:"scale_downs"`
+	BootingWorkerHours   float64 `json:"booting_worker_hours"`
+	DrainingWorkerHours  float64 `json:"draining_worker_hours"`
+	// ClampedMinutes: scored minutes in which the policy's max held the
+	// count below what a check asked for (MaxWanted is the largest ask).
+	ClampedMinutes     int        `json:"clamped_minutes,omitempty"`
+	MaxWanted          int64      `json:"max_wanted,omitempty"`
 	Evaluations        int        `json:"evaluations,omitempty"`
 	AbortedEvaluations int        `json:"aborted_evaluations,omitempty"`
 	StrategyErrors     int        `json:"strategy_errors,omitempty"`
@@ -116,7 +126,9 @@ func (r *Result) Summary() Summary {
 	}
 	for _, sr := range r.Strategies {
 		s.Strategies[sr.Name] = StrategySummary{
-			WorkerHours: round(sr.WorkerHours, 2), Cost: round(sr.Cost, 2), RatioToOracle: round(r.RatioToOracle(sr.Name), 4),
+			WorkerHours: round(sr.WorkerHours, 2), BilledWorkerHours: round(sr.BilledWorkerHours, 2), Cost: round(sr.Cost, 2),
+			RatioToOracle: round(r.RatioToOracle(sr.Name), 4), RatioToPhysicalLimit: round(r.RatioToPhysicalLimit(sr.Name), 4),
+			DrainingWorkerHours: round(sr.DrainingWorkerHours, 2), ClampedMinutes: sr.ClampedMinutes, MaxWanted: sr.MaxWanted,
 			SLADaysMet: sr.DaysMet, Days: sr.Days, AvailabilityPct: round(sr.AvailabilityPct, 3),
 			WorstDayP95: sr.WorstDayP95, ScaleUps: sr.ScaleUps, ScaleDowns: sr.ScaleDowns,
 			BootingWorkerHours: round(sr.BootingWorkerHours, 2), Evaluations: sr.Evaluations,
@@ -134,6 +146,16 @@ func (r *Result) RatioToOracle(name string) float64 {
 		return 0
 	}
 	return s.WorkerHours / o.WorkerHours
+}
+
+// RatioToPhysicalLimit is a strategy's worker-hours over those of a fleet
+// resized every minute to exactly that minute's need.
+func (r *Result) RatioToPhysicalLimit(name string) float64 {
+	s := r.Strategy(name)
+	if s == nil || r.PhysicalLimitWorkerHours == 0 {
+		return 0
+	}
+	return s.WorkerHours / r.PhysicalLimitWorkerHours
 }
 
 // WriteSummary writes summary.json.

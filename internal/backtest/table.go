@@ -16,14 +16,14 @@ func (r *Result) WriteTable(w io.Writer) error {
 		r.Source, len(r.Arrivals), r.ScoredStart.Format("2006-01-02T15:04Z07:00"), r.WarmupMinutes,
 		r.ScaleFactor, sum(r.Arrivals)/float64(len(r.Arrivals))*1440, r.Capacity, r.Config.Lead)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "strategy\tworker-hours\tcost\tx oracle\tSLA days met\tavailability %\tworst-day p95\tscale-ups/downs\t")
+	fmt.Fprintln(tw, "strategy\tworker-hours\tbilled\tcost\tx oracle\tx limit\tSLA days met\tavailability %\tworst-day p95\tscale-ups/downs\t")
 	for _, s := range r.Strategies {
-		fmt.Fprintf(tw, "%s\t%.1f\t%.2f\t%.3f\t%d/%d\t%.3f\t%s\t%d/%d\t\n",
-			s.Name, s.WorkerHours, s.Cost, r.RatioToOracle(s.Name), s.DaysMet, s.Days,
-			s.AvailabilityPct, s.WorstDayP95, s.ScaleUps, s.ScaleDowns)
+		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.2f\t%.3f\t%.3f\t%d/%d\t%.3f\t%s\t%d/%d\t\n",
+			s.Name, s.WorkerHours, s.BilledWorkerHours, s.Cost, r.RatioToOracle(s.Name), r.RatioToPhysicalLimit(s.Name),
+			s.DaysMet, s.Days, s.AvailabilityPct, s.WorstDayP95, s.ScaleUps, s.ScaleDowns)
 	}
-	fmt.Fprintf(tw, "physical limit\t%.1f\t%.2f\t%.3f\t\t\t\t\t\n", r.PhysicalLimitWorkerHours,
-		r.PhysicalLimitWorkerHours*r.Config.Price, r.PhysicalLimitWorkerHours/max(r.Strategy(NameOracle).WorkerHours, 1e-9))
+	fmt.Fprintf(tw, "physical limit\t%.1f\t%.1f\t%.2f\t%.3f\t%.3f\t\t\t\t\t\n", r.PhysicalLimitWorkerHours, r.PhysicalLimitWorkerHours,
+		r.PhysicalLimitWorkerHours*r.Config.Price, r.PhysicalLimitWorkerHours/max(r.Strategy(NameOracle).WorkerHours, 1e-9), 1.0)
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -31,6 +31,10 @@ func (r *Result) WriteTable(w io.Writer) error {
 		fmt.Fprintf(w, "slope missed the SLA on %s\n", missed)
 	}
 	for _, s := range r.Strategies {
+		if s.ClampedMinutes > 0 {
+			fmt.Fprintf(w, "warning: %s: the policy's max = %d held the count below what a check asked for in %d of %d scored minutes (%.1f%%; up to %d asked): the SLA figures are those of a capped fleet; raise max\n",
+				s.Name, r.Policy.Max, s.ClampedMinutes, len(r.Arrivals), 100*float64(s.ClampedMinutes)/float64(max(len(r.Arrivals), 1)), s.MaxWanted)
+		}
 		if s.StrategyErrors > 0 || s.AbortedEvaluations > 0 {
 			fmt.Fprintf(w, "%s: %d of %d evaluations had a strategy error, %d were dropped; first: %s\n",
 				s.Name, s.StrategyErrors, s.Evaluations, s.AbortedEvaluations, s.FirstStrategyError)
