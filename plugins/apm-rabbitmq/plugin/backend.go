@@ -40,7 +40,7 @@ func newBackend(c config, logger hclog.Logger, now func() time.Time) (*backend, 
 		if err != nil {
 			return nil, err
 		}
-		b.rates = rates
+		b.rates = newCachedRates(rates, c, now)
 	}
 	return b, nil
 }

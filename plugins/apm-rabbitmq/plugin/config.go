@@ -36,6 +36,13 @@ const (
 	defaultQueryTimeout   = 5 * time.Second
 	minQueryTimeout       = 100 * time.Millisecond
 	maxQueryTimeout       = 5 * time.Minute
+
+	// defaultSettleDelay is how long after its end a minute's count is
+	// taken as final and may be cached: rows are committed a little after
+	// their created_at, so the newest minute can still grow for a moment.
+	// It is not a config key yet; the follow-up settle_delay key will set
+	// it and also hold the newest minute back from the answer until then.
+	defaultSettleDelay = 30 * time.Second
 )
 
 // ignoredKeyPrefix marks keys the agent adds for its own use
@@ -74,6 +81,7 @@ type config struct {
 	postgresMaxConns   int32
 	requestsTable      pgx.Identifier
 	requestsTimeColumn pgx.Identifier
+	settleDelay        time.Duration // see defaultSettleDelay
 
 	queryTimeout time.Duration
 	tls          tlsSettings
@@ -254,6 +262,7 @@ func (c *config) parsePostgres(m map[string]string) []error {
 	}
 	c.postgres = pc
 	c.postgresMaxConns = defaultPostgresMaxConns
+	c.settleDelay = defaultSettleDelay
 	if v, ok := m[configKeyPostgresMaxConns]; ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > maxPostgresMaxConns {

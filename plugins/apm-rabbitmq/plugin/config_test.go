@@ -30,6 +30,7 @@ func TestParseConfigDefaults(t *testing.T) {
 	must.Eq(t, int32(defaultPostgresMaxConns), c.postgresMaxConns)
 	must.Eq(t, pgx.Identifier{"api_requests"}, c.requestsTable)
 	must.Eq(t, pgx.Identifier{"created_at"}, c.requestsTimeColumn)
+	must.Eq(t, 30*time.Second, c.settleDelay)
 	must.Eq(t, defaultQueryTimeout, c.queryTimeout)
 	must.Nil(t, c.tls.config)
 }
