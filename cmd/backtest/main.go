@@ -1,6 +1,7 @@
 // Command backtest replays a per-minute traffic history through a Nomad
-// Autoscaler policy (running strategy-slope in process) and through the
-// official target-value strategy, a static fleet and a perfect-foresight
+// Autoscaler policy (running strategy-slope in process) and through fair
+// peers (the official target-value strategy, tuned over a grid, and AWS-style
+// predictive scaling paired with it), a static fleet and a perfect-foresight
 // oracle, on one simulated cluster and queue, and compares cost and SLA.
 //
 // The model and the flags are documented in cmd/backtest/README.md; all the

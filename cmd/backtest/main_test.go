@@ -36,7 +36,8 @@ func TestRunPrintsTheTableAndWritesTheOutputs(t *testing.T) {
 	err := run(context.Background(), []string{"-trace", writeTrace(t), "-policy", "testdata/target-value.hcl",
 		"-capacity", "10", "-daily", "1000000", "-tz", "Asia/Kolkata", "-out", out}, &stdout, &stderr)
 	must.NoError(t, err)
-	for _, want := range []string{"strategy", "slope", "target-value", "static-peak", "oracle", "physical limit", "wrote summary.json"} {
+	for _, want := range []string{"strategy", "slope", "target-value (", "predictive (", "static-peak", "oracle", "physical limit",
+		"configurations (most SLA days met, then fewest billed worker-hours)", "wrote summary.json"} {
 		must.StrContains(t, stdout.String(), want)
 	}
 	for _, f := range []string{backtest.SummaryFile, backtest.TimelineFile, backtest.ReportFile} {

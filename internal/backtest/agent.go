@@ -77,6 +77,9 @@ type evalBuffers struct {
 	eval   sdk.ScalingCheckEvaluation
 	action sdk.ScalingAction
 	meta   map[string]any
+	// policyID is p.ID boxed once: boxing a string allocates, and the
+	// grid replays evaluate millions of times.
+	policyID any
 	// uncapped is the count the strategy asked for before the policy's
 	// min and max were applied.
 	uncapped int64
@@ -88,9 +91,16 @@ func (b *evalBuffers) reset(p *sdk.ScalingPolicy, c *sdk.ScalingPolicyCheck, ms 
 	if b.meta == nil {
 		b.meta = make(map[string]any, 8)
 	}
-	clear(b.meta)
+	if id, ok := b.policyID.(string); !ok || id != p.ID {
+		b.policyID = p.ID
+	}
+	// A strategy that added keys leaves more than the policy ID behind;
+	// the official ones add none, and clearing an unchanged map is not free.
+	if _, ok := b.meta["nomad_policy_id"]; !ok || len(b.meta) != 1 {
+		clear(b.meta)
+	}
 	b.uncapped = 0
-	b.meta["nomad_policy_id"] = p.ID
+	b.meta["nomad_policy_id"] = b.policyID
 	b.action = sdk.ScalingAction{Meta: b.meta}
 	b.eval = sdk.ScalingCheckEvaluation{Check: c, Action: &b.action, Metrics: ms}
 	return &b.eval

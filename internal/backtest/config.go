@@ -10,15 +10,15 @@ import (
 
 // Defaults of the command's flags, beside the fields they fill.
 const (
-	DefaultPolicy         = "policies/gpu-workers.hcl"
-	DefaultLead           = 5 * time.Minute
+	DefaultPolicy = "policies/gpu-workers.hcl"
+	DefaultLead   = 5 * time.Minute
 	// DefaultScaleUpWait: target-gce-gpu's Scale returns when the MIGs are
 	// stable, about 90 s after a resize on GCE (the VMs are RUNNING; they
 	// serve only after the rest of the lead). Status is not ready meanwhile.
 	DefaultScaleUpWait = 90 * time.Second
 	// DefaultScaleDownWait: a scale-in drains the chosen nodes (requests
 	// take about a second) and deletes their VMs before Scale returns.
-	DefaultScaleDownWait = time.Minute
+	DefaultScaleDownWait  = time.Minute
 	DefaultServiceTime    = time.Second
 	DefaultRequestTimeout = 30 * time.Second
 	DefaultSLAP95         = 3 * time.Second

@@ -10,8 +10,9 @@ import (
 	"github.com/hashicorp/nomad-autoscaler/sdk"
 )
 
-// queryPerWorker is the series the target-value comparison reads: arrivals
-// in the last complete minute divided by the current count, one point.
+// queryPerWorker is the series the target-value comparison reads: the mean
+// arrivals per minute over the check's window, ending with the last
+// complete minute, divided by the current count, one point.
 const queryPerWorker queryKind = 100
 
 // model holds what every replay shares: the scaled arrivals of the whole
@@ -48,6 +49,8 @@ type replayCheck struct {
 	strat  strategy.Strategy
 	buf    sdk.TimestampedMetrics
 	ev     evalBuffers
+	// sched answers a queryScheduled check.
+	sched *capacitySchedule
 }
 
 // replayOutcome is what an autoscaled replay produced over the scored minutes.
@@ -70,11 +73,12 @@ type replayOutcome struct {
 // replay runs policy p over the model: an evaluation every
 // evaluation_interval from the end of the warm-up, the agent's winner
 // selection, capping and cooldown, and the fleet and queue minute by minute.
-// clock is set to the simulated time before every strategy call.
-func replay(ctx context.Context, m *model, p *sdk.ScalingPolicy, checks []*replayCheck, clock *time.Time) (*replayOutcome, error) {
+// clock is set to the simulated time before every strategy call. With
+// stateless, the strategies are not called while the agent could not act.
+func replay(ctx context.Context, m *model, p *sdk.ScalingPolicy, checks []*replayCheck, clock *time.Time, stateless bool) (*replayOutcome, error) {
 	n := len(m.arrivals)
 	r := &replayState{
-		m: m, p: p, checks: checks, clock: clock,
+		m: m, p: p, checks: checks, clock: clock, stateless: stateless,
 		f:       newFleet(m.initial),
 		backlog: make([]float64, n-m.warmup),
 		results: make([]checkResult, 0, len(checks)),
@@ -118,6 +122,8 @@ type replayState struct {
 	// clamped: the last complete evaluation had a check asking for more
 	// than the policy's max.
 	clamped bool
+	// stateless: skip the strategies while Scale runs or cooldown holds.
+	stateless bool
 }
 
 // backlogAt is the backlog at the end of minute mi; the queue is empty
@@ -134,6 +140,10 @@ func (r *replayState) evaluate(t time.Duration) error {
 	now := r.m.start.Add(t)
 	*r.clock = now
 	r.out.evaluations++
+	if r.stateless && r.cd.blocks(now) {
+		// Nothing would come of the vote; clamped keeps the last one.
+		return nil
+	}
 	count := r.f.target
 	r.results = r.results[:0]
 	for _, c := range r.checks {
@@ -210,8 +220,16 @@ func (r *replayState) metrics(c *replayCheck, t time.Duration, count int64) sdk.
 	case queryBacklog:
 		ms = append(ms, sdk.TimestampedMetric{Timestamp: r.m.start.Add(t), Value: r.backlogAt(last)})
 	case queryPerWorker:
+		first := max(0, last-c.window+1)
+		var sum float64
+		for _, a := range r.m.arrivals[first : last+1] {
+			sum += a
+		}
 		ms = append(ms, sdk.TimestampedMetric{Timestamp: r.m.series[last].Timestamp,
-			Value: r.m.arrivals[last] / float64(max(count, 1))})
+			Value: sum / float64(last+1-first) / float64(max(count, 1))})
+	case queryScheduled:
+		now := r.m.start.Add(t)
+		ms = append(ms, sdk.TimestampedMetric{Timestamp: now, Value: float64(c.sched.at(now))})
 	}
 	c.buf = ms
 	return ms

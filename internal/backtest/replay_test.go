@@ -2,6 +2,8 @@ package backtest
 
 import (
 	"context"
+	"math"
+	"reflect"
 	"testing"
 	"time"
 
@@ -26,7 +28,7 @@ func replayFake(t *testing.T, m *model, p *sdk.ScalingPolicy, kind queryKind, wi
 	s.clock = &clock
 	c := testCheck("")
 	c.QueryWindow = time.Duration(window) * time.Minute
-	out, err := replay(context.Background(), m, p, []*replayCheck{{check: c, kind: kind, window: window, strat: s}}, &clock)
+	out, err := replay(context.Background(), m, p, []*replayCheck{{check: c, kind: kind, window: window, strat: s}}, &clock, false)
 	must.NoError(t, err)
 	return out
 }
@@ -147,7 +149,9 @@ func TestReplayRunsTheOfficialTargetValueOnArrivalsPerWorker(t *testing.T) {
 	m := newModel(t0, a, 10, 5*time.Minute, 60, 10)
 	p := testPolicy("")
 	p.Max = 100
-	out, err := replayOne(context.Background(), m, targetValuePolicy(p, m.capacity), hclog.NewNullLogger(), newStrategy)
+	c := TargetValueConfig{TargetFraction: 0.8, Cooldown: time.Minute, CooldownOnScaleUp: time.Minute,
+		MetricWindow: time.Minute, Threshold: defaultThreshold}
+	out, err := replayOne(context.Background(), m, targetValuePolicy(p, m.capacity, c), hclog.NewNullLogger(), newStrategy, nil)
 	must.NoError(t, err)
 	// 100 a minute per 10 workers against a target of 8: ceil(10 x 1.25) = 13,
 	// serving after the 5-minute lead.
@@ -204,7 +208,7 @@ func TestReplayLetsAGroupIgnoreAFailedCheckButNotAnUngroupedPolicy(t *testing.T)
 				{check: failing, kind: queryRate, window: 1, strat: &fakeStrategy{decide: func(int, sdk.TimestampedMetrics, int64) (int64, error) { return 0, errFake }}},
 				{check: shrinking, kind: queryRate, window: 1, strat: &fakeStrategy{decide: func(_ int, _ sdk.TimestampedMetrics, count int64) (int64, error) { return count - 1, nil }}},
 			}
-			out, err := replay(context.Background(), m, testPolicy(""), checks, &clock)
+			out, err := replay(context.Background(), m, testPolicy(""), checks, &clock, false)
 			must.NoError(t, err)
 			must.Eq(t, tc.want, out.workers)
 			must.Eq(t, 10, out.strategyErrors)
@@ -235,4 +239,41 @@ func TestReplayBillsBootingAndDrainingWorkersBesideTheServingOnes(t *testing.T) 
 	must.Eq(t, []int64{4, 1, 1, 1, 1, 1, 1, 1, 1, 1}, out.workers)
 	must.Eq(t, int64(3*3), out.drainingMinutes)
 	must.Eq(t, int64(0), out.bootingMinutes)
+}
+
+func TestReplayGivesTheTargetValueCheckTheMeanArrivalsPerWorkerOverItsWindow(t *testing.T) {
+	t.Parallel()
+	a := make([]float64, 70)
+	a[57], a[58], a[59], a[60] = 3, 6, 9, 30
+	m := newModel(t0, a, 10, 5*time.Minute, 60, 2)
+	s := &fakeStrategy{decide: wants(2)}
+	replayFake(t, m, testPolicy(""), queryPerWorker, 3, s)
+	// At 60: the mean of minutes 57-59 over 2 workers; at 61, of 58-60.
+	must.Eq(t, sdk.TimestampedMetrics{{Timestamp: t0.Add(59 * time.Minute), Value: 3}}, s.calls[0].metrics)
+	must.Eq(t, 7.5, s.calls[1].metrics[0].Value)
+}
+
+func TestSkippingTheStatelessPeersWhileTheAgentCannotActChangesNoDecision(t *testing.T) {
+	t.Parallel()
+	tr := dailyWave(3)
+	for i := range tr.Counts {
+		tr.Counts[i] *= 1 + 0.3*math.Sin(float64(i*i%997)) // noise that makes target-value thrash
+	}
+	m := newModel(tr.Start, tr.Counts, 100, 5*time.Minute, 60, 19)
+	m.upWait, m.downWait = DefaultScaleUpWait, DefaultScaleDownWait
+	p := &sdk.ScalingPolicy{ID: "w", Type: "cluster", Min: 1, Max: 1000, EvaluationInterval: time.Minute}
+	for _, c := range targetValueGrid() {
+		sched := newCapacitySchedule(m.start, m.arrivals, c.TargetFraction*m.capacity, m.lead)
+		for _, pol := range []*sdk.ScalingPolicy{targetValuePolicy(p, m.capacity, c), predictivePolicy(p, m.capacity, c)} {
+			every, err := replayOne(context.Background(), m, pol, hclog.NewNullLogger(), newStrategy, &peerOptions{sched: sched})
+			must.NoError(t, err)
+			skipping, err := replayOne(context.Background(), m, pol, hclog.NewNullLogger(), newStrategy, &peerOptions{sched: sched, stateless: true})
+			must.NoError(t, err)
+			must.Positive(t, every.scaleUps)
+			// Only the asks nobody acted on go unseen.
+			must.LessEq(t, every.maxWanted, skipping.maxWanted)
+			skipping.maxWanted = every.maxWanted
+			must.True(t, reflect.DeepEqual(every, skipping), must.Sprint(pol.ID, " ", c, ": the same decisions"))
+		}
+	}
 }

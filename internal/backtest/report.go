@@ -22,7 +22,7 @@ import (
 const (
 	reportWidth   = 16 * vg.Inch
 	reportPanelH  = 2.4 * vg.Inch
-	reportHeaderH = 1.5 * vg.Inch
+	reportHeaderH = 1.8 * vg.Inch
 	maxPanels     = 8
 	pointsPerLine = 1000
 )
@@ -39,6 +39,7 @@ var (
 var strategyColors = map[string]color.Color{
 	NameSlope:       color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff},
 	NameTargetValue: color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff},
+	NamePredictive:  color.RGBA{R: 0x94, G: 0x67, B: 0xbd, A: 0xff},
 	NameStaticPeak:  color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff},
 	NameOracle:      color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff},
 }
@@ -64,7 +65,15 @@ func (r *Result) WriteReport(w io.Writer) error {
 
 	body := draw.Crop(dc, 0, 0, 0, -reportHeaderH)
 	// One Y scale for every panel, so that weeks compare at a glance.
-	yMax := 1.05 * max(float64(r.StaticPeakWorkers)*r.Capacity, 1)
+	// It spans the largest line drawn: a reactive strategy that overshoots
+	// the static peak on a spike must not be cut off.
+	peak := float64(r.StaticPeakWorkers)
+	for _, s := range r.Strategies {
+		for _, xy := range r.binned(0, len(r.Arrivals), bin, func(i int) float64 { return float64(s.Workers[i]) }) {
+			peak = max(peak, xy.Y)
+		}
+	}
+	yMax := 1.05 * max(peak*r.Capacity, 1)
 	rows := make([][]*plot.Plot, panels)
 	for i := range panels {
 		from := i * panelMinutes
@@ -225,15 +234,20 @@ func (r *Result) drawHeader(c draw.Canvas, bin int) {
 		c.StrokeLine2(ls, x, y, x+vg.Points(26), y)
 	}
 	text := x + vg.Points(34)
+	// The names column is as wide as the longest label, so the numbers align.
+	width := len("physical limit")
+	for _, s := range r.Strategies {
+		width = max(width, len(s.Label()))
+	}
 	for _, s := range r.Strategies {
 		mono.Color = strategyColors[s.Name]
 		sample(y, mono.Color, s.Name == NameStaticPeak, vg.Points(2))
-		c.FillText(mono, vg.Point{X: text, Y: y}, fmt.Sprintf("%-13s %9.0f worker-hours  %5.3fx oracle  SLA %3d/%-3d days  availability %8.3f%%  worst-day p95 %8s  scale-ups/downs %d/%d",
-			s.Name, s.WorkerHours, r.RatioToOracle(s.Name), s.DaysMet, s.Days, s.AvailabilityPct, s.WorstDayP95, s.ScaleUps, s.ScaleDowns))
+		c.FillText(mono, vg.Point{X: text, Y: y}, fmt.Sprintf("%-*s %6.0f worker-h  %5.3fx oracle  SLA %3d/%-3d days  availability %7.3f%%  worst-day p95 %7s  ups/downs %d/%d",
+			width, s.Label(), s.WorkerHours, r.RatioToOracle(s.Name), s.DaysMet, s.Days, s.AvailabilityPct, s.WorstDayP95, s.ScaleUps, s.ScaleDowns))
 		y -= vg.Points(15)
 	}
 	mono.Color = color.Gray{Y: 0x50}
 	sample(y, demandFill, false, vg.Points(8))
-	c.FillText(mono, vg.Point{X: text, Y: y}, fmt.Sprintf("%-13s %9.0f worker-hours if every minute were sized exactly   (demand grey; business hours shaded, red where slope missed the SLA; lines: %d-min means)",
-		"physical", r.PhysicalLimitWorkerHours, bin))
+	c.FillText(mono, vg.Point{X: text, Y: y}, fmt.Sprintf("%-*s %6.0f worker-h  every minute sized exactly (demand grey; business hours shaded, red where slope missed; %d-min means)",
+		width, "physical limit", r.PhysicalLimitWorkerHours, bin))
 }

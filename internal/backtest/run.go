@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -18,16 +17,20 @@ import (
 const (
 	NameSlope       = "slope"
 	NameTargetValue = "target-value"
+	NamePredictive  = "predictive"
 	NameStaticPeak  = "static-peak"
 	NameOracle      = "oracle"
 )
 
 // StrategyNames lists the compared strategies in report order.
-var StrategyNames = []string{NameSlope, NameTargetValue, NameStaticPeak, NameOracle}
+var StrategyNames = []string{NameSlope, NameTargetValue, NamePredictive, NameStaticPeak, NameOracle}
 
 // StrategyResult is one strategy's replay and score.
 type StrategyResult struct {
-	Name    string
+	Name string
+	// Config is the target-value configuration that target-value and
+	// predictive ran (the grid's choice); empty for the others.
+	Config  string
 	Workers []int64 // serving in each scored minute
 	Score
 	ScaleUps            int
@@ -41,8 +44,8 @@ type StrategyResult struct {
 	// ClampedMinutes counts the scored minutes in which the policy's max
 	// held the count below what a check asked for; MaxWanted is the
 	// largest count a check asked for.
-	ClampedMinutes int
-	MaxWanted      int64
+	ClampedMinutes     int
+	MaxWanted          int64
 	Evaluations        int
 	AbortedEvaluations int
 	StrategyErrors     int
@@ -64,6 +67,9 @@ type Result struct {
 	Arrivals                 []float64 // scaled, per scored minute
 	PhysicalLimitWorkerHours float64
 	Strategies               []StrategyResult // in StrategyNames order
+	// TargetValueGrid is every target-value configuration tried, in grid
+	// order, the selected one marked.
+	TargetValueGrid []GridEntry
 
 	cal calendar // business hours and local days of the scored minutes
 }
@@ -141,124 +147,111 @@ func run(ctx context.Context, cfg Config, tr Trace, source string, factory strat
 		ScoredStart: scaled.MinuteStart(warmup), Arrivals: scaled.Counts[warmup:],
 		PhysicalLimitWorkerHours: physicalLimitHours(scaled.Counts[warmup:], capacity),
 	}
-	autoscaled, err := replayAutoscalers(ctx, cfg, m, p, factory)
-	if err != nil {
-		return nil, err
-	}
 	res.cal = newCalendar(res.ScoredStart, len(res.Arrivals), pc.loc, pc.bh)
-	res.scoreAll(cfg, m, autoscaled)
-	return res, nil
-}
-
-// scoreAll builds every strategy's worker series (replayed or computed)
-// and scores them all with one scorer.
-func (res *Result) scoreAll(cfg Config, m *model, autoscaled map[string]*replayOutcome) {
 	sc := &scorer{
 		arrivals: res.Arrivals,
 		cal:      res.cal,
 		p: slaParams{capacity: m.capacity, serviceTime: cfg.ServiceTime, requestTimeout: cfg.RequestTimeout,
 			slaP95: cfg.SLAP95},
 	}
+	autoscaled, grid, err := replayAutoscalers(ctx, cfg, m, p, factory, sc)
+	if err != nil {
+		return nil, err
+	}
+	res.TargetValueGrid = grid
+	res.scoreAll(cfg, m, sc, autoscaled)
+	return res, nil
+}
+
+// scoreAll puts every strategy's result in StrategyNames order: the
+// autoscaled ones as replayed and scored, the reference fleets computed and
+// scored here on the same scorer.
+func (res *Result) scoreAll(cfg Config, m *model, sc *scorer, autoscaled map[string]StrategyResult) {
 	for _, name := range StrategyNames {
-		sr := StrategyResult{Name: name}
+		var sr StrategyResult
 		switch name {
 		case NameStaticPeak:
-			sr.Workers = constant(len(res.Arrivals), m.initial)
+			sr = sc.result(name, &replayOutcome{workers: constant(len(res.Arrivals), m.initial)}, cfg.Price)
 		case NameOracle:
-			sr.Workers = oracle(res.Arrivals, m.capacity, int(oracleBlock/time.Minute))
-			sr.ScaleUps, sr.ScaleDowns = countChanges(sr.Workers)
+			o := &replayOutcome{workers: oracle(res.Arrivals, m.capacity, int(oracleBlock/time.Minute))}
+			o.scaleUps, o.scaleDowns = countChanges(o.workers)
+			sr = sc.result(name, o, cfg.Price)
 		default:
-			o := autoscaled[name]
-			sr.Workers, sr.ScaleUps, sr.ScaleDowns = o.workers, o.scaleUps, o.scaleDowns
-			sr.BootingWorkerHours = float64(o.bootingMinutes) / 60
-			sr.DrainingWorkerHours = float64(o.drainingMinutes) / 60
-			sr.ClampedMinutes, sr.MaxWanted = o.clampedMinutes, o.maxWanted
-			sr.Evaluations, sr.AbortedEvaluations = o.evaluations, o.aborted
-			sr.StrategyErrors, sr.FirstStrategyError = o.strategyErrors, o.firstError
+			sr = autoscaled[name]
 		}
-		sr.Score = sc.score(sr.Workers)
-		sr.BilledWorkerHours = sr.WorkerHours + sr.BootingWorkerHours + sr.DrainingWorkerHours
-		sr.Cost = sr.BilledWorkerHours * cfg.Price
 		res.Strategies = append(res.Strategies, sr)
 	}
 }
 
-// replayAutoscalers replays the policy as given and the target-value
-// comparison concurrently: they share only read-only inputs.
-func replayAutoscalers(ctx context.Context, cfg Config, m *model, p *sdk.ScalingPolicy, factory strategyFactory) (map[string]*replayOutcome, error) {
-	log := cfg.Logger
-	if log == nil {
-		log = hclog.NewNullLogger()
+// result scores one strategy's worker series; booting and draining workers
+// count in the bill only.
+func (s *scorer) result(name string, o *replayOutcome, price float64) StrategyResult {
+	sr := StrategyResult{
+		Name: name, Workers: o.workers, ScaleUps: o.scaleUps, ScaleDowns: o.scaleDowns,
+		BootingWorkerHours:  float64(o.bootingMinutes) / 60,
+		DrainingWorkerHours: float64(o.drainingMinutes) / 60,
+		ClampedMinutes:      o.clampedMinutes, MaxWanted: o.maxWanted,
+		Evaluations: o.evaluations, AbortedEvaluations: o.aborted,
+		StrategyErrors: o.strategyErrors, FirstStrategyError: o.firstError,
 	}
-	policies := map[string]*sdk.ScalingPolicy{NameSlope: p, NameTargetValue: targetValuePolicy(p, m.capacity)}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	out := make(map[string]*replayOutcome, len(policies))
-	errs := make([]error, 0, len(policies))
-	for name, pol := range policies {
-		wg.Go(func() {
-			o, err := replayOne(ctx, m, pol, log.Named(name), factory)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", name, err))
-				return
-			}
-			out[name] = o
-		})
-	}
-	wg.Wait()
-	return out, errors.Join(errs...)
+	sr.Score = s.score(sr.Workers)
+	sr.BilledWorkerHours = sr.WorkerHours + sr.BootingWorkerHours + sr.DrainingWorkerHours
+	sr.Cost = sr.BilledWorkerHours * price
+	return sr
+}
+
+// peerOptions is what the peers' replays add to a policy's: nil for the
+// policy under test.
+type peerOptions struct {
+	// sched answers predictive's forecast check.
+	sched *capacitySchedule
+	// stateless: every strategy of the policy keeps no state between
+	// calls (the official target-value, the schedule's vote), so the
+	// replay does not call them while Scale runs or the policy cools
+	// down: the agent would discard what they say, and the grid's
+	// replays spend most of their time in the official plugin.
+	stateless bool
 }
 
 // replayOne binds a policy's checks to fresh strategy instances (one per
 // strategy name, as the agent runs one plugin per strategy block) on a
 // simulated clock, and replays it.
-func replayOne(ctx context.Context, m *model, p *sdk.ScalingPolicy, log hclog.Logger, factory strategyFactory) (*replayOutcome, error) {
+func replayOne(ctx context.Context, m *model, p *sdk.ScalingPolicy, log hclog.Logger, factory strategyFactory, peer *peerOptions) (*replayOutcome, error) {
+	if peer == nil {
+		peer = &peerOptions{}
+	}
 	clock := m.start
 	now := func() time.Time { return clock }
 	instances := map[string]strategy.Strategy{}
 	checks := make([]*replayCheck, 0, len(p.Checks))
 	for _, c := range p.Checks {
-		s, ok := instances[c.Strategy.Name]
-		if !ok {
+		rc := &replayCheck{check: c, window: max(1, int(c.QueryWindow/time.Minute))}
+		rc.buf = make(sdk.TimestampedMetrics, 0, rc.window)
+		switch c.Source {
+		case targetValueSource:
+			rc.kind = queryPerWorker
+		case forecastSource:
+			rc.kind, rc.strat, rc.sched = queryScheduled, scheduledCapacity{}, peer.sched
+		default:
 			var err error
-			if s, err = factory(c.Strategy.Name, log, now); err != nil {
-				return nil, fmt.Errorf("check %q: %w", c.Name, err)
-			}
-			instances[c.Strategy.Name] = s
-		}
-		kind := queryPerWorker
-		if c.Source != targetValueSource {
-			var err error
-			if kind, err = classifyQuery(c); err != nil {
+			if rc.kind, err = classifyQuery(c); err != nil {
 				return nil, fmt.Errorf("check %q: %w", c.Name, err)
 			}
 		}
-		window := max(1, int(c.QueryWindow/time.Minute))
-		checks = append(checks, &replayCheck{check: c, kind: kind, window: window, strat: s,
-			buf: make(sdk.TimestampedMetrics, 0, window)})
+		if rc.strat == nil {
+			s, ok := instances[c.Strategy.Name]
+			if !ok {
+				var err error
+				if s, err = factory(c.Strategy.Name, log, now); err != nil {
+					return nil, fmt.Errorf("check %q: %w", c.Name, err)
+				}
+				instances[c.Strategy.Name] = s
+			}
+			rc.strat = s
+		}
+		checks = append(checks, rc)
 	}
-	return replay(ctx, m, p, checks, &clock)
-}
-
-// targetValueSource marks the synthetic check of the target-value comparison.
-const targetValueSource = "backtest"
-
-// targetValuePolicy is the comparison the official strategy gets: the same
-// bounds, interval and cooldowns as the policy, one check on arrivals per
-// worker in the last complete minute with target 0.8 x capacity.
-func targetValuePolicy(p *sdk.ScalingPolicy, capacity float64) *sdk.ScalingPolicy {
-	return &sdk.ScalingPolicy{
-		ID: p.ID + "/target-value", Type: p.Type, Min: p.Min, Max: p.Max, Enabled: true,
-		Cooldown: p.Cooldown, CooldownOnScaleUp: p.CooldownOnScaleUp, EvaluationInterval: p.EvaluationInterval,
-		Checks: []*sdk.ScalingPolicyCheck{{
-			Name: "arrivals-per-worker", Source: targetValueSource,
-			Query: "arrivals per worker in the last complete minute", QueryWindow: time.Minute,
-			Strategy: &sdk.ScalingPolicyStrategy{Name: "target-value",
-				Config: map[string]string{"target": strconv.FormatFloat(0.8*capacity, 'f', -1, 64)}},
-		}},
-	}
+	return replay(ctx, m, p, checks, &clock, peer.stateless)
 }
 
 // modelCapacity is the -capacity flag, or else the policy's first

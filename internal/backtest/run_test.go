@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"image/png"
 	"io"
 	"math"
@@ -163,9 +164,28 @@ func TestWriteOutputsWritesTheThreeFiles(t *testing.T) {
 	must.NoError(t, json.Unmarshal(b, &summary))
 	must.MapContainsKeys(t, summary, []string{"trace", "parameters", "physical_limit_worker_hours", "strategies"})
 	strategies := summary["strategies"].(map[string]any)
-	must.MapContainsKeys(t, strategies, StrategyNames)
-	must.MapContainsKeys(t, strategies[NameSlope].(map[string]any), []string{"worker_hours", "cost", "sla_days_met", "days",
-		"availability_pct", "worst_day_p95_s", "scale_ups", "scale_downs"})
+	must.MapContainsKeys(t, strategies, []string{"slope", "target-value", "predictive", "static-peak", "oracle"})
+	for _, name := range StrategyNames {
+		must.MapContainsKeys(t, strategies[name].(map[string]any), []string{"worker_hours", "billed_worker_hours", "cost",
+			"ratio_to_oracle", "ratio_to_physical_limit", "sla_days_met", "days", "availability_pct", "worst_day_p95_s",
+			"scale_ups", "scale_downs", "booting_worker_hours", "draining_worker_hours", "per_day"}, must.Sprint(name))
+	}
+	for _, name := range []string{NameTargetValue, NamePredictive} {
+		must.MapContainsKeys(t, strategies[name].(map[string]any), []string{"config", "evaluations"}, must.Sprint(name))
+	}
+	grid := summary["target_value_grid"].([]any)
+	must.Len(t, len(targetValueGrid()), grid)
+	selected := 0
+	for _, g := range grid {
+		e := g.(map[string]any)
+		must.MapContainsKeys(t, e, []string{"config", "target_fraction", "target", "cooldown", "cooldown_on_scale_up",
+			"metric_window", "threshold", "sla_days_met", "days", "worker_hours", "billed_worker_hours", "cost",
+			"availability_pct", "scale_ups", "scale_downs", "selected"})
+		if e["selected"].(bool) {
+			selected++
+		}
+	}
+	must.Eq(t, 1, selected)
 	must.MapContainsKeys(t, summary["parameters"].(map[string]any), []string{"daily", "capacity", "lead", "service_time",
 		"request_timeout", "sla_p95", "business_hours", "tz", "price", "policy"})
 
@@ -174,7 +194,7 @@ func TestWriteOutputsWritesTheThreeFiles(t *testing.T) {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	must.True(t, sc.Scan())
-	must.Eq(t, "timestamp,requests,slope,target-value,static-peak,oracle", sc.Text())
+	must.Eq(t, "timestamp,requests,slope,target-value,predictive,static-peak,oracle", sc.Text())
 	must.True(t, sc.Scan())
 	must.True(t, strings.HasPrefix(sc.Text(), "2026-01-05T01:00:00Z,"), must.Sprint(sc.Text()))
 	rows := 1
@@ -232,15 +252,62 @@ func TestRunStartsEveryAutoscalerAtTheStaticPeakAfterAnUnscoredWarmUp(t *testing
 	tr := dailyWave(1)
 	res, err := run(context.Background(), testConfig(), tr, "wave", factory)
 	must.NoError(t, err)
-	// Both replays (the policy and target-value) are first evaluated at the
-	// end of the 60-minute warm-up, at the static-peak count, and no minute
-	// of the warm-up is scored.
-	must.Eq(t, []firstCall{{tr.Start.Add(time.Hour), 19}, {tr.Start.Add(time.Hour), 19}}, firsts)
+	// Every replay (the policy, each target-value configuration and
+	// predictive) is first evaluated at the end of the 60-minute warm-up,
+	// at the static-peak count, and no minute of the warm-up is scored.
+	must.Len(t, 2+len(targetValueGrid()), firsts)
+	for _, f := range firsts {
+		must.Eq(t, firstCall{tr.Start.Add(time.Hour), 19}, f)
+	}
 	must.Eq(t, tr.Start.Add(time.Hour), res.ScoredStart)
 	must.Eq(t, tr.Counts[60:], res.Arrivals)
-	for _, name := range []string{NameSlope, NameTargetValue} {
+	for _, name := range []string{NameSlope, NameTargetValue, NamePredictive} {
 		s := res.Strategy(name)
 		must.Eq(t, len(res.Arrivals), s.Evaluations, must.Sprint(name, ": one evaluation per scored minute"))
 		must.Eq(t, int64(19), s.Workers[0])
 	}
+}
+
+func TestRunReportsTheSelectedTargetValueAndRunsPredictiveOnIt(t *testing.T) {
+	t.Parallel()
+	res, err := Run(context.Background(), testConfig(), dailyWave(3), "wave")
+	must.NoError(t, err)
+	must.Len(t, len(targetValueGrid()), res.TargetValueGrid)
+	selected := -1
+	for i, e := range res.TargetValueGrid {
+		if e.Selected {
+			must.Eq(t, -1, selected, must.Sprint("one selected entry"))
+			selected = i
+		}
+	}
+	must.Eq(t, selectEntry(res.TargetValueGrid), selected)
+	e := res.TargetValueGrid[selected]
+	tv, pred := res.Strategy(NameTargetValue), res.Strategy(NamePredictive)
+	must.Eq(t, e.Config.String(), tv.Config)
+	must.Eq(t, e.Config.String(), pred.Config)
+	must.Eq(t, e.DaysMet, tv.DaysMet)
+	must.Eq(t, e.BilledWorkerHours, tv.BilledWorkerHours)
+
+	var table strings.Builder
+	must.NoError(t, res.WriteTable(&table))
+	for _, want := range []string{"target-value (" + e.Config.String() + ")", "predictive (" + e.Config.String() + ")",
+		"static-peak", "oracle", "physical limit", fmt.Sprintf("the best of %d configurations", len(targetValueGrid()))} {
+		must.StrContains(t, table.String(), want)
+	}
+}
+
+func TestRunGivesTheSameResultEveryTime(t *testing.T) {
+	t.Parallel()
+	outputs := func() (string, string) {
+		res, err := Run(context.Background(), testConfig(), dailyWave(3), "wave")
+		must.NoError(t, err)
+		var summary, timeline strings.Builder
+		must.NoError(t, res.WriteSummary(&summary))
+		must.NoError(t, res.WriteTimeline(&timeline))
+		return summary.String(), timeline.String()
+	}
+	s1, t1 := outputs()
+	s2, t2 := outputs()
+	must.Eq(t, s1, s2)
+	must.Eq(t, t1, t2)
 }

@@ -40,7 +40,7 @@ func TestSlopeRunsOnTheSimulatedClock(t *testing.T) {
 				"capacity_per_worker": "100", "floor": "5", "floor_hours": "08:00-22:00", "timezone": "UTC",
 			}},
 		}}}
-	out, err := replayOne(context.Background(), m, p, hclog.NewNullLogger(), newStrategy)
+	out, err := replayOne(context.Background(), m, p, hclog.NewNullLogger(), newStrategy, nil)
 	must.NoError(t, err)
 	must.Eq(t, 0, out.strategyErrors, must.Sprint(out.firstError))
 	at := func(day, hour, minute int) int64 {

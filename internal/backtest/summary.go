@@ -35,6 +35,31 @@ type Summary struct {
 	Parameters               ParameterSummary           `json:"parameters"`
 	PhysicalLimitWorkerHours float64                    `json:"physical_limit_worker_hours"`
 	Strategies               map[string]StrategySummary `json:"strategies"`
+	// TargetValueGrid is every configuration the target-value comparison
+	// tried, in grid order; the one reported as target-value (and run
+	// under predictive) has selected = true.
+	TargetValueGrid []GridEntrySummary `json:"target_value_grid"`
+}
+
+// GridEntrySummary is one configuration of the target-value grid.
+type GridEntrySummary struct {
+	Config            string  `json:"config"`
+	TargetFraction    float64 `json:"target_fraction"`
+	Target            float64 `json:"target"` // the strategy's target key: arrivals per worker per minute
+	Cooldown          string  `json:"cooldown"`
+	CooldownOnScaleUp string  `json:"cooldown_on_scale_up"`
+	MetricWindow      string  `json:"metric_window"`
+	Threshold         float64 `json:"threshold"`
+	SLADaysMet        int     `json:"sla_days_met"`
+	Days              int     `json:"days"`
+	WorkerHours       float64 `json:"worker_hours"`
+	BilledWorkerHours float64 `json:"billed_worker_hours"`
+	Cost              float64 `json:"cost"`
+	AvailabilityPct   float64 `json:"availability_pct"`
+	ScaleUps          int     `json:"scale_ups"`
+	ScaleDowns        int     `json:"scale_downs"`
+	ClampedMinutes    int     `json:"clamped_minutes,omitempty"`
+	Selected          bool    `json:"selected"`
 }
 
 // TraceSummary describes the replayed history.
@@ -77,6 +102,9 @@ type ParameterSummary struct {
 
 // StrategySummary is one strategy's line of summary.json.
 type StrategySummary struct {
+	// Config is the target-value configuration of target-value and
+	// predictive, as the table prints it.
+	Config string `json:"config,omitempty"`
 	// WorkerHours are serving worker-hours (the timeline's column summed);
 	// BilledWorkerHours add booting and draining workers, and Cost is
 	// priced on them.
@@ -126,6 +154,7 @@ func (r *Result) Summary() Summary {
 	}
 	for _, sr := range r.Strategies {
 		s.Strategies[sr.Name] = StrategySummary{
+			Config:      sr.Config,
 			WorkerHours: round(sr.WorkerHours, 2), BilledWorkerHours: round(sr.BilledWorkerHours, 2), Cost: round(sr.Cost, 2),
 			RatioToOracle: round(r.RatioToOracle(sr.Name), 4), RatioToPhysicalLimit: round(r.RatioToPhysicalLimit(sr.Name), 4),
 			DrainingWorkerHours: round(sr.DrainingWorkerHours, 2), ClampedMinutes: sr.ClampedMinutes, MaxWanted: sr.MaxWanted,
@@ -134,6 +163,19 @@ func (r *Result) Summary() Summary {
 			BootingWorkerHours: round(sr.BootingWorkerHours, 2), Evaluations: sr.Evaluations,
 			AbortedEvaluations: sr.AbortedEvaluations, StrategyErrors: sr.StrategyErrors,
 			FirstStrategyError: sr.FirstStrategyError, PerDay: sr.PerDay,
+		}
+	}
+	s.TargetValueGrid = make([]GridEntrySummary, len(r.TargetValueGrid))
+	for i, e := range r.TargetValueGrid {
+		c := e.Config
+		s.TargetValueGrid[i] = GridEntrySummary{
+			Config: c.String(), TargetFraction: c.TargetFraction, Target: round(c.TargetFraction*r.Capacity, 6),
+			Cooldown: c.Cooldown.String(), CooldownOnScaleUp: c.CooldownOnScaleUp.String(),
+			MetricWindow: c.MetricWindow.String(), Threshold: c.Threshold,
+			SLADaysMet: e.DaysMet, Days: e.Days, WorkerHours: round(e.WorkerHours, 2),
+			BilledWorkerHours: round(e.BilledWorkerHours, 2), Cost: round(e.BilledWorkerHours*r.Config.Price, 2),
+			AvailabilityPct: round(e.AvailabilityPct, 3), ScaleUps: e.ScaleUps, ScaleDowns: e.ScaleDowns,
+			ClampedMinutes: e.ClampedMinutes, Selected: e.Selected,
 		}
 	}
 	return s

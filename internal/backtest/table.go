@@ -19,13 +19,20 @@ func (r *Result) WriteTable(w io.Writer) error {
 	fmt.Fprintln(tw, "strategy\tworker-hours\tbilled\tcost\tx oracle\tx limit\tSLA days met\tavailability %\tworst-day p95\tscale-ups/downs\t")
 	for _, s := range r.Strategies {
 		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.2f\t%.3f\t%.3f\t%d/%d\t%.3f\t%s\t%d/%d\t\n",
-			s.Name, s.WorkerHours, s.BilledWorkerHours, s.Cost, r.RatioToOracle(s.Name), r.RatioToPhysicalLimit(s.Name),
+			s.Label(), s.WorkerHours, s.BilledWorkerHours, s.Cost, r.RatioToOracle(s.Name), r.RatioToPhysicalLimit(s.Name),
 			s.DaysMet, s.Days, s.AvailabilityPct, s.WorstDayP95, s.ScaleUps, s.ScaleDowns)
 	}
 	fmt.Fprintf(tw, "physical limit\t%.1f\t%.1f\t%.2f\t%.3f\t%.3f\t\t\t\t\t\n", r.PhysicalLimitWorkerHours, r.PhysicalLimitWorkerHours,
 		r.PhysicalLimitWorkerHours*r.Config.Price, r.PhysicalLimitWorkerHours/max(r.Strategy(NameOracle).WorkerHours, 1e-9), 1.0)
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if n := len(r.TargetValueGrid); n > 0 {
+		fmt.Fprintf(w, "target-value: the best of %d configurations (most SLA days met, then fewest billed worker-hours), also under predictive; all in %s target_value_grid\n",
+			n, SummaryFile)
+	}
+	if warn := edgeWarning(r.TargetValueGrid); warn != "" {
+		fmt.Fprintln(w, warn)
 	}
 	if missed := missedDays(r.Strategy(NameSlope).PerDay, 8); missed != "" {
 		fmt.Fprintf(w, "slope missed the SLA on %s\n", missed)
@@ -62,4 +69,13 @@ func missedDays(days []DayScore, limit int) string {
 		parts = append(parts, fmt.Sprintf("%s (p95 %s)", d.Date, d.P95))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// Label is the strategy's name with the configuration it ran, if any:
+// "target-value (0.7, 5m)".
+func (s *StrategyResult) Label() string {
+	if s.Config == "" {
+		return s.Name
+	}
+	return s.Name + " (" + s.Config + ")"
 }

@@ -8,7 +8,7 @@ import (
 )
 
 // TimelineHeader is the header of timeline.csv.
-const TimelineHeader = "timestamp,requests,slope,target-value,static-peak,oracle"
+const TimelineHeader = "timestamp,requests,slope,target-value,predictive,static-peak,oracle"
 
 // WriteTimeline writes timeline.csv: every scored minute with the scaled
 // arrivals and the workers serving under each strategy.
