@@ -124,6 +124,9 @@ type replayState struct {
 	clamped bool
 	// stateless: skip the strategies while Scale runs or cooldown holds.
 	stateless bool
+	// scalingUntil is when the last Scale returns; until then Status is
+	// not ready.
+	scalingUntil time.Time
 }
 
 // backlogAt is the backlog at the end of minute mi; the queue is empty
@@ -139,6 +142,11 @@ func (r *replayState) backlogAt(mi int) float64 {
 func (r *replayState) evaluate(t time.Duration) error {
 	now := r.m.start.Add(t)
 	*r.clock = now
+	if now.Before(r.scalingUntil) {
+		// target-gce-gpu reports not ready while its Scale runs, and the
+		// agent then skips the tick before any query or strategy call.
+		return nil
+	}
 	r.out.evaluations++
 	if r.stateless && r.cd.blocks(now) {
 		// Nothing would come of the vote; clamped keeps the last one.
@@ -195,7 +203,8 @@ func (r *replayState) evaluate(t time.Duration) error {
 	} else {
 		r.out.scaleDowns++
 	}
-	r.cd.start(r.p, winner, now.Add(wait))
+	r.scalingUntil = now.Add(wait)
+	r.cd.start(r.p, winner, r.scalingUntil)
 	return nil
 }
 

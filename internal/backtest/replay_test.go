@@ -277,3 +277,16 @@ func TestSkippingTheStatelessPeersWhileTheAgentCannotActChangesNoDecision(t *tes
 		}
 	}
 }
+
+func TestReplayCallsNoStrategyWhileScaleRunsBecauseTheTargetIsNotReady(t *testing.T) {
+	t.Parallel()
+	m := tinyModel(2)
+	m.upWait = 3 * time.Minute
+	s := &fakeStrategy{decide: wants(5)}
+	out := replayFake(t, m, testPolicy(""), queryRate, 1, s)
+	// Scale from 60 returns at 63: the ticks at 61 and 62 see a target
+	// that is not ready and run nothing.
+	must.Eq(t, 8, len(s.calls))
+	must.Eq(t, 8, out.evaluations)
+	must.Eq(t, t0.Add(63*time.Minute), s.calls[1].now)
+}
