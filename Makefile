@@ -18,7 +18,7 @@ STATICCHECK_VERSION := v0.8.2
 SERVICES_ENV = eval "$$(scripts/services.sh env)"
 GOTEST_FLAGS ?= -race -timeout 14m
 
-.PHONY: all build agent test unit e2e demo dist lint bench services-up services-down clean
+.PHONY: all build agent test unit e2e demo dist lint bench validate services-up services-down clean
 
 all: build
 
@@ -74,6 +74,10 @@ lint:
 ## bench: the benchmarks whose figures are in the READMEs (needs the services for the APM ones)
 bench: services-up
 	$(SERVICES_ENV); go test -run '^$$' -bench . -benchmem ./...
+
+## validate: the policy against its goals on the validation matrix (no services); table in run/validate/validate.md
+validate:
+	go run ./cmd/validate -out run/validate $(VALIDATE_FLAGS)
 
 clean:
 	rm -rf $(BIN) dist

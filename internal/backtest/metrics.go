@@ -19,6 +19,12 @@ type DayScore struct {
 	Date string  `json:"date"`
 	P95  Seconds `json:"p95_s"`
 	Met  bool    `json:"met"`
+	// AvailabilityPct is the share of the day's scored business minutes
+	// whose wait is within the request timeout, as Score's total is
+	// computed; BusinessMinutes is how many there were, so that days can
+	// be added up into the availability of any part of the trace.
+	AvailabilityPct float64 `json:"availability_pct"`
+	BusinessMinutes int     `json:"business_minutes"`
 }
 
 // Score is how one strategy did over the scored minutes.
@@ -62,6 +68,9 @@ type scorer struct {
 	cal      calendar
 	p        slaParams
 	scratch  []weighted
+	// dayOK counts the business minutes of the current day within the
+	// request timeout (len(scratch) is the day's business minutes).
+	dayOK int
 }
 
 // score replays the queue for a worker series and scores it.
@@ -70,7 +79,7 @@ func (s *scorer) score(workers []int64) Score {
 	var backlog float64
 	var workerMinutes float64
 	var bizMinutes, okMinutes int
-	s.scratch = s.scratch[:0]
+	s.scratch, s.dayOK = s.scratch[:0], 0
 	service := s.p.serviceTime.Seconds()
 	timeout := s.p.requestTimeout.Minutes()
 	for i, a := range s.arrivals {
@@ -87,6 +96,7 @@ func (s *scorer) score(workers []int64) Score {
 		bizMinutes++
 		if wait <= timeout {
 			okMinutes++
+			s.dayOK++
 		}
 		s.scratch = append(s.scratch, weighted{latency: service + wait*60, weight: a})
 	}
@@ -104,7 +114,9 @@ func (s *scorer) score(workers []int64) Score {
 // closeDay scores the business minutes collected for one day; a day
 // without business minutes in the scored period is not a day of the SLA.
 func (s *scorer) closeDay(sc *Score, date string) {
-	if len(s.scratch) == 0 {
+	business, ok := len(s.scratch), s.dayOK
+	s.dayOK = 0
+	if business == 0 {
 		return
 	}
 	p95 := weightedP95(s.scratch, s.p.serviceTime.Seconds())
@@ -115,7 +127,8 @@ func (s *scorer) closeDay(sc *Score, date string) {
 		sc.DaysMet++
 	}
 	sc.WorstDayP95 = max(sc.WorstDayP95, Seconds(p95))
-	sc.PerDay = append(sc.PerDay, DayScore{Date: date, P95: Seconds(p95), Met: met})
+	sc.PerDay = append(sc.PerDay, DayScore{Date: date, P95: Seconds(p95), Met: met,
+		AvailabilityPct: 100 * float64(ok) / float64(business), BusinessMinutes: business})
 }
 
 // weightedP95 is the arrival-weighted 95th percentile: sort the minutes by

@@ -54,7 +54,7 @@ func TestScoreOnATinyTraceWithAKnownAnswer(t *testing.T) {
 	must.Eq(t, 1, sc.Days)
 	must.Eq(t, 0, sc.DaysMet)
 	must.Eq(t, Seconds(61), sc.WorstDayP95)
-	must.Eq(t, []DayScore{{Date: "2026-01-05", P95: 61, Met: false}}, sc.PerDay)
+	must.Eq(t, []DayScore{{Date: "2026-01-05", P95: 61, Met: false, AvailabilityPct: 75, BusinessMinutes: 4}}, sc.PerDay)
 
 	sc = s.score([]int64{3, 3, 0, 0})
 	must.Eq(t, 1, sc.DaysMet)
@@ -102,6 +102,45 @@ func TestScoreGroupsBusinessMinutesByLocalDay(t *testing.T) {
 	must.Eq(t, 2, sc.Days)
 	must.Eq(t, 2, sc.DaysMet) // one slow minute of 60 is under 5% of a day's requests
 	must.Eq(t, 100*119.0/120, sc.AvailabilityPct)
+	// Each local day has its own availability: the unavailable minute is
+	// on the second, and the two add up to the total by their minutes.
+	must.Eq(t, []float64{100, 100 * 59.0 / 60}, []float64{sc.PerDay[0].AvailabilityPct, sc.PerDay[1].AvailabilityPct})
+	must.Eq(t, []int{60, 60}, []int{sc.PerDay[0].BusinessMinutes, sc.PerDay[1].BusinessMinutes})
+}
+
+func TestScoreGivesEachDayItsOwnAvailabilityWhateverTheDayBefore(t *testing.T) {
+	t.Parallel()
+	// Two whole days, business hours 08:00-22:00 UTC: on the first every
+	// business minute waits 2 minutes (unavailable with a 1-minute
+	// timeout); the second is served at once. A day's count must not
+	// leak into the next, nor the minutes outside business hours count.
+	n := 2 * 1440
+	arrivals := make([]float64, n)
+	workers := make([]int64, n)
+	for i := range arrivals {
+		arrivals[i], workers[i] = 10, 1
+	}
+	s := &scorer{
+		arrivals: arrivals,
+		cal:      newCalendar(time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC), n, time.UTC, businessHours{start: 8 * 60, end: 22 * 60}),
+		p:        slaParams{capacity: 10, serviceTime: time.Second, requestTimeout: time.Minute, slaP95: 3 * time.Second},
+	}
+	// A backlog of 20 requests before business hours on day one, cleared
+	// at 22:00 by a second worker.
+	workers[8*60-2], workers[8*60-1] = 0, 0
+	for i := 8 * 60; i < 22*60; i++ {
+		workers[i] = 1
+	}
+	for i := 22 * 60; i < 1440; i++ {
+		workers[i] = 2
+	}
+	sc := s.score(workers)
+	must.Eq(t, 2, len(sc.PerDay))
+	must.Eq(t, 0.0, sc.PerDay[0].AvailabilityPct)
+	must.Eq(t, 100.0, sc.PerDay[1].AvailabilityPct)
+	must.Eq(t, 840, sc.PerDay[0].BusinessMinutes)
+	must.Eq(t, 840, sc.PerDay[1].BusinessMinutes)
+	must.Eq(t, 50.0, sc.AvailabilityPct)
 }
 
 func TestParseBusinessHoursRejectsMalformedWindows(t *testing.T) {

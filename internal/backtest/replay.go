@@ -56,6 +56,7 @@ type replayCheck struct {
 // replayOutcome is what an autoscaled replay produced over the scored minutes.
 type replayOutcome struct {
 	workers         []int64 // serving in each scored minute
+	billed          []int64 // serving, booting and draining in each scored minute
 	bootingMinutes  int64   // sum over scored minutes of workers ordered but not yet serving
 	drainingMinutes int64   // sum over scored minutes of drained workers not yet deleted
 	// clampedMinutes counts the scored minutes after an evaluation in which
@@ -82,7 +83,7 @@ func replay(ctx context.Context, m *model, p *sdk.ScalingPolicy, checks []*repla
 		f:       newFleet(m.initial),
 		backlog: make([]float64, n-m.warmup),
 		results: make([]checkResult, 0, len(checks)),
-		out:     &replayOutcome{workers: make([]int64, n-m.warmup)},
+		out:     &replayOutcome{workers: make([]int64, n-m.warmup), billed: make([]int64, n-m.warmup)},
 	}
 	next := time.Duration(m.warmup) * time.Minute
 	for mi := m.warmup; mi < n; mi++ {
@@ -99,6 +100,7 @@ func replay(ctx context.Context, m *model, p *sdk.ScalingPolicy, checks []*repla
 		r.f.advance(mi)
 		s := mi - m.warmup
 		r.out.workers[s] = r.f.serving
+		r.out.billed[s] = r.f.billed()
 		r.out.bootingMinutes += r.f.bootingCount()
 		r.out.drainingMinutes += r.f.drainingCount()
 		if r.clamped {

@@ -32,6 +32,10 @@ type StrategyResult struct {
 	// predictive ran (the grid's choice); empty for the others.
 	Config  string
 	Workers []int64 // serving in each scored minute
+	// BilledWorkers is what the cloud bills in each scored minute:
+	// serving, booting and draining; it sums to BilledWorkerHours, so that
+	// any part of the trace can be priced.
+	BilledWorkers []int64
 	Score
 	ScaleUps            int
 	ScaleDowns          int
@@ -187,12 +191,16 @@ func (res *Result) scoreAll(cfg Config, m *model, sc *scorer, autoscaled map[str
 // count in the bill only.
 func (s *scorer) result(name string, o *replayOutcome, price float64) StrategyResult {
 	sr := StrategyResult{
-		Name: name, Workers: o.workers, ScaleUps: o.scaleUps, ScaleDowns: o.scaleDowns,
+		Name: name, Workers: o.workers, BilledWorkers: o.billed, ScaleUps: o.scaleUps, ScaleDowns: o.scaleDowns,
 		BootingWorkerHours:  float64(o.bootingMinutes) / 60,
 		DrainingWorkerHours: float64(o.drainingMinutes) / 60,
 		ClampedMinutes:      o.clampedMinutes, MaxWanted: o.maxWanted,
 		Evaluations: o.evaluations, AbortedEvaluations: o.aborted,
 		StrategyErrors: o.strategyErrors, FirstStrategyError: o.firstError,
+	}
+	if sr.BilledWorkers == nil {
+		// The reference fleets never boot or drain.
+		sr.BilledWorkers = sr.Workers
 	}
 	sr.Score = s.score(sr.Workers)
 	sr.BilledWorkerHours = sr.WorkerHours + sr.BootingWorkerHours + sr.DrainingWorkerHours

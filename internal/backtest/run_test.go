@@ -173,6 +173,10 @@ func TestWriteOutputsWritesTheThreeFiles(t *testing.T) {
 	for _, name := range []string{NameTargetValue, NamePredictive} {
 		must.MapContainsKeys(t, strategies[name].(map[string]any), []string{"config", "evaluations"}, must.Sprint(name))
 	}
+	// per_day keeps its fields and adds the day's availability.
+	for _, d := range strategies[NameSlope].(map[string]any)["per_day"].([]any) {
+		must.MapContainsKeys(t, d.(map[string]any), []string{"date", "p95_s", "met", "availability_pct", "business_minutes"})
+	}
 	grid := summary["target_value_grid"].([]any)
 	must.Len(t, len(targetValueGrid()), grid)
 	selected := 0
@@ -226,7 +230,7 @@ func TestSecondsPrintsForPeople(t *testing.T) {
 
 func TestMissedDaysListsTheWorstFirst(t *testing.T) {
 	t.Parallel()
-	days := []DayScore{{"d1", 1, true}, {"d2", 9, false}, {"d3", Seconds(math.Inf(1)), false}, {"d4", 4, false}}
+	days := []DayScore{{Date: "d1", P95: 1, Met: true}, {Date: "d2", P95: 9}, {Date: "d3", P95: Seconds(math.Inf(1))}, {Date: "d4", P95: 4}}
 	must.Eq(t, "d3 (p95 unbounded), d2 (p95 9.00s), and 1 more", missedDays(days, 2))
 	must.Eq(t, "", missedDays(days[:1], 2))
 }
@@ -310,4 +314,37 @@ func TestRunGivesTheSameResultEveryTime(t *testing.T) {
 	s2, t2 := outputs()
 	must.Eq(t, s1, s2)
 	must.Eq(t, t1, t2)
+}
+
+func TestRunGivesPerDayFiguresThatAddUpToTheTotals(t *testing.T) {
+	t.Parallel()
+	// A wave too fast for the policy's tuned-too-high target, so that
+	// days differ and some minutes are unavailable.
+	tr := dailyWave(3)
+	for i := range tr.Counts {
+		if i%1440 >= 600 && i%1440 < 660 {
+			tr.Counts[i] *= 3
+		}
+	}
+	cfg := testConfig()
+	cfg.RequestTimeout = 10 * time.Second
+	res, err := Run(context.Background(), cfg, tr, "wave")
+	must.NoError(t, err)
+	for _, s := range res.Strategies {
+		var ok, business float64
+		for _, d := range s.PerDay {
+			ok += d.AvailabilityPct * float64(d.BusinessMinutes) / 100
+			business += float64(d.BusinessMinutes)
+		}
+		must.Eq(t, round(s.AvailabilityPct, 9), round(100*ok/business, 9), must.Sprint(s.Name))
+		var billed, serving int64
+		for i := range s.Workers {
+			must.GreaterEq(t, s.Workers[i], s.BilledWorkers[i], must.Sprint(s.Name))
+			serving += s.Workers[i]
+			billed += s.BilledWorkers[i]
+		}
+		must.Eq(t, round(s.BilledWorkerHours, 9), round(float64(billed)/60, 9), must.Sprint(s.Name))
+		must.Eq(t, round(s.WorkerHours, 9), round(float64(serving)/60, 9), must.Sprint(s.Name))
+	}
+	must.Less(t, 100.0, res.Strategy(NameSlope).AvailabilityPct, must.Sprint("the test needs unavailable minutes"))
 }

@@ -162,7 +162,7 @@ func (r *Result) Summary() Summary {
 			WorstDayP95: sr.WorstDayP95, ScaleUps: sr.ScaleUps, ScaleDowns: sr.ScaleDowns,
 			BootingWorkerHours: round(sr.BootingWorkerHours, 2), Evaluations: sr.Evaluations,
 			AbortedEvaluations: sr.AbortedEvaluations, StrategyErrors: sr.StrategyErrors,
-			FirstStrategyError: sr.FirstStrategyError, PerDay: sr.PerDay,
+			FirstStrategyError: sr.FirstStrategyError, PerDay: roundDays(sr.PerDay),
 		}
 	}
 	s.TargetValueGrid = make([]GridEntrySummary, len(r.TargetValueGrid))
@@ -179,6 +179,17 @@ func (r *Result) Summary() Summary {
 		}
 	}
 	return s
+}
+
+// roundDays copies per-day scores with availability rounded as the totals
+// are; business_minutes keeps the count of available minutes exact.
+func roundDays(days []DayScore) []DayScore {
+	out := make([]DayScore, len(days))
+	for i, d := range days {
+		d.AvailabilityPct = round(d.AvailabilityPct, 3)
+		out[i] = d
+	}
+	return out
 }
 
 // RatioToOracle is a strategy's worker-hours over the oracle's.

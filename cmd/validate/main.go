@@ -1,0 +1,38 @@
+// Command validate replays the scaling policy over a fixed matrix of traces
+// and volumes (the NASA-HTTP trace at 0.5M to 60M requests/day, split into
+// its train and held-out halves; the same trace smoothed and re-sampled
+// with Poisson counts; seeded synthetic traces) and prints one table of
+// cost and SLA against the tuned peers, with a verdict per row against the
+// project's goals.
+//
+//	go run ./cmd/validate [-policy policies/gpu-workers.hcl] [-out run/validate] [-quick] [-strict]
+//
+// What it runs and how to read it is in cmd/validate/README.md; all the
+// logic lives in internal/validate.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/validate"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	err := validate.Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+	case errors.Is(err, validate.ErrGoalsFailed):
+		fmt.Fprintln(os.Stderr, "validate:", err)
+		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, "validate:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,29 @@
+package validate
+
+import (
+	"testing"
+
+	"github.com/shoenig/test/must"
+)
+
+func TestWarningsSayWhenTheMaxCappedAFleetAndWhenTheStrategyFailed(t *testing.T) {
+	t.Parallel()
+	must.Len(t, 0, warnings(Run{Scenario: "nasa", Volume: 2e6, PolicyMax: 400, StaticPeakWorkers: 60, ScoredMinutes: 100}))
+
+	capped := Run{Scenario: "nasa", Volume: 6e7, PolicyMax: 400, StaticPeakWorkers: 3541, ScoredMinutes: 1000,
+		ClampedMinutes: 250, MaxWanted: 9000, TargetValueClampedMinutes: 100, PredictiveClampedMinutes: 120,
+		StrategyErrors: 3, Evaluations: 900, FirstStrategyError: "too few points"}
+	must.Eq(t, []string{
+		"warning: nasa 60M/day: slope: the policy's max = 400 held the count below what a check asked for in 250 of 1000 scored minutes (25.0%; up to 9000 asked): its figures are those of a capped fleet; raise max (the busiest minute needs 3541 workers)",
+		"note: nasa 60M/day: the same max held target-value's count in 100 and predictive's in 120 scored minutes: theirs are capped fleets too",
+		"warning: nasa 60M/day: slope: 3 of 900 evaluations had a strategy error, 0 were dropped; first: too few points",
+	}, warnings(capped))
+}
+
+func TestVolumesPrintInMillionsPerDay(t *testing.T) {
+	t.Parallel()
+	must.Eq(t, "0.5M/day", formatVolume(500_000))
+	must.Eq(t, "2M/day", formatVolume(2_000_000))
+	must.Eq(t, "60M/day", formatVolume(60_000_000))
+	must.Eq(t, "5000/day", formatVolume(5000))
+}
