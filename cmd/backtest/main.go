@@ -68,6 +68,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&c.BusinessHours, "business-hours", backtest.DefaultBusinessHours, "daily window `HH:MM-HH:MM` (local time) in which the SLA is scored")
 	fs.StringVar(&c.TimeZone, "tz", backtest.DefaultTimeZone, "IANA time zone of business hours and SLA days")
 	fs.Float64Var(&c.Price, "price", backtest.DefaultPrice, "price of one worker-hour")
+	fs.BoolVar(&c.RaiseMax, "raise-max", false, "lift the policy's max to twice the static peak when lower (replaying another volume than the policy was sized for)")
 	fs.StringVar(&o.out, "out", "", "write summary.json, timeline.csv and report.png to this `dir`")
 	if err := fs.Parse(args); err != nil {
 		return o, err

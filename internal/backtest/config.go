@@ -53,7 +53,11 @@ type Config struct {
 	BusinessHours  string // HH:MM-HH:MM, local time
 	TimeZone       string // IANA name for business hours and SLA days
 	Price          float64
-	Logger         hclog.Logger // for the strategies; nil discards
+	// RaiseMax lifts the policy's max to twice the static peak when it is
+	// lower, so that a replay at another volume measures the strategy, not
+	// a cap sized for today's traffic (the summary's max says which).
+	RaiseMax bool
+	Logger   hclog.Logger // for the strategies; nil discards
 }
 
 // DefaultConfig returns the command's defaults.

@@ -143,7 +143,14 @@ func run(ctx context.Context, cfg Config, tr Trace, source string, factory strat
 	if warmup >= scaled.Len() {
 		return nil, fmt.Errorf("trace of %d minutes is too short: the first %d minutes are warm-up", scaled.Len(), warmup)
 	}
-	m := newModel(scaled.Start, scaled.Counts, capacity, cfg.Lead, warmup, staticPeak(scaled.Counts, capacity))
+	peak := staticPeak(scaled.Counts, capacity)
+	if cfg.RaiseMax && p.Max < 2*peak {
+		// A copy: the policy's own max stays in the summary's parameters.
+		raised := *p
+		raised.Max = 2 * peak
+		p = &raised
+	}
+	m := newModel(scaled.Start, scaled.Counts, capacity, cfg.Lead, warmup, peak)
 	m.upWait, m.downWait = cfg.ScaleUpWait, cfg.ScaleDownWait
 	res := &Result{
 		Config: cfg, Source: source, TraceStart: tr.Start, TraceMinutes: tr.Len(), ScaleFactor: factor,

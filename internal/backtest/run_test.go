@@ -348,3 +348,17 @@ func TestRunGivesPerDayFiguresThatAddUpToTheTotals(t *testing.T) {
 	}
 	must.Less(t, 100.0, res.Strategy(NameSlope).AvailabilityPct, must.Sprint("the test needs unavailable minutes"))
 }
+
+func TestRaiseMaxLiftsACapSizedForLessTraffic(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig()
+	cfg.Daily = 20 * dailyWave(2).Total() / 2 // twenty times the wave: a peak of 380 workers
+	capped, err := Run(context.Background(), cfg, dailyWave(2), "wave")
+	must.NoError(t, err)
+	must.Positive(t, capped.Strategy(NameSlope).ClampedMinutes, must.Sprint("max 400 clamps the backlog's asks at this volume"))
+	cfg.RaiseMax = true
+	raised, err := Run(context.Background(), cfg, dailyWave(2), "wave")
+	must.NoError(t, err)
+	must.Eq(t, 2*raised.StaticPeakWorkers, raised.Policy.Max)
+	must.Eq(t, 400, capped.Policy.Max)
+}
