@@ -38,10 +38,16 @@ scaling "gpu-workers-demo" {
       strategy "slope" {
         capacity_per_worker = "100"
         mode                = "rate"
-        horizon             = "5s" # 25 simulated minutes
-        confidence          = "0.99"
-        scale_in_window     = "4s" # 20 simulated minutes
-        max_scale_in        = "0.25"
+        # Production's lead and horizon; the evaluation interval here is
+        # 10 simulated minutes, so a count stands for lead + 10 minutes.
+        lead            = "1s"  # 5 simulated minutes
+        horizon         = "3s"  # 15 simulated minutes
+        trend_half_life = "6s"  # 30 simulated minutes
+        noise_half_life = "12s" # 60 simulated minutes
+        # A replayed day is 290 real seconds: the margin stays at its
+        # default (3 units), and the seasonal views would need a whole
+        # real day of history.
+        seasonal = "false"
       }
     }
 

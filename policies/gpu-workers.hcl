@@ -14,7 +14,10 @@ scaling "gpu-workers" {
   enabled = true
   type    = "cluster"
   min     = 1
-  max     = 400
+  # A safety cap against a runaway bill, not a sizing knob: set it well
+  # above the busiest minute you expect (at 60M requests/day with this
+  # capacity, about 3,500 workers). The backtest warns when it clamps.
+  max     = 5000
 
   policy {
     # Evaluate every minute: the strategy sizes for the next horizon, and a
@@ -34,31 +37,30 @@ scaling "gpu-workers" {
     check "request-rate" {
       source = "ekyc"
       query  = "postgres:requests_per_minute"
-      # Three hours of per-minute counts: enough minutes to measure the
-      # noise; the trend fit weights the last half hour most.
-      query_window = "180m"
+      # Eight days of per-minute counts: the seasonal view reads the same
+      # minutes yesterday and a week ago, and the margin is calibrated by
+      # replaying the week of decisions against what followed. apm-rabbitmq
+      # caches settled minutes, so this costs about one new minute of rows
+      # per evaluation.
+      query_window = "192h"
       group        = "demand"
 
       strategy "slope" {
         capacity_per_worker = "100"
         mode                = "rate"
-        # Look 25 minutes ahead on a rising trend; size each minute for
-        # 99% (the queue absorbs the rest, see the plugin README). A fleet
-        # that peaks above about 100 workers has less rounding slack per
-        # worker: start from 0.993 there (backtest table in the README).
-        horizon         = "25m"
-        confidence      = "0.99"
-        trend_half_life = "30m"
-        noise_half_life = "60m"
-        # Forecast errors that last this long count in full: the queue
-        # cannot absorb them.
-        persistence_window = "15m"
-        # Scale in only to a count that holds until a removed worker could
-        # be back: boot lead time (5m) plus one evaluation interval.
-        scale_in_window = "6m"
-        max_scale_in    = "0.25"
+        # Facts of the fleet, not tuned: a new GPU worker serves 5 minutes
+        # after it is ordered; a count stands until the next evaluation
+        # (1m) plus the time Scale blocks (~90s) plus that lead.
+        lead    = "5m"
+        horizon = "8m"
+        # The SLA the margin is calibrated on: p95 under 3 s with ~1 s of
+        # service leaves 2 s of queue wait; the replayed days keep at most
+        # 2% of business-hours requests slower (the SLA allows 5%).
+        max_wait   = "2s"
+        slow_share = "0.02"
 
-        # Keep a warm minimum during business hours.
+        # Business hours: the SLA's (for the calibration) and a warm
+        # minimum of workers.
         floor       = "2"
         floor_hours = "08:00-22:00"
         floor_days  = "Mon-Sun"

@@ -8,42 +8,75 @@ import (
 	"github.com/hashicorp/go-hclog"
 )
 
-// benchmarkRun measures one evaluation with n per-minute points of a noisy
-// diurnal-like series, the policy's full config (floor, time zone) included.
-func benchmarkRun(b *testing.B, n int) {
+// benchValues is n per-minute points of a noisy business-hours series
+// (a daily cycle with bursts), ending at benchNow.
+func benchValues(n int) []float64 {
 	values := make([]float64, n)
 	for i := range values {
-		values[i] = 2000 + 800*math.Sin(float64(i)/200) + float64((i*7919)%300)
+		minuteOfDay := float64((i + 11*60) % 1440)
+		daily := 600 + 1400*math.Max(0, math.Sin(math.Pi*(minuteOfDay-7*60)/(14*60)))
+		values[i] = daily + float64((i*7919)%300)
+		if i%397 < 3 {
+			values[i] *= 1.5
+		}
 	}
-	cfg := map[string]string{
-		"capacity_per_worker": "100", "horizon": "25m", "confidence": "0.99",
-		"scale_in_window": "6m", "floor": "2", "floor_hours": "08:00-22:00", "timezone": "America/New_York",
-	}
+	return values
+}
+
+var benchNow = time.Date(2026, 11, 27, 15, 0, 0, 0, time.UTC)
+
+// benchmarkRun measures one evaluation of the policy's rate check with n
+// per-minute points. warm: the calibration of the window's whole blocks is
+// cached, as it is in every evaluation but the first of each 15 minutes;
+// cold: every Run calibrates, as the first after a restart does.
+func benchmarkRun(b *testing.B, n int, warm bool) {
+	e := evalOf(benchConfig, benchNow, benchValues(n)...)
 	p := New(hclog.NewNullLogger())
 	if err := p.SetConfig(map[string]string{}); err != nil {
 		b.Fatal(err)
 	}
-	now := time.Date(2026, 11, 27, 15, 0, 0, 0, time.UTC)
-	p.SetClock(func() time.Time { return now })
-	e := evalOf(cfg, now, values...)
+	p.SetClock(func() time.Time { return benchNow })
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
+		if !warm {
+			p.margins = newMarginCache()
+		}
 		if _, err := p.Run(e, 20); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
-func BenchmarkRun60(b *testing.B)   { benchmarkRun(b, 60) }
-func BenchmarkRun180(b *testing.B)  { benchmarkRun(b, 180) }
-func BenchmarkRun1440(b *testing.B) { benchmarkRun(b, 1440) }
+func BenchmarkRun60(b *testing.B)          { benchmarkRun(b, 60, true) }
+func BenchmarkRun1Day(b *testing.B)        { benchmarkRun(b, 1440, true) }
+func BenchmarkRun8DaysWarm(b *testing.B)   { benchmarkRun(b, 8*1440, true) }
+func BenchmarkRun8DaysCold(b *testing.B)   { benchmarkRun(b, 8*1440, false) }
+func BenchmarkCalibrate8Days(b *testing.B) { benchmarkCalibrate(b, 8*1440) }
+
+// benchmarkCalibrate measures one calibration of n minutes alone.
+func benchmarkCalibrate(b *testing.B, n int) {
+	m := evalOf(benchConfig, benchNow, benchValues(n)...).Metrics
+	pts, _, newest := cleanSeries(m, nil)
+	c, err := parseConfig(benchConfig)
+	if err != nil {
+		b.Fatal(err)
+	}
+	g := new(grid)
+	g.fill(pts, newest)
+	fp, r := newForecasterParams(c, g), newReplayRules(c, g)
+	lo, hi := blockRange(g)
+	buf := new(replayBuffers)
+	b.ReportAllocs()
+	for b.Loop() {
+		calibrate(g, lo, hi, fp, r, buf)
+	}
+}
 
 // benchConfig is the strategy block of the policy's rate check.
 var benchConfig = map[string]string{
-	"capacity_per_worker": "100", "mode": "rate", "horizon": "25m", "confidence": "0.99",
-	"trend_half_life": "30m", "noise_half_life": "60m", "persistence_window": "15m",
-	"scale_in_window": "6m", "max_scale_in": "0.25", "floor": "2", "floor_hours": "08:00-22:00",
+	"capacity_per_worker": "100", "mode": "rate", "lead": "5m", "horizon": "8m",
+	"max_wait": "2s", "slow_share": "0.02", "floor": "2", "floor_hours": "08:00-22:00",
 	"floor_days": "Mon-Sun", "timezone": "America/New_York",
 }
 

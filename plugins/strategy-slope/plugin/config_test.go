@@ -12,17 +12,18 @@ func TestParseConfigDefaults(t *testing.T) {
 	must.NoError(t, err)
 	must.Eq(t, 100.0, c.capacity)
 	must.Eq(t, modeRate, c.mode)
-	must.Eq(t, 25*time.Minute, c.horizon)
-	must.Eq(t, 0.99, c.confidence)
+	must.Eq(t, 5*time.Minute, c.lead)
+	must.Eq(t, 8*time.Minute, c.horizon)
 	must.Eq(t, 0.0, c.headroom)
 	must.Eq(t, 10, c.minPoints)
 	must.Eq(t, 30*time.Minute, c.trendHalfLife)
 	must.Eq(t, 60*time.Minute, c.noiseHalfLife)
-	must.Eq(t, 15*time.Minute, c.persistenceWindow)
+	must.True(t, c.seasonal)
+	must.Eq(t, 2*time.Second, c.maxWait)
+	must.Eq(t, 0.02, c.slowShare)
 	must.Eq(t, 0.0, c.backlogTolerance)
 	must.Eq(t, 2*time.Minute, c.drainTime)
-	must.Eq(t, 20*time.Minute, c.scaleInWindow)
-	must.Eq(t, 0.25, c.maxScaleIn)
+	must.Eq(t, 0.0, c.maxScaleIn)
 	must.Eq(t, 60*time.Minute, c.zeroHold)
 	must.Eq(t, int64(0), c.floor.count)
 	must.Eq(t, 8*60, c.floor.start)
@@ -36,9 +37,9 @@ func TestParseConfigDefaults(t *testing.T) {
 
 func TestParseConfigAcceptsEveryKey(t *testing.T) {
 	c, err := parseConfig(map[string]string{
-		keyCapacity: "80.5", keyMode: "backlog", keyHorizon: "10m", keyConfid: "0.95",
-		keyHeadroom: "0.1", keyMinPoints: "5", keyTrendHalfLife: "0s", keyNoiseHalfLife: "2h", keyPersistenceWindow: "21m",
-		keyBacklogTolerance: "50", keyDrainTime: "90s", keyScaleInWindow: "6m", keyMaxScaleIn: "0",
+		keyCapacity: "80.5", keyMode: "backlog", keyLead: "2m", keyHorizon: "10m", keySeasonal: "false",
+		keyHeadroom: "0.1", keyMinPoints: "5", keyTrendHalfLife: "10m", keyNoiseHalfLife: "2h", keyMaxWait: "1.5s",
+		keySlowShare: "0.01", keyBacklogTolerance: "50", keyDrainTime: "90s", keyMaxScaleIn: "0.5",
 		keyZeroHold: "0s", keyFloor: "3", keyFloorHours: "22:00-06:00", keyFloorDays: "Fri-Mon",
 		keyTimezone: "Asia/Kolkata", keyOverrideCount: "7", keyOverrideUntil: "2026-12-01T18:00:00+05:30",
 		keyOverrideReason: "launch", keyOverrideMaxDuration: "48h", keyOverrideVariable: "autoscaler/override",
@@ -47,6 +48,11 @@ func TestParseConfigAcceptsEveryKey(t *testing.T) {
 	must.Eq(t, modeBacklog, c.mode)
 	must.Eq(t, 80.5, c.capacity)
 	must.Eq(t, 90*time.Second, c.drainTime)
+	must.Eq(t, 2*time.Minute, c.lead)
+	must.Eq(t, 10*time.Minute, c.horizon)
+	must.False(t, c.seasonal)
+	must.Eq(t, 1500*time.Millisecond, c.maxWait)
+	must.Eq(t, 0.01, c.slowShare)
 	must.Eq(t, [7]bool{true, true, false, false, false, true, true}, c.floor.days)
 	must.Eq(t, "Asia/Kolkata", c.floor.loc.String())
 	must.Eq(t, int64(7), c.override.count)
@@ -69,12 +75,14 @@ func TestParseConfigRejects(t *testing.T) {
 		{"mode must be rate or backlog", map[string]string{keyCapacity: "1", keyMode: "queue"}, `mode "queue": must be "rate" or "backlog"`},
 		{"horizon must be a duration", map[string]string{keyCapacity: "1", keyHorizon: "25"}, `horizon "25": not a duration`},
 		{"horizon must not be negative", map[string]string{keyCapacity: "1", keyHorizon: "-5m"}, `horizon "-5m": must be between`},
-		{"confidence below one half is refused", map[string]string{keyCapacity: "1", keyConfid: "0.3"}, `confidence "0.3": must be between`},
-		{"confidence of one is refused", map[string]string{keyCapacity: "1", keyConfid: "1"}, `confidence "1": must be between`},
+		{"the horizon must reach past the lead", map[string]string{keyCapacity: "1", keyLead: "10m", keyHorizon: "5m"}, `horizon "5m": must be at least lead (10m0s)`},
+		{"seasonal is true or false", map[string]string{keyCapacity: "1", keySeasonal: "yes please"}, `seasonal "yes please": not true or false`},
+		{"slow_share is a fraction of at most one half", map[string]string{keyCapacity: "1", keySlowShare: "0.9"}, `slow_share "0.9": must be between`},
+		{"max_wait must be a duration", map[string]string{keyCapacity: "1", keyMaxWait: "2"}, `max_wait "2": not a duration`},
+		{"a trend half-life under a second is refused", map[string]string{keyCapacity: "1", keyTrendHalfLife: "0s"}, `trend_half_life "0s": must be between`},
 		{"headroom must not be negative", map[string]string{keyCapacity: "1", keyHeadroom: "-0.1"}, `headroom "-0.1"`},
 		{"min_points must be whole", map[string]string{keyCapacity: "1", keyMinPoints: "2.5"}, `min_points "2.5": not a whole number`},
 		{"min_points must be at least three", map[string]string{keyCapacity: "1", keyMinPoints: "2"}, `min_points "2": must be between`},
-		{"persistence_window must be a duration", map[string]string{keyCapacity: "1", keyPersistenceWindow: "15"}, `persistence_window "15": not a duration`},
 		{"max_scale_in is a fraction", map[string]string{keyCapacity: "1", keyMaxScaleIn: "1.5"}, `max_scale_in "1.5"`},
 		{"drain_time must be positive", map[string]string{keyCapacity: "1", keyDrainTime: "0s"}, `drain_time "0s"`},
 		{"floor must not be negative", map[string]string{keyCapacity: "1", keyFloor: "-1"}, `floor "-1"`},

@@ -73,7 +73,7 @@ func TestConfigCacheReturnsWhatParseConfigReturns(t *testing.T) {
 func TestConfigCacheHitDoesNotParseAgain(t *testing.T) {
 	c := newConfigCache()
 	m := map[string]string{
-		keyCapacity: "100", keyHorizon: "25m", keyConfid: "0.99", keyScaleInWindow: "6m",
+		keyCapacity: "100", keyHorizon: "9m", keySlowShare: "0.03", keyLead: "4m",
 		keyFloor: "2", keyFloorHours: "08:00-22:00", keyTimezone: "America/New_York",
 	}
 	_, err := c.parse(m)
@@ -135,12 +135,12 @@ func TestRunUsesTheEditedConfigAfterAPolicyChange(t *testing.T) {
 	now := time.Date(2026, 11, 27, 15, 0, 0, 0, time.UTC)
 	p := newTestPlugin(t, now)
 	values := repeat(30, 1000)
-	out, err := p.Run(evalOf(map[string]string{keyCapacity: "100", keyConfid: "0.5"}, now, values...), 10)
+	out, err := p.Run(evalOf(map[string]string{keyCapacity: "100", keyHeadroom: "0.5"}, now, values...), 10)
 	must.NoError(t, err)
-	must.Eq(t, int64(10), out.Action.Count)
-	out, err = p.Run(evalOf(map[string]string{keyCapacity: "50", keyConfid: "0.5"}, now, values...), 10)
+	must.Eq(t, int64(19), out.Action.Count) // ceil(1245 x 1.5 / 100)
+	out, err = p.Run(evalOf(map[string]string{keyCapacity: "50", keyHeadroom: "0.5"}, now, values...), 10)
 	must.NoError(t, err)
-	must.Eq(t, int64(20), out.Action.Count)
+	must.Eq(t, int64(38), out.Action.Count)
 }
 
 // TestConcurrentRunsGiveTheSequentialAnswers runs one plugin from many
@@ -160,7 +160,7 @@ func TestConcurrentRunsGiveTheSequentialAnswers(t *testing.T) {
 			values[j] = float64(500*(i+1) + (j*7919)%300)
 		}
 		jobs = append(jobs,
-			job{map[string]string{keyCapacity: "100", keyScaleInWindow: "6m"}, values},
+			job{map[string]string{keyCapacity: "100", keyHorizon: "6m"}, values},
 			job{map[string]string{keyCapacity: "37", keyFloor: "3", keyTimezone: "Asia/Kolkata"}, values},
 			job{map[string]string{keyCapacity: "100", keyMode: modeBacklog}, values})
 	}

@@ -29,17 +29,17 @@ func TestContractOverGoPlugin(t *testing.T) {
 	out, err := s.Run(evalOf(map[string]string{"capacity_per_worker": "100"}, now, repeat(60, 1000)...), 5)
 	must.NoError(t, err)
 	must.NotNil(t, out.Action)
-	must.Eq(t, int64(11), out.Action.Count)
+	must.Eq(t, int64(13), out.Action.Count)
 	must.Eq(t, sdk.ScaleDirectionUp, out.Action.Direction)
-	must.StrContains(t, out.Action.Reason, "workers = ceil(1074 / 100) = 11")
-	must.Eq[any](t, 11.0, out.Action.Meta["count"]) // numbers cross gRPC as JSON float64
+	must.StrContains(t, out.Action.Reason, "workers = ceil(1245 / 100) = 13")
+	must.Eq[any](t, 13.0, out.Action.Meta["count"]) // numbers cross gRPC as JSON float64
 	must.Eq[any](t, "rate", out.Action.Meta["mode"])
 
 	// The direction none case still carries an action.
-	out, err = s.Run(evalOf(map[string]string{"capacity_per_worker": "100"}, now, repeat(60, 1000)...), 11)
+	out, err = s.Run(evalOf(map[string]string{"capacity_per_worker": "100"}, now, repeat(60, 1000)...), 13)
 	must.NoError(t, err)
 	must.Eq(t, sdk.ScaleDirectionNone, out.Action.Direction)
-	must.Eq(t, int64(11), out.Action.Count)
+	must.Eq(t, int64(13), out.Action.Count)
 
 	_, err = s.Run(evalOf(map[string]string{"capacity_per_wroker": "100"}, now, repeat(60, 1000)...), 5)
 	must.ErrorContains(t, err, `capacity_per_wroker "100": unknown key`)

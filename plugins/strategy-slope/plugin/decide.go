@@ -21,6 +21,15 @@ type input struct {
 	// one is configured and was readable; variableErr says why not.
 	variable    manualOverride
 	variableErr string
+	// newest is the Unix time (seconds) of the newest point.
+	newest float64
+	// booting estimates the workers of count still booting; bootKnown is
+	// false until the check was watched for a lead time.
+	booting   int64
+	bootKnown bool
+	// margin calibrates rate mode's margin (calibratedMargin with a cache
+	// in Run; calibrate directly in tests).
+	margin func(*grid, forecasterParams, replayRules) calibration
 }
 
 // decision is the strategy's answer: always a count and a direction.
@@ -69,59 +78,61 @@ func decide(in input) (decision, error) {
 	return finish(in.count, want, reason+note, meta), nil
 }
 
-// decideRate forecasts demand and damps scale-in.
+// decideRate sizes the fleet for the forecast demand plus the calibrated
+// margin, and scales in only as far as the hold window needs and as the
+// workers still booting allow.
 func decideRate(in input, meta map[string]any) (int64, string, error) {
 	c := in.cfg
-	f, err := forecastRate(in.pts, c)
-	if err != nil {
-		return 0, "", err
+	if len(in.pts) < c.minPoints {
+		return 0, "", fmt.Errorf("rate mode needs at least %d valid points (%s), got %d", c.minPoints, keyMinPoints, len(in.pts))
 	}
-	addForecast(meta, f)
-	reason := fmt.Sprintf("rate %.0f/min, slope %+.1f/min over %d points; peak %.0f in %.0fm + margin %.0f (z %.2f x sqrt(max(noise %.0f, persistent %.0f)^2 + fit se %.0f^2)) = demand %.0f; workers = ceil(%.0f / %g) = %d",
-		f.observed, f.slope, f.points, f.peak, f.peakAt, f.margin, f.z, f.sigma, f.persistent, f.fitSE, f.demand, f.demand, c.capacity, f.workers)
-	want := f.workers
-	if run := trailingZeroMinutes(in.pts); want < in.count && run > 0 && run <= c.zeroHold.Minutes() {
-		meta["zero_run_minutes"] = run
-		return in.count, reason + fmt.Sprintf("; no requests for the last %.0fm after traffic: treated as an outage, holding %d", run, in.count), nil
+	g := grids.Get().(*grid)
+	defer grids.Put(g)
+	g.fill(in.pts, in.newest)
+	p := newForecasterParams(c, g)
+	fc := forecastNow(g, p)
+	cal := in.margin(g, p, newReplayRules(c, g))
+
+	m := cal.margin
+	upDemand := math.Min((fc.up+m*fc.upScale)*(1+c.headroom), maxRate)
+	holdDemand := math.Min((fc.hold+m*fc.holdScale)*(1+c.headroom), maxRate)
+	up, hold := workersFor(upDemand, c.capacity), workersFor(holdDemand, c.capacity)
+	addForecast(meta, fc, cal, upDemand, holdDemand, up, hold)
+	reason := fmt.Sprintf("forecast %.0f/min in %s-%s (trend %.0f, recent %.0f, seasonal %.0f) + margin %.2f x %.0f = %.0f; workers = ceil(%.0f / %g) = %d",
+		fc.up, c.lead, c.horizon, fc.trend, fc.recent, fc.seasonal, m, fc.upScale, upDemand, upDemand, c.capacity, up)
+	reason += describeCalibration(cal, c)
+	if up >= in.count {
+		return up, reason, nil
 	}
-	if want >= in.count {
-		return want, reason, nil
+	if run := recentOutage(g, g.slots(c.zeroHold.Minutes(), 0), p.horizon); run > 0 {
+		meta["outage_minutes"] = float64(run) * g.step
+		return in.count, reason + fmt.Sprintf("; traffic collapsed below %.0f%% of the hour before for %.0fm within the last %s: treated as an outage, holding %d for the users' return",
+			100*collapseShare, float64(run)*g.step, c.horizon, in.count), nil
 	}
-	// Scale in only as far as the recent observed peak still fits, and by
-	// a bounded step, so that a quiet minute or two never sheds capacity
-	// the next burst needs.
-	peakWorkers := workersFor(f.recentPeak*(1+c.headroom), c.capacity)
-	step := int64(math.Floor(float64(in.count) * c.maxScaleIn))
-	if c.maxScaleIn > 0 && step < 1 {
-		step = 1
+	if !in.bootKnown {
+		return in.count, reason + fmt.Sprintf("; watched for less than %s (%s) since start: cannot tell which workers still boot, holding %d", keyLead, c.lead, in.count), nil
 	}
-	limited := max(want, peakWorkers, f.holdWorkers, in.count-step)
-	meta["scale_in_peak_workers"] = float64(peakWorkers)
-	meta["scale_in_forecast_workers"] = float64(f.holdWorkers)
-	if limited != want {
-		reason += fmt.Sprintf("; scale-in held at %d (recent peak %.0f needs %d, step at most %d)", limited, f.recentPeak, peakWorkers, step)
-		meta["scale_in_limited"] = true
+	// A scale-in drains serving workers only, so the serving ones left
+	// (the count minus those still booting) must carry the hold window.
+	want := min(in.count, max(up, hold+in.booting))
+	meta["booting_estimate"] = float64(in.booting)
+	if c.maxScaleIn > 0 {
+		step := max(int64(math.Floor(float64(in.count)*c.maxScaleIn)), 1)
+		want = max(want, in.count-step)
 	}
-	return min(limited, in.count), reason, nil
+	if want < in.count || in.booting > 0 {
+		reason += fmt.Sprintf("; scale-in to %d: the %s hold window needs %d serving (%.0f/min), ~%d still booting", want, c.horizon, hold, holdDemand, in.booting)
+	}
+	return want, reason, nil
 }
 
-// trailingZeroMinutes is how long the series has been exactly zero at its
-// end, after earlier non-zero traffic (0 when the newest value is not zero
-// or the whole window is zero). At the volumes this strategy serves, a
-// minute without a single request is an outage of the service or of the
-// metric, not a drop in demand: the users come back when it ends, often all
-// at once, and the fleet must still be there.
-func trailingZeroMinutes(pts []point) float64 {
-	for i := len(pts) - 1; i >= 0; i-- {
-		if pts[i].y != 0 {
-			if i == len(pts)-1 {
-				return 0
-			}
-			// pts[i+1] is the first zero point; x of the newest point is 0.
-			return -pts[i+1].x + typicalStep(pts)
-		}
+// describeCalibration says where the margin came from.
+func describeCalibration(cal calibration, c config) string {
+	if cal.days == 0 {
+		return fmt.Sprintf("; margin %.0f units by default (no replayable business day yet)", cal.margin)
 	}
-	return 0
+	return fmt.Sprintf("; margin replayed on %d days: at most %.2f%% of a day's requests waited over %s (%s %g%%), %.2f%% of its minutes over %s (%s %g%%)",
+		cal.days, 100*cal.share, c.maxWait, keySlowShare, 100*c.slowShare, 100*cal.unavailable, c.requestTimeout, keyAvailability, 100*c.availability)
 }
 
 // decideBacklog adds the workers that clear the waiting messages within
@@ -219,19 +230,19 @@ func addQuality(meta map[string]any, q seriesQuality) {
 	}
 }
 
-func addForecast(meta map[string]any, f rateForecast) {
-	meta["points"] = float64(f.points)
-	meta["observed_rate"] = f.observed
-	meta["fitted_rate"] = f.level
-	meta["slope_per_min"] = f.slope
-	meta["predicted_peak"] = f.peak
-	meta["noise_sigma"] = f.sigma
-	meta["persistent_sigma"] = f.persistent
-	meta["dispersion"] = f.noise.dispersion
-	meta["fit_se"] = f.fitSE
-	meta["z"] = f.z
-	meta["margin"] = f.margin
-	meta["demand"] = f.demand
-	meta["forecast_workers"] = float64(f.workers)
-	meta["recent_peak"] = f.recentPeak
+func addForecast(meta map[string]any, fc forecast, cal calibration, upDemand, holdDemand float64, up, hold int64) {
+	meta["forecast_up"] = fc.up
+	meta["forecast_hold"] = fc.hold
+	meta["trend"] = fc.trend
+	meta["recent"] = fc.recent
+	meta["seasonal"] = fc.seasonal
+	meta["noise_sigma"] = fc.sigma
+	meta["margin_units"] = cal.margin
+	meta["margin_unit"] = fc.upScale
+	meta["calibration_days"] = float64(cal.days)
+	meta["calibration_slow_share"] = cal.share
+	meta["demand_up"] = upDemand
+	meta["demand_hold"] = holdDemand
+	meta["forecast_workers"] = float64(up)
+	meta["hold_workers"] = float64(hold)
 }

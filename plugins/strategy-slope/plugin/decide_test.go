@@ -57,40 +57,43 @@ func TestDecide(t *testing.T) {
 		metaKey string
 		metaVal any
 	}{
-		{name: "a steady 1000/min gets the rate plus a Poisson margin: ceil((1000 + 2.33 x 31.6) / 100)",
-			count: 5, pts: flat(60, 1000), want: 11, dir: sdk.ScaleDirectionUp, reason: "workers = ceil(1074 / 100) = 11"},
+		{name: "a steady 1000/min without a replayable day gets the default margin: ceil((1000 + 3 x (sqrt(1000) + 50)) / 100)",
+			count: 5, pts: flat(60, 1000), want: 13, dir: sdk.ScaleDirectionUp, reason: "workers = ceil(1245 / 100) = 13",
+			metaKey: "margin_units", metaVal: defaultMargin},
 		{name: "scaling from zero workers works like any other count",
-			count: 0, pts: flat(60, 1000), want: 11, dir: sdk.ScaleDirectionUp},
+			count: 0, pts: flat(60, 1000), want: 13, dir: sdk.ScaleDirectionUp},
 		{name: "the current count is kept with direction none",
-			count: 11, pts: flat(60, 1000), want: 11, dir: sdk.ScaleDirectionNone},
-		{name: "a rising trend is provisioned for its value at the horizon",
-			count: 10, pts: line(60, 1000, 10), want: 20, dir: sdk.ScaleDirectionUp, metaKey: "predicted_peak", metaVal: 1840.0},
-		{name: "a falling trend is provisioned for now, not for the horizon",
-			count: 10, pts: line(60, 1590, -10), want: 11, dir: sdk.ScaleDirectionUp, metaKey: "predicted_peak", metaVal: 1000.0},
+			count: 13, pts: flat(60, 1000), want: 13, dir: sdk.ScaleDirectionNone},
+		{name: "a rising trend is provisioned for the end of the up window",
+			count: 10, pts: line(60, 1000, 10), want: 21, dir: sdk.ScaleDirectionUp, metaKey: "forecast_up", metaVal: 1680.0},
+		{name: "a falling trend is provisioned for the recent minutes, not for the horizon",
+			count: 10, pts: line(60, 1590, -10), want: 13, dir: sdk.ScaleDirectionUp, metaKey: "forecast_up", metaVal: 1010.0},
 		{name: "headroom multiplies the demand",
-			cfg: []string{keyHeadroom, "0.5"}, count: 0, pts: flat(60, 1000), want: 17, dir: sdk.ScaleDirectionUp},
-		{name: "scale-in removes at most max_scale_in of the fleet per evaluation",
-			count: 40, pts: flat(60, 1000), want: 30, dir: sdk.ScaleDirectionDown, metaKey: "scale_in_limited", metaVal: true},
-		{name: "scale-in stops where the forecast maximum over scale_in_window still fits",
-			count: 13, pts: flat(60, 1000), want: 12, dir: sdk.ScaleDirectionDown, reason: "scale-in held at 12"},
-		{name: "scale-in is refused while the recent observed peak needs the fleet",
-			count: 14, pts: spikeAt(flat(60, 1000), 5, 1500), want: 14, dir: sdk.ScaleDirectionNone},
-		{name: "a spike older than scale_in_window no longer holds the fleet",
-			cfg: []string{keyScaleInWindow, "3m"}, count: 14, pts: spikeAt(flat(60, 1000), 5, 1500), want: 13, dir: sdk.ScaleDirectionDown},
-		{name: "a small fleet still steps down by one worker",
-			count: 3, pts: flat(60, 10), want: 2, dir: sdk.ScaleDirectionDown},
-		{name: "max_scale_in 0 disables scale-in",
-			cfg: []string{keyMaxScaleIn, "0"}, count: 40, pts: flat(60, 1000), want: 40, dir: sdk.ScaleDirectionNone},
+			cfg: []string{keyHeadroom, "0.5"}, count: 0, pts: flat(60, 1000), want: 19, dir: sdk.ScaleDirectionUp},
+		{name: "scale-in goes straight to what the hold window needs",
+			count: 40, pts: flat(60, 1000), want: 13, dir: sdk.ScaleDirectionDown, reason: "scale-in to 13"},
+		{name: "max_scale_in bounds the step of a scale-in",
+			cfg: []string{keyMaxScaleIn, "0.25"}, count: 40, pts: flat(60, 1000), want: 30, dir: sdk.ScaleDirectionDown},
+		{name: "workers still booting are not counted as serving the hold window",
+			count: 40, pts: flat(60, 1000), mod: func(in *input) { in.booting = 30 }, want: 40, dir: sdk.ScaleDirectionNone,
+			metaKey: "booting_estimate", metaVal: 30.0},
+		{name: "a scale-in leaves the booting workers and enough serving ones",
+			count: 40, pts: flat(60, 1000), mod: func(in *input) { in.booting = 20 }, want: 33, dir: sdk.ScaleDirectionDown},
+		{name: "without a lead of history the plugin cannot tell what boots and holds",
+			count: 40, pts: flat(60, 1000), mod: func(in *input) { in.bootKnown = false }, want: 40, dir: sdk.ScaleDirectionNone,
+			reason: "cannot tell which workers still boot"},
+		{name: "a scale-up needs no history of the count",
+			count: 4, pts: flat(60, 1000), mod: func(in *input) { in.bootKnown = false }, want: 13, dir: sdk.ScaleDirectionUp},
 		{name: "zero traffic after traffic is held as an outage",
-			count: 12, pts: withZeros(flat(50, 1000), 10), want: 12, dir: sdk.ScaleDirectionNone, metaKey: "zero_run_minutes", metaVal: 10.0},
+			count: 12, pts: withZeros(flat(50, 1000), 10), want: 12, dir: sdk.ScaleDirectionNone, metaKey: "outage_minutes", metaVal: 10.0},
 		{name: "zero traffic longer than zero_hold is believed",
-			cfg: []string{keyZeroHold, "5m"}, count: 12, pts: withZeros(flat(50, 1000), 10), want: 10, dir: sdk.ScaleDirectionDown, reason: "scale-in held at 10 (recent peak 1000 needs 10"},
-		{name: "a window of nothing but zeros scales in",
-			count: 8, pts: flat(60, 0), want: 6, dir: sdk.ScaleDirectionDown},
+			cfg: []string{keyZeroHold, "5m"}, count: 12, pts: withZeros(flat(50, 1000), 10), want: 7, dir: sdk.ScaleDirectionDown},
+		{name: "a window of nothing but zeros scales in to nothing",
+			count: 8, pts: flat(60, 0), want: 0, dir: sdk.ScaleDirectionDown},
 		{name: "the business-hours floor raises the count",
 			cfg: []string{keyFloor, "15"}, count: 5, pts: flat(60, 1000), want: 15, dir: sdk.ScaleDirectionUp, metaKey: "floor_applied", metaVal: true, reason: "business-hours floor 15"},
 		{name: "the floor sleeps outside its hours",
-			cfg: []string{keyFloor, "15", keyFloorHours, "13:00-14:00"}, count: 5, pts: flat(60, 1000), want: 11, dir: sdk.ScaleDirectionUp},
+			cfg: []string{keyFloor, "15", keyFloorHours, "13:00-14:00"}, count: 5, pts: flat(60, 1000), want: 13, dir: sdk.ScaleDirectionUp},
 		{name: "the floor follows its time zone (Kolkata is 17:30 at noon UTC)",
 			cfg: []string{keyFloor, "15", keyFloorHours, "17:00-18:00", keyTimezone, "Asia/Kolkata"}, count: 5, pts: flat(60, 1000), want: 15, dir: sdk.ScaleDirectionUp},
 		{name: "an active override wins over forecast and floor",
@@ -106,19 +109,19 @@ func TestDecide(t *testing.T) {
 			mod: func(in *input) { in.cfg.override = active }, want: 3, dir: sdk.ScaleDirectionDown},
 		{name: "an expired override lets normal scaling resume and says so",
 			count: 3, pts: flat(60, 1000), mod: func(in *input) { in.cfg.override = expired },
-			want: 11, dir: sdk.ScaleDirectionUp, metaKey: "override", metaVal: "expired", reason: "override from policy expired at 2026-11-27T11:59:00Z"},
+			want: 13, dir: sdk.ScaleDirectionUp, metaKey: "override", metaVal: "expired", reason: "override from policy expired at 2026-11-27T11:59:00Z"},
 		{name: "the Nomad Variable override wins over the policy override",
 			count: 20, pts: flat(60, 1000), mod: func(in *input) {
 				in.cfg.override = active
 				in.variable = manualOverride{set: true, count: 9, until: friday.Add(time.Hour), source: "variable ops/pin"}
 			}, want: 9, dir: sdk.ScaleDirectionDown, metaKey: "override_source", metaVal: "variable ops/pin"},
 		{name: "an unreadable variable is reported and ignored",
-			count: 11, pts: flat(60, 1000), mod: func(in *input) { in.variableErr = "connection refused" },
-			want: 11, dir: sdk.ScaleDirectionNone, metaKey: "override_variable_error", metaVal: "connection refused", reason: "override variable unreadable"},
+			count: 13, pts: flat(60, 1000), mod: func(in *input) { in.variableErr = "connection refused" },
+			want: 13, dir: sdk.ScaleDirectionNone, metaKey: "override_variable_error", metaVal: "connection refused", reason: "override variable unreadable"},
 		{name: "a variable override too far ahead is reported and ignored, not fatal",
-			count: 11, pts: flat(60, 1000), mod: func(in *input) {
+			count: 13, pts: flat(60, 1000), mod: func(in *input) {
 				in.variable = manualOverride{set: true, count: 9, until: friday.Add(30 * 24 * time.Hour), source: "variable ops/pin"}
-			}, want: 11, dir: sdk.ScaleDirectionNone, reason: "override variable ignored: variable ops/pin override_until"},
+			}, want: 13, dir: sdk.ScaleDirectionNone, reason: "override variable ignored: variable ops/pin override_until"},
 		{name: "a backlog within tolerance votes no change",
 			cfg: []string{keyMode, modeBacklog, keyBacklogTolerance, "100"}, count: 7, pts: flat(1, 100), want: 7, dir: sdk.ScaleDirectionNone},
 		{name: "a backlog adds the workers that drain it in drain_time: 7 + ceil(1000 / (100 x 2))",
@@ -129,15 +132,15 @@ func TestDecide(t *testing.T) {
 		{name: "backlog mode reads the newest point",
 			cfg: []string{keyMode, modeBacklog}, count: 2, pts: append(flat(3, 5000), point{0.5, 0}), want: 2, dir: sdk.ScaleDirectionNone},
 		{name: "enormous rates are clamped to the largest count, never overflow",
-			count: 1, pts: flat(60, maxRate), want: workersFor(maxRate+normalQuantile(0.99)*1e6, 100), dir: sdk.ScaleDirectionUp},
+			count: 1, pts: flat(60, maxRate), want: maxWorkers, dir: sdk.ScaleDirectionUp},
 		{name: "enormous rates with a tiny capacity stop at maxWorkers",
 			cfg: []string{keyCapacity, "0.000001"}, count: 1, pts: flat(60, maxRate), want: maxWorkers, dir: sdk.ScaleDirectionUp},
 		{name: "an absurd current count is clamped before use",
-			count: 1 << 62, pts: flat(60, 1000), want: maxWorkers - maxWorkers/4, dir: sdk.ScaleDirectionDown},
+			count: 1 << 62, pts: flat(60, 1000), want: 13, dir: sdk.ScaleDirectionDown},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			in := input{now: friday, count: tc.count, pts: tc.pts, cfg: mustConfig(t, tc.cfg...)}
+			in := testInput(t, tc.count, tc.pts, tc.cfg...)
 			if tc.mod != nil {
 				tc.mod(&in)
 			}
@@ -176,7 +179,7 @@ func TestDecideErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			in := input{now: friday, count: 4, pts: tc.pts, cfg: mustConfig(t, tc.cfg...)}
+			in := testInput(t, 4, tc.pts, tc.cfg...)
 			if tc.mod != nil {
 				tc.mod(&in)
 			}
@@ -187,9 +190,19 @@ func TestDecideErrors(t *testing.T) {
 }
 
 func TestDecideReasonShowsTheArithmetic(t *testing.T) {
-	d, err := decide(input{now: friday, count: 5, pts: line(60, 1000, 10), cfg: mustConfig(t)})
+	d, err := decide(testInput(t, 5, line(60, 1000, 10)))
 	must.NoError(t, err)
-	for _, part := range []string{"rate 1590/min", "slope +10.0/min over 60 points", "peak 1840 in 25m", "demand", "workers = ceil("} {
+	for _, part := range []string{"forecast 1680/min in 5m0s-8m0s", "trend 1680", "recent 1580", "margin 3.00 x 125", "workers = ceil(2055 / 100) = 21",
+		"margin 3 units by default"} {
 		must.True(t, strings.Contains(d.reason, part), must.Sprintf("reason %q lacks %q", d.reason, part))
 	}
+}
+
+// testInput is a decision on a Friday noon with a known count history and
+// the margin calibrated on the points themselves.
+func testInput(t *testing.T, count int64, pts []point, kv ...string) input {
+	return input{now: friday, count: count, pts: pts, cfg: mustConfig(t, kv...), newest: fridayUnix, bootKnown: true,
+		margin: func(g *grid, p forecasterParams, r replayRules) calibration {
+			return newMarginCache().calibratedMargin("test", g, p, r)
+		}}
 }

@@ -39,6 +39,12 @@ type Plugin struct {
 	mu   sync.Mutex
 	now  func() time.Time
 	vars *variableCache
+
+	// margins and boots are rate mode's memory between Runs, per check:
+	// the last calibration (a cache: recomputed after a restart) and the
+	// recent increases of the count (see bootTracker).
+	margins *marginCache
+	boots   bootTracker
 }
 
 // New returns an unconfigured plugin that reads the wall clock.
@@ -46,7 +52,7 @@ func New(log hclog.Logger) *Plugin {
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
-	return &Plugin{logger: log, now: time.Now, configs: newConfigCache()}
+	return &Plugin{logger: log, now: time.Now, configs: newConfigCache(), margins: newMarginCache()}
 }
 
 // SetClock replaces the clock used for the business-hours floor, override
@@ -113,8 +119,15 @@ func (p *Plugin) Run(eval *sdk.ScalingCheckEvaluation, count int64) (out *sdk.Sc
 		}
 	}()
 	in := input{now: now, count: count, cfg: cfg}
-	*buf, in.quality = cleanSeries(eval.Metrics, *buf)
+	*buf, in.quality, in.newest = cleanSeries(eval.Metrics, *buf)
 	in.pts = *buf
+	if cfg.mode == modeRate {
+		key := checkKey(eval.Check)
+		in.booting, in.bootKnown = p.boots.observe(key, now, count, cfg.lead)
+		in.margin = func(g *grid, fp forecasterParams, r replayRules) calibration {
+			return p.margins.calibratedMargin(key, g, fp, r)
+		}
+	}
 	in.variable, in.variableErr = runtimeOverride(vars, cfg.overrideVariable, now)
 	log := p.logger.With("check", eval.Check.Name, "mode", cfg.mode)
 	if in.variableErr != "" {
@@ -133,6 +146,16 @@ func (p *Plugin) Run(eval *sdk.ScalingCheckEvaluation, count int64) (out *sdk.Sc
 		Meta:      jsonSafe(d.meta),
 	}
 	return eval, nil
+}
+
+// checkKey identifies a check across Runs: its name, source, query and
+// strategy config. The agent sends no policy ID to strategies, so two
+// policies with identical checks share a key; they would also scale on the
+// same traffic with the same rules, which is what the key assumes.
+func checkKey(c *sdk.ScalingPolicyCheck) string {
+	var stack [256]byte
+	content, _ := contentKey(stack[:0], c.Strategy.Config)
+	return c.Name + "\x00" + c.Source + "\x00" + c.Query + "\x00" + string(content)
 }
 
 // jsonSafe replaces non-finite floats, which JSON cannot carry, with strings.

@@ -61,10 +61,10 @@ func TestRunReturnsAnAction(t *testing.T) {
 		want   int64
 		dir    sdk.ScaleDirection
 	}{
-		{"more demand than workers scales up", 5, repeat(60, 1000), 11, sdk.ScaleDirectionUp},
-		{"the right count is an action with direction none, never nil", 11, repeat(60, 1000), 11, sdk.ScaleDirectionNone},
-		{"a negative current count is read as zero", -3, repeat(60, 1000), 11, sdk.ScaleDirectionUp},
-		{"NaN, Inf and negative samples are dropped", 11, append(repeat(60, 1000), math.NaN(), math.Inf(1), -1), 11, sdk.ScaleDirectionNone},
+		{"more demand than workers scales up", 5, repeat(60, 1000), 13, sdk.ScaleDirectionUp},
+		{"the right count is an action with direction none, never nil", 13, repeat(60, 1000), 13, sdk.ScaleDirectionNone},
+		{"a negative current count is read as zero", -3, repeat(60, 1000), 13, sdk.ScaleDirectionUp},
+		{"NaN, Inf and negative samples are dropped", 13, append(repeat(60, 1000), math.NaN(), math.Inf(1), -1), 13, sdk.ScaleDirectionNone},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -86,7 +86,7 @@ func TestRunSortsAndDeduplicatesTimestamps(t *testing.T) {
 	e.Metrics = append(e.Metrics, e.Metrics[5])
 	out, err := p.Run(e, 5)
 	must.NoError(t, err)
-	must.Eq(t, int64(11), out.Action.Count)
+	must.Eq(t, int64(13), out.Action.Count)
 	must.Eq[any](t, 1.0, out.Action.Meta["points_duplicate"])
 }
 
@@ -123,7 +123,7 @@ func TestRunMetaSurvivesJSON(t *testing.T) {
 	var back map[string]any
 	must.NoError(t, json.Unmarshal(b, &back))
 	must.Eq(t, out.Action.Meta, back) // numbers were float64 already
-	for _, k := range []string{"mode", "current_count", "count", "observed_rate", "slope_per_min", "predicted_peak", "noise_sigma", "dispersion", "fit_se", "z", "margin", "demand"} {
+	for _, k := range []string{"mode", "current_count", "count", "forecast_up", "forecast_hold", "trend", "recent", "seasonal", "noise_sigma", "margin_units", "margin_unit", "calibration_days", "demand_up", "demand_hold", "forecast_workers", "hold_workers"} {
 		must.MapContainsKey(t, back, k)
 	}
 }
@@ -151,8 +151,10 @@ func TestRunOverrideExpiresOnTheInjectedClock(t *testing.T) {
 	now = friday.Add(time.Hour) // exactly override_until: expired
 	out, err = p.Run(evalOf(cfg, now, repeat(60, 1000)...), 40)
 	must.NoError(t, err)
-	must.Eq(t, int64(30), out.Action.Count) // normal damped scale-in resumes
-	must.Eq(t, sdk.ScaleDirectionDown, out.Action.Direction)
+	// Normal scaling resumes; an hour since the last Run, the plugin cannot
+	// tell which workers still boot, so it holds rather than scale in.
+	must.Eq(t, int64(40), out.Action.Count)
+	must.StrContains(t, out.Action.Reason, "cannot tell which workers still boot")
 	must.Eq[any](t, "expired", out.Action.Meta["override"])
 	must.StrContains(t, out.Action.Reason, "override from policy expired at 2026-11-27T13:00:00Z")
 }

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/hcl/v2/hclsimple"
 	"github.com/hashicorp/nomad-autoscaler/sdk"
@@ -27,18 +28,31 @@ func readmeSeries() []float64 {
 }
 
 func TestTheReadmeWorkedExampleHolds(t *testing.T) {
-	cfg := map[string]string{"capacity_per_worker": "100", "scale_in_window": "6m"}
+	cfg := map[string]string{"capacity_per_worker": "100"}
 	readme, err := os.ReadFile("../README.md")
 	must.NoError(t, err)
 
 	out, err := newTestPlugin(t, friday).Run(evalOf(cfg, friday, readmeSeries()...), 24)
 	must.NoError(t, err)
-	must.Eq(t, int64(34), out.Action.Count)
+	must.Eq(t, int64(37), out.Action.Count)
 	must.StrContains(t, string(readme), out.Action.Reason) // the README quotes the Reason verbatim
+	must.InDelta(t, 292.36, out.Action.Meta["margin_unit"].(float64), 0.01)
 
-	out, err = newTestPlugin(t, friday).Run(evalOf(cfg, friday, readmeSeries()...), 40)
+	// "Had the current count been 40": a plugin started now holds ...
+	p := newTestPlugin(t, friday)
+	out, err = p.Run(evalOf(cfg, friday, readmeSeries()...), 40)
 	must.NoError(t, err)
-	must.Eq(t, int64(35), out.Action.Count) // "Had the current count been 40 ... the answer would be 35"
+	must.Eq(t, int64(40), out.Action.Count)
+	// ... one that watched the check for a lead, every minute, with no
+	// increase answers 37.
+	for m := 1; m <= 5; m++ {
+		later := friday.Add(time.Duration(m) * time.Minute)
+		p.SetClock(func() time.Time { return later })
+		out, err = p.Run(evalOf(cfg, later, readmeSeries()...), 40)
+		must.NoError(t, err)
+	}
+	must.Eq(t, int64(37), out.Action.Count)
+	must.Eq(t, sdk.ScaleDirectionDown, out.Action.Direction)
 }
 
 // TestTheShippedPolicyIsValidForThisStrategy decodes policies/*.hcl the way

@@ -28,9 +28,9 @@ type seriesQuality struct {
 // broken scrape is not zero demand); values above maxRate are clamped;
 // samples sharing a timestamp collapse to their largest value (sizing for
 // the larger reading is the safe side). The metrics are not modified.
-func cleanSeries(m sdk.TimestampedMetrics, buf []point) ([]point, seriesQuality) {
-	var q seriesQuality
-	pts := slices.Grow(buf[:0], len(m))
+// newest is the Unix time in seconds of the newest valid sample.
+func cleanSeries(m sdk.TimestampedMetrics, buf []point) (pts []point, q seriesQuality, newest float64) {
+	pts = slices.Grow(buf[:0], len(m))
 	sorted := true
 	for _, s := range m {
 		v := s.Value
@@ -56,7 +56,7 @@ func cleanSeries(m sdk.TimestampedMetrics, buf []point) ([]point, seriesQuality)
 		slices.SortStableFunc(pts, func(a, b point) int { return cmp.Compare(a.x, b.x) })
 	}
 	if len(pts) == 0 {
-		return pts, q
+		return pts, q, 0
 	}
 	// Compact in place: the write index never passes the read index.
 	last, prev := pts[len(pts)-1].x, math.NaN()
@@ -70,7 +70,7 @@ func cleanSeries(m sdk.TimestampedMetrics, buf []point) ([]point, seriesQuality)
 		prev = p.x
 		out = append(out, point{x: (p.x - last) / 60, y: p.y})
 	}
-	return out, q
+	return out, q, last
 }
 
 // maxPooledPoints bounds the buffers kept for reuse (256 KiB each), so that

@@ -44,7 +44,7 @@ func TestCleanSeries(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, q := cleanSeries(metricsOf(tc.in), nil)
+			got, q, _ := cleanSeries(metricsOf(tc.in), nil)
 			must.Eq(t, tc.want, got)
 			must.Eq(t, tc.q, q)
 		})
@@ -52,7 +52,7 @@ func TestCleanSeries(t *testing.T) {
 }
 
 func TestCleanSeriesSurvivesExtremeTimestamps(t *testing.T) {
-	got, _ := cleanSeries(metricsOf([]sample{{math.MinInt64, 1}, {math.MaxInt64, 2}}), nil)
+	got, _, _ := cleanSeries(metricsOf([]sample{{math.MinInt64, 1}, {math.MaxInt64, 2}}), nil)
 	must.SliceLen(t, 2, got)
 	must.Eq(t, 0.0, got[1].x)
 	must.True(t, got[0].x < 0 && !math.IsInf(got[0].x, 0))
@@ -62,20 +62,20 @@ func TestCleanSeriesReusesTheBufferAndLeavesTheMetricsAlone(t *testing.T) {
 	m := metricsOf([]sample{{120, 3}, {0, 1}, {60, 2}, {60, 5}})
 	before := append(sdk.TimestampedMetrics(nil), m...)
 	buf := make([]point, 0, 8)
-	got, q := cleanSeries(m, buf)
+	got, q, _ := cleanSeries(m, buf)
 	must.Eq(t, []point{{-2, 1}, {-1, 5}, {0, 3}}, got)
 	must.Eq(t, seriesQuality{duplicates: 1}, q)
 	must.True(t, &buf[:1][0] == &got[0]) // written into the caller's storage
 	must.Eq(t, before, m)
 
 	// A recycled buffer that held a longer series leaves nothing behind.
-	got, _ = cleanSeries(metricsOf([]sample{{0, 7}}), got)
+	got, _, _ = cleanSeries(metricsOf([]sample{{0, 7}}), got)
 	must.Eq(t, []point{{0, 7}}, got)
 }
 
 func TestCleanSeriesAllocatesNothingWithALargeEnoughBuffer(t *testing.T) {
 	m := metricsOf([]sample{{120, 3}, {0, 1}, {60, math.NaN()}, {60, 2}, {180, 4}})
 	buf := make([]point, 0, len(m))
-	allocs := testing.AllocsPerRun(100, func() { buf, _ = cleanSeries(m, buf) })
+	allocs := testing.AllocsPerRun(100, func() { buf, _, _ = cleanSeries(m, buf) })
 	must.Eq(t, 0.0, allocs)
 }

@@ -40,14 +40,14 @@ func TestRunReadsTheOverrideFromANomadVariable(t *testing.T) {
 
 	// No variable yet: normal decision, no error in Meta.
 	a := run(5)
-	must.Eq(t, int64(11), a.Count)
+	must.Eq(t, int64(13), a.Count)
 	must.MapNotContainsKey(t, a.Meta, "override_variable_error")
 
 	fake.SetVariable("ops", "autoscaler/gpu-workers", map[string]string{
 		"count": "25", "until": now.Add(2 * time.Hour).Format(time.RFC3339), "reason": "marketing push",
 	})
 	// The missing variable is cached for up to 30 s.
-	must.Eq(t, int64(11), run(5).Count)
+	must.Eq(t, int64(13), run(5).Count)
 
 	now = now.Add(31 * time.Second)
 	a = run(5)
@@ -58,7 +58,7 @@ func TestRunReadsTheOverrideFromANomadVariable(t *testing.T) {
 	// Deleting the variable ends the override once the cache expires.
 	fake.DeleteVariable("ops", "autoscaler/gpu-workers")
 	now = now.Add(31 * time.Second)
-	must.Eq(t, int64(19), run(25).Count) // damped scale-in: 25 - floor(25 x 0.25)
+	must.Eq(t, int64(13), run(5).Count) // the override is gone: normal sizing
 
 	// The request went to the agent's namespace.
 	var sawNamespace bool
@@ -76,7 +76,7 @@ func TestRunIgnoresAMalformedVariable(t *testing.T) {
 	fake.SetVariable("ops", "pin", map[string]string{"count": "many", "until": now.Add(time.Hour).Format(time.RFC3339)})
 	out, err := p.Run(evalOf(map[string]string{"capacity_per_worker": "100", "override_variable": "pin"}, now, repeat(60, 1000)...), 5)
 	must.NoError(t, err)
-	must.Eq(t, int64(11), out.Action.Count)
+	must.Eq(t, int64(13), out.Action.Count)
 	must.Eq[any](t, `variable pin item count "many": must be a whole number from 0 to 1000000000`, out.Action.Meta["override_variable_error"])
 }
 
@@ -91,7 +91,7 @@ func TestRunDecidesNormallyWhenNomadIsUnreachable(t *testing.T) {
 	p.SetClock(func() time.Time { return friday })
 	out, err := p.Run(evalOf(map[string]string{"capacity_per_worker": "100", "override_variable": "pin"}, friday, repeat(60, 1000)...), 5)
 	must.NoError(t, err)
-	must.Eq(t, int64(11), out.Action.Count)
+	must.Eq(t, int64(13), out.Action.Count)
 	msg, _ := out.Action.Meta["override_variable_error"].(string)
 	must.StrContains(t, msg, "read nomad variable pin")
 	must.StrNotContains(t, msg, "t0ken")
@@ -134,6 +134,6 @@ func TestRunReportsAVariableTheTokenMayNotRead(t *testing.T) {
 
 	out, err := p.Run(evalOf(cfg, now, repeat(60, 1000)...), 5)
 	must.NoError(t, err)
-	must.Eq(t, int64(11), out.Action.Count)
+	must.Eq(t, int64(13), out.Action.Count)
 	must.StrContains(t, out.Action.Meta["override_variable_error"].(string), "403")
 }
