@@ -25,12 +25,6 @@ func withZeros(pts []point, zeros int) []point {
 	return out
 }
 
-func spikeAt(pts []point, minutesAgo int, v float64) []point {
-	out := append([]point(nil), pts...)
-	out[len(out)-1-minutesAgo].y = v
-	return out
-}
-
 func mustConfig(t *testing.T, kv ...string) config {
 	t.Helper()
 	m := map[string]string{keyCapacity: "100"}
