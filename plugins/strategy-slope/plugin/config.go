@@ -142,8 +142,10 @@ type parser struct {
 	errs []error
 }
 
+// fail records a problem of key. The value is never repeated: a config
+// can hold anything, a password pasted into the wrong key included.
 func (p *parser) fail(key, format string, args ...any) {
-	p.errs = append(p.errs, fmt.Errorf("%s %q: "+format, append([]any{key, p.m[key]}, args...)...))
+	p.errs = append(p.errs, fmt.Errorf("%s: "+format, append([]any{key}, args...)...))
 }
 
 // bounded parses key with parse and checks it lies within [lo, hi]; a

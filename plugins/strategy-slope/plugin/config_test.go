@@ -1,9 +1,11 @@
 package plugin
 
 import (
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/shoenig/test/must"
 )
 
@@ -67,35 +69,35 @@ func TestParseConfigRejects(t *testing.T) {
 		cfg  map[string]string
 		want string
 	}{
-		{"a typo in a key is an unknown key", map[string]string{keyCapacity: "1", "capacity_per_wroker": "100"}, `capacity_per_wroker "100": unknown key`},
+		{"a typo in a key is an unknown key", map[string]string{keyCapacity: "1", "capacity_per_wroker": "100"}, `capacity_per_wroker: unknown key`},
 		{"capacity is required", map[string]string{}, "capacity_per_worker: required"},
-		{"capacity must be a number", map[string]string{keyCapacity: "lots"}, `capacity_per_worker "lots": not a number`},
-		{"capacity must be positive", map[string]string{keyCapacity: "0"}, `capacity_per_worker "0": must be between`},
-		{"capacity must be finite", map[string]string{keyCapacity: "Inf"}, `capacity_per_worker "Inf": not a number`},
-		{"mode must be rate or backlog", map[string]string{keyCapacity: "1", keyMode: "queue"}, `mode "queue": must be "rate" or "backlog"`},
-		{"horizon must be a duration", map[string]string{keyCapacity: "1", keyHorizon: "25"}, `horizon "25": not a duration`},
-		{"horizon must not be negative", map[string]string{keyCapacity: "1", keyHorizon: "-5m"}, `horizon "-5m": must be between`},
-		{"the horizon must reach past the lead", map[string]string{keyCapacity: "1", keyLead: "10m", keyHorizon: "5m"}, `horizon "5m": must be at least lead (10m0s)`},
-		{"seasonal is true or false", map[string]string{keyCapacity: "1", keySeasonal: "yes please"}, `seasonal "yes please": not true or false`},
-		{"slow_share is a fraction of at most one half", map[string]string{keyCapacity: "1", keySlowShare: "0.9"}, `slow_share "0.9": must be between`},
-		{"max_wait must be a duration", map[string]string{keyCapacity: "1", keyMaxWait: "2"}, `max_wait "2": not a duration`},
-		{"a trend half-life under a second is refused", map[string]string{keyCapacity: "1", keyTrendHalfLife: "0s"}, `trend_half_life "0s": must be between`},
-		{"headroom must not be negative", map[string]string{keyCapacity: "1", keyHeadroom: "-0.1"}, `headroom "-0.1"`},
-		{"min_points must be whole", map[string]string{keyCapacity: "1", keyMinPoints: "2.5"}, `min_points "2.5": not a whole number`},
-		{"min_points must be at least three", map[string]string{keyCapacity: "1", keyMinPoints: "2"}, `min_points "2": must be between`},
-		{"max_scale_in is a fraction", map[string]string{keyCapacity: "1", keyMaxScaleIn: "1.5"}, `max_scale_in "1.5"`},
-		{"drain_time must be positive", map[string]string{keyCapacity: "1", keyDrainTime: "0s"}, `drain_time "0s"`},
-		{"floor must not be negative", map[string]string{keyCapacity: "1", keyFloor: "-1"}, `floor "-1"`},
-		{"floor_hours needs two clock times", map[string]string{keyCapacity: "1", keyFloorHours: "8-22"}, `floor_hours "8-22"`},
-		{"floor_hours ends must differ", map[string]string{keyCapacity: "1", keyFloorHours: "08:00-08:00"}, `floor_hours "08:00-08:00"`},
-		{"floor_hours minutes must exist", map[string]string{keyCapacity: "1", keyFloorHours: "08:61-09:00"}, `floor_hours "08:61-09:00"`},
-		{"floor_days must be day names", map[string]string{keyCapacity: "1", keyFloorDays: "Mon-Fry"}, `floor_days "Mon-Fry"`},
-		{"timezone must be IANA", map[string]string{keyCapacity: "1", keyTimezone: "Mars/Olympus"}, `timezone "Mars/Olympus"`},
-		{"an override needs an expiry", map[string]string{keyCapacity: "1", keyOverrideCount: "5"}, "override_count \"5\": needs override_until"},
-		{"an expiry needs a count", map[string]string{keyCapacity: "1", keyOverrideUntil: "2026-12-01T00:00:00Z"}, "override_until \"2026-12-01T00:00:00Z\": needs override_count"},
-		{"override_until must be RFC 3339", map[string]string{keyCapacity: "1", keyOverrideCount: "5", keyOverrideUntil: "tomorrow"}, `override_until "tomorrow": not an RFC 3339 time`},
-		{"override_count must not be negative", map[string]string{keyCapacity: "1", keyOverrideCount: "-2", keyOverrideUntil: "2026-12-01T00:00:00Z"}, `override_count "-2"`},
-		{"override_variable must not be blank", map[string]string{keyCapacity: "1", keyOverrideVariable: " "}, `override_variable " "`},
+		{"capacity must be a number", map[string]string{keyCapacity: "lots"}, `capacity_per_worker: not a number`},
+		{"capacity must be positive", map[string]string{keyCapacity: "0"}, `capacity_per_worker: must be between`},
+		{"capacity must be finite", map[string]string{keyCapacity: "Inf"}, `capacity_per_worker: not a number`},
+		{"mode must be rate or backlog", map[string]string{keyCapacity: "1", keyMode: "queue"}, `mode: must be "rate" or "backlog"`},
+		{"horizon must be a duration", map[string]string{keyCapacity: "1", keyHorizon: "25"}, `horizon: not a duration`},
+		{"horizon must not be negative", map[string]string{keyCapacity: "1", keyHorizon: "-5m"}, `horizon: must be between`},
+		{"the horizon must reach past the lead", map[string]string{keyCapacity: "1", keyLead: "10m", keyHorizon: "5m"}, `horizon: must be at least lead (10m0s)`},
+		{"seasonal is true or false", map[string]string{keyCapacity: "1", keySeasonal: "yes please"}, `seasonal: not true or false`},
+		{"slow_share is a fraction of at most one half", map[string]string{keyCapacity: "1", keySlowShare: "0.9"}, `slow_share: must be between`},
+		{"max_wait must be a duration", map[string]string{keyCapacity: "1", keyMaxWait: "2"}, `max_wait: not a duration`},
+		{"a trend half-life under a second is refused", map[string]string{keyCapacity: "1", keyTrendHalfLife: "0s"}, `trend_half_life: must be between`},
+		{"headroom must not be negative", map[string]string{keyCapacity: "1", keyHeadroom: "-0.1"}, `headroom:`},
+		{"min_points must be whole", map[string]string{keyCapacity: "1", keyMinPoints: "2.5"}, `min_points: not a whole number`},
+		{"min_points must be at least three", map[string]string{keyCapacity: "1", keyMinPoints: "2"}, `min_points: must be between`},
+		{"max_scale_in is a fraction", map[string]string{keyCapacity: "1", keyMaxScaleIn: "1.5"}, `max_scale_in:`},
+		{"drain_time must be positive", map[string]string{keyCapacity: "1", keyDrainTime: "0s"}, `drain_time:`},
+		{"floor must not be negative", map[string]string{keyCapacity: "1", keyFloor: "-1"}, `floor:`},
+		{"floor_hours needs two clock times", map[string]string{keyCapacity: "1", keyFloorHours: "8-22"}, `floor_hours:`},
+		{"floor_hours ends must differ", map[string]string{keyCapacity: "1", keyFloorHours: "08:00-08:00"}, `floor_hours:`},
+		{"floor_hours minutes must exist", map[string]string{keyCapacity: "1", keyFloorHours: "08:61-09:00"}, `floor_hours:`},
+		{"floor_days must be day names", map[string]string{keyCapacity: "1", keyFloorDays: "Mon-Fry"}, `floor_days:`},
+		{"timezone must be IANA", map[string]string{keyCapacity: "1", keyTimezone: "Mars/Olympus"}, `timezone:`},
+		{"an override needs an expiry", map[string]string{keyCapacity: "1", keyOverrideCount: "5"}, "override_count: needs override_until"},
+		{"an expiry needs a count", map[string]string{keyCapacity: "1", keyOverrideUntil: "2026-12-01T00:00:00Z"}, "override_until: needs override_count"},
+		{"override_until must be RFC 3339", map[string]string{keyCapacity: "1", keyOverrideCount: "5", keyOverrideUntil: "tomorrow"}, `override_until: not an RFC 3339 time`},
+		{"override_count must not be negative", map[string]string{keyCapacity: "1", keyOverrideCount: "-2", keyOverrideUntil: "2026-12-01T00:00:00Z"}, `override_count:`},
+		{"override_variable must not be blank", map[string]string{keyCapacity: "1", keyOverrideVariable: " "}, `override_variable:`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -107,7 +109,26 @@ func TestParseConfigRejects(t *testing.T) {
 
 func TestParseConfigReportsEveryProblemAtOnce(t *testing.T) {
 	_, err := parseConfig(map[string]string{keyCapacity: "x", keyHorizon: "y", "bogus": "1"})
-	must.ErrorContains(t, err, `capacity_per_worker "x"`)
-	must.ErrorContains(t, err, `horizon "y"`)
-	must.ErrorContains(t, err, `bogus "1": unknown key`)
+	must.ErrorContains(t, err, `capacity_per_worker:`)
+	must.ErrorContains(t, err, `horizon:`)
+	must.ErrorContains(t, err, `bogus: unknown key`)
+}
+
+func TestNoConfigValueIsEverEchoed(t *testing.T) {
+	const secret = "s3cr3t-P@ssw0rd"
+	var logs strings.Builder
+	p := New(hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Trace}))
+	p.SetClock(func() time.Time { return friday })
+	err := p.SetConfig(map[string]string{"postgres_password": secret})
+	must.Error(t, err)
+	must.StrNotContains(t, err.Error(), secret)
+	for key := range knownKeys {
+		cfg := map[string]string{keyCapacity: "100", key: secret, "pasword": secret}
+		_, err := parseConfig(cfg)
+		must.Error(t, err, must.Sprintf("key %s", key))
+		must.StrNotContains(t, err.Error(), secret, must.Sprintf("key %s", key))
+		_, err = p.Run(evalOf(cfg, friday, repeat(60, 1000)...), 3)
+		must.StrNotContains(t, err.Error(), secret)
+	}
+	must.StrNotContains(t, logs.String(), secret)
 }

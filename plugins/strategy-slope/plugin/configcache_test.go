@@ -87,7 +87,7 @@ func TestConfigCacheDoesNotKeepInvalidConfigs(t *testing.T) {
 	c := newConfigCache()
 	for range 2 {
 		_, err := c.parse(map[string]string{keyCapacity: "100", "capacity_per_wroker": "1"})
-		must.ErrorContains(t, err, `capacity_per_wroker "1": unknown key`)
+		must.ErrorContains(t, err, `capacity_per_wroker: unknown key`)
 	}
 	must.MapEmpty(t, c.entries)
 }

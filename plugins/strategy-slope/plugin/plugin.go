@@ -75,9 +75,9 @@ func (p *Plugin) PluginInfo() (*base.PluginInfo, error) {
 // Calling it again (SIGHUP) replaces the connection and empties the cache.
 func (p *Plugin) SetConfig(cfg map[string]string) error {
 	var errs []error
-	for k, v := range cfg {
+	for k := range cfg {
 		if !strings.HasPrefix(k, "nomad_") && !strings.HasPrefix(k, "_nomad_autoscaler") {
-			errs = append(errs, fmt.Errorf("%s %q: unknown key (strategy keys go in the check's strategy block)", k, v))
+			errs = append(errs, fmt.Errorf("%s: unknown key (strategy keys go in the check's strategy block)", k))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
