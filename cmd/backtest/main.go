@@ -3,6 +3,8 @@
 // peers (the official target-value strategy, tuned over a grid, and AWS-style
 // predictive scaling paired with it), a static fleet and a perfect-foresight
 // oracle, on one simulated cluster and queue, and compares cost and SLA.
+// With -shapes FILE it replays the policy once per GPU VM shape instead and
+// ranks the shapes by cost at the SLA.
 //
 // The model and the flags are documented in cmd/backtest/README.md; all the
 // logic lives in internal/backtest.
@@ -41,6 +43,9 @@ type options struct {
 	postgres backtest.PostgresSource
 	from, to string
 	out      string
+	// shapes is the -shapes file; the run then replays the policy once
+	// per VM shape.
+	shapes string
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -69,11 +74,22 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&c.TimeZone, "tz", backtest.DefaultTimeZone, "IANA time zone of business hours and SLA days")
 	fs.Float64Var(&c.Price, "price", backtest.DefaultPrice, "price of one worker-hour")
 	fs.BoolVar(&c.RaiseMax, "raise-max", false, "lift the policy's max to twice the static peak when lower (replaying another volume than the policy was sized for)")
-	fs.StringVar(&o.out, "out", "", "write summary.json, timeline.csv and report.png to this `dir`")
+	fs.StringVar(&o.out, "out", "", "write summary.json, timeline.csv and report.png (with -shapes: shapes.json, shapes.csv and shapes.png) to this `dir`")
+	fs.StringVar(&o.shapes, "shapes", "", "CSV `file` of VM shapes ("+backtest.ShapesHeader+"): replay the policy once per shape and compare cost at the SLA")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	var errs []error
+	if o.shapes != "" {
+		// Each shape gives its capacity, lead and price: a flag that
+		// would be silently ignored is refused.
+		fs.Visit(func(f *flag.Flag) {
+			switch f.Name {
+			case "capacity", "lead", "price":
+				errs = append(errs, fmt.Errorf("-%s: with -shapes each shape sets its own %s; remove the flag", f.Name, f.Name))
+			}
+		})
+	}
 	if fs.NArg() > 0 {
 		errs = append(errs, fmt.Errorf("unexpected arguments %q", fs.Args()))
 	}
@@ -101,7 +117,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := backtest.Preflight(o.cfg); err != nil {
+	var shapes []backtest.Shape
+	if o.shapes != "" {
+		if shapes, err = backtest.ReadShapesFile(o.shapes); err != nil {
+			return err
+		}
+		if err := backtest.PreflightShapes(o.cfg, shapes); err != nil {
+			return err
+		}
+	} else if err := backtest.Preflight(o.cfg); err != nil {
 		return err
 	}
 	// An unusable -out must fail now, not after a long read and replay.
@@ -113,6 +137,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	tr, source, err := loadTrace(ctx, o)
 	if err != nil {
 		return err
+	}
+	if o.shapes != "" {
+		return runShapes(ctx, o, tr, source, shapes, stdout)
 	}
 	res, err := backtest.Run(ctx, o.cfg, tr, source)
 	if err != nil {
@@ -126,6 +153,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(stdout, "wrote %s, %s and %s to %s\n", backtest.SummaryFile, backtest.TimelineFile, backtest.ReportFile, o.out)
+	}
+	return nil
+}
+
+// runShapes replays the policy once per VM shape and reports the shapes
+// cheapest first.
+func runShapes(ctx context.Context, o options, tr backtest.Trace, source string, shapes []backtest.Shape, stdout io.Writer) error {
+	res, err := backtest.RunShapes(ctx, o.cfg, tr, source, shapes)
+	if err != nil {
+		return err
+	}
+	res.ShapesSource = o.shapes
+	if err := res.WriteTable(stdout); err != nil {
+		return err
+	}
+	if o.out != "" {
+		if err := res.WriteOutputs(o.out); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %s, %s and %s to %s\n", backtest.ShapesSummaryFile, backtest.ShapesCSVFile, backtest.ShapesChartFile, o.out)
 	}
 	return nil
 }

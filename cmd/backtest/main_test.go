@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -64,6 +65,11 @@ func TestRunRejectsBadFlagsBeforeReadingTheTrace(t *testing.T) {
 		{"a missing policy", []string{"-trace", "does-not-exist.csv", "-policy", "nope.hcl"}, `policy "nope.hcl"`},
 		{"an -out that is a file", []string{"-trace", "does-not-exist.csv", "-policy", "testdata/target-value.hcl", "-capacity", "10", "-out", "main.go"}, `-out "main.go": mkdir main.go: not a directory`},
 		{"an unknown strategy", []string{"-trace", "does-not-exist.csv", "-policy", "testdata/unknown-strategy.hcl"}, `check "rate": strategy "threshold"`},
+		{"-capacity beside -shapes", []string{"-trace", "a.csv", "-shapes", "testdata/shapes.csv", "-capacity", "10"}, "-capacity: with -shapes each shape sets its own capacity"},
+		{"-price beside -shapes", []string{"-trace", "a.csv", "-shapes", "testdata/shapes.csv", "-price", "1"}, "-price: with -shapes each shape sets its own price"},
+		{"a missing shapes file", []string{"-trace", "does-not-exist.csv", "-shapes", "nope.csv"}, "-shapes: open nope.csv"},
+		{"a bad shapes file", []string{"-trace", "does-not-exist.csv", "-shapes", "testdata/bad-shapes.csv"}, `line 3: capacity_per_worker "0": want a number > 0`},
+		{"shapes for a policy without strategy-slope", []string{"-trace", "does-not-exist.csv", "-shapes", "testdata/shapes.csv", "-policy", "testdata/target-value.hcl"}, "has no strategy-slope check"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -83,4 +89,42 @@ func TestRunReplaysTheShippedPolicy(t *testing.T) {
 		"-daily", "2000000", "-tz", "America/New_York"}, &stdout, &stderr)
 	must.NoError(t, err)
 	must.StrNotContains(t, stdout.String(), "evaluations had a strategy error")
+}
+
+// -shapes replays the shipped policy once per shape and writes the shapes'
+// files, not the single run's.
+func TestRunShapesPrintsTheShapesAndWritesTheirOutputs(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "out")
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"-trace", writeTrace(t), "-policy", "../../policies/gpu-workers.hcl",
+		"-daily", "2000000", "-tz", "America/New_York", "-shapes", "testdata/shapes.csv", "-out", out}, &stdout, &stderr)
+	must.NoError(t, err)
+	text := stdout.String()
+	for _, want := range []string{`policy "gpu-workers" replayed once per shape, counting VMs`, "cost/month", "per 1M requests",
+		"one-l4", "two-l4", "one-t4", "sorted: shapes that met the SLA on every day first", "wrote shapes.json, shapes.csv and shapes.png"} {
+		must.StrContains(t, text, want)
+	}
+	must.StrNotContains(t, text, "strategy error")
+	entries, err := os.ReadDir(out)
+	must.NoError(t, err)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	must.Eq(t, []string{backtest.ShapesCSVFile, backtest.ShapesSummaryFile, backtest.ShapesChartFile}, names)
+
+	var sum backtest.ShapesSummary
+	raw, err := os.ReadFile(filepath.Join(out, backtest.ShapesSummaryFile))
+	must.NoError(t, err)
+	must.NoError(t, json.Unmarshal(raw, &sum))
+	must.Eq(t, "testdata/shapes.csv", sum.Parameters.Shapes)
+	hours := map[string]float64{}
+	for _, s := range sum.Shapes {
+		hours[s.Name] = s.Policy.WorkerHours
+	}
+	// The strategy sizes with each VM's capacity: VMs of two workers
+	// need fewer VMs than VMs of one, and slower VMs more.
+	must.Less(t, hours["one-l4"], hours["two-l4"])
+	must.Less(t, hours["one-t4"], hours["one-l4"])
 }

@@ -20,17 +20,26 @@ const (
 // and the three are renamed into place only when all were written, so a
 // failed or interrupted run never leaves a truncated file, nor new files
 // beside an older run's, that a reader would take for a result.
-func (r *Result) WriteOutputs(dir string) (err error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("-out %q: %w", dir, err)
-	}
-	files := []struct {
-		name  string
-		write func(io.Writer) error
-	}{
+func (r *Result) WriteOutputs(dir string) error {
+	return writeOutputs(dir, []outputFile{
 		{SummaryFile, r.WriteSummary},
 		{TimelineFile, r.WriteTimeline},
 		{ReportFile, r.WriteReport},
+	})
+}
+
+// outputFile is one file of a run's outputs and what writes it.
+type outputFile struct {
+	name  string
+	write func(io.Writer) error
+}
+
+// writeOutputs writes files into dir, creating it when needed, each to a
+// temporary name first; they are renamed into place only when all were
+// written.
+func writeOutputs(dir string, files []outputFile) (err error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("-out %q: %w", dir, err)
 	}
 	temps := make([]string, 0, len(files))
 	defer func() {

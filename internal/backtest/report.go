@@ -57,10 +57,13 @@ func (r *Result) WriteReport(w io.Writer) error {
 	bin := max(1, panelMinutes/pointsPerLine)
 
 	height := reportHeaderH + vg.Length(panels)*reportPanelH
-	img := vgimg.NewWith(vgimg.UseWH(reportWidth, height), vgimg.UseDPI(96))
-	dc := draw.New(img)
-	dc.SetColor(color.White)
-	dc.Fill(dc.Rectangle.Path())
+	return writePNG(w, reportWidth, height, func(dc draw.Canvas) error {
+		return r.drawReport(dc, height, panels, panelMinutes, bin)
+	})
+}
+
+// drawReport draws the header and the panels of report.png.
+func (r *Result) drawReport(dc draw.Canvas, height vg.Length, panels, panelMinutes, bin int) error {
 	r.drawHeader(draw.Crop(dc, 0, 0, height-reportHeaderH, 0), bin)
 
 	body := draw.Crop(dc, 0, 0, 0, -reportHeaderH)
@@ -90,6 +93,19 @@ func (r *Result) WriteReport(w io.Writer) error {
 	canvases := plot.Align(rows, tiles, body)
 	for i := range rows {
 		rows[i][0].Draw(canvases[i][0])
+	}
+	return nil
+}
+
+// writePNG draws a white width x height image at 96 dpi with paint and
+// encodes it as PNG: the one encoder of every chart the backtest writes.
+func writePNG(w io.Writer, width, height vg.Length, paint func(draw.Canvas) error) error {
+	img := vgimg.NewWith(vgimg.UseWH(width, height), vgimg.UseDPI(96))
+	dc := draw.New(img)
+	dc.SetColor(color.White)
+	dc.Fill(dc.Rectangle.Path())
+	if err := paint(dc); err != nil {
+		return err
 	}
 	_, err := vgimg.PngCanvas{Canvas: img}.WriteTo(w)
 	return err

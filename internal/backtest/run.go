@@ -92,21 +92,31 @@ func (r *Result) Strategy(name string) *StrategyResult {
 // policy, its strategies and the capacity. Callers run it before reading a
 // long history so that a typo fails in a second, not after the read.
 func Preflight(cfg Config) error {
-	if _, err := cfg.parse(); err != nil {
+	p, err := preflightPolicy(cfg)
+	if err != nil {
 		return err
+	}
+	_, err = modelCapacity(cfg.Capacity, p)
+	return err
+}
+
+// preflightPolicy checks the flags, loads the policy and checks that the
+// backtest runs every strategy it names.
+func preflightPolicy(cfg Config) (*sdk.ScalingPolicy, error) {
+	if _, err := cfg.parse(); err != nil {
+		return nil, err
 	}
 	p, err := LoadPolicy(cfg.PolicyPath, cfg.ScalingName)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, c := range p.Checks {
 		if !knownStrategy(c.Strategy.Name) {
 			_, err := newStrategy(c.Strategy.Name, hclog.NewNullLogger(), time.Now)
-			return fmt.Errorf("check %q: %w", c.Name, err)
+			return nil, fmt.Errorf("check %q: %w", c.Name, err)
 		}
 	}
-	_, err = modelCapacity(cfg.Capacity, p)
-	return err
+	return p, nil
 }
 
 // Run replays the trace through the policy and the comparisons and scores
