@@ -39,12 +39,17 @@ policy {
   }
 }
 
+# Inline SQL (postgres:sql:) stays refused here too; `make demo` turns it
+# on in the configuration it renders from this file, because the demo
+# policy's rate check is an inline per-second query. requests_per_minute may
+# filter only on the columns of scripts/schema.sql that identify traffic.
 apm "ekyc" {
   driver = "apm-rabbitmq"
   config = {
     amqp_urls       = "amqp://guest:guest@127.0.0.1:5672/"
     management_urls = "http://127.0.0.1:15672"
     postgres_url    = "postgres://postgres@127.0.0.1:54329/postgres?sslmode=disable"
+    filter_columns  = "model,customer"
     query_timeout   = "2s"
   }
 }

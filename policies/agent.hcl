@@ -56,17 +56,30 @@ telemetry {
 
 # Queue backlog from RabbitMQ and request rates from PostgreSQL.
 # Every key: plugins/apm-rabbitmq/README.md.
+#
+# Policies come from Nomad jobs here, so anyone who may submit a job writes
+# the queries this block runs, as its database role. Inline SQL
+# (postgres:sql:) therefore stays refused (allow_inline_sql defaults to
+# false): SQL a policy needs goes below as a named query,
+# "sql.<name>" = "SELECT ... $1 ... $2", run by postgres:named:<name>.
+# requests_per_minute may filter only on the columns of scripts/schema.sql
+# that identify traffic (model, customer).
 apm "ekyc" {
   driver = "apm-rabbitmq"
   config = {
-    amqp_urls           = "amqps://autoscaler:REPLACE_ME_AMQP_PASSWORD@rabbitmq-1.internal:5671/,amqps://autoscaler:REPLACE_ME_AMQP_PASSWORD@rabbitmq-2.internal:5671/,amqps://autoscaler:REPLACE_ME_AMQP_PASSWORD@rabbitmq-3.internal:5671/"
-    management_urls     = "https://rabbitmq-1.internal:15671,https://rabbitmq-2.internal:15671,https://rabbitmq-3.internal:15671"
-    tls_ca_file         = "/etc/nomad-autoscaler/tls/rabbitmq-ca.pem"
-    postgres_url        = "postgres://autoscaler_ro:REPLACE_ME_PG_PASSWORD@ekyc-db.internal:5432/ekyc?sslmode=verify-full&sslrootcert=/etc/nomad-autoscaler/tls/pg-ca.pem"
-    postgres_max_conns  = "4"
-    requests_table      = "api_requests"
+    amqp_urls            = "amqps://autoscaler:REPLACE_ME_AMQP_PASSWORD@rabbitmq-1.internal:5671/,amqps://autoscaler:REPLACE_ME_AMQP_PASSWORD@rabbitmq-2.internal:5671/,amqps://autoscaler:REPLACE_ME_AMQP_PASSWORD@rabbitmq-3.internal:5671/"
+    management_urls      = "https://rabbitmq-1.internal:15671,https://rabbitmq-2.internal:15671,https://rabbitmq-3.internal:15671"
+    tls_ca_file          = "/etc/nomad-autoscaler/tls/rabbitmq-ca.pem"
+    postgres_url         = "postgres://autoscaler_ro:REPLACE_ME_PG_PASSWORD@ekyc-db.internal:5432/ekyc?sslmode=verify-full&sslrootcert=/etc/nomad-autoscaler/tls/pg-ca.pem"
+    postgres_max_conns   = "4"
+    requests_table       = "api_requests"
     requests_time_column = "created_at"
-    query_timeout       = "5s"
+    filter_columns       = "model,customer"
+    # A minute is counted once it ended 30 s ago: the API commits its rows
+    # within a few seconds. Raise it if the DSN points at a read replica
+    # that lags more.
+    settle_delay  = "30s"
+    query_timeout = "5s"
   }
 }
 

@@ -66,12 +66,14 @@ func (b *backend) query(ctx context.Context, q query, r sdk.TimeRange) (sdk.Time
 		if b.rates == nil {
 			return nil, fmt.Errorf("postgres queries need %s", configKeyPostgresURL)
 		}
-		w, err := completeMinutes(r, b.now())
+		w, err := completeMinutes(r, b.now(), b.cfg.settleDelay)
 		if err != nil {
 			return nil, err
 		}
 		return b.rates.RequestsPerMinute(ctx, w, q.filterColumn, q.filterValue)
-	case queryKindSQL:
+	case queryKindSQL, queryKindNamed:
+		// Both run the same way: q.sql is the policy's for sql:, and the
+		// operator's for named:, set by admit.
 		if b.rates == nil {
 			return nil, fmt.Errorf("postgres queries need %s", configKeyPostgresURL)
 		}

@@ -3,6 +3,7 @@ package plugin
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -16,7 +17,15 @@ import (
 // in place of PostgreSQL.
 func cachingPlugin(t *testing.T, src rateSource, clock *fakeClock) *Plugin {
 	t.Helper()
-	cfg, err := parseConfig(map[string]string{configKeyPostgresURL: "postgres://127.0.0.1:1/api"})
+	return cachingPluginWith(t, src, clock, nil)
+}
+
+// cachingPluginWith is cachingPlugin with extra config keys.
+func cachingPluginWith(t *testing.T, src rateSource, clock *fakeClock, extra map[string]string) *Plugin {
+	t.Helper()
+	m := map[string]string{configKeyPostgresURL: "postgres://127.0.0.1:1/api", configKeyFilterColumns: "model,customer,status"}
+	maps.Copy(m, extra)
+	cfg, err := parseConfig(m)
 	must.NoError(t, err)
 	p := New(testLogger(t))
 	p.now = clock.now
@@ -37,7 +46,7 @@ func mustAnswerAsTheDatabase(t *testing.T, p *Plugin, src *fakeRates, clock *fak
 	t.Helper()
 	got, err := p.Query(query, r)
 	must.NoError(t, err)
-	w, err := completeMinutes(r, clock.now())
+	w, err := completeMinutes(r, clock.now(), defaultSettleDelay)
 	must.NoError(t, err)
 	q, err := parseQuery(query)
 	must.NoError(t, err)
@@ -91,7 +100,7 @@ func TestASecondQueryOfAMovedWindowReadsOnlyTheNewMinute(t *testing.T) {
 
 	mustAnswerAsTheDatabase(t, p, src, clock, query, lastFor(clock, eightDays))
 	// Cold: the whole window, a chunk at a time, newest first.
-	w, _ := completeMinutes(lastFor(clock, eightDays), clock.now())
+	w, _ := completeMinutes(lastFor(clock, eightDays), clock.now(), defaultSettleDelay)
 	mustReadBackward(t, w, src.takeReads())
 
 	clock.advance(time.Minute)
@@ -99,38 +108,78 @@ func TestASecondQueryOfAMovedWindowReadsOnlyTheNewMinute(t *testing.T) {
 	must.Eq(t, []minuteWindow{win(t, "10:05", "10:06")}, src.takeReads())
 }
 
-// TestAnUnsettledMinuteIsReadAgainUntilItSettles follows the newest minute
-// of a window through the settle delay: a row that arrives late in it is
-// seen, and the minute is cached only 30 s after it ended.
-func TestAnUnsettledMinuteIsReadAgainUntilItSettles(t *testing.T) {
+// TestTheNewestMinuteIsAnsweredOnlyOnceSettled follows the newest minute
+// of a window through the settle delay: it is left out of the answer until
+// it ended 30 s ago, so a row committed late in it is counted, and from then
+// on it is served from the cache.
+func TestTheNewestMinuteIsAnsweredOnlyOnceSettled(t *testing.T) {
 	t.Parallel()
 	clock := &fakeClock{t: at(t, "10:05:10")}
 	src := newFakeRates()
+	src.add("", at(t, "10:03"), 2)
 	src.add("", at(t, "10:04"), 5)
 	p := cachingPlugin(t, src, clock)
 	const query = "postgres:requests_per_minute"
 	window := sdk.TimeRange{From: at(t, "09:55"), To: at(t, "10:05:10")}
 
 	mustAnswerAsTheDatabase(t, p, src, clock, query, window)
-	must.Eq(t, []minuteWindow{win(t, "09:55", "10:05")}, src.takeReads())
+	must.Eq(t, []minuteWindow{win(t, "09:55", "10:04")}, src.takeReads())
 
 	src.add("", at(t, "10:04"), 1) // committed late
 	cases := []struct {
 		name      string
 		now       string
+		wantLast  sdk.TimestampedMetric
 		wantReads []minuteWindow
 	}{
-		{"20 s after its end the minute is read again", "10:05:20", []minuteWindow{win(t, "10:04", "10:05")}},
-		{"30 s after its end it is read once more, and kept", "10:05:30", []minuteWindow{win(t, "10:04", "10:05")}},
-		{"from then on it is served from the cache", "10:05:50", nil},
+		{"20 s after its end the minute is not answered yet, and nothing is read", "10:05:20",
+			sdk.TimestampedMetric{Timestamp: at(t, "10:03"), Value: 2}, nil},
+		{"30 s after its end it is answered with the late row, read once", "10:05:30",
+			sdk.TimestampedMetric{Timestamp: at(t, "10:04"), Value: 6}, []minuteWindow{win(t, "10:04", "10:05")}},
+		{"from then on it is served from the cache", "10:05:50",
+			sdk.TimestampedMetric{Timestamp: at(t, "10:04"), Value: 6}, nil},
 	}
 	for _, tc := range cases {
 		clock.set(at(t, tc.now))
 		window.To = clock.now()
 		got, err := p.Query(query, window)
 		must.NoError(t, err)
-		must.Eq(t, 6.0, got[len(got)-1].Value, must.Sprint(tc.name))
+		must.Eq(t, tc.wantLast, got[len(got)-1], must.Sprint(tc.name))
 		must.Eq(t, tc.wantReads, src.takeReads(), must.Sprint(tc.name))
+	}
+}
+
+// TestSettleDelayDecidesTheAnswerAndTheCacheAlike runs the same clock with
+// three settle delays: each answer ends at the last minute that ended the
+// delay ago, and every minute answered is one the cache keeps, so a second
+// query at the same time reads nothing.
+func TestSettleDelayDecidesTheAnswerAndTheCacheAlike(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name    string
+		settle  string
+		wantEnd string
+	}{
+		{"no delay answers the minute just over", "0s", "10:05"},
+		{"the default 30 s holds it back for its first 30 s", "30s", "10:04"},
+		{"90 s hold back two minutes", "90s", "10:03"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := &fakeClock{t: at(t, "10:05:20")}
+			src := newFakeRates()
+			seedEvery(src, "", at(t, "10:06"), 1, 3)
+			p := cachingPluginWith(t, src, clock, map[string]string{configKeySettleDelay: tc.settle})
+			r := sdk.TimeRange{From: at(t, "09:50"), To: clock.now()}
+			got, err := p.Query("postgres:requests_per_minute", r)
+			must.NoError(t, err)
+			must.Eq(t, at(t, tc.wantEnd), got[len(got)-1].Timestamp.Add(time.Minute))
+			must.Eq(t, []minuteWindow{win(t, "09:50", tc.wantEnd)}, src.takeReads())
+
+			_, err = p.Query("postgres:requests_per_minute", r)
+			must.NoError(t, err)
+			must.SliceEmpty(t, src.takeReads())
+		})
 	}
 }
 
@@ -182,7 +231,7 @@ func TestAFailedReadLeavesNothingWrongInTheCache(t *testing.T) {
 		must.Len(t, 2, failed)
 
 		mustAnswerAsTheDatabase(t, p, src, clock, other, lastFor(clock, threeDays))
-		w, _ := completeMinutes(lastFor(clock, threeDays), clock.now())
+		w, _ := completeMinutes(lastFor(clock, threeDays), clock.now(), defaultSettleDelay)
 		again := src.takeReads()
 		must.Eq(t, failed[1], again[0])
 		mustReadBackward(t, minuteWindow{start: w.start, end: failed[0].start}, again)
@@ -220,7 +269,7 @@ func TestCachedAnswersEqualUncachedAnswersOnARandomWalk(t *testing.T) {
 	p := cachingPlugin(t, src, clock)
 	cache := p.backend.rates.(*cachedRates).cache
 	filters := []string{"", "model=ocr", "status=500"}
-	lengths := []time.Duration{2 * time.Minute, 10 * time.Minute, time.Hour, 26 * time.Hour}
+	lengths := []time.Duration{3 * time.Minute, 10 * time.Minute, time.Hour, 26 * time.Hour}
 
 	var failures, answered, read int
 	for step := range 600 {
@@ -254,7 +303,7 @@ func TestCachedAnswersEqualUncachedAnswersOnARandomWalk(t *testing.T) {
 			failures++
 			continue
 		}
-		w, _ := completeMinutes(r, now)
+		w, _ := completeMinutes(r, now, defaultSettleDelay)
 		must.NoError(t, sameSeries(src.answer(w, filter), got), must.Sprintf("step %d: %s over %s", step, query, r))
 		answered += len(got)
 	}
@@ -300,7 +349,7 @@ func TestConcurrentQueriesKeepTheCacheConsistent(t *testing.T) {
 					q, d := queries[(g+i)%len(queries)], windows[(g*i)%len(windows)]
 					r := lastFor(clock, d)
 					got, err := p.Query(q, r)
-					w, _ := completeMinutes(r, clock.now())
+					w, _ := completeMinutes(r, clock.now(), defaultSettleDelay)
 					parsed, _ := parseQuery(q)
 					want := src.answer(w, filterOf(parsed.filterColumn, parsed.filterValue))
 					if err == nil {

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"maps"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,12 +38,16 @@ const (
 	minQueryTimeout       = 100 * time.Millisecond
 	maxQueryTimeout       = 5 * time.Minute
 
-	// defaultSettleDelay is how long after its end a minute's count is
-	// taken as final and may be cached: rows are committed a little after
-	// their created_at, so the newest minute can still grow for a moment.
-	// It is not a config key yet; the follow-up settle_delay key will set
-	// it and also hold the newest minute back from the answer until then.
-	defaultSettleDelay = 30 * time.Second
+	// configKeySettleDelay is how long after its end a minute counts as
+	// complete: rows are committed a little after their created_at (slow
+	// commits, batched writers, clock skew, a read replica's lag), so the
+	// newest minute can still grow for a while, and counted too early it
+	// looks like a drop in traffic. requests_per_minute answers only
+	// minutes that ended at least this long ago, and the per-minute cache
+	// keeps exactly those.
+	configKeySettleDelay = "settle_delay"
+	defaultSettleDelay   = 30 * time.Second
+	maxSettleDelay       = 10 * time.Minute
 )
 
 // ignoredKeyPrefix marks keys the agent adds for its own use
@@ -81,7 +86,8 @@ type config struct {
 	postgresMaxConns   int32
 	requestsTable      pgx.Identifier
 	requestsTimeColumn pgx.Identifier
-	settleDelay        time.Duration // see defaultSettleDelay
+	settleDelay        time.Duration // see configKeySettleDelay
+	access             sqlAccess
 
 	queryTimeout time.Duration
 	tls          tlsSettings
@@ -114,12 +120,15 @@ func isAgentKey(k string) bool {
 
 // parseConfig validates the whole map and reports every problem at once. It
 // reads TLS files but never contacts a server: a failed SetConfig stops the
-// agent, and a server that is down at start must not.
+// agent, and a server that is down at start must not. Errors name the key
+// and the problem, never the value: a config can hold anything, a password
+// pasted into the wrong key included, and these errors end in the agent's
+// log.
 func parseConfig(m map[string]string) (config, error) {
 	known := configKeys()
 	var errs []error
 	for _, k := range slices.Sorted(maps.Keys(m)) {
-		if !slices.Contains(known, k) && !isAgentKey(k) {
+		if !slices.Contains(known, k) && !isAgentKey(k) && !isNamedSQLKey(k) {
 			errs = append(errs, fmt.Errorf("unknown config key %q", k))
 		}
 	}
@@ -145,14 +154,22 @@ func parseConfig(m map[string]string) (config, error) {
 	return c, nil
 }
 
-// configKeys lists every key an operator may set.
+// configKeys lists every fixed key an operator may set; the sql.<name>
+// keys of named queries come on top (isNamedSQLKey).
 func configKeys() []string {
-	return append([]string{
+	keys := []string{
 		configKeyAMQPURLs, configKeyManagementURLs, configKeyManagementUsername, configKeyManagementPassword,
 		configKeyPostgresURL, configKeyPostgresMaxConns, configKeyRequestsTable, configKeyRequestsTimeColumn,
-		configKeyQueryTimeout,
-	}, tlsKeys...)
+		configKeySettleDelay, configKeyQueryTimeout,
+	}
+	keys = append(keys, accessKeys...)
+	return append(keys, tlsKeys...)
 }
+
+// postgresOnlyKeys are the fixed keys that mean nothing without postgres_url.
+var postgresOnlyKeys = append([]string{
+	configKeyPostgresMaxConns, configKeyRequestsTable, configKeyRequestsTimeColumn, configKeySettleDelay,
+}, accessKeys...)
 
 // splitList splits a comma-separated value, trimming spaces. It returns nil
 // for an empty value and keeps empty elements so they can be reported.
@@ -175,8 +192,8 @@ func parseAMQPURLs(v string) ([]amqpNode, error) {
 	for i, raw := range splitList(v) {
 		uri, err := amqp.ParseURI(raw)
 		if err != nil || uri.Host == "" {
-			errs = append(errs, fmt.Errorf("%s element %d %q: want amqp://[user:password@]host[:port][/vhost] or the same with amqps",
-				configKeyAMQPURLs, i+1, redactURL(raw)))
+			errs = append(errs, fmt.Errorf("%s element %d: want amqp://[user:password@]host[:port][/vhost] or the same with amqps",
+				configKeyAMQPURLs, i+1))
 			continue
 		}
 		vhost := uri.Vhost
@@ -198,8 +215,8 @@ func (c *config) parseManagement(m map[string]string) []error {
 	for i, raw := range splitList(m[configKeyManagementURLs]) {
 		u, err := url.Parse(raw)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
-			errs = append(errs, fmt.Errorf("%s element %d %q: want http[s]://host:port[/path prefix]",
-				configKeyManagementURLs, i+1, redactURL(raw)))
+			errs = append(errs, fmt.Errorf("%s element %d: want http[s]://host:port[/path prefix] without a query",
+				configKeyManagementURLs, i+1))
 			continue
 		}
 		u.User = nil
@@ -239,8 +256,8 @@ func (c *config) parsePostgres(m map[string]string) []error {
 	dsn := m[configKeyPostgresURL]
 	var errs []error
 	if dsn == "" {
-		for _, k := range []string{configKeyPostgresMaxConns, configKeyRequestsTable, configKeyRequestsTimeColumn} {
-			if _, ok := m[k]; ok {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			if slices.Contains(postgresOnlyKeys, k) || isNamedSQLKey(k) {
 				errs = append(errs, fmt.Errorf("%s is set but %s is empty", k, configKeyPostgresURL))
 			}
 		}
@@ -251,9 +268,10 @@ func (c *config) parsePostgres(m map[string]string) []error {
 	switch {
 	case errors.As(err, &pathErr):
 		// pgx reads the files the DSN names (sslrootcert, sslcert,
-		// sslkey...) while parsing: a path is safe to show, and without
-		// it the operator could not tell a missing file from a typo.
-		errs = append(errs, fmt.Errorf("%s: cannot read %q, named in the DSN: %s", configKeyPostgresURL, pathErr.Path, pathErr.Err))
+		// sslkey) while parsing. The path is part of the value, so the
+		// error names the parameters instead.
+		errs = append(errs, fmt.Errorf("%s: cannot read the file named by %s: %s",
+			configKeyPostgresURL, dsnFileParams(dsn), pathErr.Err))
 	case err != nil:
 		// The parse error quotes the DSN with a best-effort redaction; name
 		// the key only, so a password can never reach the agent's log.
@@ -266,7 +284,7 @@ func (c *config) parsePostgres(m map[string]string) []error {
 	if v, ok := m[configKeyPostgresMaxConns]; ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > maxPostgresMaxConns {
-			errs = append(errs, fmt.Errorf("%s %q: want an integer from 1 to %d", configKeyPostgresMaxConns, v, maxPostgresMaxConns))
+			errs = append(errs, fmt.Errorf("%s: want an integer from 1 to %d", configKeyPostgresMaxConns, maxPostgresMaxConns))
 		}
 		c.postgresMaxConns = int32(n)
 	}
@@ -274,7 +292,32 @@ func (c *config) parsePostgres(m map[string]string) []error {
 	errs = append(errs, err)
 	c.requestsTimeColumn, err = parseIdentifier(configKeyRequestsTimeColumn, m, defaultRequestsTimeColumn, 1)
 	errs = append(errs, err)
-	return errs
+	if v, ok := m[configKeySettleDelay]; ok {
+		c.settleDelay, err = parseDuration(configKeySettleDelay, v, 0, maxSettleDelay)
+		errs = append(errs, err)
+	}
+	var accessErrs []error
+	c.access, accessErrs = parseAccess(m)
+	return append(errs, accessErrs...)
+}
+
+// dsnFileParam finds the parameters of a DSN that name files pgx reads
+// while parsing, in the URL and the key=value forms.
+var dsnFileParam = regexp.MustCompile(`(?i)(?:^|[?&\s])(sslrootcert|sslcert|sslkey)\s*=`)
+
+// dsnFileParams names the parameters of dsn that name files, for an error
+// that must not show their values.
+func dsnFileParams(dsn string) string {
+	var found []string
+	for _, m := range dsnFileParam.FindAllStringSubmatch(dsn, -1) {
+		if p := strings.ToLower(m[1]); !slices.Contains(found, p) {
+			found = append(found, p)
+		}
+	}
+	if len(found) == 0 {
+		return "sslrootcert, sslcert or sslkey (in the DSN or a PGSSL* environment variable)"
+	}
+	return strings.Join(found, " or ")
 }
 
 // parseIdentifier reads a possibly schema-qualified name ("schema.table").
@@ -287,11 +330,11 @@ func parseIdentifier(key string, m map[string]string, def string, maxParts int) 
 	}
 	parts := strings.Split(v, ".")
 	if len(parts) > maxParts {
-		return nil, fmt.Errorf("%s %q: want at most %d dot-separated parts", key, v, maxParts)
+		return nil, fmt.Errorf("%s: want at most %d dot-separated parts", key, maxParts)
 	}
 	for _, p := range parts {
 		if p == "" || len(p) > maxIdentifierLen || strings.ContainsRune(p, 0) {
-			return nil, fmt.Errorf("%s %q: each part must be 1 to %d bytes", key, v, maxIdentifierLen)
+			return nil, fmt.Errorf("%s: each dot-separated part must be 1 to %d bytes", key, maxIdentifierLen)
 		}
 	}
 	return pgx.Identifier(parts), nil
@@ -300,7 +343,7 @@ func parseIdentifier(key string, m map[string]string, def string, maxParts int) 
 func parseDuration(key, v string, lo, hi time.Duration) (time.Duration, error) {
 	d, err := time.ParseDuration(v)
 	if err != nil || d < lo || d > hi {
-		return 0, fmt.Errorf("%s %q: want a duration from %s to %s, such as \"5s\"", key, v, lo, hi)
+		return 0, fmt.Errorf("%s: want a duration from %s to %s, such as \"5s\"", key, lo, hi)
 	}
 	return d, nil
 }
@@ -308,7 +351,7 @@ func parseDuration(key, v string, lo, hi time.Duration) (time.Duration, error) {
 func parseBool(key, v string) (bool, error) {
 	b, err := strconv.ParseBool(v)
 	if err != nil {
-		return false, fmt.Errorf("%s %q: want true or false", key, v)
+		return false, fmt.Errorf("%s: want true or false", key)
 	}
 	return b, nil
 }

@@ -1,12 +1,15 @@
 package plugin
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/nomad-autoscaler/sdk"
 	"github.com/jackc/pgx/v5"
 	"github.com/shoenig/test/must"
 )
@@ -90,39 +93,47 @@ func TestParseConfigRefuses(t *testing.T) {
 			[]string{`unknown config key "postgress_max_conns"`}},
 		{"a nomad-looking key the agent never sends", map[string]string{configKeyPostgresURL: "postgres://h/db", "nomad_adress": "x"},
 			[]string{`unknown config key "nomad_adress"`}},
-		{"an http URL in amqp_urls, without leaking its password", map[string]string{configKeyAMQPURLs: "amqp://h/,http://u:hunter2@h2/"},
-			[]string{`amqp_urls element 2 "http://h2/"`}},
+		{"an http URL in amqp_urls", map[string]string{configKeyAMQPURLs: "amqp://h/,http://u:hunter2@h2/"},
+			[]string{"amqp_urls element 2: want amqp://"}},
 		{"an empty element in amqp_urls", map[string]string{configKeyAMQPURLs: "amqp://h/,,amqp://h2/"},
-			[]string{`amqp_urls element 2 ""`}},
+			[]string{"amqp_urls element 2: want amqp://"}},
 		{"a management URL without scheme", map[string]string{configKeyManagementURLs: "127.0.0.1:15672", configKeyManagementUsername: "u"},
-			[]string{`management_urls element 1 "127.0.0.1:15672"`}},
+			[]string{"management_urls element 1: want http[s]://"}},
 		{"management credentials without management_urls", map[string]string{configKeyAMQPURLs: "amqp://h/", configKeyManagementPassword: "x"},
 			[]string{"management_password is set but management_urls is empty"}},
 		{"management alone without a user", map[string]string{configKeyManagementURLs: "http://h:15672"},
 			[]string{"management_username is required"}},
-		{"a DSN that does not parse, without echoing it", map[string]string{configKeyPostgresURL: "postgres://u:hunter2@h:notaport/db"},
+		{"a DSN that does not parse", map[string]string{configKeyPostgresURL: "postgres://u:hunter2@h:notaport/db"},
 			[]string{"postgres_url: not a valid PostgreSQL"}},
-		{"a DSN naming a CA file that does not exist, without echoing the DSN",
+		{"a DSN naming a CA file that does not exist, named by its parameter",
 			map[string]string{configKeyPostgresURL: "postgres://u:hunter2@h/db?sslmode=verify-full&sslrootcert=/nonexistent/pg-ca.pem"},
-			[]string{`postgres_url: cannot read "/nonexistent/pg-ca.pem", named in the DSN: no such file or directory`}},
+			[]string{"postgres_url: cannot read the file named by sslrootcert: no such file or directory"}},
+		{"a key=value DSN naming a client key that does not exist",
+			map[string]string{configKeyPostgresURL: "host=h password=hunter2 sslmode=verify-full sslcert=/nonexistent/c.pem sslkey=/nonexistent/k.pem"},
+			[]string{"postgres_url: cannot read the file named by sslcert or sslkey"}},
 		{"postgres settings without postgres_url", map[string]string{configKeyAMQPURLs: "amqp://h/", configKeyRequestsTable: "t"},
 			[]string{"requests_table is set but postgres_url is empty"}},
+		{"SQL access settings without postgres_url",
+			map[string]string{configKeyAMQPURLs: "amqp://h/", configKeyFilterColumns: "model", configKeyAllowInlineSQL: "false",
+				configKeySettleDelay: "1m", "sql.errors": "SELECT $1::timestamptz, 1 WHERE $2::timestamptz IS NOT NULL"},
+			[]string{"filter_columns is set but postgres_url is empty", "allow_inline_sql is set but postgres_url is empty",
+				"settle_delay is set but postgres_url is empty", "sql.errors is set but postgres_url is empty"}},
 		{"a pool size of zero", map[string]string{configKeyPostgresURL: "postgres://h/db", configKeyPostgresMaxConns: "0"},
-			[]string{`postgres_max_conns "0": want an integer from 1 to 64`}},
+			[]string{"postgres_max_conns: want an integer from 1 to 64"}},
 		{"a table with three parts", map[string]string{configKeyPostgresURL: "postgres://h/db", configKeyRequestsTable: "a.b.c"},
-			[]string{`requests_table "a.b.c": want at most 2`}},
+			[]string{"requests_table: want at most 2"}},
 		{"an empty time column", map[string]string{configKeyPostgresURL: "postgres://h/db", configKeyRequestsTimeColumn: ""},
-			[]string{`requests_time_column "": each part`}},
+			[]string{"requests_time_column: each dot-separated part"}},
 		{"a timeout without unit", map[string]string{configKeyPostgresURL: "postgres://h/db", configKeyQueryTimeout: "5"},
-			[]string{`query_timeout "5": want a duration`}},
+			[]string{"query_timeout: want a duration from 100ms to 5m0s"}},
 		{"a skip_verify that is not a bool", map[string]string{configKeyAMQPURLs: "amqps://h/", configKeyTLSSkipVerify: "yes please"},
-			[]string{`tls_skip_verify "yes please": want true or false`}},
+			[]string{"tls_skip_verify: want true or false"}},
 		{"a missing CA file", map[string]string{configKeyAMQPURLs: "amqps://h/", configKeyTLSCAFile: "/nonexistent/ca.pem"},
-			[]string{`tls_ca_file "/nonexistent/ca.pem": cannot read`}},
+			[]string{"tls_ca_file: cannot read the file: no such file or directory"}},
 		{"a client cert without its key", map[string]string{configKeyAMQPURLs: "amqps://h/", configKeyTLSCertFile: "/c.pem"},
 			[]string{"tls_cert_file and tls_key_file must be set together"}},
 		{"several problems at once", map[string]string{configKeyPostgresURL: "postgres://h/db", configKeyPostgresMaxConns: "x", configKeyQueryTimeout: "-1s", "colour": "red"},
-			[]string{`unknown config key "colour"`, `postgres_max_conns "x"`, `query_timeout "-1s"`}},
+			[]string{`unknown config key "colour"`, "postgres_max_conns: want", "query_timeout: want"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -131,8 +142,163 @@ func TestParseConfigRefuses(t *testing.T) {
 				must.ErrorContains(t, err, want)
 			}
 			must.StrNotContains(t, err.Error(), "hunter2")
+			must.StrNotContains(t, err.Error(), "nonexistent")
 		})
 	}
+}
+
+// validNamedSQL is a named query that passes the SetConfig check.
+const validNamedSQL = `SELECT date_bin('1 minute', created_at, $1::timestamptz), count(*) FROM api_requests WHERE created_at >= $1 AND created_at < $2 GROUP BY 1`
+
+func TestParseConfigReadsTheSQLAccessKeys(t *testing.T) {
+	t.Parallel()
+	pg := "postgres://h/db"
+	cases := []struct {
+		name string
+		in   map[string]string
+		want sqlAccess
+	}{
+		{"by default no inline SQL, no filter column and no named query", map[string]string{configKeyPostgresURL: pg}, sqlAccess{}},
+		{"inline SQL allowed", map[string]string{configKeyPostgresURL: pg, configKeyAllowInlineSQL: "true"}, sqlAccess{allowInlineSQL: true}},
+		{"inline SQL explicitly refused", map[string]string{configKeyPostgresURL: pg, configKeyAllowInlineSQL: "false"}, sqlAccess{}},
+		{"filter columns, spaces trimmed", map[string]string{configKeyPostgresURL: pg, configKeyFilterColumns: " model, customer "},
+			sqlAccess{filterColumns: []string{"model", "customer"}}},
+		{"a filter column with any character, as it is quoted", map[string]string{configKeyPostgresURL: pg, configKeyFilterColumns: `Model Name,status" OR true --`},
+			sqlAccess{filterColumns: []string{"Model Name", `status" OR true --`}}},
+		{"an empty filter_columns lists none", map[string]string{configKeyPostgresURL: pg, configKeyFilterColumns: ""}, sqlAccess{}},
+		{"named queries, by the name after sql., SQL trimmed",
+			map[string]string{configKeyPostgresURL: pg, "sql.errors_5xx": "\n " + validNamedSQL + " \n", "sql.p-95": "WITH w AS (SELECT $1::timestamptz AS t) SELECT t, 1 FROM w WHERE $2::timestamptz > t"},
+			sqlAccess{namedSQL: map[string]string{"errors_5xx": validNamedSQL, "p-95": "WITH w AS (SELECT $1::timestamptz AS t) SELECT t, 1 FROM w WHERE $2::timestamptz > t"}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := parseConfig(tc.in)
+			must.NoError(t, err)
+			must.Eq(t, tc.want, c.access)
+		})
+	}
+}
+
+func TestParseConfigReadsTheSettleDelay(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name  string
+		value string
+		want  time.Duration
+	}{
+		{"no delay", "0s", 0},
+		{"a read replica's lag", "2m", 2 * time.Minute},
+		{"the longest", "10m", 10 * time.Minute},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := parseConfig(map[string]string{configKeyPostgresURL: "postgres://h/db", configKeySettleDelay: tc.value})
+			must.NoError(t, err)
+			must.Eq(t, tc.want, c.settleDelay)
+		})
+	}
+}
+
+func TestParseConfigRefusesBadSQLAccessKeys(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name    string
+		key     string
+		value   string
+		wantErr string
+	}{
+		{"allow_inline_sql that is not a bool", configKeyAllowInlineSQL, "yes", "allow_inline_sql: want true or false"},
+		{"an empty element in filter_columns", configKeyFilterColumns, "model,,customer", "filter_columns element 2: want a column name of 1 to 63 bytes"},
+		{"a filter column too long for PostgreSQL", configKeyFilterColumns, strings.Repeat("c", 64), "filter_columns element 1: want a column name"},
+		{"a negative settle_delay", configKeySettleDelay, "-1s", "settle_delay: want a duration from 0s to 10m0s"},
+		{"a settle_delay over ten minutes", configKeySettleDelay, "11m", "settle_delay: want a duration from 0s to 10m0s"},
+		{"a settle_delay without unit", configKeySettleDelay, "30", "settle_delay: want a duration"},
+		{"a named query's name in upper case", "sql.Errors", validNamedSQL, `config key "sql.Errors": a named query's name must be 1 to 64 of a-z, 0-9, _ and -`},
+		{"a named query's name with a dot", "sql.errors.5xx", validNamedSQL, `config key "sql.errors.5xx": a named query's name must be`},
+		{"a named query without a name", "sql.", validNamedSQL, `config key "sql.": a named query's name must be`},
+		{"a named query's name too long", "sql." + strings.Repeat("n", 65), validNamedSQL, "a named query's name must be 1 to 64"},
+		{"an empty named query", "sql.errors", "  ", "sql.errors: the SQL empty"},
+		{"a named query of comments only", "sql.errors", "-- SELECT $1, $2", "sql.errors: the SQL holds only comments"},
+		{"a named query that writes", "sql.errors", "DELETE FROM api_requests WHERE created_at BETWEEN $1 AND $2 RETURNING created_at, 1",
+			"sql.errors: the SQL must be a query that returns rows, starting with SELECT, WITH, VALUES, TABLE"},
+		{"a named query without the window end", "sql.errors", "SELECT $1::timestamptz, 1",
+			"sql.errors: the SQL must use both $1 (window start) and $2 (window end)"},
+		{"a named query whose $2 is only in a string", "sql.errors", "SELECT $1::timestamptz, length('$2')",
+			"sql.errors: the SQL must use both $1"},
+		{"a named query with a third placeholder", "sql.errors", "SELECT $1::timestamptz, $3::int WHERE $2::timestamptz IS NOT NULL",
+			"sql.errors: the SQL uses the placeholder $3, but only $1 (window start) and $2 (window end) are bound"},
+		{"two statements", "sql.errors", "SELECT $1::timestamptz, 1 WHERE $2::timestamptz IS NOT NULL; DELETE FROM api_requests",
+			"sql.errors: the SQL holds more than one statement"},
+		{"a string left open", "sql.errors", "SELECT $1::timestamptz, 'x WHERE $2::timestamptz IS NOT NULL",
+			"sql.errors: the SQL a string constant is not closed"},
+		{"a password pasted into a named query's key", "sql.errors", "hunter2", "sql.errors: the SQL must be a query that returns rows"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := parseConfig(map[string]string{configKeyPostgresURL: "postgres://h/db", tc.key: tc.value})
+			must.ErrorContains(t, err, tc.wantErr)
+			if len(tc.value) > 3 {
+				must.StrNotContains(t, err.Error(), tc.value)
+			}
+		})
+	}
+}
+
+// TestNoConfigValueIsEverEchoed puts a secret-looking value into every key,
+// where it is of the wrong type or simply misplaced, and into unknown keys,
+// and checks that it appears in no error and no log line: SetConfig's,
+// and the queries' afterwards, with the logger at its most verbose.
+func TestNoConfigValueIsEverEchoed(t *testing.T) {
+	t.Parallel()
+	const secret = "s3cr3t-P@ssw0rd_Zq9"
+	var logs strings.Builder
+	p := New(hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Trace}))
+	p.now = func() time.Time { return at(t, "10:05:40") }
+	t.Cleanup(p.shutdown)
+	// A configuration that works without any server: the queries fail at
+	// the closed port or before they need one.
+	base := map[string]string{
+		configKeyAMQPURLs:       "amqp://app:pw@127.0.0.1:1/",
+		configKeyManagementURLs: "http://127.0.0.1:1",
+		configKeyPostgresURL:    "postgres://app:pw@127.0.0.1:1/api?sslmode=disable",
+		configKeyQueryTimeout:   "200ms",
+	}
+	queries := []string{
+		"rabbitmq:ready:q", "rabbitmq:depth:q", "postgres:requests_per_minute", "postgres:requests_per_minute:model=x",
+		"postgres:named:errors", "postgres:sql:SELECT $1::timestamptz, 1 WHERE $2::timestamptz IS NOT NULL",
+	}
+	keys := append(configKeys(), "sql.errors", "postgres_password", "sql.S3CRET")
+	values := []string{secret, "amqp://u:" + secret + "@127.0.0.1:1/", "postgres://u:" + secret + "@127.0.0.1:1/db?sslrootcert=/x/" + secret}
+	var accepted []string
+	for _, key := range keys {
+		for _, value := range values {
+			cfg := maps.Clone(base)
+			cfg[key] = value
+			cfg["pasword"] = secret
+			err := p.SetConfig(cfg)
+			must.Error(t, err, must.Sprintf("key %s", key))
+			must.StrNotContains(t, err.Error(), secret, must.Sprintf("key %s", key))
+
+			// Where the value is valid for the key (a user name, a
+			// password, a table or column name, a URL with a password),
+			// SetConfig accepts it; the queries must not show it either.
+			delete(cfg, "pasword")
+			if p.SetConfig(cfg) != nil {
+				continue
+			}
+			accepted = append(accepted, key)
+			for _, q := range queries {
+				_, err := p.Query(q, sdk.TimeRange{From: at(t, "10:00"), To: at(t, "10:05:40")})
+				must.Error(t, err)
+				must.StrNotContains(t, err.Error(), secret, must.Sprintf("key %s, query %s", key, q))
+			}
+		}
+	}
+	t.Logf("accepted, then queried: %v", accepted)
+	must.SliceContainsSubset(t, accepted, []string{configKeyAMQPURLs, configKeyManagementUsername, configKeyManagementPassword,
+		configKeyRequestsTable, configKeyRequestsTimeColumn, configKeyFilterColumns, configKeyTLSServerName})
+	must.StrNotContains(t, logs.String(), secret)
+	must.StrNotContains(t, logs.String(), "pw@")
 }
 
 func TestParseConfigReadsTLSFiles(t *testing.T) {
@@ -158,7 +324,7 @@ func TestParseConfigReadsTLSFiles(t *testing.T) {
 		configKeyAMQPURLs: "amqps://mq.internal/", configKeyTLSCAFile: key, configKeyTLSCertFile: key, configKeyTLSKeyFile: cert,
 	})
 	must.ErrorContains(t, err, "no PEM certificate in the file")
-	must.ErrorContains(t, err, "not a matching PEM certificate and key")
+	must.ErrorContains(t, err, "not a readable, matching PEM certificate and key")
 	must.True(t, strings.Count(err.Error(), "\n") >= 1)
 }
 

@@ -30,13 +30,16 @@ func TestContractOverGoPlugin(t *testing.T) {
 	must.Eq(t, sdk.PluginTypeAPM, info.PluginType)
 
 	err = apm.SetConfig(map[string]string{configKeyAMQPURLs: "http://nope", "query_timeuot": "1s"})
-	must.ErrorContains(t, err, `amqp_urls element 1 "http://nope"`)
+	must.ErrorContains(t, err, "amqp_urls element 1: want amqp://")
 	must.ErrorContains(t, err, `unknown config key "query_timeuot"`)
+	must.StrNotContains(t, err.Error(), "nope")
 
 	must.NoError(t, apm.SetConfig(map[string]string{
 		configKeyAMQPURLs:                r.amqpURL,
 		configKeyManagementURLs:          r.mgmtURL,
 		configKeyPostgresURL:             dsn,
+		configKeyFilterColumns:           "model,customer",
+		"sql.total":                      `SELECT $2::timestamptz, count(*) FROM api_requests WHERE created_at >= $1 AND created_at < $2`,
 		"nomad_address":                  "http://127.0.0.1:4646",
 		"nomad_region":                   "global",
 		"_nomad_autoscaler_grpc_timeout": "3s",
@@ -52,12 +55,19 @@ func TestContractOverGoPlugin(t *testing.T) {
 	series, err := apm.QueryMultiple("postgres:requests_per_minute:model=ocr", window)
 	must.NoError(t, err)
 	must.Len(t, 1, series)
-	must.Between(t, 4, len(series[0]), 5) // 4 or 5 complete minutes, depending on the second
+	// 3 or 4 minutes that ended settle_delay (30 s) ago, depending on the second.
+	must.Between(t, 3, len(series[0]), 4)
 	var sum float64
 	for _, m := range series[0] {
 		sum += m.Value
 	}
 	must.Eq(t, 4.0, sum)
+
+	got, err = apm.Query("postgres:named:total", window)
+	must.NoError(t, err)
+	must.Eq(t, sdk.TimestampedMetrics{{Timestamp: end.UTC().Truncate(time.Microsecond), Value: 4}}, got) // PostgreSQL keeps microseconds
+	_, err = apm.Query("postgres:sql:SELECT $1::timestamptz, 1 WHERE $2::timestamptz IS NOT NULL", window)
+	must.ErrorContains(t, err, "inline SQL is refused")
 
 	_, err = apm.Query("rabbitmq:ready:"+q+".missing", now())
 	must.ErrorContains(t, err, "not found")

@@ -56,9 +56,11 @@ func (p *Plugin) SetConfig(m map[string]string) (err error) {
 	defer p.setMu.Unlock()
 	own := withFileDigests(ownKeys(m))
 	p.mu.RLock()
-	same := p.backend != nil && maps.Equal(own, p.ownCfg)
+	current := p.backend
+	same := current != nil && maps.Equal(own, p.ownCfg)
 	p.mu.RUnlock()
 	if same {
+		warnInlineSQL(p.logger, current.cfg)
 		return nil
 	}
 	cfg, err := parseConfig(m)
@@ -73,6 +75,7 @@ func (p *Plugin) SetConfig(m map[string]string) (err error) {
 	old := p.backend
 	p.backend, p.ownCfg = next, own
 	p.mu.Unlock()
+	warnInlineSQL(p.logger, cfg)
 	if old != nil {
 		// The agent holds its plugin lock during SetConfig: close aside,
 		// once the queries still running on the old clients are done.
@@ -80,6 +83,16 @@ func (p *Plugin) SetConfig(m map[string]string) (err error) {
 		go old.close()
 	}
 	return nil
+}
+
+// warnInlineSQL logs, at every SetConfig that leaves it on, what
+// allow_inline_sql allows: the setting hands the database role to every
+// policy author, and the operator should read that in the log.
+func warnInlineSQL(logger hclog.Logger, c config) {
+	if c.access.allowInlineSQL {
+		logger.Warn("inline sql allowed: every scaling policy, so anyone who may submit a nomad job, can run its own sql as this plugin's database role",
+			"key", configKeyAllowInlineSQL)
+	}
 }
 
 // Query implements apm.APM. It has its own deadline (query_timeout): the
@@ -94,6 +107,9 @@ func (p *Plugin) Query(q string, r sdk.TimeRange) (metrics sdk.TimestampedMetric
 	parsed, err := parseQuery(q)
 	if err != nil {
 		return nil, atBoundary(err)
+	}
+	if parsed, err = b.cfg.access.admit(parsed); err != nil {
+		return nil, atBoundary(fmt.Errorf("query %q: %w", q, err))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), b.cfg.queryTimeout)
 	defer cancel()

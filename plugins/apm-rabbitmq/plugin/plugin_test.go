@@ -3,10 +3,12 @@ package plugin
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/nomad-autoscaler/sdk"
 	"github.com/shoenig/test/must"
 )
@@ -27,7 +29,7 @@ func (panickingRates) Close() {}
 func TestQueryRecoversFromAPanic(t *testing.T) {
 	t.Parallel()
 	p := New(testLogger(t))
-	p.backend = &backend{cfg: config{queryTimeout: time.Second}, rates: panickingRates{}, now: time.Now}
+	p.backend = &backend{cfg: config{queryTimeout: time.Second, access: sqlAccess{allowInlineSQL: true}}, rates: panickingRates{}, now: time.Now}
 	window := sdk.TimeRange{From: time.Now().Add(-10 * time.Minute), To: time.Now()}
 
 	_, err := p.Query("postgres:requests_per_minute", window)
@@ -58,8 +60,38 @@ func TestSetConfigFailureKeepsThePreviousConfig(t *testing.T) {
 	_, srv := newFakeManagement(t)
 	p := managementPlugin(t, srv.URL, nil)
 	err := p.SetConfig(map[string]string{configKeyManagementURLs: srv.URL, configKeyQueryTimeout: "soon"})
-	must.ErrorContains(t, err, `query_timeout "soon"`)
+	must.ErrorContains(t, err, "query_timeout: want a duration")
 	must.Eq(t, 7.0, value(t, p, "rabbitmq:ready:ekyc.ocr"))
+}
+
+// TestSetConfigWarnsWhenInlineSQLIsAllowed checks that every SetConfig
+// that leaves allow_inline_sql on says in the log, once, what it allows,
+// and that none does otherwise.
+func TestSetConfigWarnsWhenInlineSQLIsAllowed(t *testing.T) {
+	t.Parallel()
+	var logs strings.Builder
+	p := New(hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Trace}))
+	t.Cleanup(p.shutdown)
+	warnings := func() int { return strings.Count(logs.String(), "[WARN]  inline sql allowed: every scaling policy") }
+	cases := []struct {
+		name         string
+		allow        string // "": the key is not set
+		wantWarnings int
+	}{
+		{"off by default", "", 0},
+		{"turned on", "true", 1},
+		{"on again, unchanged (the agent's SIGHUP)", "true", 2},
+		{"turned off", "false", 2},
+	}
+	for _, tc := range cases {
+		cfg := map[string]string{configKeyPostgresURL: "postgres://127.0.0.1:1/api"}
+		if tc.allow != "" {
+			cfg[configKeyAllowInlineSQL] = tc.allow
+		}
+		must.NoError(t, p.SetConfig(cfg), must.Sprint(tc.name))
+		must.Eq(t, tc.wantWarnings, warnings(), must.Sprint(tc.name))
+	}
+	must.StrContains(t, logs.String(), "anyone who may submit a nomad job, can run its own sql as this plugin's database role: key=allow_inline_sql")
 }
 
 // TestReloadWhileQuerying runs queries from many goroutines while the

@@ -112,10 +112,40 @@ func (r *pgRates) RequestsPerMinute(ctx context.Context, w minuteWindow, filterC
 			out = append(out, sdk.TimestampedMetric{Timestamp: minute.UTC(), Value: float64(n)})
 			return nil
 		})
-		return err
+		return countError(err, filterColumn)
 	})
 	return out, err
 }
+
+// countErrorCodes are the PostgreSQL errors of the per-minute count that
+// are about the table and time column of the config.
+var countErrorCodes = map[string]string{
+	"42P01": "the table named by " + configKeyRequestsTable + " does not exist, or is not on the role's search_path",
+	"42501": "permission denied: grant the plugin's role SELECT on the table named by " + configKeyRequestsTable,
+	"42703": "the column named by " + configKeyRequestsTimeColumn + " does not exist in the table named by " + configKeyRequestsTable,
+}
+
+// countError puts the errors of the per-minute count that concern the
+// configured table and time column into the plugin's words: PostgreSQL's
+// own messages quote the names, and the names are config values, never
+// shown. A missing filter column keeps PostgreSQL's message, since that
+// name comes from the policy.
+func countError(err error, filterColumn string) error {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return err
+	}
+	words, ok := countErrorCodes[pgErr.Code]
+	if !ok || (pgErr.Code == "42703" && filterColumn != "" && pgErr.Message == `column "`+filterColumn+`" does not exist`) {
+		return err
+	}
+	return &plainPGError{code: pgErr.Code, msg: words}
+}
+
+// plainPGError is a PostgreSQL error already put into the plugin's words.
+type plainPGError struct{ code, msg string }
+
+func (e *plainPGError) Error() string { return "postgresql error " + e.code + ": " + e.msg }
 
 // Series implements rateSource.
 func (r *pgRates) Series(ctx context.Context, sql string, from, to time.Time) (sdk.TimestampedMetrics, error) {
@@ -194,6 +224,10 @@ func statementTimeout(ctx context.Context) time.Duration {
 // message for SQL errors, and never the DSN or the agent's restart phrases.
 // statement is the statement timeout in force (zero before BEGIN).
 func (r *pgRates) translate(err error, statement time.Duration) error {
+	var plain *plainPGError
+	if errors.As(err, &plain) {
+		return plain
+	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch pgErr.Code {

@@ -65,6 +65,9 @@ func seedMinutes(t *testing.T, conn *pgx.Conn) {
 	insertRequests(t, conn, minute(5), 7, "ocr", 200) // the minute in progress at fixedNow
 }
 
+// allowInlineSQL is the config key the tests of inline sql: queries add.
+var allowInlineSQL = map[string]string{configKeyAllowInlineSQL: "true"}
+
 func postgresPlugin(t *testing.T, dsn string, extra map[string]string) *Plugin {
 	t.Helper()
 	p := New(testLogger(t))
@@ -90,7 +93,7 @@ func TestRequestsPerMinute(t *testing.T) {
 	t.Parallel()
 	dsn, conn := requestsDB(t)
 	seedMinutes(t, conn)
-	p := postgresPlugin(t, dsn, nil)
+	p := postgresPlugin(t, dsn, map[string]string{configKeyFilterColumns: "model,status"})
 	window := sdk.TimeRange{From: minute(0), To: fixedNow}
 	cases := []struct {
 		name  string
@@ -119,7 +122,7 @@ func TestRequestsPerMinuteRefuses(t *testing.T) {
 	t.Parallel()
 	dsn, conn := requestsDB(t)
 	seedMinutes(t, conn)
-	p := postgresPlugin(t, dsn, nil)
+	p := postgresPlugin(t, dsn, map[string]string{configKeyFilterColumns: `model,status" OR true --`})
 	cases := []struct {
 		name    string
 		query   string
@@ -127,7 +130,9 @@ func TestRequestsPerMinuteRefuses(t *testing.T) {
 		wantErr string
 	}{
 		{"an instant window", "postgres:requests_per_minute", sdk.TimeRange{From: fixedNow, To: fixedNow}, `query_window = "instant"`},
-		{"a filter column that does not exist, quoted as an identifier", `postgres:requests_per_minute:status" OR true --=1`,
+		{"a filter column that is not listed in filter_columns, though it exists", "postgres:requests_per_minute:customer=acme",
+			sdk.TimeRange{From: minute(0), To: fixedNow}, `filter column "customer" is refused: it is not listed in filter_columns`},
+		{"a listed filter column that does not exist, quoted as an identifier", `postgres:requests_per_minute:status" OR true --=1`,
 			sdk.TimeRange{From: minute(0), To: fixedNow}, `column "status" OR true --" does not exist`},
 	}
 	for _, tc := range cases {
@@ -135,6 +140,34 @@ func TestRequestsPerMinuteRefuses(t *testing.T) {
 			_, err := p.Query(tc.query, tc.window)
 			must.ErrorContains(t, err, tc.wantErr)
 			must.ErrorContains(t, err, fmt.Sprintf("query %q", tc.query))
+		})
+	}
+}
+
+// TestRequestsPerMinuteErrorsNameTheKeysNotTheirValues configures a table
+// and a time column that do not exist, named like passwords: PostgreSQL's
+// errors quote them, the plugin's name the keys instead.
+func TestRequestsPerMinuteErrorsNameTheKeysNotTheirValues(t *testing.T) {
+	t.Parallel()
+	dsn, _ := requestsDB(t)
+	const secret = "s3cr3t-P@ssw0rd_Zq9"
+	cases := []struct {
+		name    string
+		cfg     map[string]string
+		wantErr string
+	}{
+		{"a table that does not exist", map[string]string{configKeyRequestsTable: secret},
+			"postgresql error 42P01: the table named by requests_table does not exist"},
+		{"a schema that does not exist", map[string]string{configKeyRequestsTable: secret + ".api_requests"},
+			"postgresql error 42P01: the table named by requests_table does not exist"},
+		{"a time column that does not exist", map[string]string{configKeyRequestsTimeColumn: secret},
+			"postgresql error 42703: the column named by requests_time_column does not exist"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := postgresPlugin(t, dsn, tc.cfg).Query("postgres:requests_per_minute", sdk.TimeRange{From: minute(0), To: fixedNow})
+			must.ErrorContains(t, err, tc.wantErr)
+			mustBeSafeForAgent(t, err, secret)
 		})
 	}
 }
@@ -192,7 +225,7 @@ func TestSQLQueries(t *testing.T) {
 	t.Parallel()
 	dsn, conn := requestsDB(t)
 	seedMinutes(t, conn)
-	p := postgresPlugin(t, dsn, nil)
+	p := postgresPlugin(t, dsn, allowInlineSQL)
 	window := sdk.TimeRange{From: minute(0), To: minute(5)}
 
 	got, err := p.Query(`postgres:sql:SELECT date_trunc('minute', created_at), count(*) FROM api_requests
@@ -241,7 +274,7 @@ func TestSQLQueriesCannotWrite(t *testing.T) {
 	t.Parallel()
 	dsn, conn := requestsDB(t)
 	seedMinutes(t, conn)
-	p := postgresPlugin(t, dsn, nil)
+	p := postgresPlugin(t, dsn, allowInlineSQL)
 	window := sdk.TimeRange{From: minute(0), To: minute(5)}
 	fingerprint := func() string {
 		var n, sum int64
@@ -274,7 +307,7 @@ func TestSQLQueriesCannotWrite(t *testing.T) {
 func TestSQLStatementTimeout(t *testing.T) {
 	t.Parallel()
 	dsn, _ := requestsDB(t)
-	p := postgresPlugin(t, dsn, map[string]string{configKeyQueryTimeout: "3s"})
+	p := postgresPlugin(t, dsn, map[string]string{configKeyQueryTimeout: "3s", configKeyAllowInlineSQL: "true"})
 	start := time.Now()
 	_, err := p.Query(`postgres:sql:SELECT $1::timestamptz, 1 FROM pg_sleep(60) WHERE $2::timestamptz IS NOT NULL`,
 		sdk.TimeRange{From: minute(0), To: minute(5)})
@@ -313,16 +346,18 @@ func TestPostgresGoesDownAndComesBack(t *testing.T) {
 	must.NoError(t, err)
 	proxy := startProxy(t, u.Host)
 	u.Host = proxy.addr
-	// 10 s after 10:05 the newest minute is not settled, so every query
-	// reads it from PostgreSQL: the cache cannot answer alone.
-	clock := &fakeClock{t: at(t, "10:05:10")}
+	clock := &fakeClock{t: at(t, "10:05:40")}
 	p := cachingPostgresPlugin(t, u.String(), clock)
 	window := sdk.TimeRange{From: minute(0), To: clock.now()}
-	want := seriesOf(minute(0), 4, 0, 2, 0, 7)
 	got, err := p.Query("postgres:requests_per_minute", window)
 	must.NoError(t, err)
-	must.Eq(t, want, got)
+	must.Eq(t, seriesOf(minute(0), 4, 0, 2, 0, 7), got)
 
+	// A minute later 10:05 has settled and is not cached yet, so every
+	// query reads it from PostgreSQL: the cache cannot answer alone.
+	clock.set(at(t, "10:06:40"))
+	window.To = clock.now()
+	want := seriesOf(minute(0), 4, 0, 2, 0, 7, 7)
 	proxy.stop()
 	for range 2 {
 		_, err := p.Query("postgres:requests_per_minute", window)
@@ -349,7 +384,7 @@ func TestPostgresPoolBoundsConcurrentQueries(t *testing.T) {
 	dsn, conn := requestsDB(t)
 	var db string
 	must.NoError(t, conn.QueryRow(context.Background(), "SELECT current_database()").Scan(&db))
-	p := postgresPlugin(t, dsn, map[string]string{configKeyPostgresMaxConns: "2", configKeyQueryTimeout: "10s"})
+	p := postgresPlugin(t, dsn, map[string]string{configKeyPostgresMaxConns: "2", configKeyQueryTimeout: "10s", configKeyAllowInlineSQL: "true"})
 
 	var (
 		wg       sync.WaitGroup

@@ -12,11 +12,16 @@ import (
 //
 //	rabbitmq:<metric>:<queue or glob>[@<vhost>]
 //	postgres:requests_per_minute[:<column>=<value>]
+//	postgres:named:<name of a sql.<name> config key>
 //	postgres:sql:<SELECT using $1 (window start) and $2 (window end)>
+//
+// Parsing checks the form only; what the operator allows (named queries,
+// inline SQL, filter columns) is checked by sqlAccess.admit.
 const (
 	prefixRabbitMQ        = "rabbitmq:"
 	prefixPostgres        = "postgres:"
 	formRequestsPerMinute = "requests_per_minute"
+	formNamed             = "named:"
 	formSQL               = "sql:"
 	maxIdentifierLen      = 63 // PostgreSQL's NAMEDATALEN - 1.
 	// maxAMQPNameLen is the longest queue or vhost name: AMQP carries both
@@ -32,6 +37,7 @@ type queryKind int
 const (
 	queryKindQueue queryKind = iota + 1
 	queryKindRequestsPerMin
+	queryKindNamed
 	queryKindSQL
 )
 
@@ -71,8 +77,10 @@ type query struct {
 	filterColumn string // empty: no filter
 	filterValue  string
 
-	// postgres:sql:
-	sql string
+	// postgres:named: and postgres:sql:. For a named query, sql is empty
+	// until admit looks the name up.
+	name string
+	sql  string
 }
 
 // String renders the query in the form parseQuery accepts.
@@ -90,6 +98,8 @@ func (q query) String() string {
 			s += ":" + q.filterColumn + "=" + q.filterValue
 		}
 		return s
+	case queryKindNamed:
+		return prefixPostgres + formNamed + q.name
 	case queryKindSQL:
 		return prefixPostgres + formSQL + q.sql
 	}
@@ -163,8 +173,15 @@ func parseQueueQuery(s string) (query, error) {
 	return q, nil
 }
 
-// parsePostgresQuery parses "requests_per_minute[:<column>=<value>]" and "sql:<query>".
+// parsePostgresQuery parses "requests_per_minute[:<column>=<value>]",
+// "named:<name>" and "sql:<query>".
 func parsePostgresQuery(s string) (query, error) {
+	if name, ok := strings.CutPrefix(s, formNamed); ok {
+		if !queryName.MatchString(name) {
+			return query{}, fmt.Errorf("named query %q: a name is %s", name, queryNameSyntax)
+		}
+		return query{kind: queryKindNamed, name: name}, nil
+	}
 	if strings.HasPrefix(s, formSQL) {
 		sql := strings.TrimSpace(strings.TrimPrefix(s, formSQL))
 		switch {
@@ -177,7 +194,7 @@ func parsePostgresQuery(s string) (query, error) {
 	}
 	rest, ok := strings.CutPrefix(s, formRequestsPerMinute)
 	if !ok || (rest != "" && rest[0] != ':') {
-		return query{}, errors.New(`want postgres:requests_per_minute[:<column>=<value>] or postgres:sql:<query>`)
+		return query{}, errors.New(`want postgres:requests_per_minute[:<column>=<value>], postgres:named:<name> or postgres:sql:<query>`)
 	}
 	q := query{kind: queryKindRequestsPerMin}
 	if rest == "" {

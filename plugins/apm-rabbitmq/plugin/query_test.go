@@ -36,6 +36,10 @@ func TestParseQuery(t *testing.T) {
 			query{kind: queryKindRequestsPerMin, filterColumn: "model", filterValue: "ekyc.ocr"}},
 		{"the filter value may contain = and quotes", `postgres:requests_per_minute:customer=a='b"`,
 			query{kind: queryKindRequestsPerMin, filterColumn: "customer", filterValue: `a='b"`}},
+		{"a named query", "postgres:named:errors_5xx",
+			query{kind: queryKindNamed, name: "errors_5xx"}},
+		{"a named query's name may hold digits and dashes", "postgres:named:p-95",
+			query{kind: queryKindNamed, name: "p-95"}},
 		{"sql with both window parameters", "postgres:sql: SELECT $1::timestamptz, 1 WHERE $2::timestamptz IS NOT NULL",
 			query{kind: queryKindSQL, sql: "SELECT $1::timestamptz, 1 WHERE $2::timestamptz IS NOT NULL"}},
 	}
@@ -69,6 +73,9 @@ func TestParseQueryRefuses(t *testing.T) {
 		{"a filter with an empty column", "postgres:requests_per_minute:=x", `filter column ""`},
 		{"a filter with an empty value", "postgres:requests_per_minute:model=", `empty value`},
 		{"a filter column too long for PostgreSQL", "postgres:requests_per_minute:" + strings.Repeat("c", 64) + "=x", "want 1 to 63 bytes"},
+		{"a named query without a name", "postgres:named:", `named query "": a name is 1 to 64 of a-z, 0-9, _ and -`},
+		{"a named query's name in upper case", "postgres:named:Errors", `named query "Errors": a name is`},
+		{"a named query with SQL after it", "postgres:named:errors WHERE 1=1", `named query "errors WHERE 1=1": a name is`},
 		{"empty sql", "postgres:sql:  ", "empty SQL"},
 		{"sql without the window end", "postgres:sql:SELECT $1::timestamptz, 1", "must use $1 (window start) and $2"},
 		{"a NUL byte", "rabbitmq:ready:q\x00", "NUL"},
@@ -91,6 +98,7 @@ func FuzzParseQuery(f *testing.F) {
 	for _, seed := range []string{
 		"rabbitmq:ready:ekyc.ocr", "rabbitmq:depth:ekyc.*@prod", "rabbitmq:unacked:[a-", "rabbitmq:ready:q@",
 		"postgres:requests_per_minute", "postgres:requests_per_minute:model=x=y", "postgres:sql:SELECT $1, $2",
+		"postgres:named:errors", "postgres:named:", "postgres:named:a b",
 		"rabbitmq:consumers:a@b@c", "postgres:requests_per_minute:", "rabbitmq::",
 	} {
 		f.Add(seed)
@@ -116,6 +124,10 @@ func FuzzParseQuery(f *testing.F) {
 			}
 		case queryKindRequestsPerMin:
 			must.Eq(t, q.filterColumn == "", q.filterValue == "")
+		case queryKindNamed:
+			// A name can only pick a query of the config, never carry SQL.
+			must.RegexMatch(t, queryName, q.name)
+			must.Eq(t, "", q.sql)
 		case queryKindSQL:
 			must.StrContains(t, q.sql, "$2")
 		default:

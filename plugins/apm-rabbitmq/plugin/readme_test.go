@@ -41,8 +41,10 @@ func TestTheReadmeTableListsEveryKeyWithItsDefault(t *testing.T) {
 		c, err := parseConfig(m)
 		must.NoError(t, err, must.Sprintf("config %v", extra))
 		skip := c.tls.config != nil && c.tls.config.InsecureSkipVerify
-		return fmt.Sprint(c.postgresMaxConns, c.requestsTable, c.requestsTimeColumn, c.queryTimeout, skip)
+		return fmt.Sprint(c.postgresMaxConns, c.requestsTable, c.requestsTimeColumn, c.settleDelay, c.queryTimeout, skip, c.access)
 	}
+	// The named queries' row stands for the sql.<name> keys.
+	const namedRow = configKeyNamedSQLPrefix + "<name>"
 
 	text := readme(t)
 	start := strings.Index(text, "\n## Configuration\n")
@@ -57,6 +59,12 @@ func TestTheReadmeTableListsEveryKeyWithItsDefault(t *testing.T) {
 			if strings.HasPrefix(name, "_nomad_autoscaler_") {
 				continue
 			}
+			if name == namedRow {
+				_, err := parseConfig(map[string]string{configKeyPostgresURL: "postgres://h/db", "sql.a-name_2": validNamedSQL})
+				must.NoError(t, err, must.Sprintf("the README's %s row", namedRow))
+				listed = append(listed, name)
+				continue
+			}
 			must.True(t, slices.Contains(configKeys(), name) || isAgentKey(name),
 				must.Sprintf("the README lists %q, which the parser refuses", name))
 			listed = append(listed, name)
@@ -67,13 +75,14 @@ func TestTheReadmeTableListsEveryKeyWithItsDefault(t *testing.T) {
 				must.Sprintf("the README's default %s for %s", def, keys[0][1]))
 		}
 	}
-	for _, k := range append(configKeys(), agentKeys...) {
+	for _, k := range append(append(configKeys(), agentKeys...), namedRow) {
 		must.SliceContains(t, listed, k, must.Sprintf("the README's table has no row for %q", k))
 	}
 }
 
 // TestTheReadmeExampleIsValid decodes the README's agent block as the agent
-// does and parses its config, and parses every query of its policy.
+// does and parses its config, and parses every query of its policy and
+// checks that the config allows it.
 func TestTheReadmeExampleIsValid(t *testing.T) {
 	t.Parallel()
 	blocks := regexp.MustCompile("(?s)```hcl\n(.*?)```").FindAllStringSubmatch(readme(t), -1)
@@ -98,13 +107,18 @@ func TestTheReadmeExampleIsValid(t *testing.T) {
 	ca := filepath.Join(t.TempDir(), "pg-ca.pem")
 	must.NoError(t, os.WriteFile(ca, certPEM, 0o600))
 	cfg[configKeyPostgresURL] = strings.Replace(cfg[configKeyPostgresURL], exampleCA, "sslrootcert="+ca, 1)
-	_, err := parseConfig(cfg)
+	c, err := parseConfig(cfg)
 	must.NoError(t, err)
 
 	queries := regexp.MustCompile(`(?m)^\s*query\s*=\s*"([^"]+)"`).FindAllStringSubmatch(blocks[1][1], -1)
 	must.SliceNotEmpty(t, queries)
+	var kinds []queryKind
 	for _, q := range queries {
-		_, err := parseQuery(q[1])
+		parsed, err := parseQuery(q[1])
 		must.NoError(t, err)
+		_, err = c.access.admit(parsed)
+		must.NoError(t, err)
+		kinds = append(kinds, parsed.kind)
 	}
+	must.SliceContains(t, kinds, queryKindNamed, must.Sprint("the example shows a named query"))
 }

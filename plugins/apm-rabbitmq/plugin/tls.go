@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 )
 
@@ -60,14 +61,15 @@ func parseTLS(m map[string]string) (tlsSettings, error) {
 		errs = append(errs, err)
 		c.InsecureSkipVerify = skip
 	}
+	// Paths are config values: errors name the key and the cause only.
 	if path := m[configKeyTLSCAFile]; path != "" {
 		pem, err := os.ReadFile(path)
 		pool := x509.NewCertPool()
 		switch {
 		case err != nil:
-			errs = append(errs, fmt.Errorf("%s %q: cannot read the file", configKeyTLSCAFile, path))
+			errs = append(errs, fmt.Errorf("%s: cannot read the file: %s", configKeyTLSCAFile, pathCause(err)))
 		case !pool.AppendCertsFromPEM(pem):
-			errs = append(errs, fmt.Errorf("%s %q: no PEM certificate in the file", configKeyTLSCAFile, path))
+			errs = append(errs, fmt.Errorf("%s: no PEM certificate in the file", configKeyTLSCAFile))
 		}
 		c.RootCAs = pool
 	}
@@ -76,8 +78,8 @@ func parseTLS(m map[string]string) (tlsSettings, error) {
 	case certFile != "" && keyFile != "":
 		pair, err := tls.LoadX509KeyPair(certFile, keyFile)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s %q and %s %q: not a matching PEM certificate and key",
-				configKeyTLSCertFile, certFile, configKeyTLSKeyFile, keyFile))
+			errs = append(errs, fmt.Errorf("%s and %s: not a readable, matching PEM certificate and key",
+				configKeyTLSCertFile, configKeyTLSKeyFile))
 		}
 		c.Certificates = []tls.Certificate{pair}
 	case certFile != "" || keyFile != "":
@@ -87,6 +89,15 @@ func parseTLS(m map[string]string) (tlsSettings, error) {
 		return tlsSettings{}, err
 	}
 	return tlsSettings{config: c}, nil
+}
+
+// pathCause is the reason a file could not be read, without its path.
+func pathCause(err error) error {
+	var pathErr *fs.PathError
+	if errors.As(err, &pathErr) {
+		return pathErr.Err
+	}
+	return errors.New("unreadable")
 }
 
 // withFileDigests adds the digest of each TLS file to the operator's keys, so

@@ -18,11 +18,13 @@ type minuteWindow struct {
 	start, end time.Time
 }
 
-// completeMinutes returns the whole minutes inside r that are over at now.
-// A minute cut by the window's start, and the minute still in progress, are
-// left out: a partial count looks like a drop in traffic and would make a
+// completeMinutes returns the whole minutes inside r that ended at least
+// settle before now (settle_delay). A minute cut by the window's start is
+// left out, and so are the minute in progress and those that ended less
+// than settle ago: rows are committed a little after their time, so such a
+// count is still short, looks like a drop in traffic and would make a
 // strategy scale in.
-func completeMinutes(r sdk.TimeRange, now time.Time) (minuteWindow, error) {
+func completeMinutes(r sdk.TimeRange, now time.Time, settle time.Duration) (minuteWindow, error) {
 	switch {
 	case r.From.Equal(r.To):
 		return minuteWindow{}, errInstantWindow
@@ -30,8 +32,8 @@ func completeMinutes(r sdk.TimeRange, now time.Time) (minuteWindow, error) {
 		return minuteWindow{}, fmt.Errorf("window ends (%s) before it starts (%s)", r.To.Format(time.RFC3339), r.From.Format(time.RFC3339))
 	}
 	end := r.To
-	if now.Before(end) {
-		end = now
+	if settled := now.Add(-settle); settled.Before(end) {
+		end = settled
 	}
 	end = end.Truncate(time.Minute)
 	start := r.From.Truncate(time.Minute)
@@ -39,8 +41,10 @@ func completeMinutes(r sdk.TimeRange, now time.Time) (minuteWindow, error) {
 		start = start.Add(time.Minute)
 	}
 	if !start.Before(end) {
-		return minuteWindow{}, fmt.Errorf("window %s to %s holds no complete minute yet: use a query_window of at least 2m",
-			r.From.UTC().Format(time.RFC3339), r.To.UTC().Format(time.RFC3339))
+		// The shortest window that always holds a minute: one minute cut
+		// by its start, one complete, and the settle delay.
+		return minuteWindow{}, fmt.Errorf("window %s to %s holds no complete minute yet (one that ended %s ago or more): use a query_window of at least %s",
+			r.From.UTC().Format(time.RFC3339), r.To.UTC().Format(time.RFC3339), configKeySettleDelay, 2*time.Minute+settle)
 	}
 	return minuteWindow{start: start.UTC(), end: end.UTC()}, nil
 }
