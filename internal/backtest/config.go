@@ -16,6 +16,9 @@ const (
 	// stable, about 90 s after a resize on GCE (the VMs are RUNNING; they
 	// serve only after the rest of the lead). Status is not ready meanwhile.
 	DefaultScaleUpWait = 90 * time.Second
+	// DefaultSettleDelay is apm-rabbitmq's settle_delay: a minute of the
+	// requests table is answered only this long after it ends.
+	DefaultSettleDelay = 30 * time.Second
 	// DefaultScaleDownWait: a scale-in drains the chosen nodes (requests
 	// take about a second) and deletes their VMs before Scale returns.
 	DefaultScaleDownWait  = time.Minute
@@ -45,8 +48,11 @@ type Config struct {
 	// ScaleUpWait and ScaleDownWait are how long the target's Scale takes
 	// to return (MIG stable; drain and delete). The agent takes no other
 	// action meanwhile and starts the cooldown when Scale returns.
-	ScaleUpWait    time.Duration
-	ScaleDownWait  time.Duration
+	ScaleUpWait   time.Duration
+	ScaleDownWait time.Duration
+	// SettleDelay is how long after its end a minute of request counts is
+	// complete (apm-rabbitmq's settle_delay).
+	SettleDelay    time.Duration
 	ServiceTime    time.Duration
 	RequestTimeout time.Duration
 	SLAP95         time.Duration
@@ -67,6 +73,7 @@ func DefaultConfig() Config {
 		Lead:           DefaultLead,
 		ScaleUpWait:    DefaultScaleUpWait,
 		ScaleDownWait:  DefaultScaleDownWait,
+		SettleDelay:    DefaultSettleDelay,
 		ServiceTime:    DefaultServiceTime,
 		RequestTimeout: DefaultRequestTimeout,
 		SLAP95:         DefaultSLAP95,
@@ -110,6 +117,9 @@ func (c Config) parse() (parsedConfig, error) {
 	}
 	if c.ScaleUpWait < 0 {
 		bad("scale-up-wait", c.ScaleUpWait, "must be >= 0")
+	}
+	if c.SettleDelay < 0 {
+		bad("settle-delay", c.SettleDelay, "must be >= 0")
 	}
 	if c.ScaleDownWait < 0 {
 		bad("scale-down-wait", c.ScaleDownWait, "must be >= 0")

@@ -24,6 +24,9 @@ type model struct {
 	lead     time.Duration
 	// upWait and downWait: how long Scale takes to return, by direction.
 	upWait, downWait time.Duration
+	// settle is how long after its end a minute of the requests table
+	// is complete.
+	settle time.Duration
 	warmup           int   // minutes replayed at the initial count and not scored
 	initial          int64 // the count during warm-up (static peak)
 	// series is arrivals as metrics, built once: rate queries copy their
@@ -217,8 +220,14 @@ func ceilMinutes(d time.Duration) int { return int((d + time.Minute - 1) / time.
 // (the strategy must not keep it after Run returns; the agent hands each
 // call a fresh copy, the backtest reuses one to stay allocation-free).
 func (r *replayState) metrics(c *replayCheck, t time.Duration, count int64) sdk.TimestampedMetrics {
-	// The last complete minute before the end of the query window.
-	last := int((t-c.check.QueryWindowOffset)/time.Minute) - 1
+	// The last complete minute before the end of the query window; for
+	// the requests table, complete means settled: ended settle delay ago
+	// (apm-rabbitmq's settle_delay), so rows committed late are in.
+	end := t - c.check.QueryWindowOffset
+	if c.kind == queryRate || c.kind == queryPerWorker {
+		end -= r.m.settle
+	}
+	last := int(end/time.Minute) - 1
 	ms := c.buf[:0]
 	if last < 0 {
 		return ms

@@ -290,3 +290,18 @@ func TestReplayCallsNoStrategyWhileScaleRunsBecauseTheTargetIsNotReady(t *testin
 	must.Eq(t, 8, out.evaluations)
 	must.Eq(t, t0.Add(63*time.Minute), s.calls[1].now)
 }
+
+func TestReplayGivesARateCheckOnlySettledMinutes(t *testing.T) {
+	t.Parallel()
+	a := make([]float64, 70)
+	a[58], a[59] = 3, 4
+	m := newModel(t0, a, 10, 5*time.Minute, 60, 2)
+	m.settle = 30 * time.Second
+	s := &fakeStrategy{decide: wants(2)}
+	replayFake(t, m, testPolicy(""), queryRate, 2, s)
+	// At 60:00 minute 59 ended only now: not settled until 60:30.
+	must.Eq(t, sdk.TimestampedMetrics{
+		{Timestamp: t0.Add(57 * time.Minute), Value: 0},
+		{Timestamp: t0.Add(58 * time.Minute), Value: 3},
+	}, s.calls[0].metrics)
+}

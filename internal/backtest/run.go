@@ -161,7 +161,7 @@ func run(ctx context.Context, cfg Config, tr Trace, source string, factory strat
 		p = &raised
 	}
 	m := newModel(scaled.Start, scaled.Counts, capacity, cfg.Lead, warmup, peak)
-	m.upWait, m.downWait = cfg.ScaleUpWait, cfg.ScaleDownWait
+	m.upWait, m.downWait, m.settle = cfg.ScaleUpWait, cfg.ScaleDownWait, cfg.SettleDelay
 	res := &Result{
 		Config: cfg, Source: source, TraceStart: tr.Start, TraceMinutes: tr.Len(), ScaleFactor: factor,
 		Capacity: capacity, Policy: p, WarmupMinutes: warmup, StaticPeakWorkers: m.initial,
