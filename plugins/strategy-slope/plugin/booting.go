@@ -36,10 +36,18 @@ type countRise struct {
 	n  int64
 }
 
+// forgetAfter is how long a check may go unseen before its history is
+// started over: the agent lost the lock, the policy was removed, the clock
+// jumped. Shorter gaps (a Scale that blocks through a long drain, a slow
+// evaluation interval) lose nothing: an increase made meanwhile is seen
+// in the next count and counted as booting from then, which errs on the
+// safe side.
+const forgetAfter = time.Hour
+
 // observe records that check key has count at now and returns the workers
 // estimated to boot, and whether the check was watched for at least lead.
-// A gap of more than lead between calls (or a clock going back) starts the
-// history over.
+// A gap of more than forgetAfter between calls, or a clock going back,
+// starts the history over.
 func (b *bootTracker) observe(key string, now time.Time, count int64, lead time.Duration) (booting int64, known bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -47,7 +55,7 @@ func (b *bootTracker) observe(key string, now time.Time, count int64, lead time.
 		b.checks = make(map[string]*countHistory)
 	}
 	h, ok := b.checks[key]
-	if !ok || now.Before(h.lastSeen) || now.Sub(h.lastSeen) > lead {
+	if !ok || now.Before(h.lastSeen) || now.Sub(h.lastSeen) > forgetAfter {
 		if !ok && len(b.checks) >= maxTrackedChecks {
 			b.evictOldest()
 		}

@@ -32,13 +32,25 @@ func TestBootTrackerCountsRisesForOneLead(t *testing.T) {
 	must.Eq(t, int64(0), n, must.Sprint("the second rise serves from a lead after it"))
 }
 
-func TestBootTrackerForgetsAfterAGapOrAClockGoingBack(t *testing.T) {
+func TestBootTrackerKeepsItsHistoryThroughGapsLongerThanTheLead(t *testing.T) {
+	var b bootTracker
+	lead := time.Second // the demo's: evaluations come every 2 s
+	b.observe("c", friday, 1, lead)
+	n, known := b.observe("c", friday.Add(2*time.Second), 9, lead)
+	must.True(t, known)
+	must.Eq(t, int64(8), n, must.Sprint("the rise seen after the gap boots from when it is seen"))
+	n, known = b.observe("c", friday.Add(4*time.Second), 9, lead)
+	must.True(t, known)
+	must.Eq(t, int64(0), n)
+}
+
+func TestBootTrackerForgetsAfterAnHourUnseenOrAClockGoingBack(t *testing.T) {
 	var b bootTracker
 	lead := 5 * time.Minute
 	b.observe("c", friday, 1, lead)
 	b.observe("c", friday.Add(6*time.Minute), 9, lead)
-	_, known := b.observe("c", friday.Add(20*time.Minute), 9, lead)
-	must.False(t, known, must.Sprint("a gap longer than the lead: the agent may have restarted or lost the lock"))
+	_, known := b.observe("c", friday.Add(6*time.Minute+forgetAfter+time.Second), 9, lead)
+	must.False(t, known, must.Sprint("unseen for an hour: the agent may have lost the lock"))
 	_, known = b.observe("c", friday, 9, lead)
 	must.False(t, known)
 }

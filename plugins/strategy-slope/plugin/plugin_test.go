@@ -151,10 +151,10 @@ func TestRunOverrideExpiresOnTheInjectedClock(t *testing.T) {
 	now = friday.Add(time.Hour) // exactly override_until: expired
 	out, err = p.Run(evalOf(cfg, now, repeat(60, 1000)...), 40)
 	must.NoError(t, err)
-	// Normal scaling resumes; an hour since the last Run, the plugin cannot
-	// tell which workers still boot, so it holds rather than scale in.
+	// Normal scaling resumes; the 29 workers the override added were
+	// first seen now, so they count as booting and the fleet holds.
 	must.Eq(t, int64(40), out.Action.Count)
-	must.StrContains(t, out.Action.Reason, "cannot tell which workers still boot")
+	must.StrContains(t, out.Action.Reason, "~29 still booting")
 	must.Eq[any](t, "expired", out.Action.Meta["override"])
 	must.StrContains(t, out.Action.Reason, "override from policy expired at 2026-11-27T13:00:00Z")
 }
