@@ -2,7 +2,8 @@
 # plugins as a Nomad service, two instances in HA mode (one holds the lock
 # and evaluates; the other takes over within lock_ttl).
 #
-#   nomad var put nomad/jobs/nomad-autoscaler amqp_password=... pg_password=...
+#   nomad var put nomad/jobs/nomad-autoscaler amqp_password=... pg_password=... \
+#     pg_ca_pem=@pg-ca.pem
 #   nomad acl policy apply -namespace default -job nomad-autoscaler \
 #     nomad-autoscaler deploy/nomad-autoscaler.acl.hcl   # node write, variables
 #   nomad job run -var plugins_sha256=<from SHA256SUMS> deploy/nomad-autoscaler.nomad.hcl
@@ -120,20 +121,40 @@ job "nomad-autoscaler" {
         }
       }
 
+      # The policy is fixed when the job is submitted (file() reads it), so
+      # a changed policy is a new job version, and Nomad replaces the
+      # allocations because their templates changed: each new agent starts
+      # with the new policy. Signalling the running agent would not do:
+      # agent v0.5.0 keeps the first version it read of a file path and
+      # policy name (see deploy/README.md).
       template {
         destination = "local/policies/gpu-workers.hcl"
         data        = file("policies/gpu-workers.hcl")
-        # The agent reloads file policies on SIGHUP; no restart needed.
-        change_mode   = "signal"
-        change_signal = "SIGHUP"
+        change_mode = "restart"
       }
 
+      # The CA that signed PostgreSQL's certificate: with sslmode=verify-full
+      # the plugin checks the server's certificate and host name against it.
       template {
-        destination   = "local/config/agent.hcl"
-        change_mode   = "restart"
+        destination = "secrets/pg-ca.pem"
+        data        = "{{ with nomadVar \"nomad/jobs/nomad-autoscaler\" }}{{ .pg_ca_pem }}{{ end }}"
+        change_mode = "restart"
+      }
+
+      # The agent configuration, with the passwords from the Nomad Variable
+      # escaped for the userinfo of a URL, so that a password holding
+      # @ : / ? # % or a space still gives a valid URL: urlquery escapes
+      # every reserved character but writes a space as "+", which a URL's
+      # userinfo reads as a plus, hence the replaceAll (a "+" of the
+      # password itself is already "%2B"). The escaped form needs no
+      # quoting in HCL either. deploy_test.go renders this template and
+      # parses the URLs it gives.
+      template {
+        destination     = "local/config/agent.hcl"
+        change_mode     = "restart"
         left_delimiter  = "[["
         right_delimiter = "]]"
-        data          = <<-EOH
+        data            = <<-EOH
           log_level  = "INFO"
           log_json   = true
           plugin_dir = "/local/plugins"
@@ -170,9 +191,9 @@ job "nomad-autoscaler" {
           apm "ekyc" {
             driver = "apm-rabbitmq"
             config = {
-              amqp_urls       = "[[ with nomadVar "nomad/jobs/nomad-autoscaler" ]][[ $pw := .amqp_password ]]${join(",", formatlist("amqps://autoscaler:[[ $pw ]]@%s:5671/", var.rabbitmq_hosts))}[[ end ]]"
+              amqp_urls       = "[[ with nomadVar "nomad/jobs/nomad-autoscaler" ]][[ $pw := .amqp_password | urlquery | replaceAll "+" "%20" ]]${join(",", formatlist("amqps://autoscaler:[[ $pw ]]@%s:5671/", var.rabbitmq_hosts))}[[ end ]]"
               management_urls = "${join(",", formatlist("https://%s:15671", var.rabbitmq_hosts))}"
-              postgres_url    = "postgres://autoscaler_ro:[[ with nomadVar "nomad/jobs/nomad-autoscaler" ]][[ .pg_password ]][[ end ]]@${var.postgres_host}:5432/ekyc?sslmode=require"
+              postgres_url    = "postgres://autoscaler_ro:[[ with nomadVar "nomad/jobs/nomad-autoscaler" ]][[ .pg_password | urlquery | replaceAll "+" "%20" ]][[ end ]]@${var.postgres_host}:5432/ekyc?sslmode=verify-full&sslrootcert=/secrets/pg-ca.pem"
               query_timeout   = "5s"
             }
           }
