@@ -11,7 +11,8 @@ import (
 
 // Decision is one "calculating scaling target" line of the agent's JSON
 // log: the winning check's count and the strategy's Meta, which carries the
-// forecast (demand is requests per minute the fleet is sized for).
+// forecast (Demand is the requests per minute the fleet is sized for on
+// the way up, Meta demand_up).
 type Decision struct {
 	At       time.Time
 	From, To int64
@@ -37,7 +38,7 @@ func ParseDecision(line []byte) (Decision, bool) {
 	}
 	d := Decision{From: int64(l.From), To: int64(l.To), Reason: l.Reason, Demand: math.NaN()}
 	d.At, _ = time.Parse(time.RFC3339Nano, l.Timestamp)
-	if v, ok := l.Meta["demand"].(float64); ok {
+	if v, ok := l.Meta[demandKey].(float64); ok {
 		d.Demand = v
 	}
 	return d, true

@@ -8,7 +8,7 @@ import (
 	"github.com/shoenig/test/must"
 )
 
-const decisionLine = `{"@level":"info","@message":"calculating scaling target","@module":"policy_manager.policy_handler","@timestamp":"2026-11-27T16:40:00.123456Z","from":3,"meta":{"demand":812.5,"mode":"rate","forecast_workers":9},"policy_id":"abc","reason":"rate 700/min ...","to":9}`
+const decisionLine = `{"@level":"info","@message":"calculating scaling target","@module":"policy_manager.policy_handler","@timestamp":"2026-11-27T16:40:00.123456Z","from":3,"meta":{"demand_up":812.5,"mode":"rate","forecast_workers":9},"policy_id":"abc","reason":"rate 700/min ...","to":9}`
 
 func TestParseDecisionReadsTheForecastFromMeta(t *testing.T) {
 	d, ok := ParseDecision([]byte(decisionLine))

@@ -32,7 +32,7 @@ func TestDemoReplaysTheLaunchHourThroughTheWholeSystem(t *testing.T) {
 	o := Options{
 		TracePath: filepath.Join(root, loadgen.DefaultTraceFile),
 		Start:     time.Date(1995, 7, 13, 9, 0, 0, 0, time.FixedZone("", -4*3600)), Duration: time.Hour,
-		Daily: 2_000_000, Compression: 300, Capacity: 100, Batch: 250, Price: 0.71, SLA: time.Minute, Every: 2 * time.Second,
+		Daily: 2_000_000, Compression: 300, Capacity: 100, Batch: 250, Price: 0.71, Every: 2 * time.Second,
 		AgentBin: agenttest.AgentBinary(t), PluginDir: agenttest.PluginDir(t),
 		AgentConfig: filepath.Join(root, "policies", "agent-local.hcl"), Schema: filepath.Join(root, "scripts", "schema.sql"),
 		OutDir: t.TempDir(), AMQPURL: amqpURL, ManagementURL: mgmtURL, DatabaseURL: adminDSN,
@@ -73,9 +73,28 @@ func TestDemoReplaysTheLaunchHourThroughTheWholeSystem(t *testing.T) {
 	must.Positive(t, s.ScalingActions, must.Sprint("the agent scaled the MIGs"))
 	must.Greater(t, s.MinWorkers, s.MaxWorkers, must.Sprint("the fleet grew with the launch traffic"))
 	must.Greater(t, s.Generated/2, s.Served, must.Sprint("the workers served most of the traffic"))
-	for _, want := range []string{"== 1h0m0s of the NASA-HTTP trace", "autoscaled", "SLA", "demo.png"} {
+	for _, want := range []string{"== 1h0m0s of the NASA-HTTP trace", "autoscaled", "SLA         days met", "1995-07-13  p95", "measured    1995-07-13", "demo.png"} {
 		must.StrContains(t, out.String(), want)
 	}
+
+	// The SLA as the backtest scores it: the hour is all business hours of
+	// one day, scored minute by minute; a p95 is never below the service
+	// time, and "met" says whether it is within 3 s. The measured latency
+	// of the same window is there beside it.
+	must.SliceLen(t, 1, s.SLA.Days)
+	day := s.SLA.Days[0]
+	must.Eq(t, "1995-07-13", day.Date)
+	must.Eq(t, 60, day.BusinessMinutes)
+	must.GreaterEq(t, 1, float64(day.P95))
+	must.Eq(t, float64(day.P95) <= 3, day.Met)
+	must.Between(t, 0, day.AvailabilityPct, 100)
+	must.Eq(t, day.AvailabilityPct, s.SLA.AvailabilityPct)
+	must.Eq(t, day.P95, s.SLA.WorstDayP95)
+	must.Eq(t, map[bool]int{true: 1, false: 0}[day.Met], s.SLA.DaysMet)
+	must.SliceLen(t, 1, s.Measured)
+	must.Eq(t, "1995-07-13", s.Measured[0].Date)
+	must.GreaterEq(t, 1, float64(s.Measured[0].P95))
+	must.Between(t, s.Served/2, s.Measured[0].Requests, s.Served)
 	for _, f := range []string{"demo.png", "samples.csv", "agent.log", "agent.hcl"} {
 		_, err := os.Stat(filepath.Join(o.OutDir, f))
 		must.NoError(t, err)

@@ -84,11 +84,22 @@ func (f *forecaster) demand(ctx context.Context, count int) float64 {
 	if rows.Err() != nil {
 		return math.NaN()
 	}
+	return f.forecast(metrics, count)
+}
+
+// demandKey is the strategy's Meta key for the demand, in requests per
+// minute, that it sizes the fleet for on the way up: the forecast plus
+// its margin.
+const demandKey = "demand_up"
+
+// forecast runs the strategy on the rate check's metrics and returns its
+// demand, or NaN when it cannot tell.
+func (f *forecaster) forecast(metrics sdk.TimestampedMetrics, count int) float64 {
 	out, err := f.strategy.Run(&sdk.ScalingCheckEvaluation{Check: f.check, Metrics: metrics}, int64(count))
 	if err != nil || out == nil || out.Action == nil {
 		return math.NaN()
 	}
-	if d, ok := out.Action.Meta["demand"].(float64); ok {
+	if d, ok := out.Action.Meta[demandKey].(float64); ok {
 		return d
 	}
 	return math.NaN()

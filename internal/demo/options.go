@@ -3,8 +3,8 @@
 // (simcloud: fake GCE compute and Nomad APIs), the official agent with our
 // three plugins, the worker simulator and the load generator; prints a live
 // line every few seconds; and ends with a summary (worker-hours against
-// static sizing, the SLA) and a PNG of the run. Ctrl-C stops everything it
-// started.
+// static sizing, the SLA scored as cmd/backtest scores it) and a PNG of the
+// run. Ctrl-C stops everything it started.
 package demo
 
 import (
@@ -29,7 +29,6 @@ type Options struct {
 	Capacity    float64       // requests per simulated minute one worker serves
 	Batch       int           // requests per queued job
 	Price       float64       // dollars per worker-hour
-	SLA         time.Duration // simulated queue wait a request may have
 	Every       time.Duration // real time between live lines
 
 	AgentBin, PluginDir, AgentConfig, Policy, Schema string
@@ -61,7 +60,6 @@ func ParseFlags(args []string, getenv func(string) string, out io.Writer) (Optio
 	fs.Float64Var(&o.Capacity, "capacity", 100, "requests per simulated minute one worker serves (policies/demo.hcl assumes 100)")
 	fs.IntVar(&o.Batch, "batch", 25, "requests per queued job (policies/demo.hcl assumes 25)")
 	fs.Float64Var(&o.Price, "price", 0.71, "dollars per worker-hour (one L4 GPU VM on demand)")
-	fs.DurationVar(&o.SLA, "sla", time.Minute, "simulated queue wait within which a request counts as served on time")
 	fs.DurationVar(&o.Every, "every", 3*time.Second, "real time between live lines")
 	fs.StringVar(&o.AgentBin, "agent", "bin/nomad-autoscaler", "the nomad-autoscaler v0.5.0 agent (make agent)")
 	fs.StringVar(&o.PluginDir, "plugins", "bin/plugins", "directory holding our three plugin binaries (make build)")
@@ -96,8 +94,8 @@ func (o Options) validate() []error {
 	if o.Duration < time.Hour || o.Duration%time.Minute != 0 {
 		errs = append(errs, fmt.Errorf("-duration %s: must be whole minutes, at least 1h", o.Duration))
 	}
-	if o.Every <= 0 || o.SLA <= 0 {
-		errs = append(errs, fmt.Errorf("-every %s and -sla %s: must be positive", o.Every, o.SLA))
+	if o.Every <= 0 {
+		errs = append(errs, fmt.Errorf("-every %s: must be positive", o.Every))
 	}
 	for _, f := range []struct{ flag, path string }{{"-trace", o.TracePath}, {"-agent", o.AgentBin}, {"-plugins", o.PluginDir},
 		{"-agent-config", o.AgentConfig}, {"-policy", o.Policy}, {"-schema", o.Schema}} {

@@ -46,7 +46,7 @@ func writePlot(path string, samples []Sample, capacity float64, title string, lo
 
 	traffic := newPanel(title, "requests / simulated minute")
 	addLine(traffic, "requests", colorTraffic, series(func(s Sample) float64 { return s.RPM }))
-	addLine(traffic, "forecast (strategy Meta)", colorForecast, series(func(s Sample) float64 { return s.Demand }))
+	addLine(traffic, "forecast + margin (strategy Meta demand_up)", colorForecast, series(func(s Sample) float64 { return s.Demand }))
 	addLine(traffic, "serving capacity", colorCapacity, series(func(s Sample) float64 { return float64(s.ReadyTotal()) * capacity }))
 
 	workers := newPanel("", "workers")

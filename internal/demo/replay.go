@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/loadgen"
 )
 
 // replay runs the load generator and the workers, samples the system, prints
@@ -21,6 +23,11 @@ func replay(ctx context.Context, o Options, p runParts) (Summary, error) {
 	go func() { workersDone <- p.workers.Run(ctx) }()
 	genDone := make(chan error, 1)
 	started := time.Now()
+	// The generator maps real time to simulated time from the moment Run
+	// starts; the fleet track uses the same mapping from here (the two
+	// differ by the goroutine's start, well under a simulated second).
+	first, end := p.minutes[0].Start, p.minutes[len(p.minutes)-1].Start.Add(time.Minute)
+	track := newFleetTrack(loadgen.Clock{RealStart: started, SimStart: first, Compression: o.Compression}, end, o.Start.Location(), backtestSLA)
 	go func() { genDone <- p.gen.Run(ctx) }()
 	fmt.Fprintf(o.Out, "demo: replaying %s from %s at x%g: one line every %s\n",
 		o.Duration, o.Start.Format("2006-01-02 15:04 -07:00"), o.Compression, o.Every)
@@ -28,6 +35,12 @@ func replay(ctx context.Context, o Options, p runParts) (Summary, error) {
 	samples := []Sample{p.sample(ctx, nil)} // the start of the replayed day
 	sampleTick := time.NewTicker(sampleEvery)
 	defer sampleTick.Stop()
+	trackTick := time.NewTicker(trackEvery)
+	defer trackTick.Stop()
+	observe := func() {
+		track.observe(time.Now(), p.cloud.State().ReadyWorkersTotal, p.gen.Stats().SimTime, p.workers.Waits)
+	}
+	observe()
 	lastLine := time.Now()
 	var runErr error
 loop:
@@ -44,7 +57,10 @@ loop:
 				runErr = fmt.Errorf("load generator: %w", err)
 			}
 			samples = append(samples, p.sample(ctx, samples))
+			observe()
 			break loop
+		case <-trackTick.C:
+			observe()
 		case <-sampleTick.C:
 			if p.agent.exited() {
 				runErr = fmt.Errorf("%w: see %s", errAgentDied, filepath.Join(o.OutDir, "agent.log"))
@@ -52,7 +68,7 @@ loop:
 			}
 			samples = append(samples, p.sample(ctx, samples))
 			if time.Since(lastLine) >= o.Every {
-				s := summarize(samples, p.minutes, o.Capacity, p.workers.Waits(), o.SLA)
+				s := summarize(samples, p.minutes, o.Capacity, p.workers.Waits())
 				fmt.Fprintln(o.Out, liveLine(samples[len(samples)-1], o.Start.Location(), o.Capacity, o.Price, s.WorkerHours))
 				lastLine = time.Now()
 			}
@@ -61,8 +77,12 @@ loop:
 	if len(samples) < 2 {
 		return Summary{}, runErr
 	}
-	s := summarize(samples, p.minutes, o.Capacity, p.workers.Waits(), o.SLA)
+	waits := p.workers.Waits()
+	track.finish(waits)
+	s := summarize(samples, p.minutes, o.Capacity, waits)
 	s.Real, s.Price, s.ScalingActions = time.Since(started), o.Price, p.scalingActions()
+	s.SLA, s.Measured = scoreRun(track, p.minutes, samples[len(samples)-1].Sim, o.Capacity, o.Start.Location())
+	s.GeneratorLag = track.maxLag
 	files, err := writeFiles(o, samples, s)
 	writeSummary(o.Out, s, o, files)
 	if runErr != nil {
@@ -123,8 +143,9 @@ func (p runParts) scalingActions() int {
 func writeFiles(o Options, samples []Sample, s Summary) ([]string, error) {
 	png := filepath.Join(o.OutDir, "demo.png")
 	csvPath := filepath.Join(o.OutDir, "samples.csv")
-	title := fmt.Sprintf("nomad-gpu-autoscaler demo: %s from %s, %s requests, %.0f of %.0f static worker-hours, %.1f%% waited <= %s",
-		s.Simulated.Round(time.Minute), o.Start.Format("2006-01-02 15:04 -07:00"), thousands(float64(s.Generated)), s.WorkerHours, s.StaticHours, 100*s.WithinSLA, s.SLA)
+	title := fmt.Sprintf("nomad-gpu-autoscaler demo: %s from %s, %s requests, %.0f of %.0f static worker-hours, SLA days met %d/%d (worst-day p95 %s)",
+		s.Simulated.Round(time.Minute), o.Start.Format("2006-01-02 15:04 -07:00"), thousands(float64(s.Generated)), s.WorkerHours, s.StaticHours,
+		s.SLA.DaysMet, len(s.SLA.Days), s.SLA.WorstDayP95)
 	if err := writePlot(png, samples, o.Capacity, title, o.Start.Location()); err != nil {
 		return nil, err
 	}

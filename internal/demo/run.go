@@ -17,6 +17,15 @@ import (
 // simulated minutes at x300).
 const sampleEvery = 500 * time.Millisecond
 
+// publishTick is the real time between two batches of the load generator
+// and fleetPoll how often the worker simulator reads the fleet: both are
+// 30 simulated seconds at x300, delays a measured wait can hold that the
+// fleet did not cause.
+const (
+	publishTick = 100 * time.Millisecond
+	fleetPoll   = 100 * time.Millisecond
+)
+
 // Run performs the whole demo. It returns when the replay is over, when
 // ctx ends (Ctrl-C) or on the first failure, and always stops what it
 // started.
@@ -63,13 +72,13 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 	defer agent.stop(15 * time.Second)
 
 	workers, err := workersim.New(workersim.Config{
-		AMQPURL: amqpURL, Queues: queueNames(), CapacityPerWorker: o.Capacity, Compression: o.Compression, PollInterval: 100 * time.Millisecond,
+		AMQPURL: amqpURL, Queues: queueNames(), CapacityPerWorker: o.Capacity, Compression: o.Compression, PollInterval: fleetPoll,
 	}, workersim.FleetFunc(func(context.Context) (int, error) { return c.State().ReadyWorkersTotal, nil }))
 	if err != nil {
 		return Summary{}, err
 	}
 	gen, err := loadgen.New(loadgen.Config{
-		Minutes: minutes, History: history, Compression: o.Compression, Tick: 100 * time.Millisecond, Batch: o.Batch, Models: loadgen.Models,
+		Minutes: minutes, History: history, Compression: o.Compression, Tick: publishTick, Batch: o.Batch, Models: loadgen.Models,
 	}, rows, jobs)
 	if err != nil {
 		return Summary{}, err

@@ -144,7 +144,10 @@ func writeAgentFiles(o Options, c *cloud, amqpURL, dsn string) (string, string, 
 	cfg, err := RenderAgentConfig(o.AgentConfig, AgentOverrides{
 		PluginDir: plugins, HTTPHost: "127.0.0.1", HTTPPort: port, NomadAddress: c.URL, PolicyDir: absPolicyDir,
 		Plugins: map[[2]string]map[string]string{
-			{"apm", "ekyc"}:       {"amqp_urls": amqpURL, "management_urls": o.ManagementURL, "postgres_url": dsn},
+			// The demo policy's rate check is inline SQL (requests per real
+			// second, scaled to simulated minutes), which the plugin runs
+			// only when the agent's configuration allows it.
+			{"apm", "ekyc"}:       {"amqp_urls": amqpURL, "management_urls": o.ManagementURL, "postgres_url": dsn, "allow_inline_sql": "true"},
 			{"target", "gce-gpu"}: {"compute_endpoint": c.URL, "compute_insecure": "true"},
 		},
 	})

@@ -18,7 +18,7 @@ func TestSummarizeBillsExistingVMsOverSimulatedTime(t *testing.T) {
 		{Sim: t0.Add(3 * time.Hour), Instances: 1, Ready: map[string]int{"a": 1}, Generated: 900, Served: 900, Demand: math.NaN()},
 	}
 	minutes := []loadgen.Minute{{Start: t0, Requests: 150}, {Start: t0.Add(time.Minute), Requests: 450}, {Start: t0.Add(2 * time.Minute), Requests: 90}}
-	s := summarize(samples, minutes, 100, workersim.Waits{}, time.Minute)
+	s := summarize(samples, minutes, 100, workersim.Waits{})
 
 	must.Eq(t, 3*time.Hour, s.Simulated)
 	must.Eq(t, 2.0*1+4.0*2, s.WorkerHours, must.Sprint("2 VMs for an hour, then 4 for two hours"))
@@ -30,14 +30,14 @@ func TestSummarizeBillsExistingVMsOverSimulatedTime(t *testing.T) {
 	must.Eq(t, 1, s.MinWorkers)
 	must.Eq(t, int64(200), s.MaxBacklog)
 	must.Eq(t, int64(900), s.Served)
-	must.Eq(t, 1.0, s.WithinSLA, must.Sprint("no request waited: none missed the SLA"))
+	must.Eq(t, time.Duration(0), s.P95, must.Sprint("no request waited"))
 	auto, static := Summary{WorkerHours: 10, StaticHours: 20, Price: 0.5}.Cost()
 	must.Eq(t, 5.0, auto)
 	must.Eq(t, 10.0, static)
 }
 
 func TestSummarizeOfNothingIsEmpty(t *testing.T) {
-	must.Eq(t, Summary{}, summarize(nil, nil, 100, workersim.Waits{}, time.Minute))
+	must.Eq(t, Summary{}, summarize(nil, nil, 100, workersim.Waits{}))
 }
 
 func TestRateAveragesOverTheWindow(t *testing.T) {
@@ -48,4 +48,19 @@ func TestRateAveragesOverTheWindow(t *testing.T) {
 	}
 	must.Eq(t, 100.0, rate(s, 10*time.Minute), must.Sprint("250 requests per 2.5 minutes"))
 	must.True(t, math.IsNaN(rate(s[:1], 10*time.Minute)))
+}
+
+func TestScoreRunScoresTheWholeMinutesReplayedAgainstTheTrace(t *testing.T) {
+	t0 := time.Date(1995, 7, 13, 9, 0, 0, 0, time.UTC)
+	minutes := []loadgen.Minute{{Start: t0, Requests: 100}, {Start: t0.Add(time.Minute), Requests: 300}, {Start: t0.Add(2 * time.Minute), Requests: 100}}
+	track := newFleetTrack(loadgen.Clock{SimStart: t0, Compression: 300}, t0.Add(3*time.Minute), time.UTC, backtestSLA)
+	track.points = []fleetPoint{{sim: t0, workers: 2}}
+	// Stopped 30 s into the third minute: two minutes are scored. The
+	// second leaves 100 requests for two workers, 30 s of wait.
+	sla, measured := scoreRun(track, minutes, t0.Add(150*time.Second), 100, time.UTC)
+	must.SliceLen(t, 1, sla.Days)
+	must.Eq(t, 2, sla.Days[0].BusinessMinutes)
+	must.Eq(t, 31.0, float64(sla.Days[0].P95))
+	must.Eq(t, 100.0, sla.AvailabilityPct, must.Sprint("30 s is within the request timeout"))
+	must.SliceEmpty(t, measured, must.Sprint("the track never observed the run"))
 }
