@@ -90,6 +90,11 @@ func decideRate(in input, meta map[string]any) (int64, string, error) {
 	defer grids.Put(g)
 	g.fill(in.pts, in.newest)
 	p := newForecasterParams(c, g)
+	// The APM answers settled minutes only: when the newest is older than
+	// the minute before now, the windows lie that much further ahead of it.
+	stale := staleSlots(g, in.now)
+	p.lead, p.horizon = p.lead+stale, p.horizon+stale
+	meta["stale_minutes"] = float64(stale) * g.step
 	fc := forecastNow(g, p)
 	cal := in.margin(g, p, newReplayRules(c, g))
 

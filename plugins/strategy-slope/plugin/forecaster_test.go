@@ -145,3 +145,26 @@ func TestTheMarginUnitGrowsWithTheForecastButNeverBelowTheMeasuredNoise(t *testi
 	must.InDelta(t, math.Sqrt(4*10000)+500, scaleAt(10000, 50, 4), 1e-9)
 	must.Eq(t, 0.0, scaleAt(-5, 0, 1))
 }
+
+func TestStaleSlotsCountTheMinutesTheAPMHeldBack(t *testing.T) {
+	g := filled(flat(60, 1))
+	must.Eq(t, 0, staleSlots(g, friday), must.Sprint("the newest minute ended at friday"))
+	must.Eq(t, 0, staleSlots(g, friday.Add(20*time.Second)))
+	must.Eq(t, 1, staleSlots(g, friday.Add(time.Minute)), must.Sprint("a settle delay held the last minute back"))
+	must.Eq(t, maxStaleSlots, staleSlots(g, friday.Add(3*time.Hour)))
+	must.Eq(t, 0, staleSlots(g, friday.Add(-time.Hour)), must.Sprint("data from the future is not stale"))
+}
+
+func TestADecisionOnStaleDataLooksFurtherAhead(t *testing.T) {
+	pts := line(60, 1000, 10)
+	fresh := testInput(t, 5, pts)
+	stale := testInput(t, 5, pts)
+	stale.now = friday.Add(time.Minute)
+	a, err := decide(fresh)
+	must.NoError(t, err)
+	b, err := decide(stale)
+	must.NoError(t, err)
+	must.InDelta(t, 1680.0, a.meta["forecast_up"].(float64), 1e-6)
+	must.InDelta(t, 1690.0, b.meta["forecast_up"].(float64), 1e-6, must.Sprint("one minute further along the line"))
+	must.Eq[any](t, 1.0, b.meta["stale_minutes"])
+}

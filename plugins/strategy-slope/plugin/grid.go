@@ -4,6 +4,7 @@ import (
 	"math"
 	"sort"
 	"sync"
+	"time"
 )
 
 // grid is a cleaned series laid on a regular step (a minute for the
@@ -138,4 +139,21 @@ func workersFor(demand, capacity float64) int64 {
 		return maxWorkers
 	}
 	return int64(w)
+}
+
+// maxStaleSlots bounds how far the windows are moved for old data: data an
+// hour old is an outage of the metric, not a reason to forecast an hour
+// ahead.
+const maxStaleSlots = 15
+
+// staleSlots is how many whole slots lie between the newest slot's end and
+// now: 0 when the newest slot is the one that just ended, 1 when the APM
+// held the last minute back to let it settle.
+func staleSlots(g *grid, now time.Time) int {
+	if now.IsZero() || g.len() == 0 {
+		return 0
+	}
+	stepSec := g.step * 60
+	behind := (float64(now.Unix()) - g.newest - stepSec) / stepSec
+	return min(max(int(math.Round(behind)), 0), maxStaleSlots)
 }
