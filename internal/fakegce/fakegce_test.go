@@ -210,6 +210,40 @@ func TestDeleteInstancesRemovesExactlyTheNamedInstances(t *testing.T) {
 	must.Eq(t, 2, fake.MIG(zoneA, "gpu-a").TargetSize)
 }
 
+func TestAnUnknownInstanceFailsTheDeleteUnlessSkipped(t *testing.T) {
+	t.Parallel()
+	fake, client := start(t, fakegce.Options{})
+	fake.AddMIG(zoneA, "gpu-a", 3)
+	before := fake.MIG(zoneA, "gpu-a").Instances
+	deleteInstances := func(skip *bool) error {
+		op, err := client.DeleteInstances(context.Background(), &computepb.DeleteInstancesInstanceGroupManagerRequest{
+			Project: project, Zone: zoneA, InstanceGroupManager: "gpu-a",
+			InstanceGroupManagersDeleteInstancesRequestResource: &computepb.InstanceGroupManagersDeleteInstancesRequest{
+				Instances: []string{
+					"zones/" + zoneA + "/instances/" + before[0].Name,
+					"zones/" + zoneA + "/instances/gpu-a-gone",
+				},
+				SkipInstancesOnValidationError: skip,
+			},
+		})
+		if err != nil {
+			return err
+		}
+		return op.Wait(context.Background())
+	}
+
+	must.ErrorContains(t, deleteInstances(nil), "gpu-a-gone' is not a member")
+	must.Eq(t, 3, fake.MIG(zoneA, "gpu-a").TargetSize, must.Sprint("the whole request fails"))
+	must.ErrorContains(t, deleteInstances(proto.Bool(false)), "is not a member")
+
+	must.NoError(t, deleteInstances(proto.Bool(true)))
+	after := fake.MIG(zoneA, "gpu-a")
+	must.Eq(t, 2, after.TargetSize, must.Sprint("the member is deleted, the unknown instance skipped"))
+	for _, in := range after.Instances {
+		must.NotEq(t, before[0].Name, in.Name)
+	}
+}
+
 func TestARepeatedRequestIDDeletesNothingMore(t *testing.T) {
 	t.Parallel()
 	fake, client := start(t, fakegce.Options{})

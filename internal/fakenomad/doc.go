@@ -17,7 +17,7 @@
 //	(s) RemoveNode(id string) bool              // deregisters a node and its allocations
 //	(s) SetNodeStatus(id, status string) error  // "ready", "down" (its allocations become lost), "initializing", ...
 //	(s) NodeIDByName(name string) (string, bool)
-//	(s) AddAllocation(nodeID string, AllocSpec) (id string) // "" when the node does not exist
+//	(s) AddAllocation(nodeID string, AllocSpec) (id string) // "" when the node does not exist; AllocSpec.Namespace defaults to "default"
 //	(s) SetDrainDuration(d time.Duration)       // default drain duration of every node
 //	(s) SetNodeDrainDuration(nodeName string, d time.Duration)
 //	(s) FailDrain(nodeName, message string)     // drains of that node fail; "" clears
@@ -31,6 +31,8 @@
 //	(s) Events() []Event                        // {Time, Received, Kind, NodeID, NodeName, Message}: node added/removed, drain started/completed/canceled/failed
 //	(s) OnDrainComplete(func(nodeID string))    // called without the lock held
 //	(s) Advance()                               // applies time-driven changes now (drain completion)
+//	(s) AddACLToken(secretID string, policies ...string) error // turns ACLs on; policies in Nomad's HCL syntax; "" is the anonymous token
+//	(s) AddManagementToken(secretID string)     // turns ACLs on
 //
 // Against the plan in notes/fakes-api.md: RemoveNode also reports whether the
 // node existed (a plain call compiles unchanged); everything else is as
@@ -76,6 +78,27 @@
 //     GET /v1/client/metadata?node_id= reads it.
 //   - Variables: GET/PUT/DELETE /v1/var/<path> (?namespace=, ?cas=), GET
 //     /v1/vars (?prefix=). A missing variable answers 404.
+//   - Namespaces: allocations belong to one (AllocSpec.Namespace).
+//     GET /v1/node/<id>/allocations ignores ?namespace= and answers the
+//     allocations of every namespace where the token has read-job, leaving
+//     the others out without an error; GET /v1/allocations lists
+//     ?namespace= (default "default"; "*" is every namespace the token may
+//     read); variables live in ?namespace= (default "default").
+//   - ACLs are off until AddACLToken or AddManagementToken is called. Then
+//     the token comes from X-Nomad-Token (or Authorization: Bearer); an
+//     unknown one answers 403 "ACL token not found", and a request the
+//     token's policies do not allow answers 403 "Permission denied": node
+//     reads (nodes, node info and allocations, GET client/metadata) need
+//     node read, node writes (drain, eligibility, purge, POST
+//     client/metadata) node write, allocations read-job in their
+//     namespace, variables the read/write/destroy/list capability of their
+//     path, agent/self agent read. Rules combine as in Nomad: the union of
+//     a token's policies, deny wins, an exact namespace or path rule beats
+//     globs and the closest glob beats the others; a variables "read"
+//     implies "list". Policies are parsed strictly (unknown blocks,
+//     attributes, policies or capabilities are errors). Not modelled:
+//     node_pool and host_volume rules (accepted, not enforced), workload
+//     identities' implicit access to nomad/jobs/... variables, JSON policies.
 //   - Unknown node or allocation IDs answer 404; PUT /v1/node/<id>/purge
 //     removes the node and its allocations.
 //   - GET /v1/status/leader, /v1/agent/self and /v1/allocation/<id> exist for

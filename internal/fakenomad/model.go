@@ -31,8 +31,10 @@ type NodeSpec struct {
 
 // AllocSpec describes an allocation to place with AddAllocation.
 type AllocSpec struct {
-	JobID     string
-	JobType   string // "service" (default), "system", "batch", "sysbatch"
+	JobID   string
+	JobType string // "service" (default), "system", "batch", "sysbatch"
+	// Namespace is the job's namespace; default "default".
+	Namespace string
 	TaskGroup string // default "worker"
 	// ClientStatus defaults to "running".
 	ClientStatus string
@@ -66,6 +68,7 @@ type NodeSnapshot struct {
 // AllocSnapshot is a copy of an allocation's state.
 type AllocSnapshot struct {
 	ID            string
+	Namespace     string
 	JobID         string
 	JobType       string
 	ClientStatus  string
@@ -211,6 +214,9 @@ func (s *Server) AddAllocation(nodeID string, spec AllocSpec) string {
 	if spec.TaskGroup == "" {
 		spec.TaskGroup = "worker"
 	}
+	if spec.Namespace == "" {
+		spec.Namespace = defaultNamespace
+	}
 	if spec.ClientStatus == "" {
 		spec.ClientStatus = api.AllocClientStatusRunning
 	}
@@ -270,7 +276,7 @@ func (s *Server) snapshotLocked(n *node) NodeSnapshot {
 	snap.LastDrain = n.lastDrainCopy()
 	for _, a := range s.nodeAllocsLocked(n.id) {
 		snap.Allocations = append(snap.Allocations, AllocSnapshot{
-			ID: a.id, JobID: a.spec.JobID, JobType: a.spec.JobType,
+			ID: a.id, Namespace: a.spec.Namespace, JobID: a.spec.JobID, JobType: a.spec.JobType,
 			ClientStatus: a.client, DesiredStatus: a.desired, GPUs: a.spec.GPUs,
 		})
 	}

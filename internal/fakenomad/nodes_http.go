@@ -10,27 +10,31 @@ import (
 )
 
 // routes maps the Nomad API paths the fake implements to their handlers.
+// Each route names the ACL it needs as Nomad does (nodeRead, nodeWrite,
+// agentRead; nil when any token will do and the handler checks namespaces
+// or variable paths itself).
 func (s *Server) routes() http.Handler {
+	nodeRead, nodeWrite, agentRead := (*aclSet).nodeRead, (*aclSet).nodeWrite, (*aclSet).agentRead
 	m := http.NewServeMux()
-	m.HandleFunc("GET /v1/nodes", s.listNodes)
-	m.HandleFunc("GET /v1/node/{id}", s.nodeInfo)
-	m.HandleFunc("GET /v1/node/{id}/allocations", s.nodeAllocations)
-	m.HandleFunc("PUT /v1/node/{id}/drain", s.updateDrain)
-	m.HandleFunc("POST /v1/node/{id}/drain", s.updateDrain)
-	m.HandleFunc("PUT /v1/node/{id}/eligibility", s.nodeEligibility)
-	m.HandleFunc("POST /v1/node/{id}/eligibility", s.nodeEligibility)
-	m.HandleFunc("PUT /v1/node/{id}/purge", s.nodePurge)
-	m.HandleFunc("POST /v1/node/{id}/purge", s.nodePurge)
-	m.HandleFunc("GET /v1/client/metadata", s.readMeta)
-	m.HandleFunc("POST /v1/client/metadata", s.applyMeta)
-	m.HandleFunc("GET /v1/allocation/{id}", s.allocInfo)
-	m.HandleFunc("GET /v1/allocations", s.listAllocs)
-	m.HandleFunc("GET /v1/var/{path...}", s.readVar)
-	m.HandleFunc("PUT /v1/var/{path...}", s.writeVar)
-	m.HandleFunc("DELETE /v1/var/{path...}", s.deleteVar)
-	m.HandleFunc("GET /v1/vars", s.listVars)
+	m.HandleFunc("GET /v1/nodes", s.guard(nodeRead, s.listNodes))
+	m.HandleFunc("GET /v1/node/{id}", s.guard(nodeRead, s.nodeInfo))
+	m.HandleFunc("GET /v1/node/{id}/allocations", s.guard(nodeRead, s.nodeAllocations))
+	m.HandleFunc("PUT /v1/node/{id}/drain", s.guard(nodeWrite, s.updateDrain))
+	m.HandleFunc("POST /v1/node/{id}/drain", s.guard(nodeWrite, s.updateDrain))
+	m.HandleFunc("PUT /v1/node/{id}/eligibility", s.guard(nodeWrite, s.nodeEligibility))
+	m.HandleFunc("POST /v1/node/{id}/eligibility", s.guard(nodeWrite, s.nodeEligibility))
+	m.HandleFunc("PUT /v1/node/{id}/purge", s.guard(nodeWrite, s.nodePurge))
+	m.HandleFunc("POST /v1/node/{id}/purge", s.guard(nodeWrite, s.nodePurge))
+	m.HandleFunc("GET /v1/client/metadata", s.guard(nodeRead, s.readMeta))
+	m.HandleFunc("POST /v1/client/metadata", s.guard(nodeWrite, s.applyMeta))
+	m.HandleFunc("GET /v1/allocation/{id}", s.guard(nil, s.allocInfo))
+	m.HandleFunc("GET /v1/allocations", s.guard(nil, s.listAllocs))
+	m.HandleFunc("GET /v1/var/{path...}", s.guard(nil, s.readVar))
+	m.HandleFunc("PUT /v1/var/{path...}", s.guard(nil, s.writeVar))
+	m.HandleFunc("DELETE /v1/var/{path...}", s.guard(nil, s.deleteVar))
+	m.HandleFunc("GET /v1/vars", s.guard(nil, s.listVars))
 	m.HandleFunc("GET /v1/status/leader", s.statusLeader)
-	m.HandleFunc("GET /v1/agent/self", s.agentSelf)
+	m.HandleFunc("GET /v1/agent/self", s.guard(agentRead, s.agentSelf))
 	return m
 }
 
@@ -122,10 +126,16 @@ func (s *Server) nodeAllocations(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	idx := s.waitFor(r, tableAllocs)
+	// As in Nomad, the namespace parameter is ignored: the answer holds the
+	// allocations of every namespace where the token has read-job, and
+	// leaves the others out without an error.
+	acl := aclOf(r)
 	s.mu.Lock()
 	out := []*api.Allocation{}
 	for _, a := range s.nodeAllocsLocked(id) {
-		out = append(out, s.apiAlloc(a))
+		if acl.allowNamespace(a.spec.Namespace, capReadJob) {
+			out = append(out, s.apiAlloc(a))
+		}
 	}
 	s.mu.Unlock()
 	writeJSON(w, idx, out)
@@ -210,14 +220,33 @@ func (s *Server) nodePurge(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) allocInfo(w http.ResponseWriter, r *http.Request) {
+	acl := aclOf(r)
+	s.mu.Lock()
+	a, ok := s.allocs[r.PathValue("id")]
+	denied := ok && !acl.allowNamespace(a.spec.Namespace, capReadJob)
+	s.mu.Unlock()
+	if denied {
+		writeError(w, http.StatusForbidden, errPermissionDenied)
+		return
+	}
 	writeFound(s, w, r, tableAllocs, s.allocs, r.PathValue("id"), s.apiAlloc, "alloc not found")
 }
 
+// listAllocs lists the allocations of the request's namespace (default
+// "default"), or of every namespace the token may read with "*".
 func (s *Server) listAllocs(w http.ResponseWriter, r *http.Request) {
+	ns, acl := namespaceOf(r), aclOf(r)
+	if ns != "*" && !acl.allowNamespace(ns, capReadJob) {
+		writeError(w, http.StatusForbidden, errPermissionDenied)
+		return
+	}
 	idx := s.waitFor(r, tableAllocs)
 	s.mu.Lock()
 	out := make([]*api.AllocationListStub, 0, len(s.allocs))
 	for _, a := range s.allocs {
+		if (ns != "*" && a.spec.Namespace != ns) || !acl.allowNamespace(a.spec.Namespace, capReadJob) {
+			continue
+		}
 		full := s.apiAlloc(a)
 		out = append(out, &api.AllocationListStub{
 			ID: full.ID, Namespace: full.Namespace, Name: full.Name, NodeID: full.NodeID,

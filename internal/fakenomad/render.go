@@ -77,7 +77,7 @@ func (n *node) resources() *api.NodeResources {
 
 // apiAlloc renders an allocation as the node allocations endpoint does.
 func (s *Server) apiAlloc(a *alloc) *api.Allocation {
-	ns, jobID, jobType := "default", a.spec.JobID, a.spec.JobType
+	ns, jobID, jobType := a.spec.Namespace, a.spec.JobID, a.spec.JobType
 	cpu, mem := a.spec.CPU, a.spec.MemoryMB
 	nodeName := ""
 	if n, ok := s.nodes[a.nodeID]; ok {

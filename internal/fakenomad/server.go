@@ -58,6 +58,9 @@ type Server struct {
 	onComplete []func(nodeID string)
 	completed  []string // drains completed since the last unlock
 	seq        uint64
+	// tokens maps ACL secret IDs to their permissions ("" is the anonymous
+	// token); nil while ACLs are off.
+	tokens map[string]*aclSet
 }
 
 // New returns an empty fake Nomad cluster.

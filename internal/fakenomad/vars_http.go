@@ -21,9 +21,12 @@ type variable struct {
 	modifyTime  int64
 }
 
+// defaultNamespace is Nomad's namespace for requests that name none.
+const defaultNamespace = "default"
+
 func varKey(namespace, path string) string {
 	if namespace == "" {
-		namespace = "default"
+		namespace = defaultNamespace
 	}
 	return namespace + "\x00" + strings.Trim(path, " /")
 }
@@ -58,7 +61,7 @@ func (s *Server) Variable(namespace, path string) (map[string]string, bool) {
 
 func (s *Server) putVarLocked(namespace, path string, items map[string]string) *variable {
 	if namespace == "" {
-		namespace = "default"
+		namespace = defaultNamespace
 	}
 	idx := s.bumpLocked(tableVars)
 	now := s.opts.Now().UnixNano()
@@ -84,10 +87,24 @@ func namespaceOf(r *http.Request) string {
 	if ns := r.URL.Query().Get("namespace"); ns != "" {
 		return ns
 	}
-	return "default"
+	return defaultNamespace
+}
+
+// deniedVariable answers 403 unless the request's token holds capability
+// on the variable, and reports whether it did. Nomad checks before looking
+// the variable up, so a missing variable is 403 too.
+func deniedVariable(w http.ResponseWriter, r *http.Request, namespace, capability string) bool {
+	if aclOf(r).allowVariable(namespace, r.PathValue("path"), capability) {
+		return false
+	}
+	writeError(w, http.StatusForbidden, errPermissionDenied)
+	return true
 }
 
 func (s *Server) readVar(w http.ResponseWriter, r *http.Request) {
+	if deniedVariable(w, r, namespaceOf(r), varRead) {
+		return
+	}
 	idx := s.waitFor(r, tableVars)
 	s.mu.Lock()
 	v, ok := s.vars[varKey(namespaceOf(r), r.PathValue("path"))]
@@ -114,7 +131,10 @@ func (s *Server) writeVar(w http.ResponseWriter, r *http.Request) {
 		ns = in.Namespace
 	}
 	if ns == "" {
-		ns = "default"
+		ns = defaultNamespace
+	}
+	if deniedVariable(w, r, ns, varWrite) {
+		return
 	}
 	path := r.PathValue("path")
 	s.mu.Lock()
@@ -148,6 +168,9 @@ func writeConflict(w http.ResponseWriter, index uint64, current *api.Variable) {
 }
 
 func (s *Server) deleteVar(w http.ResponseWriter, r *http.Request) {
+	if deniedVariable(w, r, namespaceOf(r), varDestroy) {
+		return
+	}
 	k := varKey(namespaceOf(r), r.PathValue("path"))
 	s.mu.Lock()
 	cur, exists := s.vars[k]
@@ -174,10 +197,12 @@ func (s *Server) deleteVar(w http.ResponseWriter, r *http.Request) {
 func (s *Server) listVars(w http.ResponseWriter, r *http.Request) {
 	idx := s.waitFor(r, tableVars)
 	ns, prefix := namespaceOf(r), r.URL.Query().Get("prefix")
+	acl := aclOf(r)
 	s.mu.Lock()
 	out := []*api.VariableMetadata{}
 	for _, v := range s.vars {
-		if (ns == "*" || v.namespace == ns) && strings.HasPrefix(v.path, prefix) {
+		if (ns == "*" || v.namespace == ns) && strings.HasPrefix(v.path, prefix) &&
+			acl.allowVariable(v.namespace, v.path, varList) {
 			out = append(out, &api.VariableMetadata{
 				Namespace: v.namespace, Path: v.path,
 				CreateIndex: v.createIndex, ModifyIndex: v.modifyIndex,
