@@ -19,7 +19,8 @@ type migAPI interface {
 	// ListManagedInstances returns every instance of the MIG.
 	ListManagedInstances(ctx context.Context, ref migRef) ([]managedInstance, error)
 	// DeleteInstances deletes exactly the named instances of the MIG and
-	// lowers its target size by as many.
+	// lowers its target size by as many; names no longer in the MIG are
+	// skipped.
 	DeleteInstances(ctx context.Context, ref migRef, instances []string, requestID string) error
 	// ListErrors returns the MIG's recent instance errors, newest first.
 	ListErrors(ctx context.Context, ref migRef) ([]instanceError, error)

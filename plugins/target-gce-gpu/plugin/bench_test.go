@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 )
@@ -13,11 +14,25 @@ func BenchmarkZoneSplit(b *testing.B) {
 	}
 }
 
-func BenchmarkFillTargets(b *testing.B) {
+func BenchmarkZoneSplitWithin(b *testing.B) {
 	floor := []int64{10, 9, 3}
 	caps := []int64{unlimited, unlimited, 3}
 	for b.Loop() {
-		fillTargets(floor, caps, 200)
+		zoneSplitWithin(200, floor, caps)
+	}
+}
+
+func BenchmarkScaleInSplit(b *testing.B) {
+	sizes := []int64{70, 65, 65}
+	costs := make([][]int64, len(sizes))
+	for i, s := range sizes {
+		for k := range s {
+			costs[i] = append(costs[i], int64(k%7))
+		}
+		slices.Sort(costs[i]) // cheapest first, as selection ranks them
+	}
+	for b.Loop() {
+		scaleInSplit(sizes, costs, 131)
 	}
 }
 

@@ -1,123 +1,17 @@
 package plugin
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/hashicorp/nomad-autoscaler/plugins"
 	"github.com/hashicorp/nomad-autoscaler/plugins/shared"
 	"github.com/hashicorp/nomad-autoscaler/sdk"
 	"github.com/hashicorp/nomad-autoscaler/sdk/helper/scaleutils"
-	"github.com/hashicorp/nomad/api"
-
-	nomadhelper "github.com/hashicorp/nomad-autoscaler/sdk/helper/nomad"
 )
-
-// Plugin (agent target block) configuration keys.
-const (
-	configKeyCredentials     = "credentials"
-	configKeyComputeEndpoint = "compute_endpoint"
-	configKeyComputeInsecure = "compute_insecure"
-)
-
-// nomadPluginKeys are the agent's Nomad connection keys, merged into every
-// plugin's config unless nomad_config_inherit = "false"; see
-// sdk/helper/nomad.MergeMapWithAgentConfig.
-var nomadPluginKeys = []string{
-	"nomad_address", "nomad_region", "nomad_namespace", "nomad_token",
-	"nomad_http-auth", "nomad_ca-cert", "nomad_ca-path", "nomad_client-cert",
-	"nomad_client-key", "nomad_tls-server-name", "nomad_skip-verify",
-	"nomad_block-query-wait-time", plugins.ConfigKeyNomadConfigInherit,
-}
-
-// pluginConfig is the parsed agent-level configuration of the plugin.
-type pluginConfig struct {
-	// credentialsJSON is the service account key (read from a file when
-	// `credentials` is a path); empty means Application Default Credentials.
-	credentialsJSON []byte
-	// computeEndpoint overrides the compute API base URL (tests, simulator,
-	// Private Service Connect).
-	computeEndpoint string
-	// computeInsecure turns authentication off; only with computeEndpoint.
-	computeInsecure bool
-	// nomad is the Nomad client configuration built from the nomad_* keys.
-	nomad *api.Config
-}
-
-// parsePluginConfig validates the agent's target block config. It reads a
-// credentials file but contacts nothing, so the agent starts even while GCE
-// or Nomad are unreachable.
-func parsePluginConfig(raw map[string]string) (pluginConfig, error) {
-	var (
-		cfg  pluginConfig
-		errs []error
-	)
-	known := map[string]bool{configKeyCredentials: true, configKeyComputeEndpoint: true, configKeyComputeInsecure: true}
-	for _, k := range nomadPluginKeys {
-		known[k] = true
-	}
-	errs = append(errs, unknownKeys(raw, known)...)
-
-	if v, ok := raw[configKeyComputeInsecure]; ok {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %q is not a boolean", configKeyComputeInsecure, v))
-		}
-		cfg.computeInsecure = b
-	}
-	if v, ok := raw[configKeyComputeEndpoint]; ok {
-		u, err := url.Parse(v)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			errs = append(errs, fmt.Errorf("%s: %q is not an http(s) URL", configKeyComputeEndpoint, v))
-		}
-		cfg.computeEndpoint = strings.TrimRight(v, "/")
-	}
-	if cfg.computeInsecure && cfg.computeEndpoint == "" {
-		errs = append(errs, fmt.Errorf("%s: \"true\" needs %s (authentication is only ever off for a non-Google endpoint)",
-			configKeyComputeInsecure, configKeyComputeEndpoint))
-	}
-	if v, ok := raw[configKeyCredentials]; ok {
-		if cfg.computeInsecure {
-			errs = append(errs, fmt.Errorf("%s: set together with %s = \"true\"; remove one", configKeyCredentials, configKeyComputeInsecure))
-		}
-		b, err := readCredentials(v)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		cfg.credentialsJSON = b
-	}
-	cfg.nomad = nomadhelper.ConfigFromNamespacedMap(raw)
-	return cfg, errors.Join(errs...)
-}
-
-// readCredentials accepts a service account key as inline JSON or as a file
-// path. The value itself never appears in errors: it may be a secret.
-func readCredentials(v string) ([]byte, error) {
-	s := strings.TrimSpace(v)
-	var content []byte
-	if strings.HasPrefix(s, "{") {
-		content = []byte(s)
-	} else {
-		b, err := os.ReadFile(s)
-		if err != nil {
-			return nil, fmt.Errorf("%s: read file %q: %w", configKeyCredentials, s, errors.Unwrap(err))
-		}
-		content = b
-	}
-	var probe struct {
-		Type string `json:"type"`
-	}
-	if err := json.Unmarshal(content, &probe); err != nil || probe.Type == "" {
-		return nil, fmt.Errorf("%s: not a Google credentials JSON document (missing \"type\")", configKeyCredentials)
-	}
-	return content, nil
-}
 
 // Policy target block configuration keys, next to their defaults.
 const (
@@ -209,8 +103,11 @@ func parseTargetConfig(raw map[string]string) (targetConfig, error) {
 	errs := unknownKeys(raw, targetKeys)
 
 	cfg.project = raw[targetKeyProject]
-	if cfg.project == "" {
+	switch {
+	case cfg.project == "":
 		errs = append(errs, fmt.Errorf("%s: required", targetKeyProject))
+	case !projectID.MatchString(cfg.project):
+		errs = append(errs, fmt.Errorf("%s: not a GCP project ID (6 to 30 lowercase letters, digits and hyphens, starting with a letter)", targetKeyProject))
 	}
 	migs, err := parseMIGs(cfg.project, raw[targetKeyMIGs])
 	errs = append(errs, err)
@@ -246,7 +143,7 @@ func parseTargetConfig(raw map[string]string) (targetConfig, error) {
 	if v, ok := raw[targetKeyRetryAttempts]; ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 100 {
-			errs = append(errs, fmt.Errorf("%s: %q is not a whole number from 1 to 100", targetKeyRetryAttempts, v))
+			errs = append(errs, fmt.Errorf("%s: not a whole number from 1 to 100", targetKeyRetryAttempts))
 		}
 		cfg.retryAttempts = n
 	}
@@ -254,7 +151,18 @@ func parseTargetConfig(raw map[string]string) (targetConfig, error) {
 	return cfg, errors.Join(errs...)
 }
 
-// parseMIGs reads "zone/name,zone/name": one zonal MIG per zone.
+// GCE name formats. A zone is its region plus a letter (us-central1-a);
+// a region ends in a digit (us-central1). A MIG name is a GCE resource
+// name. A project ID may carry a legacy domain prefix (example.com:proj).
+var (
+	zoneName   = regexp.MustCompile(`^[a-z](?:[-a-z0-9]*[a-z0-9])?-[a-z]$`)
+	regionName = regexp.MustCompile(`^[a-z](?:[-a-z0-9]*)?[0-9]$`)
+	migName    = regexp.MustCompile(`^[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?$`)
+	projectID  = regexp.MustCompile(`^(?:[a-z][-a-z0-9.]{0,61}[a-z0-9]:)?[a-z][-a-z0-9]{4,28}[a-z0-9]$`)
+)
+
+// parseMIGs reads "zone/name,zone/name": one zonal MIG per zone. Errors
+// point at an entry by its position and never quote it.
 func parseMIGs(project, v string) ([]migRef, error) {
 	if strings.TrimSpace(v) == "" {
 		return nil, fmt.Errorf("%s: required, as \"zone/name,zone/name\"", targetKeyMIGs)
@@ -263,19 +171,29 @@ func parseMIGs(project, v string) ([]migRef, error) {
 		out  []migRef
 		errs []error
 	)
-	zones := map[string]bool{}
-	for _, item := range strings.Split(v, ",") {
-		item = strings.TrimSpace(item)
-		zone, name, ok := strings.Cut(item, "/")
-		if !ok || zone == "" || name == "" || strings.Contains(name, "/") {
-			errs = append(errs, fmt.Errorf("%s: %q is not \"zone/name\"", targetKeyMIGs, item))
+	zones := map[string]int{}
+	for i, item := range strings.Split(v, ",") {
+		entry := i + 1
+		zone, name, ok := strings.Cut(strings.TrimSpace(item), "/")
+		switch {
+		case !ok || zone == "" || name == "" || strings.Contains(name, "/"):
+			errs = append(errs, fmt.Errorf("%s: entry %d is not \"zone/name\"", targetKeyMIGs, entry))
+			continue
+		case regionName.MatchString(zone):
+			errs = append(errs, fmt.Errorf("%s: entry %d names a region, not a zone: only zonal MIGs are supported, one per zone (a zone is its region plus a letter, like us-central1-a)", targetKeyMIGs, entry))
+			continue
+		case !zoneName.MatchString(zone):
+			errs = append(errs, fmt.Errorf("%s: entry %d: the zone is not a GCE zone name (a region plus a letter, like us-central1-a)", targetKeyMIGs, entry))
+			continue
+		case !migName.MatchString(name):
+			errs = append(errs, fmt.Errorf("%s: entry %d: the MIG name is not a GCE resource name (up to 63 lowercase letters, digits and hyphens, starting with a letter)", targetKeyMIGs, entry))
 			continue
 		}
-		if zones[zone] {
-			errs = append(errs, fmt.Errorf("%s: zone %q appears twice; use one MIG per zone", targetKeyMIGs, zone))
+		if first, dup := zones[zone]; dup {
+			errs = append(errs, fmt.Errorf("%s: entries %d and %d are in the same zone; use one MIG per zone", targetKeyMIGs, first, entry))
 			continue
 		}
-		zones[zone] = true
+		zones[zone] = entry
 		out = append(out, migRef{Project: project, Zone: zone, Name: name})
 	}
 	return out, errors.Join(errs...)
@@ -295,10 +213,10 @@ func parsePollInterval(raw map[string]string, dst *time.Duration, scaleTimeout t
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil || d <= 0 {
-		return fmt.Errorf("%s: %q is not a positive duration", targetKeyPollInterval, v)
+		return fmt.Errorf("%s: not a positive duration", targetKeyPollInterval)
 	}
 	if d > scaleTimeout {
-		return fmt.Errorf("%s: %q is longer than %s (%s); one poll must fit in the wait", targetKeyPollInterval, v, targetKeyScaleTimeout, scaleTimeout)
+		return fmt.Errorf("%s: longer than %s; one poll must fit in the wait", targetKeyPollInterval, targetKeyScaleTimeout)
 	}
 	*dst = d
 	return nil
@@ -308,7 +226,7 @@ func parseSelector(raw map[string]string, dst *string) error {
 	v, ok := raw[targetKeyNodeSelector]
 	alias, aliasOK := raw[targetKeyNodeSelAliasV1]
 	if aliasOK && ok && alias != v {
-		return fmt.Errorf("%s: %q conflicts with %s: %q; set only one", targetKeyNodeSelAliasV1, alias, targetKeyNodeSelector, v)
+		return fmt.Errorf("%s: differs from %s; set only one", targetKeyNodeSelAliasV1, targetKeyNodeSelector)
 	}
 	if !ok && aliasOK {
 		v, ok = alias, true
@@ -326,7 +244,7 @@ func parseSelector(raw map[string]string, dst *string) error {
 		*dst = selectorEmpty
 		return nil
 	}
-	return fmt.Errorf("%s: %q is not one of %s, %s, %s, %s", targetKeyNodeSelector, v,
+	return fmt.Errorf("%s: not one of %s, %s, %s, %s", targetKeyNodeSelector,
 		selectorLeastBusy, selectorEmpty, selectorNewestIndex, selectorOldestIndex)
 }
 
@@ -342,7 +260,7 @@ func parseDuration(raw map[string]string, key string, dst *time.Duration, min ti
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil || d < min || d > maxDuration {
-		return fmt.Errorf("%s: %q is not a duration from %s to %s", key, v, min, maxDuration)
+		return fmt.Errorf("%s: not a duration from %s to %s", key, min, maxDuration)
 	}
 	*dst = d
 	return nil
@@ -355,7 +273,7 @@ func parseBool(raw map[string]string, key string, dst *bool) error {
 	}
 	b, err := strconv.ParseBool(v)
 	if err != nil {
-		return fmt.Errorf("%s: %q is not a boolean", key, v)
+		return fmt.Errorf("%s: not a boolean (true or false)", key)
 	}
 	*dst = b
 	return nil
@@ -365,6 +283,7 @@ func unknownKeys(raw map[string]string, known map[string]bool) []error {
 	var errs []error
 	for _, k := range sortedKeys(raw) {
 		if !known[k] {
+			// The key's name only: its value may be a secret in the wrong key.
 			errs = append(errs, fmt.Errorf("unknown key %q", k))
 		}
 	}

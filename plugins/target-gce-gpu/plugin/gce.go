@@ -96,7 +96,10 @@ func (c computeMIGs) Resize(ctx context.Context, ref migRef, size int64, request
 	return nil
 }
 
-// DeleteInstances implements migAPI.
+// DeleteInstances implements migAPI. An instance that is no longer in the
+// MIG (deleted by an operator, a repair or an earlier call whose answer was
+// lost) is skipped rather than failing the whole request
+// (skipInstancesOnValidationError): it is gone, which is what was asked.
 func (c computeMIGs) DeleteInstances(ctx context.Context, ref migRef, instances []string, requestID string) error {
 	urls := make([]string, len(instances))
 	for i, name := range instances {
@@ -106,7 +109,8 @@ func (c computeMIGs) DeleteInstances(ctx context.Context, ref migRef, instances 
 		return c.client.DeleteInstances(ctx, &computepb.DeleteInstancesInstanceGroupManagerRequest{
 			Project: ref.Project, Zone: ref.Zone, InstanceGroupManager: ref.Name,
 			InstanceGroupManagersDeleteInstancesRequestResource: &computepb.InstanceGroupManagersDeleteInstancesRequest{
-				Instances: urls,
+				Instances:                      urls,
+				SkipInstancesOnValidationError: proto.Bool(true),
 			},
 			RequestId: proto.String(requestID),
 		})

@@ -50,6 +50,8 @@ type harness struct {
 	varStatus atomic.Int64
 	// logs records what the plugins log at Warn and above.
 	logs warnings
+	// nomadToken, when set, is the ACL token newPlugin configures.
+	nomadToken string
 }
 
 // warnings is an hclog sink that keeps the messages and arguments logged
@@ -179,9 +181,11 @@ func (h *harness) newPlugin() *Plugin {
 		rollback: 5 * time.Second,
 		backoff:  backoff{Initial: 5 * time.Millisecond, Max: 40 * time.Millisecond},
 	}
-	must.NoError(h.t, p.SetConfig(map[string]string{
-		"compute_endpoint": h.gceURL, "compute_insecure": "true", "nomad_address": h.nomadURL,
-	}))
+	cfg := map[string]string{"compute_endpoint": h.gceURL, "compute_insecure": "true", "nomad_address": h.nomadURL}
+	if h.nomadToken != "" {
+		cfg["nomad_token"] = h.nomadToken
+	}
+	must.NoError(h.t, p.SetConfig(cfg))
 	return p
 }
 

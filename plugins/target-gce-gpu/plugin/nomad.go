@@ -158,7 +158,13 @@ func parseMarker(meta map[string]string) *scaleInMarker {
 	return &scaleInMarker{Policy: policy, DesiredSize: desired, MarkedAt: time.Unix(0, at)}
 }
 
-// Load implements nodeAPI.
+// Load implements nodeAPI. It counts the node's allocations in every
+// namespace the token may read: Nomad's node allocations endpoint ignores
+// the client's namespace (nomad_namespace) and answers the allocations of
+// all namespaces where the token has read-job, leaving out the others
+// without an error. A namespace the token cannot read therefore makes its
+// workers invisible here, which is why the shipped ACL policy grants
+// read-job in "*".
 func (n nomadNodes) Load(ctx context.Context, nodeID string) (nodeLoad, error) {
 	var allocs []*api.Allocation
 	if err := n.retry.do(ctx, func(ctx context.Context) error {

@@ -114,7 +114,9 @@ func (p *Plugin) SetConfig(raw map[string]string) (err error) {
 	}
 	nomadClient, err := api.NewClient(cfg.nomad)
 	if err != nil {
-		return fmt.Errorf("%s config: nomad client: %w", PluginName, err)
+		// The client quotes the address and the TLS file paths it was given.
+		msg := redactValues(err.Error(), raw, append([]string{configKeyNomadAddress}, nomadTLSKeys...)...)
+		return fmt.Errorf("%s config: nomad client: %s", PluginName, msg)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()

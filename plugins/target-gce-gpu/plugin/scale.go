@@ -12,6 +12,11 @@ import (
 // their target sizes add up to action.Count. The agent gives Scale no
 // deadline, so the call bounds itself: the drain deadline plus grace for a
 // scale-in, plus scale_timeout for waiting on the MIGs.
+//
+// It first finishes or undoes interrupted scale-ins (reconcile). When the
+// MIGs then already sum to action.Count it succeeds without changing
+// anything; it returns the SDK's no-op error (no cooldown) only when a
+// scale-in finds nothing it may remove.
 func (p *Plugin) Scale(action sdk.ScalingAction, raw map[string]string) (err error) {
 	defer func() { err = agentSafe(err) }()
 	defer p.recoverPanic("scale", &err)
@@ -66,14 +71,18 @@ func (r *run) scale(ctx context.Context, want int64) error {
 	case want < current:
 		changed, err = r.scaleIn(ctx, obs, want)
 	default:
-		if !reconciled {
-			return sdk.NewTargetScalingNoOpError("MIGs already sum to %d", want)
-		}
+		// Success, not the SDK's no-op error: the agent only asks for a
+		// count that differs from the Status it just read, so finding the
+		// MIGs already there means they changed since (a reconcile that
+		// finished an interrupted scale-in, an operator's resize), and the
+		// agent's cooldown should cover that change as it would cover ours.
+		r.log.Info("MIGs already sum to the requested count; nothing to do", "reconciled", reconciled)
+		return nil
 	}
 	if changed {
 		r.recordEvent(ctx, r.p.now())
 	}
-	if !changed && err == nil && want != current {
+	if !changed && !reconciled && err == nil {
 		// Nothing qualified for removal (busy nodes with node_selector =
 		// "empty", nodes not yet registered, ...): no cooldown, so the
 		// agent asks again at the next evaluation.

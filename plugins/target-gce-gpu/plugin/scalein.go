@@ -26,7 +26,7 @@ type scaleInPick struct {
 // in stockout, then idle workers chosen per zone to keep the split
 // balanced, each drained before exactly its instance is deleted.
 func (r *run) scaleIn(ctx context.Context, obs observation, want int64) (changed bool, err error) {
-	picks, err := r.planScaleIn(ctx, obs, obs.targetTotal()-want)
+	picks, err := r.planScaleIn(ctx, obs, want)
 	if err != nil {
 		return false, err
 	}
@@ -45,48 +45,49 @@ func (r *run) scaleIn(ctx context.Context, obs observation, want int64) (changed
 	return changed || drained, err
 }
 
-// planScaleIn maps removable instances to nodes and selects the nodes:
-// stuck creations go first, then nodes in the order of the node selector,
-// zone by zone so the split stays balanced.
-func (r *run) planScaleIn(ctx context.Context, obs observation, remove int64) ([]scaleInPick, error) {
+// planScaleIn maps removable instances to nodes and selects the nodes.
+// Each zone shrinks towards its round-robin share of want (scaleInSplit):
+// first by the creations stuck in a stockout, which cost nothing, then by
+// nodes in the order of the node selector.
+func (r *run) planScaleIn(ctx context.Context, obs observation, want int64) ([]scaleInPick, error) {
 	n := len(obs.Zones)
 	sizes, stuckCount := make([]int64, n), make([]int64, n)
-	ranked := make([][]nodeCandidate, n)
-	costs := make([][]int64, n)
-	byZone := candidatesByZone(obs)
 	for i, z := range obs.Zones {
 		sizes[i] = z.State.TargetSize
 		stuckCount[i] = int64(len(z.stuckInstances()))
 	}
-	stuckRemovals := planScaleIn(sizes, zeroCosts(stuckCount), remove)
-	var removedStuck int64
-	for i, z := range obs.Zones {
-		sizes[i] -= stuckRemovals[i]
-		removedStuck += stuckRemovals[i]
-		if remove-removedStuck <= 0 {
-			continue
-		}
-		loaded, err := r.withLoad(ctx, byZone[z.Ref.Zone])
-		if err != nil {
-			return nil, err
-		}
-		ranked[i] = selectNodes(loaded, len(loaded), r.cfg.selector)
-		costs[i] = make([]int64, len(ranked[i]))
-		for k, c := range ranked[i] {
-			if r.cfg.selector == selectorLeastBusy || r.cfg.selector == selectorEmpty {
-				costs[i][k] = removalCost(c)
+	afterStuck := scaleInSplit(sizes, zeroCosts(stuckCount), want)
+	var left int64
+	for _, k := range afterStuck {
+		left += k
+	}
+	ranked := make([][]nodeCandidate, n)
+	costs := make([][]int64, n)
+	if left > want {
+		byZone := candidatesByZone(obs)
+		for i, z := range obs.Zones {
+			loaded, err := r.withLoad(ctx, byZone[z.Ref.Zone])
+			if err != nil {
+				return nil, err
+			}
+			ranked[i] = selectNodes(loaded, len(loaded), r.cfg.selector)
+			costs[i] = make([]int64, len(ranked[i]))
+			for k, c := range ranked[i] {
+				if r.cfg.selector == selectorLeastBusy || r.cfg.selector == selectorEmpty {
+					costs[i][k] = removalCost(c)
+				}
 			}
 		}
 	}
-	nodeRemovals := planScaleIn(sizes, costs, remove-removedStuck)
+	final := scaleInSplit(afterStuck, costs, want)
 	picks := make([]scaleInPick, n)
 	var planned int64
 	for i, z := range obs.Zones {
-		picks[i] = scaleInPick{Zone: z, Stuck: z.stuckInstances()[:stuckRemovals[i]], Nodes: ranked[i][:nodeRemovals[i]]}
-		picks[i].Desired = z.State.TargetSize - stuckRemovals[i] - nodeRemovals[i]
-		planned += stuckRemovals[i] + nodeRemovals[i]
+		stuck, nodes := sizes[i]-afterStuck[i], afterStuck[i]-final[i]
+		picks[i] = scaleInPick{Zone: z, Stuck: z.stuckInstances()[:stuck], Nodes: ranked[i][:nodes], Desired: final[i]}
+		planned += stuck + nodes
 	}
-	if planned < remove {
+	if remove := obs.targetTotal() - want; planned < remove {
 		r.log.Warn("fewer workers can be removed than asked: only idle RUNNING instances with a ready Nomad node qualify",
 			"asked", remove, "removing", planned)
 	}

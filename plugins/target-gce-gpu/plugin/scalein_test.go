@@ -3,16 +3,21 @@ package plugin
 import (
 	"encoding/json"
 	"errors"
+	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	compute "cloud.google.com/go/compute/apiv1"
+	"cloud.google.com/go/compute/apiv1/computepb"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/fakegce"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/fakenomad"
 	"github.com/hashicorp/nomad-autoscaler/sdk"
 	"github.com/hashicorp/nomad/api"
 	"github.com/shoenig/test/must"
+	"google.golang.org/api/option"
 )
 
 // deletedInstances decodes the instance names of a deleteInstances request.
@@ -270,4 +275,44 @@ func TestCrashBetweenMarkerAndDrainNeverDeletes(t *testing.T) {
 	n := h.nodeByInstance(a[1])
 	must.MapNotContainsKey(t, n.Meta, metaPolicy)
 	must.Eq(t, api.NodeSchedulingEligible, n.SchedulingEligibility)
+}
+
+func TestAnInstanceThatVanishedBeforeItsDeleteDoesNotFailTheOthers(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{sizeA: 3, sizeB: 0, drainDuration: 20 * time.Millisecond})
+	a := h.instances(zoneA, migA)
+	gate := make(chan struct{})
+	h.deleteGate.Store(&gate)
+	release := sync.OnceFunc(func() { close(gate) })
+	t.Cleanup(release)
+	done := make(chan error, 1)
+	go func() { done <- h.scale(1) }()
+	eventually(t, "the drained instances' delete", func() bool { return h.deletesHeld.Load() == 1 })
+
+	// Meanwhile one of them goes (an operator, a preemption, a repair).
+	oob := httptest.NewServer(h.gce) // not held by the gate
+	t.Cleanup(oob.Close)
+	client, err := compute.NewInstanceGroupManagersRESTClient(t.Context(), option.WithEndpoint(oob.URL), option.WithoutAuthentication())
+	must.NoError(t, err)
+	t.Cleanup(func() { _ = client.Close() })
+	op, err := client.DeleteInstances(t.Context(), &computepb.DeleteInstancesInstanceGroupManagerRequest{
+		Project: "test-project", Zone: zoneA, InstanceGroupManager: migA,
+		InstanceGroupManagersDeleteInstancesRequestResource: &computepb.InstanceGroupManagersDeleteInstancesRequest{
+			Instances: []string{"zones/" + zoneA + "/instances/" + a[2]},
+		},
+	})
+	must.NoError(t, err)
+	must.NoError(t, op.Wait(t.Context()))
+	eventually(t, "the instance to be gone", func() bool { return !slices.Contains(h.instances(zoneA, migA), a[2]) })
+
+	release()
+	must.NoError(t, <-done, must.Sprint("the other instance is deleted, the vanished one skipped"))
+	must.Eq(t, []string{a[0]}, h.instances(zoneA, migA))
+	must.Eq(t, 1, h.gce.MIG(zoneA, migA).TargetSize)
+	var body struct {
+		SkipInstancesOnValidationError bool `json:"skipInstancesOnValidationError"`
+	}
+	deletes := h.gceRequests("/deleteInstances") // the out-of-band one, then the plugin's
+	must.NoError(t, json.Unmarshal([]byte(deletes[len(deletes)-1].Body), &body))
+	must.True(t, body.SkipInstancesOnValidationError)
 }

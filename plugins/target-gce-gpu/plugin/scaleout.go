@@ -43,7 +43,12 @@ func (r *run) scaleOut(ctx context.Context, obs observation, want int64) (change
 }
 
 // applyScaleOut trims the creations stuck in stockout zones and resizes
-// the zones that grow. It returns the zones it grew.
+// the zones that grow. Each zone grows to its round-robin share of want
+// (zoneSplitWithin): a zone never shrinks in a scale-out, so one above its
+// share keeps what it has and the others share the rest, and a zone in
+// stockout keeps what it has and grows no further. After a stockout the
+// zone it hit is therefore the one that grows first. It returns the zones
+// it grew and how many workers no zone could take.
 func (r *run) applyScaleOut(ctx context.Context, zones []zoneView, want int64) ([]zoneView, int64, error) {
 	floor := make([]int64, len(zones))
 	caps := make([]int64, len(zones))
@@ -54,7 +59,7 @@ func (r *run) applyScaleOut(ctx context.Context, zones []zoneView, want int64) (
 			caps[i] = floor[i]
 		}
 	}
-	targets, unplaced := fillTargets(floor, caps, want)
+	targets, unplaced := zoneSplitWithin(want, floor, caps)
 	r.log.Trace("scale-out plan", "floor", floor, "caps", caps, "targets", targets, "unplaced", unplaced)
 	var (
 		grown []zoneView

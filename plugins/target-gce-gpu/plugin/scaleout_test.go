@@ -73,6 +73,42 @@ func TestScaleOutMovesWorkersAwayFromAStockout(t *testing.T) {
 	must.Eq(t, before, len(h.gceRequests("gpu-b/resize")))
 }
 
+func TestTheSpreadEvensOutThroughLaterScalingOnceAStockoutEnds(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{sizeA: 2, sizeB: 2, bootTime: 30 * time.Millisecond, drainDuration: 20 * time.Millisecond})
+	h.gce.SetStockout(zoneA, true)
+	must.NoError(t, h.scale(8))
+	a, b := h.targets()
+	must.Eq(t, [2]int{2, 6}, [2]int{a, b}, must.Sprint("zone-b takes zone-a's share during the stockout"))
+
+	// The stockout ends and stockout_cooldown (1m) passes.
+	h.gce.SetStockout(zoneA, false)
+	h.p.now = func() time.Time { return time.Now().Add(2 * time.Minute) }
+
+	// With the count unchanged nothing moves: running workers are not
+	// replaced just to even out the zones.
+	must.NoError(t, h.scale(8))
+	a, b = h.targets()
+	must.Eq(t, [2]int{2, 6}, [2]int{a, b})
+	resizesB := len(h.gceRequests("gpu-b/resize"))
+
+	must.NoError(t, h.scale(10))
+	a, b = h.targets()
+	must.Eq(t, [2]int{4, 6}, [2]int{a, b}, must.Sprint("the next scale-out fills zone-a first"))
+	must.Eq(t, resizesB, len(h.gceRequests("gpu-b/resize")), must.Sprint("zone-b is not touched"))
+
+	gaveUp := len(h.gceRequests("/deleteInstances")) // zone-a's stuck creations, during the stockout
+	must.NoError(t, h.scale(8))
+	a, b = h.targets()
+	must.Eq(t, [2]int{4, 4}, [2]int{a, b}, must.Sprint("the next scale-in removes from zone-b first"))
+	deletes := h.gceRequests("/deleteInstances")[gaveUp:]
+	must.SliceNotEmpty(t, deletes)
+	for _, d := range deletes {
+		must.StrContains(t, d.Path, migB)
+	}
+	must.Eq(t, 4, len(h.instances(zoneA, migA)))
+}
+
 func TestStatusIsReadyWhileAMIGIsStuckOnQuota(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{sizeA: 1, sizeB: 1, bootTime: time.Hour})

@@ -49,36 +49,6 @@ func zoneSplit(total int64, caps []int64) (split []int64, unplaced int64) {
 	return split, remaining
 }
 
-// planScaleIn chooses how many workers to remove from each zone so that the
-// zones stay as balanced as the round-robin split would leave them: each
-// removal comes from the zone with the most workers. On a tie it comes from
-// the zone whose next candidate is cheapest to lose, then from the later
-// zone (round-robin gives the earlier zones the remainder). costs[i] lists
-// zone i's removable candidates, cheapest first, so len(costs[i]) bounds its
-// removals. It never removes more than asked, and returns fewer when too
-// few are removable.
-func planScaleIn(sizes []int64, costs [][]int64, remove int64) []int64 {
-	out := make([]int64, len(sizes))
-	left := func(i int) int64 { return sizes[i] - out[i] }
-	for ; remove > 0; remove-- {
-		best := -1
-		for i := range sizes {
-			if out[i] >= int64(len(costs[i])) || left(i) <= 0 {
-				continue
-			}
-			if best < 0 || left(i) > left(best) ||
-				(left(i) == left(best) && costs[i][out[i]] <= costs[best][out[best]]) {
-				best = i
-			}
-		}
-		if best < 0 {
-			break
-		}
-		out[best]++
-	}
-	return out
-}
-
 // zeroCosts gives n[i] equally cheap candidates to zone i.
 func zeroCosts(n []int64) [][]int64 {
 	out := make([][]int64, len(n))
@@ -88,33 +58,87 @@ func zeroCosts(n []int64) [][]int64 {
 	return out
 }
 
-// fillTargets grows zones to a total of total workers without shrinking
-// any: zone i keeps at least floor[i], and each added worker goes to the
-// zone with the fewest workers that still has room (caps, unlimited for
-// none), the earlier zone on a tie. From an odd-even state that continues
-// the round-robin order, so 0 -> 5 -> 8 gives [3 2] then [4 4]. It returns
-// the sizes and how many workers no zone could take.
-func fillTargets(floor, caps []int64, total int64) (out []int64, unplaced int64) {
-	out = make([]int64, len(floor))
-	copy(out, floor)
-	var sum int64
-	for _, f := range floor {
-		sum += f
-	}
-	for add := total - sum; add > 0; add-- {
-		best := -1
-		for i := range out {
-			if caps[i] >= 0 && out[i] >= caps[i] {
-				continue
-			}
-			if best < 0 || out[i] < out[best] {
-				best = i
+// zoneSplitWithin spreads total workers as zoneSplit does (worker i to
+// zone i mod n, the first zones taking the remainder), within per-zone
+// bounds: zone i gets at least lo[i] and at most hi[i] (unlimited for no
+// cap), lo[i] <= hi[i]. A zone whose round-robin share is below its lower
+// bound keeps its lower bound and the other zones share the rest
+// round-robin; a zone whose share is above its cap keeps its cap and its
+// share goes to the zones that still have room. Below the sum of the lower
+// bounds every zone gets its lower bound. It returns the sizes and how many
+// workers no zone could take.
+func zoneSplitWithin(total int64, lo, hi []int64) (split []int64, unplaced int64) {
+	split = make([]int64, len(lo))
+	held := make([]bool, len(lo))
+	for {
+		rest := total
+		var free []int
+		for i := range lo {
+			if held[i] {
+				split[i] = lo[i]
+				rest -= lo[i]
+			} else {
+				free = append(free, i)
 			}
 		}
-		if best < 0 {
-			return out, add
+		caps := make([]int64, len(free))
+		for k, i := range free {
+			caps[k] = hi[i]
 		}
-		out[best]++
+		share, left := zoneSplit(max(rest, 0), caps)
+		// Holding a zone at its lower bound only leaves less for the
+		// others, so every zone short of its bound now is held at once.
+		short := false
+		for k, i := range free {
+			if share[k] < lo[i] {
+				held[i], short = true, true
+			}
+		}
+		if !short {
+			for k, i := range free {
+				split[i] = share[k]
+			}
+			return split, left
+		}
 	}
-	return out, 0
+}
+
+// scaleInSplit decides how many workers each zone keeps when the zones
+// shrink to want in total: the round-robin split of want within what each
+// zone can give (zoneSplitWithin with lo = size - len(costs[i]) and hi =
+// size), so the zones end as even as the removable instances allow.
+// costs[i] lists zone i's removable candidates, cheapest first. The one
+// choice round-robin leaves open is which zones keep the remainder; a zone
+// keeps it when its next candidate is dearer to lose than the last one
+// another zone gives, so that at equal balance the cheaper candidates go
+// (an idle node before a busy one). On equal costs the first zones keep
+// the remainder, as round-robin has it.
+func scaleInSplit(sizes []int64, costs [][]int64, want int64) []int64 {
+	lo := make([]int64, len(sizes))
+	for i, s := range sizes {
+		lo[i] = s - min(int64(len(costs[i])), s)
+	}
+	keep, _ := zoneSplitWithin(max(want, 0), lo, sizes)
+	removed := func(i int) int64 { return sizes[i] - keep[i] }
+	for {
+		// Zone i keeps one more than zone j: removing i's next candidate
+		// instead of j's last leaves the same spread. Take the largest
+		// saving; on a tie the later zone gives and the earlier keeps.
+		bi, bj, best := -1, -1, int64(0)
+		for i := range keep {
+			for j := range keep {
+				if keep[i] != keep[j]+1 || keep[i] <= lo[i] || removed(j) == 0 {
+					continue
+				}
+				if saving := costs[j][removed(j)-1] - costs[i][removed(i)]; saving > best || (saving == best && saving > 0 && i > bi) {
+					bi, bj, best = i, j, saving
+				}
+			}
+		}
+		if bi < 0 {
+			return keep
+		}
+		keep[bi]--
+		keep[bj]++
+	}
 }

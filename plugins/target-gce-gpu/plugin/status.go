@@ -21,9 +21,10 @@ const (
 
 // Status implements target.Target. Count is the sum of the MIGs' target
 // sizes. It also finishes or undoes interrupted scale-ins (reconcile),
-// unless a Scale of the same policy is running. Only a bad config is an
-// error: when GCE or Nomad cannot be read, the answer is "not ready" with
-// the cause in Meta (see degraded).
+// unless a Scale of the same policy is running, and then reports the sizes
+// the reconcile left. Only a bad config is an error: when GCE or Nomad
+// cannot be read, the answer is "not ready" with the cause in Meta (see
+// degraded).
 func (p *Plugin) Status(raw map[string]string) (_ *sdk.TargetStatus, err error) {
 	defer func() { err = agentSafe(err) }()
 	defer p.recoverPanic("status", &err)
@@ -63,9 +64,16 @@ func (r *run) status(ctx context.Context) (*sdk.TargetStatus, error) {
 		if changed, waiting, err = r.reconcile(ctx, obs); err != nil {
 			return r.degraded(ctx, obs, err), nil
 		}
-		// The MIGs changed under the observation: report not ready this
-		// tick and let the next one see the settled state.
-		waiting = waiting || changed
+		if changed {
+			// Count what the reconcile left, so that the agent does not
+			// compute its next action from a size that is gone. The MIGs
+			// are still changing: not ready this tick.
+			if obs.Zones, err = observeZones(ctx, r.migs, r.cfg, r.p.now()); err != nil {
+				obs.Zones = nil
+				return r.degraded(ctx, obs, err), nil
+			}
+			waiting = true
+		}
 	}
 	ready := !scaling && !waiting && obs.PoolReady
 	meta := zoneMeta(obs.Zones)

@@ -1,0 +1,97 @@
+package plugin
+
+import (
+	"bytes"
+	"maps"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/nomad-autoscaler/sdk"
+	"github.com/shoenig/test/must"
+)
+
+// secretLike is shaped like a credential pasted into the wrong key: valid
+// for no key that checks its format, and distinctive enough to be found in
+// any output.
+const secretLike = "hunter2-S3cr3t+Tok3n/zX9="
+
+// lockedBuffer collects log output written from several goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestNoConfigValueIsEverEchoed puts secretLike into each key in turn, of
+// the agent's target block and of the policy's, and runs SetConfig, Status
+// and Scale against the fakes with every log line kept (Trace): the value
+// must appear in no error, no Status meta and no log line. A key that
+// rejects it must say so without quoting it; a key that accepts it (a node
+// pool, the Nomad token) must not repeat it.
+func TestNoConfigValueIsEverEchoed(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{sizeA: 1, sizeB: 1, bootTime: 10 * time.Millisecond, drainDuration: 10 * time.Millisecond})
+	agentBase := map[string]string{"compute_endpoint": h.gceURL, "compute_insecure": "true", "nomad_address": h.nomadURL}
+	agentKeys := append([]string{configKeyCredentials, configKeyComputeEndpoint, configKeyComputeInsecure, "password"}, nomadPluginKeys...)
+
+	run := func(t *testing.T, agent, policy map[string]string) {
+		var logs lockedBuffer
+		p := New(hclog.New(&hclog.LoggerOptions{Level: hclog.Trace, Output: &logs}))
+		p.timing = h.p.timing
+		var seen []string
+		note := func(err error) {
+			if err != nil {
+				seen = append(seen, err.Error())
+			}
+		}
+		note(p.SetConfig(agent))
+		if p.cfg != nil {
+			st, err := p.Status(policy)
+			note(err)
+			if st != nil {
+				for k, v := range st.Meta {
+					seen = append(seen, k+"="+v)
+				}
+			}
+			count := int64(2)
+			if st != nil {
+				count = st.Count + 1
+			}
+			note(p.Scale(sdk.ScalingAction{Count: count, Direction: sdk.ScaleDirectionUp}, policy))
+			note(p.Scale(sdk.ScalingAction{Count: 1, Direction: sdk.ScaleDirectionDown}, policy))
+		}
+		seen = append(seen, logs.String())
+		out := strings.Join(seen, "\n")
+		must.StrNotContains(t, out, secretLike)
+		// Nor a recognisable part of it, as a library might quote it escaped.
+		must.StrNotContains(t, out, "S3cr3t")
+	}
+	for _, key := range agentKeys {
+		t.Run("agent "+key, func(t *testing.T) {
+			agent := maps.Clone(agentBase)
+			agent[key] = secretLike
+			run(t, agent, h.policy)
+		})
+	}
+	for _, key := range append(sortedKeys(targetKeys), "password") {
+		t.Run("policy "+key, func(t *testing.T) {
+			policy := maps.Clone(h.policy)
+			policy[key] = secretLike
+			run(t, agentBase, policy)
+		})
+	}
+}
