@@ -1,10 +1,12 @@
 // Command workersim simulates the GPU workers: it serves the model queues
 // at capacity_per_worker for every ready, non-draining node of simcloud.
-// See internal/workersim.
+// It stops as a worker of deploy/ml-worker.nomad.hcl does: on SIGTERM (or
+// Ctrl-C) it cancels its consumers, finishes and acknowledges the jobs in
+// flight and exits 0; a second signal or -stop-timeout exits at once. See
+// internal/workersim.
 package main
 
 import (
-	"context"
 	"os"
 	"os/signal"
 	"syscall"
@@ -13,8 +15,7 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := workersim.Main(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	os.Exit(workersim.Main(signals, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 }

@@ -2,6 +2,7 @@ package workersim
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -10,33 +11,39 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 )
 
-// idleWait is how long a puller pauses when its queue is empty.
-const idleWait = 20 * time.Millisecond
+// consumersPerQueue is how many jobs of one queue may be in service at
+// once, each on its own channel with a prefetch of one: one channel tops out
+// near a thousand jobs per second on loopback, less than a large fleet
+// serves.
+const consumersPerQueue = 4
 
-// pullersPerQueue is how many jobs of one queue may be in service at once,
-// each pulled on its own channel: one basic.get loop tops out near a
-// thousand jobs per second on loopback, less than a large fleet serves.
-const pullersPerQueue = 4
+// errConsumerClosed means the broker ended a consumer on its own (the queue
+// was deleted, the channel or connection closed).
+var errConsumerClosed = errors.New("the broker closed the consumer")
 
-// serve runs the pullers of every queue until ctx ends or one fails; they
-// share the fleet's token bucket.
+// serve runs the consumers of every queue until ctx ends, Stop has let every
+// consumer finish, or one fails; they share the fleet's token bucket.
 func (s *Sim) serve(ctx context.Context, conn *amqp.Connection) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errs := make(chan error, len(s.cfg.Queues)*pullersPerQueue)
+	errs := make(chan error, len(s.cfg.Queues)*consumersPerQueue)
 	var wg sync.WaitGroup
 	for _, q := range s.cfg.Queues {
-		for range pullersPerQueue {
-			ch, err := conn.Channel()
+		for i := range consumersPerQueue {
+			ch, deliveries, tag, err := openConsumer(conn, q, i)
 			if err != nil {
-				return fmt.Errorf("open channel: %w", err)
+				cancel()
+				wg.Wait()
+				return err
 			}
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				// Closing the channel returns whatever it still holds
+				// unacknowledged to the queue.
 				defer ch.Close()
-				if err := s.pull(ctx, ch, q); err != nil {
-					errs <- err
+				if err := s.consume(ctx, ch, tag, deliveries); err != nil {
+					errs <- fmt.Errorf("queue %q: %w", q, err)
 					cancel()
 				}
 			}()
@@ -44,33 +51,75 @@ func (s *Sim) serve(ctx context.Context, conn *amqp.Connection) error {
 	}
 	wg.Wait()
 	close(errs)
-	return <-errs // nil when every puller stopped with ctx
+	return <-errs // nil when every consumer stopped with ctx or Stop
 }
 
-// pull takes jobs from one queue, one at a time.
-func (s *Sim) pull(ctx context.Context, ch *amqp.Channel, queue string) error {
-	for ctx.Err() == nil {
-		msg, ok, err := ch.Get(queue, false)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
+// openConsumer opens a channel that receives at most one unacknowledged job
+// at a time, as each model container of a worker does: a job is
+// unacknowledged only while it is being served, so the queue's ready count
+// is the backlog, and a worker that dies loses nothing (RabbitMQ redelivers
+// what it had not acknowledged).
+func openConsumer(conn *amqp.Connection, queue string, i int) (*amqp.Channel, <-chan amqp.Delivery, string, error) {
+	ch, err := conn.Channel()
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("open channel: %w", err)
+	}
+	if err := ch.Qos(1, 0, false); err != nil {
+		ch.Close()
+		return nil, nil, "", fmt.Errorf("set prefetch on %q: %w", queue, err)
+	}
+	tag := fmt.Sprintf("workersim-%s-%d", queue, i)
+	deliveries, err := ch.Consume(queue, tag, false, false, false, false, nil)
+	if err != nil {
+		ch.Close()
+		return nil, nil, "", fmt.Errorf("consume from %q: %w", queue, err)
+	}
+	return ch, deliveries, tag, nil
+}
+
+// consume serves one consumer's deliveries. After Stop it cancels the
+// consumer, so the broker sends it nothing more, and serves and acknowledges
+// what the broker had already sent before returning.
+func (s *Sim) consume(ctx context.Context, ch *amqp.Channel, tag string, deliveries <-chan amqp.Delivery) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-s.stopping:
+			if err := ch.Cancel(tag, false); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return fmt.Errorf("cancel consumer %s: %w", tag, err)
 			}
-			return fmt.Errorf("get from %q: %w", queue, err)
-		}
-		if !ok {
-			if !sleep(ctx, idleWait) {
-				return nil
+			// The delivery channel closes once what was received before
+			// the cancel has been handed over.
+			for msg := range deliveries {
+				if err := s.handle(ctx, msg); err != nil {
+					return err
+				}
 			}
-			continue
-		}
-		if err := s.handle(ctx, msg); err != nil {
-			return err
+			return nil
+		case msg, ok := <-deliveries:
+			if !ok {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return errConsumerClosed
+			}
+			if err := s.handle(ctx, msg); err != nil {
+				return err
+			}
 		}
 	}
-	return nil
 }
 
+// handle serves one job once the fleet has earned the time for it, then
+// acknowledges it. If ctx ends first the job stays unacknowledged and the
+// broker redelivers it when the channel closes.
 func (s *Sim) handle(ctx context.Context, msg amqp.Delivery) error {
+	s.inFlight.Add(1)
+	defer s.inFlight.Add(-1)
 	job, err := loadgen.DecodeJob(msg.Body)
 	if err != nil {
 		s.rejected.Add(1)
@@ -90,8 +139,7 @@ func (s *Sim) handle(ctx context.Context, msg amqp.Delivery) error {
 			wait = min(s.cfg.PollInterval, 100*time.Millisecond)
 		}
 		if !sleep(ctx, wait) {
-			// Leaving the job unacknowledged returns it to the queue when
-			// the channel closes: a stopped simulator loses nothing.
+			s.abandoned.Add(1)
 			return nil
 		}
 	}

@@ -2,10 +2,16 @@
 // queues at capacity_per_worker requests per minute for every worker that is
 // ready and not draining, so that scaling the MIGs really drains the queue.
 //
-// Jobs are pulled with basic.get and acknowledged by hand when the fleet has
-// earned the time to serve them: a job is unacknowledged only while it is
-// being served (at most a few per queue), so the queue's ready count is the
-// backlog.
+// Jobs are consumed with a prefetch of one per consumer and acknowledged
+// only once served, when the fleet has earned the time to serve them, as the
+// real workers do (deploy/ml-worker.nomad.hcl): a job is unacknowledged only
+// while it is being served (at most a few per queue), so the queue's ready
+// count is the backlog, and a job whose worker dies is redelivered.
+//
+// Stop is the worker's graceful stop on SIGTERM: every consumer is
+// cancelled, the jobs in flight are served and acknowledged, then Run
+// returns. Cancelling Run's context is the hard stop: what is in flight
+// stays unacknowledged and RabbitMQ redelivers it.
 package workersim
 
 import (
@@ -64,10 +70,15 @@ func (c Config) Validate() error {
 
 // Stats is a snapshot of the simulator.
 type Stats struct {
-	Workers  int
+	Workers int
+	// Jobs and Requests count what was served and acknowledged.
 	Jobs     int64
 	Requests int64
 	Rejected int64
+	// InFlight is the jobs received and not yet acknowledged; Abandoned
+	// the jobs left unacknowledged by a hard stop (RabbitMQ redelivers them).
+	InFlight  int64
+	Abandoned int64
 }
 
 // Sim is the worker simulator.
@@ -79,10 +90,16 @@ type Sim struct {
 	bucket bucket
 	waits  Waits
 
-	workers  atomic.Int64
-	jobs     atomic.Int64
-	requests atomic.Int64
-	rejected atomic.Int64
+	// stopping is closed by Stop.
+	stopping chan struct{}
+	stopOnce sync.Once
+
+	workers   atomic.Int64
+	jobs      atomic.Int64
+	requests  atomic.Int64
+	rejected  atomic.Int64
+	inFlight  atomic.Int64
+	abandoned atomic.Int64
 }
 
 // New validates cfg.
@@ -93,12 +110,25 @@ func New(cfg Config, fleet Fleet) (*Sim, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Sim{cfg: cfg, fleet: fleet}, nil
+	return &Sim{cfg: cfg, fleet: fleet, stopping: make(chan struct{})}, nil
 }
 
 // Stats returns the counters; safe while Run runs.
 func (s *Sim) Stats() Stats {
-	return Stats{Workers: int(s.workers.Load()), Jobs: s.jobs.Load(), Requests: s.requests.Load(), Rejected: s.rejected.Load()}
+	return Stats{
+		Workers: int(s.workers.Load()), Jobs: s.jobs.Load(), Requests: s.requests.Load(), Rejected: s.rejected.Load(),
+		InFlight: s.inFlight.Load(), Abandoned: s.abandoned.Load(),
+	}
+}
+
+// Stop begins the graceful stop of a worker on SIGTERM: every consumer is
+// cancelled, so RabbitMQ sends no more jobs; the jobs already received are
+// served and acknowledged; then Run returns nil. It does not wait: bound the
+// stop by cancelling Run's context, which leaves what is still in flight
+// unacknowledged for RabbitMQ to redeliver. Safe to call more than once and
+// from any goroutine.
+func (s *Sim) Stop() {
+	s.stopOnce.Do(func() { close(s.stopping) })
 }
 
 // Waits returns a copy of the queue waits recorded so far.
@@ -108,8 +138,8 @@ func (s *Sim) Waits() Waits {
 	return s.waits.clone()
 }
 
-// Run serves jobs until ctx ends (returning nil) or the broker connection
-// fails. The fleet is polled in the background; a failed poll keeps the
+// Run serves jobs until ctx ends or a Stop has finished (returning nil), or
+// the broker connection fails. The fleet is polled in the background; a failed poll keeps the
 // last known count, as a worker pool would.
 func (s *Sim) Run(ctx context.Context) error {
 	conn, err := amqp.DialConfig(s.cfg.AMQPURL, amqp.Config{Dial: amqp.DefaultDial(10 * time.Second)})
