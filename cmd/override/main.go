@@ -1,0 +1,20 @@
+// Command override pins the worker count of a strategy-slope scaling policy
+// until a deadline, ends the override, or shows what every policy's
+// strategy will do next:
+//
+//	override set -count 40 -until 18:00 -reason "launch day, INC-1234" -policy policies/gpu-workers.hcl
+//	override clear -policy policies/gpu-workers.hcl
+//	override status -policy-dir /etc/nomad-autoscaler/policies
+//
+// See internal/override and deploy/README.md.
+package main
+
+import (
+	"os"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/override"
+)
+
+func main() {
+	os.Exit(override.Main(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
