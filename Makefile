@@ -18,7 +18,7 @@ STATICCHECK_VERSION := v0.8.2
 SERVICES_ENV = eval "$$(scripts/services.sh env)"
 GOTEST_FLAGS ?= -race -timeout 14m
 
-.PHONY: all build agent test unit e2e demo dist lint bench validate services-up services-down clean
+.PHONY: all build agent test unit e2e demo dist lint bench validate services-up services-down clean readme-check readme-check-all
 
 all: build
 
@@ -48,6 +48,16 @@ test: build agent services-up
 	@echo "--- smoke: the official agent launches and configures our three plugins"
 	$(SERVICES_ENV); go test -count=1 -v -run '^TestAgent(LaunchesAndConfiguresAllThreePlugins|RefusesAMisspelledPluginKey)$$' ./test/e2e/ | grep -E '^(=== RUN|--- |ok|FAIL)|agent: '
 	$(SERVICES_ENV); go test $(GOTEST_FLAGS) ./...
+	@echo "--- readme-check: the READMEs' figures against the commands that produce them"
+	go run ./cmd/readmecheck
+
+## readme-check: rerun the commands behind the READMEs' figures (those under a minute) and fail on a 1% difference
+readme-check:
+	go run ./cmd/readmecheck
+
+## readme-check-all: the same with the slow ones (make validate's tables)
+readme-check-all:
+	go run ./cmd/readmecheck -all
 
 ## unit: the tests that need no services (integration tests skip outside CI)
 unit:

@@ -56,13 +56,10 @@ type Scenario struct {
 // Synthetic reports whether the trace is generated rather than recorded.
 func (s Scenario) Synthetic() bool { return s.Kind == KindSynthetic }
 
-// standardTraces is the standard validation set of cmd/tracegen/README.md
+// StandardTraces is the standard validation set of cmd/tracegen/README.md
 // (name, profile, length, start, zone, seed and growth), to be generated at
 // each volume of the matrix.
-func standardTraces() []struct {
-	name    string
-	profile tracegen.Profile
-} {
+func StandardTraces() []StandardTrace {
 	mk := func(name string, days int, start, tz string, seed uint64) tracegen.Profile {
 		p := tracegen.Defaults(name)
 		p.Days, p.TimeZone, p.Seed = days, tz, seed
@@ -70,14 +67,17 @@ func standardTraces() []struct {
 		p.Start, _ = time.Parse(time.RFC3339, start)
 		return p
 	}
-	return []struct {
-		name    string
-		profile tracegen.Profile
-	}{
+	return []StandardTrace{
 		{"business-a", mk(tracegen.Business, 28, "2026-03-02T05:00:00Z", "America/New_York", 1)},
 		{"business-b", mk(tracegen.Business, 28, "2026-03-01T18:30:00Z", "Asia/Kolkata", 2)},
 		{"flashcrowd-a", mk(tracegen.Flashcrowd, 87, "2026-04-30T22:00:00Z", "Europe/Paris", 3)},
 	}
+}
+
+// StandardTrace is one trace of the standard validation set.
+type StandardTrace struct {
+	Name    string
+	Profile tracegen.Profile
 }
 
 // Matrix is the list of scenarios `go run ./cmd/validate` replays, in the
@@ -95,15 +95,15 @@ func Matrix(quick bool) []Scenario {
 		m = append(m, Scenario{Name: string(KindNASAPoisson), Kind: KindNASAPoisson, Volume: v, TimeZone: nasaTimeZone,
 			Goals: BusinessHoursGoals})
 	}
-	for _, st := range standardTraces() {
+	for _, st := range StandardTraces() {
 		goals := BusinessHoursGoals
-		if st.profile.Name == tracegen.Flashcrowd {
+		if st.Profile.Name == tracegen.Flashcrowd {
 			goals = FlashCrowdGoals
 		}
 		for _, v := range []float64{volume2M, volume60M} {
-			p := st.profile
+			p := st.Profile
 			p.Daily = v
-			m = append(m, Scenario{Name: st.name, Kind: KindSynthetic, Volume: v, TimeZone: p.TimeZone, Profile: &p, Goals: goals})
+			m = append(m, Scenario{Name: st.Name, Kind: KindSynthetic, Volume: v, TimeZone: p.TimeZone, Profile: &p, Goals: goals})
 		}
 	}
 	return m
