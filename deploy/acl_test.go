@@ -10,7 +10,7 @@ import (
 	"github.com/hashicorp/nomad/api"
 	"github.com/shoenig/test/must"
 
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/fakenomad"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/fakenomad"
 )
 
 const aclFile = "nomad-autoscaler.acl.hcl"

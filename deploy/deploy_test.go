@@ -2,7 +2,7 @@
 // parse; the agent configuration its template renders must load with the
 // agent's own loader, declare our three plugins, and give URLs that the
 // plugin's clients parse back to the passwords whatever they hold; and
-// PostgreSQL is verified as in policies/agent.hcl.
+// PostgreSQL is verified as in deploy/agent.hcl.
 package deploy_test
 
 import (
@@ -213,10 +213,10 @@ func TestPasswordsWithURLDelimitersGiveValidURLs(t *testing.T) {
 }
 
 // TestPostgreSQLIsVerifiedAsInTheAgentConfig keeps the job's TLS to
-// PostgreSQL that of policies/agent.hcl: verify-full, against the CA the job
+// PostgreSQL that of deploy/agent.hcl: verify-full, against the CA the job
 // writes from its Variable.
 func TestPostgreSQLIsVerifiedAsInTheAgentConfig(t *testing.T) {
-	prod, err := config.Load(filepath.Join("..", "policies", "agent.hcl"))
+	prod, err := config.Load("agent.hcl")
 	must.NoError(t, err)
 	want, err := url.Parse(apmConfig(t, prod)["postgres_url"])
 	must.NoError(t, err)

@@ -10,25 +10,24 @@ import (
 	"github.com/hashicorp/nomad-autoscaler/sdk"
 	"github.com/shoenig/test/must"
 
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/agenttest"
+
 	slope "github.com/fleetslope/nomad-gpu-autoscaler/plugins/strategy-slope/plugin"
 )
 
 func TestPoliciesDecodeAndValidateAsTheAgentDoes(t *testing.T) {
-	labels := declaredLabels(loadAgent(t, "agent.hcl"))
+	labels := agenttest.DeclaredDrivers(agenttest.LoadConfig(t, productionAgent))
 	for _, f := range hclFiles(t) {
-		if isAgentConfig(f) {
-			continue
-		}
 		t.Run(f, func(t *testing.T) {
 			for name, p := range decodePolicies(t, f) {
 				must.True(t, p.Enabled, must.Sprintf("policy %s is enabled", name))
 				must.NoError(t, p.Validate(), must.Sprintf("policy %s", name))
 				must.NoError(t, validateLikeTheFileSource(p), must.Sprintf("policy %s", name))
 				must.NotNil(t, p.Target, must.Sprintf("policy %s has a target", name))
-				must.MapContainsKey(t, labels.target, p.Target.Name, must.Sprintf("policy %s targets a declared target block", name))
+				must.MapContainsKey(t, labels.Target, p.Target.Name, must.Sprintf("policy %s targets a declared target block", name))
 				for _, c := range p.Checks {
-					must.MapContainsKey(t, labels.apm, c.Source, must.Sprintf("check %s reads a declared apm block (source is required: the default is the Nomad APM)", c.Name))
-					must.MapContainsKey(t, labels.strategy, c.Strategy.Name, must.Sprintf("check %s uses a declared strategy block", c.Name))
+					must.MapContainsKey(t, labels.APM, c.Source, must.Sprintf("check %s reads a declared apm block (source is required: the default is the Nomad APM)", c.Name))
+					must.MapContainsKey(t, labels.Strategy, c.Strategy.Name, must.Sprintf("check %s uses a declared strategy block", c.Name))
 				}
 			}
 		})
@@ -40,9 +39,6 @@ func TestPoliciesDecodeAndValidateAsTheAgentDoes(t *testing.T) {
 // and not on the first evaluation in production.
 func TestStrategyBlocksAreAcceptedByTheSlopePlugin(t *testing.T) {
 	for _, f := range hclFiles(t) {
-		if isAgentConfig(f) {
-			continue
-		}
 		for name, p := range decodePolicies(t, f) {
 			for _, c := range p.Checks {
 				t.Run(fmt.Sprintf("%s/%s/%s", f, name, c.Name), func(t *testing.T) {

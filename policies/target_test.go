@@ -16,9 +16,6 @@ import (
 // a valid one gets as far as trying GCE or Nomad.
 func TestTargetBlocksAreAcceptedByTheGCEPlugin(t *testing.T) {
 	for _, f := range hclFiles(t) {
-		if isAgentConfig(f) {
-			continue
-		}
 		for name, p := range decodePolicies(t, f) {
 			t.Run(f+"/"+name, func(t *testing.T) {
 				plugin := gcegpu.New(hclog.NewNullLogger())

@@ -7,7 +7,7 @@
 // ranks the shapes by cost at the SLA.
 //
 // The model and the flags are documented in cmd/backtest/README.md; all the
-// logic lives in internal/backtest.
+// logic lives in internal/tools/backtest.
 package main
 
 import (
@@ -20,7 +20,7 @@ import (
 	"os/signal"
 	"time"
 
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/backtest"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/backtest"
 )
 
 func main() {

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/backtest"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/backtest"
 	"github.com/shoenig/test/must"
 )
 

@@ -1,6 +1,6 @@
 // Command demo is `make demo`: a compressed day of real traffic through the
 // official nomad-autoscaler agent, our three plugins, RabbitMQ, PostgreSQL
-// and a simulated GCE/Nomad cluster. See internal/demo.
+// and a simulated GCE/Nomad cluster. See internal/tools/demo.
 package main
 
 import (
@@ -12,7 +12,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/demo"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/demo"
 )
 
 func main() {

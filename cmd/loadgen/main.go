@@ -1,6 +1,6 @@
 // Command loadgen replays a per-minute request trace with time compression
 // into PostgreSQL (one row per request, COPY in batches) and RabbitMQ (jobs
-// on ekyc.facematch and ekyc.ocr). See internal/loadgen.
+// on ekyc.facematch and ekyc.ocr). See internal/tools/loadgen.
 package main
 
 import (
@@ -9,7 +9,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/loadgen"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/loadgen"
 )
 
 func main() {

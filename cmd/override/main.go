@@ -6,13 +6,13 @@
 //	override clear -policy policies/gpu-workers.hcl
 //	override status -policy-dir /etc/nomad-autoscaler/policies
 //
-// See internal/override and deploy/README.md.
+// See internal/tools/override and deploy/README.md.
 package main
 
 import (
 	"os"
 
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/override"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/override"
 )
 
 func main() {

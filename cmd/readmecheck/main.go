@@ -1,7 +1,7 @@
 // Command readmecheck reruns the commands that produce the READMEs'
 // figures and fails when a README differs from them by more than 1%
 // (`make readme-check`); -all includes the commands that take over a
-// minute, -write regenerates the regions. See internal/readmecheck.
+// minute, -write regenerates the regions. See internal/tools/readmecheck.
 package main
 
 import (
@@ -12,7 +12,7 @@ import (
 	"os"
 	"os/signal"
 
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/readmecheck"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/readmecheck"
 )
 
 func main() {

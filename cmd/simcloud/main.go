@@ -1,5 +1,5 @@
 // Command simcloud serves a simulated GCE project and Nomad cluster on one
-// address, for the end-to-end test and the demo. See internal/simcloud.
+// address, for the end-to-end test and the demo. See internal/sim/simcloud.
 package main
 
 import (
@@ -9,7 +9,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/simcloud"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/simcloud"
 )
 
 func main() {

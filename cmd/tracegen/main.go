@@ -6,7 +6,7 @@
 //	go run ./cmd/tracegen -profile business -days 28 -daily 2000000 \
 //	    -start 2026-03-02T05:00:00Z -tz America/New_York -seed 1 -out /tmp/traces/business-a.csv.gz
 //
-// All the logic lives in internal/tracegen; this command parses flags.
+// All the logic lives in internal/tools/tracegen; this command parses flags.
 package main
 
 import (
@@ -16,7 +16,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tracegen"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/tracegen"
 )
 
 func main() {

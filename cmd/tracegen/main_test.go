@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/backtest"
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tracegen"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/backtest"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/tracegen"
 	"github.com/shoenig/test/must"
 )
 

@@ -8,7 +8,7 @@
 //	go run ./cmd/validate [-policy policies/gpu-workers.hcl] [-out run/validate] [-quick] [-strict]
 //
 // What it runs and how to read it is in cmd/validate/README.md; all the
-// logic lives in internal/validate.
+// logic lives in internal/tools/validate.
 package main
 
 import (
@@ -19,7 +19,7 @@ import (
 	"os"
 	"os/signal"
 
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/validate"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/validate"
 )
 
 func main() {

@@ -33,8 +33,8 @@ func TestTheExitStatusSaysWhetherARunFailedOrWithStrictAGoal(t *testing.T) {
 		status int
 		want   string
 	}{
-		{"failed goals are reported, not an error", append(quick, "-policy", "../../internal/backtest/testdata/slope.hcl"), 0, "FAIL no days scored"},
-		{"with -strict a failed goal is status 2", append(quick, "-strict", "-policy", "../../internal/backtest/testdata/slope.hcl"), 2, "-strict: "},
+		{"failed goals are reported, not an error", append(quick, "-policy", "../../internal/tools/backtest/testdata/slope.hcl"), 0, "FAIL no days scored"},
+		{"with -strict a failed goal is status 2", append(quick, "-strict", "-policy", "../../internal/tools/backtest/testdata/slope.hcl"), 2, "-strict: "},
 		{"a policy that does not load is status 1", append(quick, "-policy", "testdata/none.hcl"), 1, "none.hcl"},
 		{"an unknown flag is status 1", []string{"-fast"}, 1, "flag provided but not defined: -fast"},
 	}

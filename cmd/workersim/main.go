@@ -3,7 +3,7 @@
 // It stops as a worker of deploy/ml-worker.nomad.hcl does: on SIGTERM (or
 // Ctrl-C) it cancels its consumers, finishes and acknowledges the jobs in
 // flight and exits 0; a second signal or -stop-timeout exits at once. See
-// internal/workersim.
+// internal/tools/workersim.
 package main
 
 import (
@@ -11,7 +11,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/workersim"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/workersim"
 )
 
 func main() {

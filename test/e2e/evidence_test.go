@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/fakenomad"
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/simcloud"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/fakenomad"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/simcloud"
 )
 
 // deletion is one instance named in a successful deleteInstances request.

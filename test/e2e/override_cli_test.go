@@ -17,8 +17,8 @@ import (
 	"github.com/shoenig/test/must"
 	"github.com/zclconf/go-cty/cty"
 
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/agenttest"
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/plugintest"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/agenttest"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/plugintest"
 )
 
 // The override command (cmd/override) as an operator runs it, against the

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/agenttest"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/agenttest"
 	"github.com/shoenig/test/must"
 )
 

@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/agenttest"
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/loadgen"
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/simcloud"
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/testenv"
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/workersim"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/agenttest"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/loadgen"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/simcloud"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/testenv"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/workersim"
 	"github.com/shoenig/test/must"
 )
 

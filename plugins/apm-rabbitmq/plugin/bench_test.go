@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/testenv"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/testenv"
 	"github.com/hashicorp/nomad-autoscaler/sdk"
 	"github.com/jackc/pgx/v5"
 	"github.com/shoenig/test/must"

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/testenv"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/testenv"
 	amqp "github.com/rabbitmq/amqp091-go"
 	"github.com/shoenig/test/must"
 )

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/fakenomad"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/fakenomad"
 	"github.com/googleapis/gax-go/v2/apierror"
 	"github.com/hashicorp/nomad/api"
 	"github.com/shoenig/test/must"

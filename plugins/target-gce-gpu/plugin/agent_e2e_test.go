@@ -12,10 +12,10 @@ import (
 	"text/template"
 	"time"
 
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/agenttest"
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/fakegce"
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/fakenomad"
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/plugintest"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/agenttest"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/fakegce"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/fakenomad"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/plugintest"
 	"github.com/shoenig/test/must"
 )
 

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/fakegce"
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/fakenomad"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/fakegce"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/fakenomad"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/nomad-autoscaler/sdk"
 	"github.com/shoenig/test/must"

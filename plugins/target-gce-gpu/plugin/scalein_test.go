@@ -12,8 +12,8 @@ import (
 
 	compute "cloud.google.com/go/compute/apiv1"
 	"cloud.google.com/go/compute/apiv1/computepb"
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/fakegce"
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/fakenomad"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/fakegce"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/fakenomad"
 	"github.com/hashicorp/nomad-autoscaler/sdk"
 	"github.com/hashicorp/nomad/api"
 	"github.com/shoenig/test/must"

@@ -1,0 +1,172 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/loadgen"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/simcloud"
+)
+
+// The demo's own database, vhost, project and MIGs: policies/demo.hcl
+// names them, and they keep the demo away from every test's data.
+const (
+	demoDatabase = "ekyc_demo"
+	demoVhost    = "ekyc-demo"
+	demoProject  = "ekyc-demo"
+	demoMIGs     = "us-central1-a/ekyc-gpu-a,us-central1-b/ekyc-gpu-b"
+)
+
+// freshDatabase drops and recreates the demo database, applies the schema
+// and returns its DSN.
+func freshDatabase(ctx context.Context, adminDSN, database, schema string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, adminDSN)
+	if err != nil {
+		return "", fmt.Errorf("connect to PostgreSQL (DATABASE_URL): %w", err)
+	}
+	defer conn.Close(ctx)
+	name := pgx.Identifier{database}.Sanitize()
+	for _, stmt := range []string{"DROP DATABASE IF EXISTS " + name + " WITH (FORCE)", "CREATE DATABASE " + name} {
+		if _, err := conn.Exec(ctx, stmt); err != nil {
+			return "", fmt.Errorf("recreate database %s: %w", database, err)
+		}
+	}
+	cfg := conn.Config()
+	dsn := fmt.Sprintf("postgres://%s@%s/%s?sslmode=disable", userInfo(cfg), net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port))), database)
+	if err := loadgen.ApplySchema(ctx, dsn, schema); err != nil {
+		return "", err
+	}
+	return dsn, nil
+}
+
+func userInfo(cfg *pgx.ConnConfig) string {
+	if cfg.Password == "" {
+		return cfg.User
+	}
+	return cfg.User + ":" + cfg.Password
+}
+
+// freshVhost empties the demo's vhost by recreating it and returns its AMQP URL.
+func freshVhost(ctx context.Context, amqpURL, mgmtURL, vhost string) (string, error) {
+	v, err := loadgen.VhostsFromAMQP(amqpURL, mgmtURL)
+	if err != nil {
+		return "", err
+	}
+	if err := v.Delete(ctx, vhost); err != nil {
+		return "", err
+	}
+	if err := v.Create(ctx, vhost); err != nil {
+		return "", err
+	}
+	return loadgen.VhostURL(amqpURL, vhost)
+}
+
+// cloud is the simulated GCE project and Nomad cluster, served on loopback.
+type cloud struct {
+	*simcloud.Cluster
+	URL string
+	srv *http.Server
+}
+
+// startCloud runs simcloud in real time with durations that are short in
+// real time and realistic on the simulated clock: a GPU VM boots and loads
+// its model in 5 simulated minutes (1 s at x300).
+func startCloud(ctx context.Context, o Options, initialPerZone int) (*cloud, error) {
+	refs, err := simcloud.ParseMIGs(demoMIGs)
+	if err != nil {
+		return nil, err
+	}
+	sim := func(d time.Duration) time.Duration { return time.Duration(float64(d) / o.Compression) }
+	c, err := simcloud.New(simcloud.Config{
+		Project: demoProject, MIGs: refs, InitialSize: initialPerZone, NodeClass: "gpu-l4",
+		BootTime: sim(5 * time.Minute), DeleteTime: sim(time.Minute), DrainDuration: sim(90 * time.Second),
+	})
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Handler: c.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	go c.Run(ctx, 50*time.Millisecond)
+	return &cloud{Cluster: c, URL: "http://" + ln.Addr().String(), srv: srv}, nil
+}
+
+func (c *cloud) close() {
+	c.Cluster.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = c.srv.Shutdown(ctx)
+}
+
+// initialWorkers sizes the fleet for the first replayed minute, split over
+// the two zones, as a fleet that was already running would be.
+func initialWorkers(firstMinute, capacity float64) int {
+	return max(1, int(math.Ceil(firstMinute/capacity/2)))
+}
+
+// writeAgentFiles renders the agent configuration and copies the policy
+// into out, returning the config path and the agent's HTTP address.
+func writeAgentFiles(o Options, c *cloud, amqpURL, dsn string) (string, string, error) {
+	port, err := freePort()
+	if err != nil {
+		return "", "", err
+	}
+	plugins, err := filepath.Abs(o.PluginDir)
+	if err != nil {
+		return "", "", err
+	}
+	policyDir := filepath.Join(o.OutDir, "policies")
+	if err := os.MkdirAll(policyDir, 0o755); err != nil {
+		return "", "", err
+	}
+	policy, err := os.ReadFile(o.Policy)
+	if err != nil {
+		return "", "", err
+	}
+	if err := os.WriteFile(filepath.Join(policyDir, filepath.Base(o.Policy)), policy, 0o644); err != nil {
+		return "", "", err
+	}
+	absPolicyDir, _ := filepath.Abs(policyDir)
+	cfg, err := RenderAgentConfig(o.AgentConfig, AgentOverrides{
+		PluginDir: plugins, HTTPHost: "127.0.0.1", HTTPPort: port, NomadAddress: c.URL, PolicyDir: absPolicyDir,
+		Plugins: map[[2]string]map[string]string{
+			// The demo policy's rate check is inline SQL (requests per real
+			// second, scaled to simulated minutes), which the plugin runs
+			// only when the agent's configuration allows it.
+			{"apm", "ekyc"}:       {"amqp_urls": amqpURL, "management_urls": o.ManagementURL, "postgres_url": dsn, "allow_inline_sql": "true"},
+			{"target", "gce-gpu"}: {"compute_endpoint": c.URL, "compute_insecure": "true"},
+		},
+	})
+	if err != nil {
+		return "", "", err
+	}
+	path := filepath.Join(o.OutDir, "agent.hcl")
+	// The file holds service credentials of the local servers: owner only.
+	if err := os.WriteFile(path, cfg, 0o600); err != nil {
+		return "", "", err
+	}
+	return path, net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), nil
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}

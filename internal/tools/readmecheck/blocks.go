@@ -1,0 +1,296 @@
+package readmecheck
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/backtest"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/tracegen"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/validate"
+)
+
+// referenceCommand is the backtest the READMEs quote.
+const referenceCommand = "go run ./cmd/backtest -trace data/nasa-http-jul95.csv.gz -daily 2000000 -capacity 100 -lead 5m -tz America/New_York -business-hours 08:00-22:00 -policy policies/gpu-workers.hcl"
+
+// Blocks is every README region the repository's commands produce, the
+// fast ones first.
+func Blocks() []Block {
+	return []Block{
+		{File: "cmd/backtest/README.md", ID: "results", Command: referenceCommand, Render: backtestResults},
+		{File: "cmd/backtest/README.md", ID: "grid", Command: referenceCommand + " -out DIR (target_value_grid in summary.json)", Render: backtestGrid},
+		{File: "cmd/backtest/README.md", ID: "waits", Command: referenceCommand + " -scale-up-wait U -scale-down-wait D", Render: backtestWaits},
+		{File: "README.md", ID: "backtest", Command: referenceCommand, Render: topBacktest},
+		{File: "cmd/tracegen/README.md", ID: "traces", Command: "go run ./cmd/tracegen ... (the standard set above)", Render: tracegenTable},
+		{File: "cmd/validate/README.md", ID: "results", Command: "make validate", Slow: true, Render: validateRows},
+		{File: "plugins/strategy-slope/README.md", ID: "validation", Command: "make validate", Slow: true, Render: strategyValidation},
+		{File: "README.md", ID: "validation", Command: "make validate", Slow: true, Render: topValidation},
+		{File: "cmd/backtest/README.md", ID: "bench", Command: "go test -run '^$' -bench . -benchtime 1x -count 3 ./internal/tools/backtest", Measured: true},
+		{File: "plugins/strategy-slope/README.md", ID: "bench", Command: "go test -run '^$' -bench 'Run|Calibrate|ParseConfig|ConfigCache' -benchtime 2s -count 3 ./plugins/strategy-slope/plugin/", Measured: true},
+	}
+}
+
+func (c *Cache) backtest(ctx context.Context, root string, up, down time.Duration) (*backtest.Result, error) {
+	v, err := c.Do(fmt.Sprintf("backtest %s %s", up, down), func() (any, error) {
+		tr, err := backtest.ReadTraceFile(filepath.Join(root, "data/nasa-http-jul95.csv.gz"))
+		if err != nil {
+			return nil, err
+		}
+		cfg := backtest.DefaultConfig()
+		cfg.PolicyPath = filepath.Join(root, backtest.DefaultPolicy)
+		cfg.Daily, cfg.Capacity, cfg.TimeZone = 2_000_000, 100, "America/New_York"
+		cfg.ScaleUpWait, cfg.ScaleDownWait = up, down
+		return backtest.Run(ctx, cfg, tr, "data/nasa-http-jul95.csv.gz")
+	})
+	if err != nil {
+		return nil, fmt.Errorf("backtest: %w", err)
+	}
+	return v.(*backtest.Result), nil
+}
+
+func (c *Cache) reference(ctx context.Context) (*backtest.Result, error) {
+	return c.backtest(ctx, c.Root, backtest.DefaultScaleUpWait, backtest.DefaultScaleDownWait)
+}
+
+func backtestResults(ctx context.Context, c *Cache) (string, error) {
+	r, err := c.reference(ctx)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	b.WriteString("| strategy | worker-hours | billed | cost | × oracle | × limit | SLA days met | availability % | worst-day p95 | scale-ups/downs |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, s := range r.Strategies {
+		fmt.Fprintf(&b, "| %s | %.1f | %.1f | %.2f | %.3f | %.3f | %d/%d | %.3f | %.2f s | %d/%d |\n",
+			s.Label(), s.WorkerHours, s.BilledWorkerHours, s.Cost, r.RatioToOracle(s.Name), r.RatioToPhysicalLimit(s.Name),
+			s.DaysMet, s.Days, s.AvailabilityPct, float64(s.WorstDayP95), s.ScaleUps, s.ScaleDowns)
+	}
+	pl := r.PhysicalLimitWorkerHours
+	fmt.Fprintf(&b, "| physical limit | %.1f | %.1f | %.2f | %.3f | %.3f | | | | |\n",
+		pl, pl, pl*r.Config.Price, pl/r.Strategy(backtest.NameOracle).WorkerHours, 1.0)
+	return b.String(), nil
+}
+
+// backtestGrid is the best configuration of each target fraction.
+func backtestGrid(ctx context.Context, c *Cache) (string, error) {
+	r, err := c.reference(ctx)
+	if err != nil {
+		return "", err
+	}
+	best := map[float64]backtest.GridEntry{}
+	var fractions []float64
+	for _, e := range r.TargetValueGrid { // grid order: the first of equals wins, as in the selection
+		f := e.Config.TargetFraction
+		cur, seen := best[f]
+		switch {
+		case !seen:
+			fractions = append(fractions, f)
+			best[f] = e
+		case e.DaysMet > cur.DaysMet || (e.DaysMet == cur.DaysMet && e.BilledWorkerHours < cur.BilledWorkerHours):
+			best[f] = e
+		}
+	}
+	slices.Sort(fractions)
+	var b strings.Builder
+	b.WriteString("| target-value | SLA days met | worker-hours | billed | availability % | scale-ups/downs |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|\n")
+	for _, f := range fractions {
+		e := best[f]
+		label := e.Config.String()
+		if e.Selected {
+			label = "**" + label + "** (selected)"
+		}
+		fmt.Fprintf(&b, "| %s | %d/%d | %.1f | %.1f | %.3f | %d/%d |\n",
+			label, e.DaysMet, e.Days, e.WorkerHours, e.BilledWorkerHours, e.AvailabilityPct, e.ScaleUps, e.ScaleDowns)
+	}
+	return b.String(), nil
+}
+
+func backtestWaits(ctx context.Context, c *Cache) (string, error) {
+	waits := []struct {
+		up, down time.Duration
+		note     string
+	}{
+		{0, 0, ""},
+		{backtest.DefaultScaleUpWait, backtest.DefaultScaleDownWait, " (the defaults)"},
+		{2 * time.Minute, 5 * time.Minute, " (the policy's `node_drain_deadline` reached)"},
+		{90 * time.Second, 15 * time.Minute, ""},
+	}
+	var b strings.Builder
+	b.WriteString("| `-scale-up-wait` / `-scale-down-wait` | slope × oracle | slope SLA days | slope availability % | slope worst-day p95 | target-value SLA days | target-value availability % |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|\n")
+	for _, w := range waits {
+		r, err := c.backtest(ctx, c.Root, w.up, w.down)
+		if err != nil {
+			return "", err
+		}
+		s, tv := r.Strategy(backtest.NameSlope), r.Strategy(backtest.NameTargetValue)
+		fmt.Fprintf(&b, "| `%s` / `%s`%s | %.3f | %d/%d | %.3f | %.2f s | %d/%d | %.3f |\n",
+			shortDuration(w.up), shortDuration(w.down), w.note, r.RatioToOracle(backtest.NameSlope), s.DaysMet, s.Days,
+			s.AvailabilityPct, float64(s.WorstDayP95), tv.DaysMet, tv.Days, tv.AvailabilityPct)
+	}
+	return b.String(), nil
+}
+
+func topBacktest(ctx context.Context, c *Cache) (string, error) {
+	r, err := c.reference(ctx)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	b.WriteString("| strategy | worker-hours | billed | × oracle | × physical limit | SLA days met | availability |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|\n")
+	labels := map[string]string{
+		backtest.NameSlope:       "**slope** (`policies/gpu-workers.hcl`)",
+		backtest.NameTargetValue: "target-value (official, tuned: %s)",
+		backtest.NamePredictive:  "predictive (AWS-style, with that target-value)",
+		backtest.NameStaticPeak:  "static peak",
+		backtest.NameOracle:      "oracle",
+	}
+	for _, s := range r.Strategies {
+		label := labels[s.Name]
+		if strings.Contains(label, "%s") {
+			label = fmt.Sprintf(label, s.Config)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %.3f | %.3f | %d/%d | %.3f %% |\n", label, thousands(s.WorkerHours), thousands(s.BilledWorkerHours),
+			r.RatioToOracle(s.Name), r.RatioToPhysicalLimit(s.Name), s.DaysMet, s.Days, s.AvailabilityPct)
+	}
+	return b.String(), nil
+}
+
+func tracegenTable(_ context.Context, _ *Cache) (string, error) {
+	var b strings.Builder
+	b.WriteString("| file | minutes | mean/day | peak minute | peak/mean |\n")
+	b.WriteString("|---|--:|--:|--:|--:|\n")
+	for _, st := range validate.StandardTraces() {
+		p := st.Profile
+		p.Daily = 2_000_000
+		counts, start, err := tracegen.Generate(p)
+		if err != nil {
+			return "", err
+		}
+		s := tracegen.Summarize(start, counts)
+		fmt.Fprintf(&b, "| %s.csv.gz | %s | %s | %s | %.2f |\n", st.Name, thousands(float64(s.Minutes)), thousands(s.MeanPerDay),
+			thousands(float64(s.Peak)), s.PeakToMean)
+	}
+	return b.String(), nil
+}
+
+func (c *Cache) validation(ctx context.Context) (*validate.Report, error) {
+	v, err := c.Do("validate", func() (any, error) {
+		o := validate.DefaultOptions()
+		o.Command = "make validate (go run ./cmd/validate -out run/validate)"
+		o.PolicyPath = filepath.Join(c.Root, o.PolicyPath)
+		o.TracePath = filepath.Join(c.Root, o.TracePath)
+		return validate.Validate(ctx, o, io.Discard)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("validate: %w", err)
+	}
+	return v.(*validate.Report), nil
+}
+
+func validateRows(ctx context.Context, c *Cache) (string, error) {
+	rep, err := c.validation(ctx)
+	if err != nil {
+		return "", err
+	}
+	var b bytes.Buffer
+	if err := rep.WriteMarkdown(&b); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+// strategyValidation is the validate table without its verdict column.
+func strategyValidation(ctx context.Context, c *Cache) (string, error) {
+	rows, err := validateRows(ctx, c)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	for _, line := range strings.Split(rows, "\n") {
+		if !strings.HasPrefix(line, "| ") && !strings.HasPrefix(line, "|-") {
+			continue
+		}
+		cells := strings.Split(strings.Trim(line, "|"), "|")
+		if len(cells) > 12 {
+			cells = cells[:12]
+		}
+		b.WriteString("|" + strings.Join(cells, "|") + "|\n")
+	}
+	return b.String(), nil
+}
+
+// topValidation is the top README's selection of validate rows.
+func topValidation(ctx context.Context, c *Cache) (string, error) {
+	rep, err := c.validation(ctx)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	b.WriteString("| scenario | volume | SLA days | availability | × oracle | target-value days, × oracle | predictive days, × oracle |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|\n")
+	for _, row := range rep.Rows {
+		label, ok := topLabel(row.Scenario, row.Part, row.Volume)
+		if !ok {
+			continue
+		}
+		fmt.Fprintf(&b, "| %s | %s | %d/%d | %.2f %% | %.2f | %d/%d, %.2f | %d/%d, %.2f |\n", label, shortVolume(row.Volume),
+			row.Slope.DaysMet, row.Slope.Days, row.Slope.AvailabilityPct, row.Slope.RatioToOracle,
+			row.TargetValue.DaysMet, row.TargetValue.Days, row.TargetValue.RatioToOracle,
+			row.Predictive.DaysMet, row.Predictive.Days, row.Predictive.RatioToOracle)
+	}
+	return b.String(), nil
+}
+
+// shortDuration writes a flag's duration as the READMEs do: 0s, 90s, 2m.
+func shortDuration(d time.Duration) string {
+	if d != 0 && d%time.Minute == 0 {
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return fmt.Sprintf("%ds", d/time.Second)
+}
+
+// thousands formats a count with comma separators.
+func thousands(v float64) string {
+	s := fmt.Sprintf("%.0f", v)
+	var out []byte
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 && s[i-1] != '-' {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	return string(out)
+}
+
+func shortVolume(v float64) string {
+	return strings.TrimSuffix(fmt.Sprintf("%gM", v/1e6), ".0M")
+}
+
+// topLabel names the rows of the top README's validation table: the held
+// out half of the real trace at each volume, the smoothed trace, and the
+// synthetic traces.
+func topLabel(scenario, part string, volume float64) (string, bool) {
+	switch {
+	case scenario == "nasa" && part == validate.PartHeldOut && volume == 500_000:
+		return "nasa, held out (days 15-28)", true
+	case scenario == "nasa" && part == validate.PartHeldOut:
+		return "nasa, held out", true
+	case scenario == "nasa~poisson":
+		return "nasa, smoothed + Poisson", true
+	case scenario == "business-a" && volume == 2_000_000, scenario == "business-b" && volume == 2_000_000:
+		return scenario + " (synthetic)", true
+	case scenario == "flashcrowd-a" && volume == 2_000_000:
+		return "flashcrowd-a (synthetic, 87 days, 100x growth)", true
+	case scenario == "flashcrowd-a":
+		return "flashcrowd-a (synthetic)", true
+	}
+	return "", false
+}
