@@ -2,13 +2,13 @@
 package main
 
 import (
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginmain"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 	"github.com/fleetslope/nomad-gpu-autoscaler/plugins/apm-rabbitmq/plugin"
 	"github.com/hashicorp/go-hclog"
 )
 
 func main() {
-	pluginmain.Run(pluginmain.Info{
+	pluginkit.Run(pluginkit.Info{
 		Name:    plugin.PluginName,
 		Kind:    "apm",
 		Summary: "Reads RabbitMQ queue backlog and per-minute request counts from PostgreSQL.",

@@ -2,13 +2,13 @@
 package main
 
 import (
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginmain"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 	"github.com/fleetslope/nomad-gpu-autoscaler/plugins/strategy-slope/plugin"
 	"github.com/hashicorp/go-hclog"
 )
 
 func main() {
-	pluginmain.Run(pluginmain.Info{
+	pluginkit.Run(pluginkit.Info{
 		Name:    plugin.PluginName,
 		Kind:    "strategy",
 		Summary: "Sizes a GPU worker fleet ahead of demand from the request-rate trend and the queue backlog.",

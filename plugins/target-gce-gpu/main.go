@@ -2,13 +2,13 @@
 package main
 
 import (
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginmain"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 	"github.com/fleetslope/nomad-gpu-autoscaler/plugins/target-gce-gpu/plugin"
 	"github.com/hashicorp/go-hclog"
 )
 
 func main() {
-	pluginmain.Run(pluginmain.Info{
+	pluginkit.Run(pluginkit.Info{
 		Name:    plugin.PluginName,
 		Kind:    "target",
 		Summary: "Resizes zonal GPU managed instance groups on Google Compute Engine, draining Nomad nodes before scale-in.",

@@ -1,4 +1,4 @@
-package pluginmain
+package pluginkit
 
 import (
 	"bytes"

@@ -1,9 +1,9 @@
-// Package pluginmain is the shared entry point of the three plugin binaries.
-//
-// go-plugin answers a binary started by hand with a terse message meant for
-// developers. Operators who run one of our binaries by hand usually want to
-// know what it is and where it goes, so Main prints that instead.
-package pluginmain
+package pluginkit
+
+// The shared entry point of the three plugin binaries. go-plugin answers a
+// binary started by hand with a terse message meant for developers.
+// Operators who run one of our binaries by hand usually want to know what it
+// is and where it goes, so Main prints that instead.
 
 import (
 	"fmt"
