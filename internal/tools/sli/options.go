@@ -1,0 +1,228 @@
+package sli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Flag names and their defaults.
+const (
+	flagPostgres        = "postgres"
+	flagFrom            = "from"
+	flagTo              = "to"
+	flagTimeZone        = "tz"
+	flagBusinessHours   = "business-hours"
+	flagLatencySLO      = "latency-slo"
+	flagAvailabilitySLO = "availability-slo"
+	flagRequestsTable   = "requests-table"
+	flagOut             = "out"
+	flagTimeout         = "timeout"
+	flagConnectTimeout  = "connect-timeout"
+
+	DefaultTimeZone        = "UTC"
+	DefaultBusinessHours   = "08:00-22:00"
+	DefaultLatencySLO      = 3 * time.Second
+	DefaultAvailabilitySLO = 99.0
+	DefaultRequestsTable   = "api_requests"
+	// DefaultTimeout covers a month at 60M requests a day read through
+	// the plain btree of scripts/schema.sql on the benchmark machine (about
+	// an hour, see the README's measured speed) with room to spare: it
+	// stops a runaway read, not a slow one.
+	DefaultTimeout        = 2 * time.Hour
+	DefaultConnectTimeout = 10 * time.Second
+
+	// maxDays bounds the period: a year and a day of daily rows.
+	maxDays = 366
+	// envDSN is read when -postgres is not given, so that a password need
+	// not appear on a command line.
+	envDSN = "DATABASE_URL"
+)
+
+// The requests table's columns, as in scripts/schema.sql.
+const (
+	columnTime    = "created_at"
+	columnStatus  = "status"
+	columnLatency = "latency_ms"
+)
+
+// Config is a validated command line.
+type Config struct {
+	Postgres       *pgx.ConnConfig // never printed: it holds the password
+	From, To       time.Time       // local dates, at UTC midnight
+	Location       *time.Location
+	Hours          BusinessHours
+	SLO            SLO
+	Table          pgx.Identifier // table or schema.table
+	Out            string         // "" writes no files
+	Timeout        time.Duration  // statement_timeout of the read
+	ConnectTimeout time.Duration
+}
+
+// flagValues are the command line as typed.
+type flagValues struct {
+	dsn, from, to, tz, hours, table, out string
+	latency, timeout, connectTimeout     time.Duration
+	availability                         float64
+	extra                                []string
+}
+
+// parseFlags reads and validates the command line; every problem is
+// reported, each naming its flag and value (never the DSN's). getenv is
+// the process environment, for $DATABASE_URL; now decides which day is
+// today in -tz.
+func parseFlags(args []string, getenv func(string) string, stderr io.Writer, now time.Time) (Config, error) {
+	var v flagValues
+	fs := flag.NewFlagSet("sli", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&v.dsn, flagPostgres, "", "PostgreSQL `DSN` of the requests table (default: $"+envDSN+")")
+	fs.StringVar(&v.from, flagFrom, "", "first local `date` of the report, YYYY-MM-DD (required)")
+	fs.StringVar(&v.to, flagTo, "", "last local `date` of the report, inclusive, YYYY-MM-DD (required; not after today)")
+	fs.StringVar(&v.tz, flagTimeZone, DefaultTimeZone, "IANA time `zone` of the days and business hours")
+	fs.StringVar(&v.hours, flagBusinessHours, DefaultBusinessHours, "daily window `HH:MM-HH:MM` of local time in which the SLO applies; 22:00-06:00 wraps past midnight")
+	fs.DurationVar(&v.latency, flagLatencySLO, DefaultLatencySLO, "p95 latency a day must not exceed (whole milliseconds)")
+	fs.Float64Var(&v.availability, flagAvailabilitySLO, DefaultAvailabilitySLO, "availability in `percent` a day must reach, above 0 and below 100")
+	fs.StringVar(&v.table, flagRequestsTable, DefaultRequestsTable, "requests `table` or schema.table, with created_at, status and latency_ms")
+	fs.StringVar(&v.out, flagOut, "", "write sli.json, sli.csv and sli.png to this `dir`")
+	fs.DurationVar(&v.timeout, flagTimeout, DefaultTimeout, "statement timeout of the read")
+	fs.DurationVar(&v.connectTimeout, flagConnectTimeout, DefaultConnectTimeout, "deadline for connecting to PostgreSQL")
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	v.extra = fs.Args()
+	if v.dsn == "" {
+		v.dsn = getenv(envDSN)
+	}
+	return v.config(now)
+}
+
+// config validates the values into a Config, all problems together.
+func (v flagValues) config(now time.Time) (Config, error) {
+	cfg := Config{
+		SLO:            SLO{AvailabilityPct: v.availability, Latency: v.latency},
+		Out:            v.out,
+		Timeout:        v.timeout,
+		ConnectTimeout: v.connectTimeout,
+	}
+	var errs []error
+	add := func(flagName, value, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("-%s %q: %s", flagName, value, fmt.Sprintf(format, a...)))
+	}
+	if len(v.extra) > 0 {
+		errs = append(errs, fmt.Errorf("unexpected arguments %q", v.extra))
+	}
+	switch pc, err := pgx.ParseConfig(v.dsn); {
+	case v.dsn == "":
+		errs = append(errs, fmt.Errorf("-%s: required (or set %s)", flagPostgres, envDSN))
+	case err != nil:
+		errs = append(errs, fmt.Errorf("-%s: the DSN (not shown) does not parse: %s", flagPostgres, dsnParseCause(err, v.dsn)))
+	default:
+		cfg.Postgres = pc
+	}
+	var err error
+	if cfg.Location, err = loadZone(v.tz); err != nil {
+		add(flagTimeZone, v.tz, "%v", err)
+	}
+	cfg.From = parseDate(v.from, flagFrom, add)
+	cfg.To = parseDate(v.to, flagTo, add)
+	if !cfg.From.IsZero() && !cfg.To.IsZero() {
+		switch days := int(cfg.To.Sub(cfg.From).Hours()/24) + 1; {
+		case cfg.To.Before(cfg.From):
+			add(flagTo, v.to, "before -%s %q", flagFrom, v.from)
+		case days > maxDays:
+			add(flagTo, v.to, "the period from -%s %q is %d days; at most %d", flagFrom, v.from, days, maxDays)
+		}
+	}
+	if cfg.Location != nil && !cfg.To.IsZero() {
+		y, m, d := now.In(cfg.Location).Date()
+		if today := time.Date(y, m, d, 0, 0, 0, 0, time.UTC); cfg.To.After(today) {
+			add(flagTo, v.to, "after today (%s in %s): the report is of what was delivered", today.Format(time.DateOnly), v.tz)
+		}
+	}
+	if cfg.Hours, err = ParseBusinessHours(v.hours); err != nil {
+		add(flagBusinessHours, v.hours, "%v", err)
+	}
+	switch l := v.latency; {
+	case l <= 0:
+		add(flagLatencySLO, l.String(), "must be positive")
+	case l%time.Millisecond != 0:
+		add(flagLatencySLO, l.String(), "want whole milliseconds, as latency_ms is")
+	}
+	if a := v.availability; math.IsNaN(a) || a <= 0 || a >= 100 {
+		add(flagAvailabilitySLO, fmt.Sprint(a), "want a percentage above 0 and below 100 (at 100 there is no error budget)")
+	}
+	if cfg.Table, err = parseTable(v.table); err != nil {
+		add(flagRequestsTable, v.table, "%v", err)
+	}
+	if v.timeout <= 0 {
+		add(flagTimeout, v.timeout.String(), "must be positive")
+	}
+	if v.connectTimeout <= 0 {
+		add(flagConnectTimeout, v.connectTimeout.String(), "must be positive")
+	}
+	return cfg, errors.Join(errs...)
+}
+
+// loadZone is time.LoadLocation without its two names that do not say
+// where the days are: "" and "Local" (UTC and the machine's zone).
+func loadZone(name string) (*time.Location, error) {
+	if name == "" || name == "Local" {
+		return nil, errors.New("want an IANA time zone such as Asia/Kolkata or UTC")
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, errors.New("unknown time zone: want an IANA name such as Asia/Kolkata or UTC")
+	}
+	return loc, nil
+}
+
+// parseDate reads a YYYY-MM-DD flag into a date at UTC midnight, zero on
+// error.
+func parseDate(value, flagName string, add func(flagName, value, format string, a ...any)) time.Time {
+	if value == "" {
+		add(flagName, value, "required: a date YYYY-MM-DD")
+		return time.Time{}
+	}
+	d, err := time.Parse(time.DateOnly, value)
+	if err != nil {
+		add(flagName, value, "want a date YYYY-MM-DD")
+		return time.Time{}
+	}
+	return d
+}
+
+// parseTable reads table or schema.table. Any name is allowed, as it is
+// quoted: what matters is that it exists, which the read checks first.
+func parseTable(s string) (pgx.Identifier, error) {
+	parts := strings.Split(s, ".")
+	if len(parts) > 2 {
+		return nil, errors.New("want table or schema.table")
+	}
+	for _, p := range parts {
+		if p == "" || strings.ContainsRune(p, 0) {
+			return nil, errors.New("want table or schema.table")
+		}
+	}
+	return pgx.Identifier(parts), nil
+}
+
+// dsnParseCause is why a DSN does not parse, without the DSN: pgconn
+// redacts passwords from malformed strings only on a best-effort basis,
+// and the URL parser's error quotes the whole string.
+func dsnParseCause(err error, dsn string) string {
+	msg := err.Error()
+	if u := errors.Unwrap(err); u != nil {
+		msg = u.Error()
+	}
+	msg = strings.ReplaceAll(msg, dsn, "(DSN)")
+	if strings.Contains(msg, "@") || strings.Contains(strings.ToLower(msg), "password") {
+		return "check its syntax: postgres://user@host:port/database or host=... dbname=... key=value pairs"
+	}
+	return msg
+}

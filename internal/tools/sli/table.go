@@ -1,0 +1,110 @@
+package sli
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// WriteTable prints the report for a terminal: one line per day, then the
+// period's totals, error budget and burn rates.
+func (r *Report) WriteTable(w io.Writer) error {
+	latency := time.Duration(r.LatencySLOS * float64(time.Second))
+	fmt.Fprintf(w, "SLA delivered %s to %s (%s), business hours %s; SLO: availability >= %g%%, p95 <= %s\n",
+		r.From, r.To, r.TimeZone, r.BusinessHours, r.AvailabilitySLOPct, latency)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "date\trequests\tbusiness\tfailed\tavailability\twithin %s\tp95\tbudget left\t  met\n", latency)
+	for _, d := range r.Days {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t  %s\n", d.Date, thousands(d.Requests), thousands(d.BusinessRequests),
+			thousands(d.Failed), pct(d.AvailabilityPct, 3), pct(d.LatencyPct, 3), seconds(d.P95S), pct(d.BudgetRemainingPct, 1), verdict(d))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "days met: %d of %d scored (%d in the period)\n", r.DaysMet, r.DaysScored, len(r.Days))
+	if r.ErrorBudgetRemainingPct == nil {
+		fmt.Fprintln(w, "error budget: none (no business requests)")
+	} else {
+		allowed := allowedFailures(SLO{AvailabilityPct: r.AvailabilitySLOPct}, r.BusinessRequests)
+		fmt.Fprintf(w, "error budget remaining: %s (%s failed business requests of %s allowed)\n",
+			pct(r.ErrorBudgetRemainingPct, 2), thousands(r.Failed), tenths(allowed))
+	}
+	fmt.Fprintf(w, "burn rate, windows ending %s: last 1h %s; last 6h %s\n", r.ReadUntil, rate(r.BurnRate1h), rate(r.BurnRate6h))
+	if r.Unrecorded > 0 {
+		fmt.Fprintf(w, "note: %s business requests have no status: no answer was recorded, so they count as failed\n", thousands(r.Unrecorded))
+	}
+	_, err := fmt.Fprintf(w, "read %s rows in %s (%s rows/s)\n", thousands(r.RowsRead), r.Elapsed.Round(time.Millisecond),
+		thousands(int64(float64(r.RowsRead)/max(r.Elapsed.Seconds(), 1e-9))))
+	return err
+}
+
+// verdict is the met column: yes, MISSED and why, or why the day is not
+// scored.
+func verdict(d Day) string {
+	var s string
+	switch {
+	case d.Met == nil:
+		s = "not scored: no business requests"
+	case *d.Met:
+		s = "yes"
+	default:
+		s = "MISSED: " + strings.Join(d.missed, ", ")
+	}
+	if d.Partial {
+		s += " (partial day)"
+	}
+	return s
+}
+
+func pct(v *float64, decimals int) string {
+	if v == nil {
+		return "-"
+	}
+	return strconv.FormatFloat(*v, 'f', decimals, 64) + "%"
+}
+
+func seconds(v *float64) string {
+	if v == nil {
+		return "-"
+	}
+	return strconv.FormatFloat(*v, 'f', 3, 64) + "s"
+}
+
+func rate(v *float64) string {
+	if v == nil {
+		return "n/a (no business requests)"
+	}
+	return strconv.FormatFloat(*v, 'f', 2, 64) + "x"
+}
+
+// thousands writes n with comma separators: 60,000,000.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// tenths writes v >= 0 to one decimal with comma separators: 8,166.7.
+func tenths(v float64) string {
+	s := strconv.FormatFloat(v, 'f', 1, 64)
+	whole, frac, _ := strings.Cut(s, ".")
+	n, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil {
+		return s
+	}
+	return thousands(n) + "." + frac
+}
