@@ -78,6 +78,10 @@
 //     GET /v1/client/metadata?node_id= reads it.
 //   - Variables: GET/PUT/DELETE /v1/var/<path> (?namespace=, ?cas=), GET
 //     /v1/vars (?prefix=). A missing variable answers 404.
+//   - Variable locks (PUT /v1/var/<path>?lock-acquire, ?lock-renew,
+//     ?lock-release): one holder (lock ID) at a time, TTL expiry, lock delay
+//     after an expiry, 409 on conflicts; see locks.go. LockHolder(ns, path)
+//     reads the holder; lock events are in Events.
 //   - Namespaces: allocations belong to one (AllocSpec.Namespace).
 //     GET /v1/node/<id>/allocations ignores ?namespace= and answers the
 //     allocations of every namespace where the token has read-job, leaving

@@ -51,6 +51,7 @@ type Server struct {
 	nodes      map[string]*node
 	allocs     map[string]*alloc
 	vars       map[string]*variable // key: namespace + "\x00" + path
+	locks      map[string]*varLock  // Variable locks by the same key (locks.go)
 	drainDur   time.Duration
 	nodeDrain  map[string]time.Duration // node name -> drain duration
 	drainFail  map[string]string        // node name -> failure message

@@ -111,6 +111,7 @@ func (s *Server) readVar(w http.ResponseWriter, r *http.Request) {
 	var out *api.Variable
 	if ok {
 		out = v.api()
+		out.Lock = s.lockLocked(varKey(v.namespace, v.path)).view(false)
 	}
 	s.mu.Unlock()
 	if !ok {
