@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 )
 
 // Kind is the form of a key's value, which sets how Parser reads it and
@@ -49,6 +50,10 @@ type Table struct {
 	AgentKeys bool
 	// UnknownHint is added to the unknown-key error (where such keys go).
 	UnknownHint string
+
+	// index maps a name to its position in Keys, built on first use:
+	// a parse looks every key up.
+	index atomic.Pointer[map[string]int]
 }
 
 // AgentNomadKeys are the agent's Nomad connection keys, merged into every
@@ -87,12 +92,20 @@ func OwnKeys(m map[string]string) map[string]string {
 
 // Key returns the row of name; ok is false for a key the table lacks.
 func (t *Table) Key(name string) (Key, bool) {
-	for _, k := range t.Keys {
-		if k.Name == name {
-			return k, true
+	idx := t.index.Load()
+	if idx == nil {
+		m := make(map[string]int, len(t.Keys))
+		for i := len(t.Keys) - 1; i >= 0; i-- { // the first of duplicates wins
+			m[t.Keys[i].Name] = i
 		}
+		idx = &m
+		t.index.Store(idx)
 	}
-	return Key{}, false
+	i, ok := (*idx)[name]
+	if !ok {
+		return Key{}, false
+	}
+	return t.Keys[i], true
 }
 
 // Names lists the fixed keys in table order.

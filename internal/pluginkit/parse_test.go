@@ -111,9 +111,8 @@ func TestAgentKeysAreAcceptedOnlyWhereTheAgentSendsThem(t *testing.T) {
 	m := map[string]string{"capacity": "1", "nomad_address": "http://x", "_nomad_autoscaler_grpc_timeout": "5s"}
 	_, err := parseExample(m)
 	must.ErrorContains(t, err, `unknown key "nomad_address"`)
-	agentLevel := *exampleTable
-	agentLevel.AgentKeys = true
-	must.NoError(t, Parse(&agentLevel, m).Err())
+	agentLevel := &Table{Keys: exampleTable.Keys, AgentKeys: true}
+	must.NoError(t, Parse(agentLevel, m).Err())
 	must.Eq(t, map[string]string{"capacity": "1"}, OwnKeys(m))
 }
 

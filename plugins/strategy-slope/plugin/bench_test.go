@@ -95,7 +95,7 @@ func BenchmarkConfigCacheHit(b *testing.B) {
 	c := newConfigCache()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := c.parse(benchConfig); err != nil {
+		if _, err := c.Parse(benchConfig); err != nil {
 			b.Fatal(err)
 		}
 	}

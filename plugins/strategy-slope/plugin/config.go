@@ -1,91 +1,96 @@
 package plugin
 
 import (
-	"errors"
-	"fmt"
-	"math"
-	"sort"
-	"strconv"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
+
 	"strings"
 	"time"
 )
 
-// Strategy config keys (the strategy "slope" { ... } block of a check) and
-// their defaults. Values always arrive as strings.
+// Strategy config keys (the strategy "slope" { ... } block of a check).
+// Values always arrive as strings; defaults and bounds are in configTable.
 const (
-	keyCapacity  = "capacity_per_worker" // required
+	keyCapacity  = "capacity_per_worker"
 	keyMode      = "mode"
-	defaultMode  = modeRate
 	modeRate     = "rate"
 	modeBacklog  = "backlog"
 	keyHeadroom  = "headroom"
 	keyMinPoints = "min_points"
-	// defaultMinPoints: fewer valid points than this is an error, not a guess.
-	defaultMinPoints = 10
 
-	// Rate mode: what a decision must cover. lead and horizon are facts of
-	// the fleet, not fitted: a worker ordered now serves after lead; a
-	// count set now stands until a later decision can change it, which is
-	// one evaluation interval plus the time Scale blocks (about 90 s for
-	// a MIG to become stable) plus lead.
-	keyLead        = "lead"
-	keyHorizon     = "horizon"
-	defaultLead    = 5 * time.Minute
-	defaultHorizon = 8 * time.Minute
+	keyLead             = "lead"
+	keyHorizon          = "horizon"
+	keyTrendHalfLife    = "trend_half_life"
+	keyNoiseHalfLife    = "noise_half_life"
+	keySeasonal         = "seasonal"
+	keyMaxWait          = "max_wait"
+	keySlowShare        = "slow_share"
+	keyRequestTimeout   = "request_timeout"
+	keyAvailability     = "availability"
+	keyDrainTime        = "drain_time"
+	keyBacklogTolerance = "backlog_tolerance"
+	keyMaxScaleIn       = "max_scale_in"
+	keyZeroHold         = "zero_hold"
 
-	// Rate mode: the point forecast.
-	keyTrendHalfLife     = "trend_half_life"
-	keyNoiseHalfLife     = "noise_half_life"
-	keySeasonal          = "seasonal"
-	defaultTrendHalfLife = 30 * time.Minute
-	defaultNoiseHalfLife = 60 * time.Minute
-	defaultSeasonal      = true
-
-	// Rate mode: the margin, calibrated on the SLA by replaying the queue
-	// over the query window (see calibrate.go). maxWait is the wait the
-	// latency SLO leaves after the service time (3 s p95 - about 1 s); the
-	// SLA lets 5% of a day's requests be slower, and slowShare keeps the
-	// replayed days at 2% so that a day burstier than the week behind it
-	// still meets it. 2% was the largest value that met every day of the
-	// first 14 days of the NASA trace (the held-out 14 are in the README).
-	keyMaxWait        = "max_wait"
-	keySlowShare      = "slow_share"
-	keyRequestTimeout = "request_timeout"
-	keyAvailability   = "availability"
-	keyDrainTime      = "drain_time"
-	defaultMaxWait    = 2 * time.Second
-	defaultSlowShare  = 0.02
-	// The availability part of the SLA: a request that waits longer than
-	// request_timeout fails (the API answers 5xx), and at most 1 -
-	// availability of a day's business minutes may see that.
-	defaultRequestTimeout = 30 * time.Second
-	defaultAvailability   = 0.99
-	defaultDrainTime      = 2 * time.Minute
-	keyBacklogTolerance   = "backlog_tolerance"
-	// defaultBacklogTolerance: backlog mode ignores this many waiting messages.
-	defaultBacklogTolerance = 0.0
-
-	keyMaxScaleIn     = "max_scale_in"
-	defaultMaxScaleIn = 0.0
-
-	keyZeroHold     = "zero_hold"
-	defaultZeroHold = 60 * time.Minute
-
-	keyFloor          = "floor"
-	keyFloorHours     = "floor_hours"
-	keyFloorDays      = "floor_days"
-	keyTimezone       = "timezone"
-	defaultFloorHours = "08:00-22:00"
-	defaultFloorDays  = "Mon-Sun"
-	defaultTimezone   = "UTC"
+	keyFloor      = "floor"
+	keyFloorHours = "floor_hours"
+	keyFloorDays  = "floor_days"
+	keyTimezone   = "timezone"
 
 	keyOverrideCount       = "override_count"
 	keyOverrideUntil       = "override_until"
 	keyOverrideReason      = "override_reason"
 	keyOverrideMaxDuration = "override_max_duration"
 	keyOverrideVariable    = "override_variable"
-	defaultOverrideMaxDur  = 7 * 24 * time.Hour
 )
+
+// configTable is every strategy key with its default, bounds and meaning.
+// The README's table is checked against it.
+//
+// Rate mode's lead and horizon are facts of the fleet, not fitted: a worker
+// ordered now serves after lead; a count set now stands until a later
+// decision can change it, which is one evaluation interval plus the time
+// Scale blocks (about 90 s for a MIG to become stable) plus lead.
+//
+// The margin is calibrated on the SLA by replaying the queue over the query
+// window (see calibrate.go). max_wait is the wait the latency SLO leaves
+// after the service time (3 s p95 - about 1 s); the SLA lets 5% of a day's
+// requests be slower, and slow_share keeps the replayed days at 2% so that a
+// day burstier than the week behind it still meets it. 2% was the largest
+// value that met every day of the first 14 days of the NASA trace (the
+// held-out 14 are in the README). A request that waits longer than
+// request_timeout fails (the API answers 5xx), and at most 1 - availability
+// of a day's business minutes may see that.
+var configTable = &pluginkit.Table{
+	UnknownHint: "check the spelling; agent-level keys go in the agent's strategy block",
+	Keys: []pluginkit.Key{
+		{Name: keyCapacity, Kind: pluginkit.Float, Required: true, Min: "0.000001", Max: "1e12", Doc: "requests per minute one worker serves within the latency target"},
+		{Name: keyMode, Kind: pluginkit.Text, Default: modeRate, Doc: "rate: metrics are requests per minute; backlog: waiting messages"},
+		{Name: keyLead, Kind: pluginkit.Duration, Default: "5m", Min: "0s", Max: "24h", Doc: "from a scale-up decision to the new workers serving"},
+		{Name: keyHorizon, Kind: pluginkit.Duration, Default: "8m", Min: "0s", Max: "24h", Doc: "how long a count set now stands; at least lead"},
+		{Name: keyTrendHalfLife, Kind: pluginkit.Duration, Default: "30m", Min: "1s", Max: "24h", Doc: "half-life of a point's weight in the trend line"},
+		{Name: keyNoiseHalfLife, Kind: pluginkit.Duration, Default: "60m", Min: "1s", Max: "24h", Doc: "half-life of the noise that shapes the margin's unit"},
+		{Name: keySeasonal, Kind: pluginkit.Bool, Default: "true", Doc: "also forecast from yesterday and a week ago"},
+		{Name: keyMaxWait, Kind: pluginkit.Duration, Default: "2s", Min: "0s", Max: "24h", Doc: "the queue wait the latency SLO allows"},
+		{Name: keySlowShare, Kind: pluginkit.Float, Default: "0.02", Min: "0", Max: "0.5", Doc: "most of a day's business requests that may wait longer than max_wait"},
+		{Name: keyRequestTimeout, Kind: pluginkit.Duration, Default: "30s", Min: "1s", Max: "24h", Doc: "a request that waits longer fails"},
+		{Name: keyAvailability, Kind: pluginkit.Float, Default: "0.99", Min: "0.5", Max: "1", Doc: "share of business minutes whose requests must not fail"},
+		{Name: keyDrainTime, Kind: pluginkit.Duration, Default: "2m", Min: "1s", Max: "24h", Doc: "clear a backlog above the tolerance within this time"},
+		{Name: keyBacklogTolerance, Kind: pluginkit.Float, Default: "0", Min: "0", Max: "1e12", Doc: "waiting messages ignored"},
+		{Name: keyHeadroom, Kind: pluginkit.Float, Default: "0", Min: "0", Max: "10", Doc: "extra fraction on top of the computed demand"},
+		{Name: keyMinPoints, Kind: pluginkit.Int, Default: "10", Min: "3", Max: "100000", Doc: "fewer valid points is an error, not a guess"},
+		{Name: keyMaxScaleIn, Kind: pluginkit.Float, Default: "0", Min: "0", Max: "1", Doc: "most of the fleet removed per evaluation; 0: no limit"},
+		{Name: keyZeroHold, Kind: pluginkit.Duration, Default: "60m", Min: "0s", Max: "24h", Doc: "hold the fleet through a traffic collapse this long"},
+		{Name: keyFloor, Kind: pluginkit.Int, Default: "0", Min: "0", Max: "1000000000", Doc: "minimum workers during business hours"},
+		{Name: keyFloorHours, Kind: pluginkit.Text, Default: "08:00-22:00", Doc: "business hours, HH:MM-HH:MM local time"},
+		{Name: keyFloorDays, Kind: pluginkit.Text, Default: "Mon-Sun", Doc: "days of the floor, such as Mon-Fri,Sun"},
+		{Name: keyTimezone, Kind: pluginkit.Text, Default: "UTC", Doc: "IANA zone of business hours and of the SLA's days"},
+		{Name: keyOverrideCount, Kind: pluginkit.Int, Min: "0", Max: "1000000000", Doc: "pin the count to exactly this until override_until"},
+		{Name: keyOverrideUntil, Kind: pluginkit.Text, Doc: "RFC 3339 end of the override"},
+		{Name: keyOverrideReason, Kind: pluginkit.Text, Doc: "free text shown in the Reason and Meta"},
+		{Name: keyOverrideMaxDuration, Kind: pluginkit.Duration, Default: "168h", Min: "1m", Max: "8784h", Doc: "longest allowed override"},
+		{Name: keyOverrideVariable, Kind: pluginkit.Text, Doc: "path of a Nomad Variable holding a runtime override"},
+	},
+}
 
 // Documented limits. Values beyond them are rejected (config) or clamped
 // (metrics) so that no arithmetic can overflow.
@@ -126,136 +131,42 @@ type config struct {
 	overrideVariable    string
 }
 
-// knownKeys lists every accepted strategy key; anything else is a typo.
-var knownKeys = map[string]bool{
-	keyCapacity: true, keyMode: true, keyHeadroom: true, keyMinPoints: true,
-	keyLead: true, keyHorizon: true, keyTrendHalfLife: true, keyNoiseHalfLife: true, keySeasonal: true,
-	keyMaxWait: true, keySlowShare: true, keyRequestTimeout: true, keyAvailability: true, keyDrainTime: true, keyBacklogTolerance: true,
-	keyMaxScaleIn: true, keyZeroHold: true, keyFloor: true, keyFloorHours: true, keyFloorDays: true, keyTimezone: true,
-	keyOverrideCount: true, keyOverrideUntil: true, keyOverrideReason: true,
-	keyOverrideMaxDuration: true, keyOverrideVariable: true,
-}
-
-// parser collects every problem of a config map so they are reported together.
-type parser struct {
-	m    map[string]string
-	errs []error
-}
-
-// fail records a problem of key. The value is never repeated: a config
-// can hold anything, a password pasted into the wrong key included.
-func (p *parser) fail(key, format string, args ...any) {
-	p.errs = append(p.errs, fmt.Errorf("%s: "+format, append([]any{key}, args...)...))
-}
-
-// bounded parses key with parse and checks it lies within [lo, hi]; a
-// missing key yields def. what names the expected form in the error.
-func bounded[T int64 | float64 | time.Duration](p *parser, key string, def, lo, hi T, parse func(string) (T, bool), what string) T {
-	s, ok := p.m[key]
-	if !ok {
-		return def
-	}
-	v, ok := parse(strings.TrimSpace(s))
-	if !ok {
-		p.fail(key, "not %s", what)
-		return def
-	}
-	if v < lo || v > hi {
-		p.fail(key, "must be between %v and %v", lo, hi)
-		return def
-	}
-	return v
-}
-
-// float parses key as a finite number within [lo, hi].
-func (p *parser) float(key string, def, lo, hi float64) float64 {
-	return bounded(p, key, def, lo, hi, func(s string) (float64, bool) {
-		v, err := strconv.ParseFloat(s, 64)
-		return v, err == nil && !math.IsNaN(v) && !math.IsInf(v, 0)
-	}, "a number")
-}
-
-// integer parses key as a whole number within [lo, hi].
-func (p *parser) integer(key string, def, lo, hi int64) int64 {
-	return bounded(p, key, def, lo, hi, func(s string) (int64, bool) {
-		v, err := strconv.ParseInt(s, 10, 64)
-		return v, err == nil
-	}, "a whole number")
-}
-
-// boolean parses key as true or false.
-func (p *parser) boolean(key string, def bool) bool {
-	s, ok := p.m[key]
-	if !ok {
-		return def
-	}
-	v, err := strconv.ParseBool(strings.TrimSpace(s))
-	if err != nil {
-		p.fail(key, "not true or false")
-		return def
-	}
-	return v
-}
-
-// duration parses key as a Go duration within [lo, hi].
-func (p *parser) duration(key string, def, lo, hi time.Duration) time.Duration {
-	return bounded(p, key, def, lo, hi, func(s string) (time.Duration, bool) {
-		v, err := time.ParseDuration(s)
-		return v, err == nil
-	}, "a duration such as 25m")
-}
-
 // parseConfig validates a check's strategy config. Every problem is
 // reported, each naming its key and value; unknown keys are errors.
 func parseConfig(m map[string]string) (config, error) {
-	p := &parser{m: m}
-	var unknown []string
-	for k := range m {
-		if !knownKeys[k] {
-			unknown = append(unknown, k)
-		}
+	p := pluginkit.Parse(configTable, m)
+	c := config{mode: p.Text(keyMode)}
+	if c.mode != modeRate && c.mode != modeBacklog {
+		p.Fail(keyMode, "must be %q or %q", modeRate, modeBacklog)
+		c.mode = modeRate
 	}
-	sort.Strings(unknown)
-	for _, k := range unknown {
-		p.fail(k, "unknown key")
+	c.capacity = p.Float(keyCapacity)
+	if !p.Has(keyCapacity) {
+		c.capacity = 1 // reported as required; keeps the arithmetic below sane
 	}
-
-	c := config{mode: defaultMode}
-	if _, ok := m[keyCapacity]; !ok {
-		p.errs = append(p.errs, fmt.Errorf("%s: required", keyCapacity))
-	}
-	c.capacity = p.float(keyCapacity, 1, 1e-6, maxRate)
-	if s, ok := m[keyMode]; ok {
-		switch s {
-		case modeRate, modeBacklog:
-			c.mode = s
-		default:
-			p.fail(keyMode, "must be %q or %q", modeRate, modeBacklog)
-		}
-	}
-	c.headroom = p.float(keyHeadroom, 0, 0, 10)
-	c.minPoints = int(p.integer(keyMinPoints, defaultMinPoints, 3, 100_000))
-	c.lead = p.duration(keyLead, defaultLead, 0, maxHorizon)
-	c.horizon = p.duration(keyHorizon, defaultHorizon, 0, maxHorizon)
+	c.headroom = p.Float(keyHeadroom)
+	c.minPoints = int(p.Int(keyMinPoints))
+	c.lead = p.Duration(keyLead)
+	c.horizon = p.Duration(keyHorizon)
 	if c.horizon < c.lead {
-		p.fail(keyHorizon, "must be at least %s (%s)", keyLead, c.lead)
+		p.Fail(keyHorizon, "must be at least %s (%s)", keyLead, c.lead)
 	}
-	c.trendHalfLife = p.duration(keyTrendHalfLife, defaultTrendHalfLife, time.Second, maxHorizon)
-	c.noiseHalfLife = p.duration(keyNoiseHalfLife, defaultNoiseHalfLife, time.Second, maxHorizon)
-	c.seasonal = p.boolean(keySeasonal, defaultSeasonal)
-	c.maxWait = p.duration(keyMaxWait, defaultMaxWait, 0, maxHorizon)
-	c.slowShare = p.float(keySlowShare, defaultSlowShare, 0, 0.5)
-	c.requestTimeout = p.duration(keyRequestTimeout, defaultRequestTimeout, time.Second, maxHorizon)
-	c.availability = p.float(keyAvailability, defaultAvailability, 0.5, 1)
-	c.backlogTolerance = p.float(keyBacklogTolerance, defaultBacklogTolerance, 0, maxRate)
-	c.drainTime = p.duration(keyDrainTime, defaultDrainTime, time.Second, maxHorizon)
-	c.maxScaleIn = p.float(keyMaxScaleIn, defaultMaxScaleIn, 0, 1)
-	c.zeroHold = p.duration(keyZeroHold, defaultZeroHold, 0, maxHorizon)
+	c.trendHalfLife = p.Duration(keyTrendHalfLife)
+	c.noiseHalfLife = p.Duration(keyNoiseHalfLife)
+	c.seasonal = p.Bool(keySeasonal)
+	c.maxWait = p.Duration(keyMaxWait)
+	c.slowShare = p.Float(keySlowShare)
+	c.requestTimeout = p.Duration(keyRequestTimeout)
+	c.availability = p.Float(keyAvailability)
+	c.backlogTolerance = p.Float(keyBacklogTolerance)
+	c.drainTime = p.Duration(keyDrainTime)
+	c.maxScaleIn = p.Float(keyMaxScaleIn)
+	c.zeroHold = p.Duration(keyZeroHold)
 	c.floor = parseFloor(p)
 	c.override, c.overrideMaxDuration = parseOverride(p)
-	c.overrideVariable = strings.TrimSpace(m[keyOverrideVariable])
-	if _, ok := m[keyOverrideVariable]; ok && c.overrideVariable == "" {
-		p.fail(keyOverrideVariable, "must name a Nomad Variable path")
+	c.overrideVariable = strings.TrimSpace(p.Text(keyOverrideVariable))
+	if p.Has(keyOverrideVariable) && c.overrideVariable == "" {
+		p.Fail(keyOverrideVariable, "must name a Nomad Variable path")
 	}
-	return c, errors.Join(p.errs...)
+	return c, p.Err()
 }

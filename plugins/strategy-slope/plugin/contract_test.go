@@ -22,7 +22,7 @@ func TestContractOverGoPlugin(t *testing.T) {
 	must.Eq(t, PluginName, info.Name)
 	must.Eq(t, sdk.PluginTypeStrategy, info.PluginType)
 
-	must.ErrorContains(t, s.SetConfig(map[string]string{"horizon": "5m"}), `horizon: unknown key`)
+	must.ErrorContains(t, s.SetConfig(map[string]string{"horizon": "5m"}), `unknown key "horizon"`)
 	must.NoError(t, s.SetConfig(map[string]string{"nomad_address": "http://127.0.0.1:4646", "nomad_region": "global"}))
 
 	now := time.Now().Truncate(time.Minute)
@@ -42,7 +42,7 @@ func TestContractOverGoPlugin(t *testing.T) {
 	must.Eq(t, int64(13), out.Action.Count)
 
 	_, err = s.Run(evalOf(map[string]string{"capacity_per_wroker": "100"}, now, repeat(60, 1000)...), 5)
-	must.ErrorContains(t, err, `capacity_per_wroker: unknown key`)
+	must.ErrorContains(t, err, `unknown key "capacity_per_wroker"`)
 	_, err = s.Run(evalOf(map[string]string{"capacity_per_worker": "100"}, now, 1, 2), 5)
 	must.ErrorContains(t, err, "at least 10 valid points")
 

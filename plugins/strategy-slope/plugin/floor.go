@@ -1,6 +1,8 @@
 package plugin
 
 import (
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
+
 	"strings"
 	"sync"
 	"time"
@@ -40,30 +42,18 @@ func (f floorRule) active(now time.Time) bool {
 	return false
 }
 
-func parseFloor(p *parser) floorRule {
-	f := floorRule{count: p.integer(keyFloor, 0, 0, maxWorkers)}
-	hours := defaultFloorHours
-	if s, ok := p.m[keyFloorHours]; ok {
-		hours = s
-	}
+func parseFloor(p *pluginkit.Parser) floorRule {
+	f := floorRule{count: p.Int(keyFloor)}
 	var ok bool
-	if f.start, f.end, ok = parseHours(hours); !ok || f.start == f.end {
-		p.fail(keyFloorHours, "must be HH:MM-HH:MM with different ends, such as 08:00-22:00")
+	if f.start, f.end, ok = parseHours(p.Text(keyFloorHours)); !ok || f.start == f.end {
+		p.Fail(keyFloorHours, "must be HH:MM-HH:MM with different ends, such as 08:00-22:00")
 	}
-	days := defaultFloorDays
-	if s, ok := p.m[keyFloorDays]; ok {
-		days = s
+	if f.days, ok = parseDays(p.Text(keyFloorDays)); !ok {
+		p.Fail(keyFloorDays, "must be days or ranges such as Mon-Fri,Sun")
 	}
-	if f.days, ok = parseDays(days); !ok {
-		p.fail(keyFloorDays, "must be days or ranges such as Mon-Fri,Sun")
-	}
-	tz := defaultTimezone
-	if s, ok := p.m[keyTimezone]; ok {
-		tz = s
-	}
-	loc, err := loadLocation(tz)
+	loc, err := loadLocation(p.Text(keyTimezone))
 	if err != nil {
-		p.fail(keyTimezone, "not an IANA time zone such as Asia/Kolkata")
+		p.Fail(keyTimezone, "not an IANA time zone such as Asia/Kolkata")
 	}
 	f.loc = loc
 	return f

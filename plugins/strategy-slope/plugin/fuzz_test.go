@@ -76,7 +76,7 @@ func FuzzRun(f *testing.F) {
 		if overrideMinutes != 0 {
 			cfg[keyOverrideCount] = strconv.Itoa(int(overrideCount) & 0x3ff)
 			cfg[keyOverrideUntil] = friday.Add(time.Duration(overrideMinutes) * time.Minute).Format(time.RFC3339)
-			overrideActive = overrideMinutes > 0 && time.Duration(overrideMinutes)*time.Minute <= defaultOverrideMaxDur
+			overrideActive = overrideMinutes > 0 && time.Duration(overrideMinutes)*time.Minute <= 168*time.Hour // override_max_duration's default
 		}
 		metrics := fuzzSeries(raw, friday)
 

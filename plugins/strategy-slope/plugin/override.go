@@ -1,6 +1,8 @@
 package plugin
 
 import (
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
+
 	"fmt"
 	"strconv"
 	"strings"
@@ -43,21 +45,20 @@ func (o manualOverride) state(now time.Time, maxAhead time.Duration) (overrideSt
 	return overrideActive, nil
 }
 
-func parseOverride(p *parser) (manualOverride, time.Duration) {
-	maxDur := p.duration(keyOverrideMaxDuration, defaultOverrideMaxDur, time.Minute, 366*24*time.Hour)
-	o := manualOverride{source: "policy", reason: strings.TrimSpace(p.m[keyOverrideReason])}
-	_, hasCount := p.m[keyOverrideCount]
-	_, hasUntil := p.m[keyOverrideUntil]
+func parseOverride(p *pluginkit.Parser) (manualOverride, time.Duration) {
+	maxDur := p.Duration(keyOverrideMaxDuration)
+	o := manualOverride{source: "policy", reason: strings.TrimSpace(p.Text(keyOverrideReason))}
+	hasCount, hasUntil := p.Has(keyOverrideCount), p.Has(keyOverrideUntil)
 	switch {
 	case hasCount && !hasUntil:
-		p.fail(keyOverrideCount, "needs %s (overrides must expire)", keyOverrideUntil)
+		p.Fail(keyOverrideCount, "needs %s (overrides must expire)", keyOverrideUntil)
 	case hasUntil && !hasCount:
-		p.fail(keyOverrideUntil, "needs %s", keyOverrideCount)
+		p.Fail(keyOverrideUntil, "needs %s", keyOverrideCount)
 	case hasCount && hasUntil:
-		o.count = p.integer(keyOverrideCount, 0, 0, maxWorkers)
-		until, err := time.Parse(time.RFC3339, strings.TrimSpace(p.m[keyOverrideUntil]))
+		o.count = p.Int(keyOverrideCount)
+		until, err := time.Parse(time.RFC3339, strings.TrimSpace(p.Text(keyOverrideUntil)))
 		if err != nil {
-			p.fail(keyOverrideUntil, "not an RFC 3339 time such as 2026-12-01T18:00:00Z")
+			p.Fail(keyOverrideUntil, "not an RFC 3339 time such as 2026-12-01T18:00:00Z")
 		}
 		o.until, o.set = until, err == nil
 	}

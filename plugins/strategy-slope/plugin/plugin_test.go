@@ -101,7 +101,7 @@ func TestRunErrors(t *testing.T) {
 		{"no check", &sdk.ScalingCheckEvaluation{}, "evaluation without a check"},
 		{"no strategy block", &sdk.ScalingCheckEvaluation{Check: &sdk.ScalingPolicyCheck{Name: "x"}}, "strategy block"},
 		{"a misspelt key names the key and the check", evalOf(map[string]string{"capacity_per_wroker": "100"}, friday, repeat(60, 1)...),
-			`check "request-rate": strategy config: capacity_per_wroker: unknown key`},
+			`check "request-rate": strategy config: unknown key "capacity_per_wroker"`},
 		{"a single point is too few", evalOf(cfg, friday, 5), "at least 10 valid points"},
 		{"no metrics at all is too few", evalOf(cfg, friday), "got 0"},
 	}
@@ -174,7 +174,7 @@ func TestRunTurnsAPanicIntoAnError(t *testing.T) {
 	p.vars = newVariableCache(panicReader{})
 	cfg := map[string]string{"capacity_per_worker": "100", "override_variable": "ops/pin"}
 	out, err := p.Run(evalOf(cfg, friday, repeat(60, 1000)...), 3)
-	must.ErrorContains(t, err, "strategy-slope: internal error: boom")
+	must.ErrorContains(t, err, "strategy-slope: internal error in run (recovered from a panic: boom)")
 	must.Nil(t, out)
 }
 
@@ -183,6 +183,6 @@ func TestSetConfig(t *testing.T) {
 	must.NoError(t, p.SetConfig(map[string]string{"nomad_address": "http://127.0.0.1:4646", "nomad_token": "secret", "_nomad_autoscaler_grpc_timeout": "5s"}))
 	must.NoError(t, p.SetConfig(map[string]string{"nomad_address": "http://127.0.0.1:4647"})) // SIGHUP
 	err := p.SetConfig(map[string]string{"capacity_per_worker": "100"})
-	must.ErrorContains(t, err, `capacity_per_worker: unknown key (strategy keys go in the check's strategy block)`)
+	must.ErrorContains(t, err, `unknown key "capacity_per_worker" (strategy keys go in the check's strategy block)`)
 	must.False(t, strings.Contains(err.Error(), "secret"))
 }

@@ -1,11 +1,9 @@
 package plugin
 
 import (
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
+
 	"context"
-	"errors"
-	"fmt"
-	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -26,27 +24,14 @@ type variableReader interface {
 	ReadItems(ctx context.Context, path string) (map[string]string, error)
 }
 
-// nomadVariables reads variables with the official Nomad API client.
+// nomadVariables reads variables with the official Nomad API client, in
+// the agent's namespace.
 type nomadVariables struct{ client *api.Client }
 
-// ReadItems implements variableReader. It reads with a raw query because
-// the client's Variables().GetVariableItems answers a 403 (a token whose ACL
-// lacks the path) as "not found": an operator's override would then be
-// ignored silently instead of reported in Meta and the log.
+// ReadItems implements variableReader (see pluginkit.ReadVariable for why
+// a 403 is an error here).
 func (n nomadVariables) ReadItems(ctx context.Context, path string) (map[string]string, error) {
-	var v api.Variable
-	_, err := n.client.Raw().Query("/v1/var/"+strings.TrimPrefix(path, "/"), &v, (&api.QueryOptions{}).WithContext(ctx))
-	var ue api.UnexpectedResponseError
-	if errors.As(err, &ue) && ue.StatusCode() == http.StatusNotFound {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read nomad variable %s: %w", path, err)
-	}
-	if v.Items == nil {
-		return map[string]string{}, nil
-	}
-	return v.Items, nil
+	return pluginkit.ReadVariable(ctx, n.client, path, nil)
 }
 
 // variableCache remembers each variable's items (or read error) for
