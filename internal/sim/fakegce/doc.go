@@ -15,12 +15,15 @@
 //	POST /compute/v1/projects/{p}/zones/{z}/instanceGroupManagers/{m}/listManagedInstances[?maxResults=&pageToken=]
 //	POST /compute/v1/projects/{p}/zones/{z}/instanceGroupManagers/{m}/deleteInstances[?requestId=]  body {"instances": [...]}
 //	GET  /compute/v1/projects/{p}/zones/{z}/instanceGroupManagers/{m}/listErrors[?maxResults=&pageToken=]
+//	PATCH /compute/v1/projects/{p}/zones/{z}/instanceGroupManagers/{m}[?requestId=]  body {"standbyPolicy": {"mode", "initialDelaySec"}, "targetStoppedSize", "targetSize"}
+//	POST /compute/v1/projects/{p}/zones/{z}/instanceGroupManagers/{m}/startInstances[?requestId=]  body {"instances": [...]}
+//	POST /compute/v1/projects/{p}/zones/{z}/instanceGroupManagers/{m}/stopInstances[?requestId=]   body {"instances": [...], "forceStop"}
 //	GET  /compute/v1/projects/{p}/zones/{z}/operations/{op}          (what Operation.Wait polls)
 //	POST /compute/v1/projects/{p}/zones/{z}/operations/{op}/wait     (ZoneOperationsClient.Wait)
 //
 // # Go API
 //
-//	New(Options{Project, BootTime, DeleteTime, OperationTime, RetryInterval, PageSize, MaxWait, StockoutCode, Now}) *Server
+//	New(Options{Project, BootTime, DeleteTime, StartTime, StopTime, StoppedStatus, OperationTime, RetryInterval, PageSize, MaxWait, StockoutCode, Now}) *Server
 //	(s) ServeHTTP(w, r)
 //	(s) Close()                                      // releases blocked operation waits
 //	(s) AddMIG(zone, name string, size int)          // size instances, already RUNNING
@@ -38,6 +41,9 @@
 //	(s) MIGs() []MIGSnapshot                         // sorted by zone, name
 //	(s) OnInstanceRunning(func(zone, mig, instance string))
 //	(s) OnInstanceDeleted(func(zone, mig, instance string))
+//	(s) OnInstanceStopped(func(zone, mig, instance string))  // a VM reached TERMINATED (stopped)
+//	(s) SetStartTime(d)                              // how long a start from the pool stays STAGING
+//	(s) SetStandby(zone, name, mode string, initialDelay time.Duration, stopped int) bool
 //	(s) Advance()                                    // applies time-driven changes now
 //	InstanceURL(project, zone, name string) string
 //
@@ -66,6 +72,24 @@
 //     > 0), and every RetryInterval listErrors gains an item with error code
 //     ZONE_RESOURCE_POOL_EXHAUSTED or QUOTA_EXCEEDED and action CREATING. When
 //     the injection is lifted, they boot.
+//   - The standby pool (standby.go has the rules, from the compute API
+//     reference): targetSize counts running VMs only, targetStoppedSize the
+//     pool. stopInstances takes RUNNING members (400 otherwise), lowers
+//     targetSize and raises targetStoppedSize; the VM shows RUNNING/STOPPING
+//     until initialDelaySec after its creation (forceStop: at once), then
+//     STOPPING/STOPPING for StopTime, then TERMINATED/NONE (StoppedStatus).
+//     startInstances takes stopped members (400 otherwise), raises
+//     targetSize, lowers targetStoppedSize; the VM is TERMINATED/STARTING
+//     while its zone has no GPU for it (stockout, quota, capacity: a
+//     stopped VM holds none; lastAttempt and listErrors items with action
+//     STARTING every RetryInterval), then STAGING/STARTING for StartTime,
+//     then RUNNING/NONE. While the pool has fewer members than
+//     targetStoppedSize the MIG creates VMs (CREATING, RUNNING/STOPPING)
+//     and stops them initialDelaySec after creation; these never fire
+//     OnInstanceRunning. In mode SCALE_OUT_POOL a resize up starts stopped
+//     members first (targetStoppedSize kept, so the pool refills); in MANUAL
+//     it only creates. deleteInstances of a member lowers targetStoppedSize.
+//     isStable needs the pool at its size, all stopped.
 //   - listErrors returns the newest errors first. Lists paginate with
 //     maxResults (default and cap: Options.PageSize) and an opaque pageToken.
 //   - Operations are DONE when returned unless OperationTime > 0. A failed

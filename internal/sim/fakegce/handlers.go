@@ -20,6 +20,9 @@ func (s *Server) routes() *http.ServeMux {
 	m.HandleFunc("POST "+igm+"/resize", s.resize)
 	m.HandleFunc("POST "+igm+"/listManagedInstances", s.listManagedInstances)
 	m.HandleFunc("POST "+igm+"/deleteInstances", s.deleteInstances)
+	m.HandleFunc("PATCH "+igm, s.patchMIG)
+	m.HandleFunc("POST "+igm+"/startInstances", s.startInstances)
+	m.HandleFunc("POST "+igm+"/stopInstances", s.stopInstances)
 	m.HandleFunc("GET "+igm+"/listErrors", s.listErrors)
 	m.HandleFunc("GET "+op, s.getOperation)
 	m.HandleFunc("POST "+op+"/wait", s.waitOperation)
@@ -132,7 +135,11 @@ func (s *Server) deleteInstances(w http.ResponseWriter, r *http.Request) {
 		for _, in := range victims {
 			if in.phase != phaseDeleting {
 				s.startDeleteLocked(in, now)
-				m.target--
+				if in.standby {
+					m.stoppedTarget--
+				} else {
+					m.target--
+				}
 			}
 		}
 		m.target = max(m.target, 0)

@@ -13,6 +13,10 @@ const (
 	phaseBooting               // STAGING for BootTime
 	phaseRunning
 	phaseDeleting
+	// The standby pool's phases (standby.go): a stopped VM holds no GPU.
+	phaseStopping // STOPPING for StopTime
+	phaseStopped  // TERMINATED (or Options.StoppedStatus)
+	phaseStarting // waiting for capacity to start (a stockout on start)
 )
 
 type instance struct {
@@ -24,6 +28,13 @@ type instance struct {
 	deleteAt    time.Time
 	lastAttempt time.Time // last creation attempt that failed
 	lastErr     *igmError
+	// standby marks a member of the stopped pool (targetStoppedSize):
+	// stopped, stopping, or on its way there (stopInstances, or created
+	// to refill the pool); it stops at stopAt once RUNNING.
+	standby bool
+	stopAt  time.Time
+	// warm marks a boot that is a start from the pool (StartTime).
+	warm bool
 }
 
 type igmError struct {
@@ -42,6 +53,10 @@ type mig struct {
 	target    int
 	instances []*instance // creation order
 	errors    []igmError  // oldest first
+	// The standby pool (standby.go): targetStoppedSize and standbyPolicy.
+	stoppedTarget int
+	standbyMode   string
+	initialDelay  time.Duration
 }
 
 func migKey(zone, name string) string { return zone + "/" + name }
@@ -98,11 +113,12 @@ func (m *mig) find(name string) *instance {
 	return nil
 }
 
-// live returns the instances that are not being deleted.
+// live returns the instances of the running target (targetSize) that are
+// not being deleted: the standby pool is not resized.
 func (m *mig) live() []*instance {
 	var out []*instance
 	for _, in := range m.instances {
-		if in.phase != phaseDeleting {
+		if in.phase != phaseDeleting && !in.standby {
 			out = append(out, in)
 		}
 	}
@@ -114,6 +130,8 @@ func (s *Server) resizeLocked(m *mig, size int) {
 	now := s.opts.Now()
 	m.target = size
 	live := m.live()
+	// In SCALE_OUT_POOL mode a scale-out starts stopped VMs first.
+	live = append(live, s.startFromPoolLocked(m, size-len(live), now)...)
 	for i := len(live); i < size; i++ {
 		s.tryCreateLocked(m, s.newInstanceLocked(m, now), now)
 	}
@@ -129,6 +147,7 @@ func (s *Server) resizeLocked(m *mig, size int) {
 			s.startDeleteLocked(in, now)
 		}
 	}
+	s.refillPoolLocked(m, now)
 	s.notifyLocked()
 }
 
@@ -140,21 +159,32 @@ func (s *Server) startDeleteLocked(in *instance, now time.Time) {
 // tryCreateLocked attempts to create an instance: it boots unless the zone
 // has no capacity, in which case the attempt's error is recorded.
 func (s *Server) tryCreateLocked(m *mig, in *instance, now time.Time) {
-	z := s.zoneLocked(m.zone)
-	var code, msg string
-	switch {
-	case z.stockout || (z.capacity >= 0 && s.createdInZoneLocked(m.zone) >= z.capacity):
-		code = s.opts.StockoutCode
-		msg = "The zone '" + "projects/" + s.opts.Project + "/zones/" + m.zone +
-			"' does not have enough resources available to fulfill the request. Try a different zone, or try again later."
-	case z.quota:
-		code = "QUOTA_EXCEEDED"
-		msg = "Quota 'NVIDIA_L4_GPUS' exceeded. Limit: 0.0 in region " + region(m.zone) + "."
-	default:
+	code, msg := s.capacityErrorLocked(m.zone)
+	if code == "" {
 		in.phase, in.bootAt, in.lastErr = phaseBooting, now, nil
 		return
 	}
-	e := igmError{at: now, code: code, message: msg, instance: InstanceURL(s.opts.Project, m.zone, in.name), action: "CREATING"}
+	s.recordErrorLocked(m, in, now, code, msg, "CREATING")
+}
+
+// capacityErrorLocked returns the error code and message GCE gives a VM
+// that cannot get a GPU in zone now (created or started), or "" when it can.
+func (s *Server) capacityErrorLocked(zone string) (code, msg string) {
+	z := s.zoneLocked(zone)
+	switch {
+	case z.stockout || (z.capacity >= 0 && s.createdInZoneLocked(zone) >= z.capacity):
+		return s.opts.StockoutCode, "The zone '" + "projects/" + s.opts.Project + "/zones/" + zone +
+			"' does not have enough resources available to fulfill the request. Try a different zone, or try again later."
+	case z.quota:
+		return "QUOTA_EXCEEDED", "Quota 'NVIDIA_L4_GPUS' exceeded. Limit: 0.0 in region " + region(zone) + "."
+	}
+	return "", ""
+}
+
+// recordErrorLocked records a failed attempt on in, for its lastAttempt
+// and listErrors.
+func (s *Server) recordErrorLocked(m *mig, in *instance, now time.Time, code, msg, action string) {
+	e := igmError{at: now, code: code, message: msg, instance: InstanceURL(s.opts.Project, m.zone, in.name), action: action}
 	in.lastAttempt, in.lastErr = now, &e
 	m.errors = append(m.errors, e)
 	if len(m.errors) > maxErrorsPerMIG {
@@ -170,7 +200,7 @@ func (s *Server) createdInZoneLocked(zone string) int {
 			continue
 		}
 		for _, in := range m.instances {
-			if in.phase != phaseCreating {
+			if in.holdsCapacity() {
 				n++
 			}
 		}
@@ -201,7 +231,15 @@ func (s *Server) advanceLocked() {
 	for _, m := range s.migs {
 		kept := m.instances[:0]
 		for _, in := range m.instances {
+			// A start from the pool boots like a creation; a standby
+			// member that is RUNNING then stops: both in one pass.
+			if s.advanceStartLocked(m, in, now) {
+				changed = true
+			}
 			if s.advanceInstanceLocked(m, in, now) {
+				changed = true
+			}
+			if s.advanceStopLocked(m, in, now) {
 				changed = true
 			}
 			if in.phase == phaseDeleting && !now.Before(in.deleteAt) {
@@ -213,6 +251,9 @@ func (s *Server) advanceLocked() {
 		}
 		clear(m.instances[len(kept):])
 		m.instances = kept
+		if s.refillPoolLocked(m, now) {
+			changed = true
+		}
 	}
 	s.advanceOpsLocked(now)
 	if changed {
@@ -236,9 +277,13 @@ func (s *Server) advanceInstanceLocked(m *mig, in *instance, now time.Time) bool
 			changed = true
 		}
 	}
-	if in.phase == phaseBooting && !now.Before(in.bootAt.Add(s.opts.BootTime)) {
-		in.phase = phaseRunning
-		s.firedRunningLocked(m, in)
+	if in.phase == phaseBooting && !now.Before(in.bootAt.Add(s.bootTime(in))) {
+		in.phase, in.warm = phaseRunning, false
+		if !in.standby {
+			// A VM created to refill the pool is stopped without joining
+			// the cluster (see OnInstanceRunning).
+			s.firedRunningLocked(m, in)
+		}
 		changed = true
 	}
 	return changed
@@ -259,7 +304,9 @@ func (s *Server) firedDeletedLocked(m *mig, in *instance) {
 }
 
 // OnInstanceRunning registers fn, called without the lock held whenever an
-// instance becomes RUNNING (including the initial instances of AddMIG).
+// instance becomes RUNNING (including the initial instances of AddMIG and
+// instances started from the standby pool), except one created to refill
+// the pool: it is stopped after initialDelaySec and never serves.
 func (s *Server) OnInstanceRunning(fn func(zone, mig, instance string)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

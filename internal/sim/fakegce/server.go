@@ -31,6 +31,16 @@ type Options struct {
 	BootTime time.Duration
 	// DeleteTime is how long an instance stays DELETING before it is gone.
 	DeleteTime time.Duration
+	// StartTime is how long an instance started from the standby pool
+	// stays STAGING before RUNNING (its disk already holds the image);
+	// default BootTime. SetStartTime changes it at run time.
+	StartTime time.Duration
+	// StopTime is how long a stopping instance stays STOPPING.
+	StopTime time.Duration
+	// StoppedStatus is the instanceStatus of a stopped instance:
+	// TERMINATED (the default, what GCE reports for a stopped VM) or
+	// STOPPED (also in the API's enum): targets must accept both.
+	StoppedStatus string
 	// OperationTime is how long an operation stays RUNNING; default 0 (DONE
 	// at once). Operation.Wait sleeps at least 1s (real time) between polls,
 	// so keep it 0 in fast tests.
@@ -72,6 +82,7 @@ type Server struct {
 	requestIDs map[string]*operation
 	onRunning  []func(zone, mig, instance string)
 	onDeleted  []func(zone, mig, instance string)
+	onStopped  []func(zone, mig, instance string)
 	pending    []func() // callbacks to run once the lock is released
 	seq        uint64
 }
@@ -100,6 +111,12 @@ func New(opts Options) *Server {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.StartTime <= 0 {
+		opts.StartTime = opts.BootTime
+	}
+	if opts.StoppedStatus == "" {
+		opts.StoppedStatus = "TERMINATED"
 	}
 	if opts.StockoutCode == "" {
 		opts.StockoutCode = "ZONE_RESOURCE_POOL_EXHAUSTED"

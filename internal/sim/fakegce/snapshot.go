@@ -14,7 +14,10 @@ type MIGSnapshot struct {
 	Zone       string
 	Name       string
 	TargetSize int
-	Stable     bool
+	// TargetStoppedSize and StandbyMode are the standby pool's settings.
+	TargetStoppedSize int
+	StandbyMode       string
+	Stable            bool
 	// Instances are in creation order, including DELETING ones.
 	Instances []InstanceSnapshot
 	// Errors are the listErrors items, oldest first.
@@ -26,11 +29,13 @@ type InstanceSnapshot struct {
 	Name string
 	URL  string
 	// Status is the instanceStatus ("" while waiting for capacity,
-	// STAGING, RUNNING, STOPPING).
+	// STAGING, RUNNING, STOPPING, and TERMINATED when stopped).
 	Status string
-	// CurrentAction is CREATING, NONE or DELETING.
+	// CurrentAction is CREATING, NONE, DELETING, STOPPING or STARTING.
 	CurrentAction string
-	CreatedAt     time.Time
+	// Standby marks a member of the standby pool: stopped, or on its way.
+	Standby   bool
+	CreatedAt time.Time
 	// LastErrorCode is the code of the last failed creation attempt, if any.
 	LastErrorCode string
 }
@@ -75,12 +80,13 @@ func (s *Server) MIGs() []MIGSnapshot {
 }
 
 func (s *Server) snapshotLocked(m *mig) MIGSnapshot {
-	snap := MIGSnapshot{Zone: m.zone, Name: m.name, TargetSize: m.target, Stable: m.stable()}
+	snap := MIGSnapshot{Zone: m.zone, Name: m.name, TargetSize: m.target, Stable: m.stable(),
+		TargetStoppedSize: m.stoppedTarget, StandbyMode: m.mode()}
 	for _, in := range m.instances {
-		status, action := in.status()
+		status, action := s.statusOf(in)
 		is := InstanceSnapshot{
 			Name: in.name, URL: InstanceURL(s.opts.Project, m.zone, in.name),
-			Status: status, CurrentAction: action, CreatedAt: in.createdAt,
+			Status: status, CurrentAction: action, CreatedAt: in.createdAt, Standby: in.standby,
 		}
 		if in.lastErr != nil {
 			is.LastErrorCode = in.lastErr.code
@@ -93,7 +99,8 @@ func (s *Server) snapshotLocked(m *mig) MIGSnapshot {
 	return snap
 }
 
-// status returns the instanceStatus and currentAction GCE shows.
+// status returns the instanceStatus and currentAction GCE shows for an
+// instance of the running target (standby.go's statusOf covers the pool).
 func (in *instance) status() (string, string) {
 	switch in.phase {
 	case phaseBooting:
@@ -107,12 +114,18 @@ func (in *instance) status() (string, string) {
 	}
 }
 
+// stable: every instance of the running target RUNNING, every one of the
+// standby pool stopped, both at their target sizes, nothing being deleted.
 func (m *mig) stable() bool {
-	if len(m.instances) != m.target {
+	if len(m.instances) != m.target+m.stoppedTarget {
 		return false
 	}
 	for _, in := range m.instances {
-		if in.phase != phaseRunning {
+		want := phaseRunning
+		if in.standby {
+			want = phaseStopped
+		}
+		if in.phase != want {
 			return false
 		}
 	}
@@ -124,13 +137,17 @@ func (s *Server) templateURL(m *mig) string {
 }
 
 func (s *Server) migProto(m *mig) *computepb.InstanceGroupManager {
-	var creating, deleting, none int32
+	var creating, deleting, none, starting, stopping int32
 	for _, in := range m.instances {
-		switch in.phase {
-		case phaseCreating, phaseBooting:
+		switch _, action := s.statusOf(in); action {
+		case "CREATING":
 			creating++
-		case phaseDeleting:
+		case "DELETING":
 			deleting++
+		case "STARTING":
+			starting++
+		case "STOPPING":
+			stopping++
 		default:
 			none++
 		}
@@ -148,10 +165,16 @@ func (s *Server) migProto(m *mig) *computepb.InstanceGroupManager {
 		SelfLink:          proto.String(s.migURL(m)),
 		Fingerprint:       proto.String("ZmFrZWdjZQ=="),
 		TargetSize:        proto.Int32(int32(m.target)),
+		TargetStoppedSize: proto.Int32(int32(m.stoppedTarget)),
+		// GPU VMs cannot be suspended: the fake keeps no suspended pool.
+		TargetSuspendedSize: zero,
+		StandbyPolicy: &computepb.InstanceGroupManagerStandbyPolicy{
+			Mode: proto.String(m.mode()), InitialDelaySec: proto.Int32(int32(m.initialDelay / time.Second)),
+		},
 		CurrentActions: &computepb.InstanceGroupManagerActionsSummary{
 			Creating: proto.Int32(creating), Deleting: proto.Int32(deleting), None: proto.Int32(none),
 			Abandoning: zero, CreatingWithoutRetries: zero, Recreating: zero, Refreshing: zero,
-			Restarting: zero, Resuming: zero, Starting: zero, Stopping: zero, Suspending: zero, Verifying: zero,
+			Restarting: zero, Resuming: zero, Starting: proto.Int32(starting), Stopping: proto.Int32(stopping), Suspending: zero, Verifying: zero,
 		},
 		Status: &computepb.InstanceGroupManagerStatus{
 			IsStable:      proto.Bool(m.stable()),
@@ -162,7 +185,7 @@ func (s *Server) migProto(m *mig) *computepb.InstanceGroupManager {
 }
 
 func (s *Server) managedInstanceProto(m *mig, in *instance) *computepb.ManagedInstance {
-	status, action := in.status()
+	status, action := s.statusOf(in)
 	out := &computepb.ManagedInstance{
 		Id:            proto.Uint64(in.id),
 		Name:          proto.String(in.name),
