@@ -27,6 +27,8 @@ type State struct {
 	// per zone (sampled every tick): what the GPU fleet has cost so far.
 	InstanceHours      map[string]float64 `json:"instance_hours"`
 	InstanceHoursTotal float64            `json:"instance_hours_total"`
+	// WarmBootTime is how long a start from the standby pool takes.
+	WarmBootTime string `json:"warm_boot_time"`
 }
 
 // Zone is a zone's injected failures.
@@ -40,12 +42,17 @@ type Zone struct {
 
 // MIG is one managed instance group.
 type MIG struct {
-	Zone       string     `json:"zone"`
-	Name       string     `json:"name"`
-	TargetSize int        `json:"target_size"`
-	Stable     bool       `json:"stable"`
-	Running    int        `json:"running"`
-	Instances  []Instance `json:"instances"`
+	Zone       string `json:"zone"`
+	Name       string `json:"name"`
+	TargetSize int    `json:"target_size"`
+	Stable     bool   `json:"stable"`
+	Running    int    `json:"running"`
+	// TargetStoppedSize is the standby pool's size, Standby its members
+	// (stopped or on their way), StandbyMode its standbyPolicy.mode.
+	TargetStoppedSize int        `json:"target_stopped_size"`
+	Standby           int        `json:"standby"`
+	StandbyMode       string     `json:"standby_mode"`
+	Instances         []Instance `json:"instances"`
 	// Errors is the number of listErrors items; LastErrorCode the newest code.
 	Errors        int    `json:"errors"`
 	LastErrorCode string `json:"last_error_code,omitempty"`
@@ -56,6 +63,7 @@ type Instance struct {
 	Name          string `json:"name"`
 	Status        string `json:"status"`
 	CurrentAction string `json:"current_action"`
+	Standby       bool   `json:"standby,omitempty"`
 	NodeID        string `json:"node_id,omitempty"`
 }
 
@@ -107,7 +115,8 @@ func (c *Cluster) State() State {
 	}
 	for _, m := range c.GCE.MIGs() {
 		zones[m.Zone] = true
-		mig := MIG{Zone: m.Zone, Name: m.Name, TargetSize: m.TargetSize, Stable: m.Stable, Errors: len(m.Errors)}
+		mig := MIG{Zone: m.Zone, Name: m.Name, TargetSize: m.TargetSize, Stable: m.Stable, Errors: len(m.Errors),
+			TargetStoppedSize: m.TargetStoppedSize, StandbyMode: m.StandbyMode}
 		if len(m.Errors) > 0 {
 			mig.LastErrorCode = m.Errors[len(m.Errors)-1].Code
 		}
@@ -115,8 +124,12 @@ func (c *Cluster) State() State {
 			if in.Status == "RUNNING" {
 				mig.Running++
 			}
+			if in.Standby {
+				mig.Standby++
+			}
 			mig.Instances = append(mig.Instances, Instance{
-				Name: in.Name, Status: in.Status, CurrentAction: in.CurrentAction, NodeID: nodeByInstance[m.Zone+"/"+in.Name],
+				Name: in.Name, Status: in.Status, CurrentAction: in.CurrentAction, Standby: in.Standby,
+				NodeID: nodeByInstance[m.Zone+"/"+in.Name],
 			})
 		}
 		st.MIGs = append(st.MIGs, mig)
@@ -127,6 +140,7 @@ func (c *Cluster) State() State {
 		})
 	}
 	sort.Slice(st.Zones, func(i, j int) bool { return st.Zones[i].Zone < st.Zones[j].Zone })
+	st.WarmBootTime = c.warmBoot().String()
 	st.InstanceHours = c.InstanceHours()
 	for _, h := range st.InstanceHours {
 		st.InstanceHoursTotal += h
@@ -145,6 +159,7 @@ func (c *Cluster) State() State {
 //	POST /admin/http-errors?status=429&n=5[&api=gce|nomad]   (default gce)
 //	POST /admin/fail-operation?zone=Z&code=C&message=M
 //	POST /admin/drain-duration?d=2m[&node=NAME]
+//	POST /admin/warm-boot?d=90s               how long a start from the standby pool takes
 //	POST /admin/fail-drain?node=NAME&message=M   (empty message clears)
 func (c *Cluster) adminHandler() http.Handler {
 	m := http.NewServeMux()
@@ -171,6 +186,7 @@ func (c *Cluster) adminHandler() http.Handler {
 		writeJSON(w, map[string]string{"result": "ok"})
 	})
 	m.HandleFunc("POST /admin/drain-duration", c.drainDuration)
+	m.HandleFunc("POST /admin/warm-boot", c.setWarmBoot)
 	m.HandleFunc("POST /admin/fail-drain", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		if q.Get("node") == "" {
@@ -242,6 +258,26 @@ func (c *Cluster) drainDuration(w http.ResponseWriter, r *http.Request) {
 		c.Nomad.SetDrainDuration(d)
 	}
 	writeJSON(w, map[string]string{"result": "ok"})
+}
+
+func (c *Cluster) setWarmBoot(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	d, err := time.ParseDuration(q.Get("d"))
+	if err != nil || d < 0 {
+		badRequest(w, fmt.Sprintf("d %q: want a duration such as 90s", q.Get("d")))
+		return
+	}
+	c.mu.Lock()
+	c.cfg.WarmBootTime = d
+	c.mu.Unlock()
+	c.GCE.SetStartTime(d)
+	writeJSON(w, map[string]string{"result": "ok", "warm_boot_time": d.String()})
+}
+
+func (c *Cluster) warmBoot() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cfg.WarmBootTime
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

@@ -43,13 +43,22 @@ func ParseMIGs(s string) ([]MIGRef, error) {
 	return out, nil
 }
 
+// DefaultWarmBootTime is Config.WarmBootTime's default: a stopped GPU VM
+// whose disk already holds the worker image serves in about 90 s.
+const DefaultWarmBootTime = 90 * time.Second
+
 // Config describes a simulated cluster. Durations are simulated time.
 type Config struct {
 	Project     string   // default "sim-project"
 	MIGs        []MIGRef // at least one
 	InitialSize int      // instances per MIG at start
 	BootTime    time.Duration
-	DeleteTime  time.Duration
+	// WarmBootTime is how long a VM started from the standby pool takes to
+	// be RUNNING with a ready node (its disk holds the image); default 90s.
+	WarmBootTime time.Duration
+	// StopTime is how long a VM stays STOPPING before it is stopped.
+	StopTime   time.Duration
+	DeleteTime time.Duration
 	// DrainDuration is how long a node drain takes (its allocations finish).
 	DrainDuration time.Duration
 	Datacenter    string // default "dc1"
@@ -102,11 +111,13 @@ func New(cfg Config) (*Cluster, error) {
 	c.lastBill = c.clock.Now()
 	c.GCE = fakegce.New(fakegce.Options{
 		Project: cfg.Project, BootTime: cfg.BootTime, DeleteTime: cfg.DeleteTime, Now: c.clock.Now,
-		StockoutCode: cfg.StockoutCode,
+		StartTime: cfg.WarmBootTime, StopTime: cfg.StopTime, StockoutCode: cfg.StockoutCode,
 	})
 	c.Nomad = fakenomad.New(fakenomad.Options{Now: c.clock.Now, DrainDuration: cfg.DrainDuration})
 	c.GCE.OnInstanceRunning(c.registerNode)
 	c.GCE.OnInstanceDeleted(c.deregisterNode)
+	// A stopped VM's Nomad client is gone as surely as a deleted one's.
+	c.GCE.OnInstanceStopped(c.deregisterNode)
 	for _, m := range cfg.MIGs {
 		c.GCE.AddMIG(m.Zone, m.Name, cfg.InitialSize)
 	}
@@ -126,7 +137,7 @@ func (cfg *Config) defaults() error {
 	for _, d := range []struct {
 		key string
 		val time.Duration
-	}{{"boot-time", cfg.BootTime}, {"delete-time", cfg.DeleteTime}, {"drain-duration", cfg.DrainDuration}, {"down-node-ttl", cfg.DownNodeTTL}} {
+	}{{"boot-time", cfg.BootTime}, {"warm-boot-time", cfg.WarmBootTime}, {"stop-time", cfg.StopTime}, {"delete-time", cfg.DeleteTime}, {"drain-duration", cfg.DrainDuration}, {"down-node-ttl", cfg.DownNodeTTL}} {
 		if d.val < 0 {
 			errs = append(errs, fmt.Errorf("%s: %q is negative", d.key, d.val))
 		}
@@ -141,6 +152,9 @@ func (cfg *Config) defaults() error {
 	setDefault(&cfg.WorkerJobID, "ml-worker")
 	if cfg.GPUsPerNode <= 0 {
 		cfg.GPUsPerNode = 1
+	}
+	if cfg.WarmBootTime == 0 {
+		cfg.WarmBootTime = DefaultWarmBootTime
 	}
 	if cfg.DrainDuration == 0 {
 		cfg.DrainDuration = 30 * time.Second

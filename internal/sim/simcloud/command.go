@@ -20,6 +20,7 @@ type flags struct {
 	nodeClass, datacenter, nodePool, stockoutCode         string
 	initialSize, gpus                                     int
 	bootTime, deleteTime, drainDuration, downTTL, tick    time.Duration
+	warmBootTime                                          time.Duration
 	timeScale                                             float64
 }
 
@@ -32,6 +33,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, Config, error) {
 	fs.StringVar(&f.migs, "migs", "europe-west4-a/gpu-workers-a,europe-west4-b/gpu-workers-b", "zonal MIGs as zone/name,zone/name")
 	fs.IntVar(&f.initialSize, "initial-size", 1, "instances per MIG at start")
 	fs.DurationVar(&f.bootTime, "boot-time", 90*time.Second, "simulated time from resize to a ready Nomad node")
+	fs.DurationVar(&f.warmBootTime, "warm-boot-time", DefaultWarmBootTime, "simulated time from startInstances (a VM of the standby pool) to a ready Nomad node")
 	fs.DurationVar(&f.deleteTime, "delete-time", 30*time.Second, "simulated time a deleted instance takes to go away")
 	fs.DurationVar(&f.drainDuration, "drain-duration", 30*time.Second, "simulated time a node drain takes")
 	fs.DurationVar(&f.downTTL, "down-node-ttl", 0, "keep a deleted instance's node \"down\" this long before deregistering it (0: at once)")
@@ -67,7 +69,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, Config, error) {
 	}
 	cfg := Config{
 		Project: f.project, MIGs: migs, InitialSize: f.initialSize,
-		BootTime: f.bootTime, DeleteTime: f.deleteTime, DrainDuration: f.drainDuration, DownNodeTTL: f.downTTL,
+		BootTime: f.bootTime, WarmBootTime: f.warmBootTime, DeleteTime: f.deleteTime, DrainDuration: f.drainDuration, DownNodeTTL: f.downTTL,
 		Datacenter: f.datacenter, NodeClass: f.nodeClass, NodePool: f.nodePool, GPUsPerNode: f.gpus,
 		StockoutCode: f.stockoutCode,
 		Clock:        NewClock(start, f.timeScale, nil),

@@ -14,6 +14,12 @@
 //   - An instance deleted from its MIG deregisters its node once it is gone
 //     (DeleteTime), or with DownNodeTTL > 0 first leaves it "down" (its
 //     allocations lost) for that long, as Nomad keeps down nodes until GC.
+//   - The standby pool (fakegce): a VM started from it is RUNNING, and its
+//     node ready, WarmBootTime (default 90 s) after startInstances instead
+//     of BootTime; a stopped VM's node goes as a deleted one's does (at once,
+//     or down for DownNodeTTL). A VM created to refill the pool never
+//     registers a node (it is stopped after initialDelaySec): this assumes
+//     its startup script does not start the Nomad client before the stop.
 //   - Time is simulated by a Clock that can run faster than real time; all
 //     durations in Config are simulated.
 //
