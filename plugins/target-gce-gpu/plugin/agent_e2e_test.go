@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/agenttest"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/plugintest"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/fakegce"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/fakenomad"
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/plugintest"
 	"github.com/shoenig/test/must"
 )
 

@@ -3,6 +3,7 @@ package plugin
 import (
 	"errors"
 	"fmt"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 	"regexp"
 	"strconv"
 	"strings"
@@ -13,7 +14,8 @@ import (
 	"github.com/hashicorp/nomad-autoscaler/sdk/helper/scaleutils"
 )
 
-// Policy target block configuration keys, next to their defaults.
+// Policy target block configuration keys; defaults and bounds are in
+// targetTable.
 const (
 	targetKeyProject        = "project"
 	targetKeyMIGs           = "migs"
@@ -25,12 +27,9 @@ const (
 	targetKeyDryRun         = "dry-run"
 	targetKeyNodeSelAliasV1 = sdk.TargetConfigNodeSelectorStrategy
 
-	defaultDrainDeadline  = 5 * time.Minute
-	defaultStockoutCool   = 30 * time.Minute
-	defaultScaleTimeout   = 10 * time.Minute
-	defaultPollInterval   = 5 * time.Second
-	defaultRetryAttempts  = 8
-	defaultStatusDeadline = 30 * time.Second
+	// defaultRetryAttempts is also the tries of calls made outside a
+	// policy (the backoff's default).
+	defaultRetryAttempts = 8
 )
 
 // Node selectors understood by node_selector.
@@ -70,47 +69,61 @@ var poolKeys = []string{
 	scaleutils.XNodeFilterOptionIgnoreInit, scaleutils.XNodeFilterOptionIgnoreDrain,
 }
 
-// targetKeys are the keys a policy target block may hold: ours, the
-// scaleutils pool keys, and what the agent adds (the gRPC timeout, and
-// dry-run, which the agent reads but leaves in the map).
-var targetKeys = func() map[string]bool {
-	known := map[string]bool{
-		targetKeyProject: true, targetKeyMIGs: true, targetKeyNodeSelector: true, targetKeyNodeSelAliasV1: true,
-		targetKeyStockoutCool: true, targetKeyScaleTimeout: true, targetKeyPollInterval: true,
-		targetKeyRetryAttempts: true, targetKeyDryRun: true,
-		sdk.TargetConfigKeyDrainDeadline: true, sdk.TargetConfigKeyIgnoreSystemJobs: true,
-		sdk.TargetConfigKeyNodePurge: true, shared.PluginConfigKeyGRPCTimeout: true,
-	}
-	for _, k := range poolKeys {
-		known[k] = true
-	}
-	return known
-}()
+// maxDuration bounds every duration key. Scale adds node_drain_deadline
+// and scale_timeout into one deadline, which must not overflow into the
+// past; no drain or wait of a sane policy comes near 30 days.
+const maxDuration = "720h"
+
+// targetTable is the policy target block: our keys, the scaleutils pool
+// keys, and what the agent adds (the gRPC timeout, and dry-run, which the
+// agent reads but leaves in the map). The README's table is checked
+// against it.
+var targetTable = &pluginkit.Table{
+	Keys: []pluginkit.Key{
+		{Name: targetKeyProject, Kind: pluginkit.Text, Required: true, Doc: "GCP project ID of the MIGs"},
+		{Name: targetKeyMIGs, Kind: pluginkit.Text, Required: true, Doc: "zone/name,zone/name: one zonal MIG per zone"},
+		{Name: sdk.TargetConfigKeyNodePool, Kind: pluginkit.Text, Doc: "Nomad node pool of the MIGs' nodes"},
+		{Name: sdk.TargetConfigKeyClass, Kind: pluginkit.Text, Doc: "Nomad node class of the MIGs' nodes"},
+		{Name: sdk.TargetConfigKeyDatacenter, Kind: pluginkit.Text, Doc: "Nomad datacenter of the MIGs' nodes"},
+		{Name: scaleutils.XNodeFilterOptionIgnoreInit, Kind: pluginkit.Bool, Default: "false", Doc: "do not count initializing pool nodes as problems"},
+		{Name: scaleutils.XNodeFilterOptionIgnoreDrain, Kind: pluginkit.Bool, Default: "false", Doc: "do not count draining pool nodes as problems"},
+		{Name: sdk.TargetConfigKeyDrainDeadline, Kind: pluginkit.Duration, Default: "5m", Min: "1s", Max: maxDuration, Doc: "Nomad drain deadline per node"},
+		{Name: sdk.TargetConfigKeyIgnoreSystemJobs, Kind: pluginkit.Bool, Default: "false", Doc: "leave system jobs running during the drain"},
+		{Name: sdk.TargetConfigKeyNodePurge, Kind: pluginkit.Bool, Default: "false", Doc: "purge the Nomad nodes of deleted instances"},
+		{Name: targetKeyNodeSelector, Kind: pluginkit.Text, Default: selectorLeastBusy, Doc: "which nodes go on scale-in"},
+		{Name: targetKeyNodeSelAliasV1, Kind: pluginkit.Text, Doc: "the SDK's name of node_selector"},
+		{Name: targetKeyStockoutCool, Kind: pluginkit.Duration, Default: "30m", Min: "0s", Max: maxDuration, Doc: "how long a zone in stockout is not grown"},
+		{Name: targetKeyScaleTimeout, Kind: pluginkit.Duration, Default: "10m", Min: "1s", Max: maxDuration, Doc: "how long one Scale waits for MIGs to become stable"},
+		{Name: targetKeyPollInterval, Kind: pluginkit.Duration, Default: "5s", Min: "1ms", Max: maxDuration, Doc: "pause between reads of the MIGs while Scale waits"},
+		{Name: targetKeyRetryAttempts, Kind: pluginkit.Int, Default: strconv.Itoa(defaultRetryAttempts), Min: "1", Max: "100", Doc: "tries per GCE or Nomad request"},
+		{Name: targetKeyDryRun, Kind: pluginkit.Bool, Default: "false", Doc: "read by the agent; accepted so it is not unknown"},
+		{Name: shared.PluginConfigKeyGRPCTimeout, Kind: pluginkit.Duration, Default: "30s", Min: "1ms", Max: maxDuration, Doc: "set by the agent: bounds Status"},
+	},
+}
 
 // parseTargetConfig validates a policy target block and reports every
 // problem at once.
 func parseTargetConfig(raw map[string]string) (targetConfig, error) {
+	p := pluginkit.Parse(targetTable, raw)
 	cfg := targetConfig{
-		drainDeadline:    defaultDrainDeadline,
-		stockoutCooldown: defaultStockoutCool,
-		scaleTimeout:     defaultScaleTimeout,
-		pollInterval:     defaultPollInterval,
-		retryAttempts:    defaultRetryAttempts,
-		statusDeadline:   defaultStatusDeadline,
-		selector:         selectorLeastBusy,
-		pool:             map[string]string{},
+		project:               raw[targetKeyProject],
+		pool:                  map[string]string{},
+		drainDeadline:         p.Duration(sdk.TargetConfigKeyDrainDeadline),
+		drainIgnoreSystemJobs: p.Bool(sdk.TargetConfigKeyIgnoreSystemJobs),
+		purge:                 p.Bool(sdk.TargetConfigKeyNodePurge),
+		stockoutCooldown:      p.Duration(targetKeyStockoutCool),
+		scaleTimeout:          p.Duration(targetKeyScaleTimeout),
+		retryAttempts:         int(p.Int(targetKeyRetryAttempts)),
+		statusDeadline:        p.Duration(shared.PluginConfigKeyGRPCTimeout),
+		dryRun:                p.Bool(targetKeyDryRun),
 	}
-	errs := unknownKeys(raw, targetKeys)
-
-	cfg.project = raw[targetKeyProject]
-	switch {
-	case cfg.project == "":
-		errs = append(errs, fmt.Errorf("%s: required", targetKeyProject))
-	case !projectID.MatchString(cfg.project):
-		errs = append(errs, fmt.Errorf("%s: not a GCP project ID (6 to 30 lowercase letters, digits and hyphens, starting with a letter)", targetKeyProject))
+	if p.Has(targetKeyProject) && !projectID.MatchString(cfg.project) {
+		p.Fail(targetKeyProject, "not a GCP project ID (6 to 30 lowercase letters, digits and hyphens, starting with a letter)")
 	}
 	migs, err := parseMIGs(cfg.project, raw[targetKeyMIGs])
-	errs = append(errs, err)
+	if p.Has(targetKeyMIGs) {
+		p.Add(err)
+	}
 	cfg.migs = migs
 
 	hasPool := false
@@ -121,34 +134,16 @@ func parseTargetConfig(raw map[string]string) (targetConfig, error) {
 		}
 	}
 	if !hasPool {
-		errs = append(errs, fmt.Errorf("one of %s, %s or %s is required to find the Nomad nodes of the MIGs",
+		p.Add(fmt.Errorf("one of %s, %s or %s is required to find the Nomad nodes of the MIGs",
 			sdk.TargetConfigKeyNodePool, sdk.TargetConfigKeyClass, sdk.TargetConfigKeyDatacenter))
 	}
-	for _, k := range []string{scaleutils.XNodeFilterOptionIgnoreInit, scaleutils.XNodeFilterOptionIgnoreDrain} {
-		errs = append(errs, parseBool(raw, k, new(bool)))
-	}
-
-	errs = append(errs,
-		parseDuration(raw, sdk.TargetConfigKeyDrainDeadline, &cfg.drainDeadline, time.Second),
-		parseDuration(raw, targetKeyStockoutCool, &cfg.stockoutCooldown, 0),
-		parseDuration(raw, targetKeyScaleTimeout, &cfg.scaleTimeout, time.Second),
-		parseDuration(raw, shared.PluginConfigKeyGRPCTimeout, &cfg.statusDeadline, time.Millisecond),
-		parseBool(raw, sdk.TargetConfigKeyIgnoreSystemJobs, &cfg.drainIgnoreSystemJobs),
-		parseBool(raw, sdk.TargetConfigKeyNodePurge, &cfg.purge),
-		parseBool(raw, targetKeyDryRun, &cfg.dryRun),
-		parseSelector(raw, &cfg.selector),
-	)
+	p.Bool(scaleutils.XNodeFilterOptionIgnoreInit)
+	p.Bool(scaleutils.XNodeFilterOptionIgnoreDrain)
+	cfg.selector = parseSelector(p)
 	// After scale_timeout, which bounds it.
-	errs = append(errs, parsePollInterval(raw, &cfg.pollInterval, cfg.scaleTimeout))
-	if v, ok := raw[targetKeyRetryAttempts]; ok {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100 {
-			errs = append(errs, fmt.Errorf("%s: not a whole number from 1 to 100", targetKeyRetryAttempts))
-		}
-		cfg.retryAttempts = n
-	}
+	cfg.pollInterval = parsePollInterval(p, cfg.scaleTimeout)
 	cfg.policyKey = policyKey(cfg.project, cfg.migs)
-	return cfg, errors.Join(errs...)
+	return cfg, p.Err()
 }
 
 // GCE name formats. A zone is its region plus a letter (us-central1-a);
@@ -203,89 +198,38 @@ func parseMIGs(project, v string) ([]migRef, error) {
 // room for at least one poll. A short interval suits time-compressed
 // replays (the demo); against real GCE every poll is three read requests per
 // MIG, so the default stays at 5s.
-func parsePollInterval(raw map[string]string, dst *time.Duration, scaleTimeout time.Duration) error {
-	v, ok := raw[targetKeyPollInterval]
-	if !ok {
+func parsePollInterval(p *pluginkit.Parser, scaleTimeout time.Duration) time.Duration {
+	d := p.Duration(targetKeyPollInterval)
+	if !p.Has(targetKeyPollInterval) {
 		// The default fits any scale_timeout: a timeout under 5s polls
 		// once, at its end.
-		*dst = min(*dst, scaleTimeout)
-		return nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		return fmt.Errorf("%s: not a positive duration", targetKeyPollInterval)
+		return min(d, scaleTimeout)
 	}
 	if d > scaleTimeout {
-		return fmt.Errorf("%s: longer than %s; one poll must fit in the wait", targetKeyPollInterval, targetKeyScaleTimeout)
+		p.Fail(targetKeyPollInterval, "longer than %s; one poll must fit in the wait", targetKeyScaleTimeout)
+		return scaleTimeout
 	}
-	*dst = d
-	return nil
+	return d
 }
 
-func parseSelector(raw map[string]string, dst *string) error {
-	v, ok := raw[targetKeyNodeSelector]
-	alias, aliasOK := raw[targetKeyNodeSelAliasV1]
-	if aliasOK && ok && alias != v {
-		return fmt.Errorf("%s: differs from %s; set only one", targetKeyNodeSelAliasV1, targetKeyNodeSelector)
-	}
-	if !ok && aliasOK {
-		v, ok = alias, true
-	}
-	if !ok {
-		return nil
+func parseSelector(p *pluginkit.Parser) string {
+	v, alias := p.Text(targetKeyNodeSelector), p.Text(targetKeyNodeSelAliasV1)
+	switch {
+	case p.Has(targetKeyNodeSelAliasV1) && p.Has(targetKeyNodeSelector) && alias != v:
+		p.Fail(targetKeyNodeSelAliasV1, "differs from %s; set only one", targetKeyNodeSelector)
+		return selectorLeastBusy
+	case p.Has(targetKeyNodeSelAliasV1):
+		v = alias
 	}
 	switch v {
 	case selectorLeastBusy, selectorEmpty, selectorNewestIndex, selectorOldestIndex:
-		*dst = v
-		return nil
+		return v
 	case sdk.TargetNodeSelectorStrategyEmptyIgnoreSystemJobs:
 		// The SDK's name for what empty means here: system jobs never make
 		// a node busy.
-		*dst = selectorEmpty
-		return nil
+		return selectorEmpty
 	}
-	return fmt.Errorf("%s: not one of %s, %s, %s, %s", targetKeyNodeSelector,
+	p.Fail(targetKeyNodeSelector, "not one of %s, %s, %s, %s",
 		selectorLeastBusy, selectorEmpty, selectorNewestIndex, selectorOldestIndex)
-}
-
-// maxDuration bounds every duration key. Scale adds node_drain_deadline
-// and scale_timeout into one deadline, which must not overflow into the
-// past; no drain or wait of a sane policy comes near 30 days.
-const maxDuration = 30 * 24 * time.Hour
-
-func parseDuration(raw map[string]string, key string, dst *time.Duration, min time.Duration) error {
-	v, ok := raw[key]
-	if !ok {
-		return nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d < min || d > maxDuration {
-		return fmt.Errorf("%s: not a duration from %s to %s", key, min, maxDuration)
-	}
-	*dst = d
-	return nil
-}
-
-func parseBool(raw map[string]string, key string, dst *bool) error {
-	v, ok := raw[key]
-	if !ok {
-		return nil
-	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		return fmt.Errorf("%s: not a boolean (true or false)", key)
-	}
-	*dst = b
-	return nil
-}
-
-func unknownKeys(raw map[string]string, known map[string]bool) []error {
-	var errs []error
-	for _, k := range sortedKeys(raw) {
-		if !known[k] {
-			// The key's name only: its value may be a secret in the wrong key.
-			errs = append(errs, fmt.Errorf("unknown key %q", k))
-		}
-	}
-	return errs
+	return selectorLeastBusy
 }

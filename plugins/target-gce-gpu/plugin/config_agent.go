@@ -4,12 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 	"io/fs"
 	"net/url"
 	"os"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/hashicorp/nomad-autoscaler/plugins"
 	"github.com/hashicorp/nomad/api"
@@ -24,6 +24,17 @@ const (
 	configKeyComputeInsecure = "compute_insecure"
 )
 
+// pluginTable is the agent's target block: ours, and the agent's Nomad
+// connection keys.
+var pluginTable = &pluginkit.Table{
+	AgentKeys: true,
+	Keys: []pluginkit.Key{
+		{Name: configKeyCredentials, Kind: pluginkit.Text, Doc: "service account key: a file path or the JSON itself"},
+		{Name: configKeyComputeEndpoint, Kind: pluginkit.Text, Doc: "base URL of the Compute API"},
+		{Name: configKeyComputeInsecure, Kind: pluginkit.Bool, Default: "false", Doc: "turn authentication off (with compute_endpoint only)"},
+	},
+}
+
 // The agent's Nomad connection keys this plugin validates itself: the
 // SDK's parser ignores a bad boolean or duration, and the Nomad client's
 // errors quote the address and the TLS file paths.
@@ -36,15 +47,13 @@ const (
 // nomadTLSKeys are the keys whose values the Nomad client reads as files.
 var nomadTLSKeys = []string{"nomad_ca-cert", "nomad_ca-path", "nomad_client-cert", "nomad_client-key"}
 
-// nomadPluginKeys are the agent's Nomad connection keys, merged into every
-// plugin's config unless nomad_config_inherit = "false"; see
-// sdk/helper/nomad.MergeMapWithAgentConfig.
-var nomadPluginKeys = []string{
-	"nomad_address", "nomad_region", "nomad_namespace", "nomad_token",
-	"nomad_http-auth", "nomad_ca-cert", "nomad_ca-path", "nomad_client-cert",
-	"nomad_client-key", "nomad_tls-server-name", "nomad_skip-verify",
-	"nomad_block-query-wait-time", plugins.ConfigKeyNomadConfigInherit,
-}
+// nomadKeyTable types the Nomad keys checked here; an empty value means
+// unset, as the SDK reads it.
+var nomadKeyTable = &pluginkit.Table{Keys: []pluginkit.Key{
+	{Name: configKeyNomadSkipVer, Kind: pluginkit.Bool, Doc: "skip TLS verification"},
+	{Name: plugins.ConfigKeyNomadConfigInherit, Kind: pluginkit.Bool, Doc: "inherit the agent's Nomad connection"},
+	{Name: configKeyNomadBlockWait, Kind: pluginkit.Duration, Min: "0s", Doc: "blocking query wait"},
+}}
 
 // pluginConfig is the parsed agent-level configuration of the plugin.
 type pluginConfig struct {
@@ -65,50 +74,38 @@ type pluginConfig struct {
 // or Nomad are unreachable. Errors name the key and the problem, never the
 // value: a password put in the wrong key must not reach the agent's log.
 func parsePluginConfig(raw map[string]string) (pluginConfig, error) {
-	var (
-		cfg  pluginConfig
-		errs []error
-	)
-	known := map[string]bool{configKeyCredentials: true, configKeyComputeEndpoint: true, configKeyComputeInsecure: true}
-	for _, k := range nomadPluginKeys {
-		known[k] = true
-	}
-	errs = append(errs, unknownKeys(raw, known)...)
-
-	errs = append(errs, parseBool(raw, configKeyComputeInsecure, &cfg.computeInsecure))
-	if v, ok := raw[configKeyComputeEndpoint]; ok {
+	p := pluginkit.Parse(pluginTable, raw)
+	cfg := pluginConfig{computeInsecure: p.Bool(configKeyComputeInsecure)}
+	if p.Has(configKeyComputeEndpoint) {
+		v := p.Text(configKeyComputeEndpoint)
 		if !isURL(v, "http", "https") {
-			errs = append(errs, fmt.Errorf("%s: not an http(s) URL with a host", configKeyComputeEndpoint))
+			p.Fail(configKeyComputeEndpoint, "not an http(s) URL with a host")
 		}
 		cfg.computeEndpoint = strings.TrimRight(v, "/")
 	}
 	if cfg.computeInsecure && cfg.computeEndpoint == "" {
-		errs = append(errs, fmt.Errorf("%s: turning authentication off needs %s (it is only ever off for a non-Google endpoint)",
-			configKeyComputeInsecure, configKeyComputeEndpoint))
+		p.Fail(configKeyComputeInsecure, "turning authentication off needs %s (it is only ever off for a non-Google endpoint)", configKeyComputeEndpoint)
 	}
-	if v, ok := raw[configKeyCredentials]; ok {
+	if p.Has(configKeyCredentials) {
 		if cfg.computeInsecure {
-			errs = append(errs, fmt.Errorf("%s: set together with %s = \"true\"; remove one", configKeyCredentials, configKeyComputeInsecure))
+			p.Fail(configKeyCredentials, "set together with %s = \"true\"; remove one", configKeyComputeInsecure)
 		}
-		b, err := readCredentials(v)
-		if err != nil {
-			errs = append(errs, err)
-		}
+		b, err := readCredentials(p.Text(configKeyCredentials))
+		p.Add(err)
 		cfg.credentialsJSON = b
 	}
-	// An empty Nomad key means unset, as the SDK reads it (the Nomad
-	// client's default address, no TLS override).
 	nomadKeys := nonEmpty(raw, configKeyNomadAddress, configKeyNomadSkipVer, plugins.ConfigKeyNomadConfigInherit, configKeyNomadBlockWait)
 	if v, ok := nomadKeys[configKeyNomadAddress]; ok && !isURL(v, "http", "https", "unix") {
-		errs = append(errs, fmt.Errorf("%s: not an http(s) URL with a host, nor a unix:// socket", configKeyNomadAddress))
+		p.Fail(configKeyNomadAddress, "not an http(s) URL with a host, nor a unix:// socket")
 	}
-	errs = append(errs,
-		parseBool(nomadKeys, configKeyNomadSkipVer, new(bool)),
-		parseBool(nomadKeys, plugins.ConfigKeyNomadConfigInherit, new(bool)),
-		parseDuration(nomadKeys, configKeyNomadBlockWait, new(time.Duration), 0),
-	)
+	delete(nomadKeys, configKeyNomadAddress)
+	np := pluginkit.Parse(nomadKeyTable, nomadKeys)
+	np.Bool(configKeyNomadSkipVer)
+	np.Bool(plugins.ConfigKeyNomadConfigInherit)
+	np.Duration(configKeyNomadBlockWait)
+	p.Add(np.Err())
 	cfg.nomad = nomadhelper.ConfigFromNamespacedMap(raw)
-	return cfg, errors.Join(errs...)
+	return cfg, p.Err()
 }
 
 // nonEmpty returns the keys of raw that are set to a non-empty value.

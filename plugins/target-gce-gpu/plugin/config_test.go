@@ -79,30 +79,30 @@ func TestParseTargetConfigErrors(t *testing.T) {
 			[]string{"migs: entry 1: the MIG name is not a GCE resource name"}},
 		{"two MIGs in one zone are refused", func(m map[string]string) { m["migs"] = "zone-z/a,zone-z/b" }, []string{"entries 1 and 2 are in the same zone"}},
 		{"a node pool identifier is required", func(m map[string]string) { delete(m, "node_pool") }, []string{"one of node_pool, node_class or datacenter is required"}},
-		{"a bad duration is named", func(m map[string]string) { m["stockout_cooldown"] = "soon" }, []string{"stockout_cooldown: not a duration from 0s to 720h0m0s"}},
+		{"a bad duration is named", func(m map[string]string) { m["stockout_cooldown"] = "soon" }, []string{"stockout_cooldown: not a duration such as 5m"}},
 		{"a duration long enough to overflow the Scale deadline is refused", func(m map[string]string) {
 			m["node_drain_deadline"] = "2562047h"
 			m["scale_timeout"] = "2562047h"
-		}, []string{"node_drain_deadline: not a duration from 1s to 720h0m0s", "scale_timeout: not a duration from 1s"}},
-		{"a scale timeout below a second is refused", func(m map[string]string) { m["scale_timeout"] = "10ms" }, []string{"scale_timeout: not a duration from 1s"}},
+		}, []string{"node_drain_deadline: must be between 1s and 720h", "scale_timeout: must be between 1s and 720h"}},
+		{"a scale timeout below a second is refused", func(m map[string]string) { m["scale_timeout"] = "10ms" }, []string{"scale_timeout: must be between 1s and 720h"}},
 		{"an unknown selector is listed with the choices", func(m map[string]string) { m["node_selector"] = "random" }, []string{"node_selector: not one of least_busy"}},
 		{"conflicting selector spellings are refused", func(m map[string]string) {
 			m["node_selector"] = "empty"
 			m["node_selector_strategy"] = "least_busy"
 		}, []string{"node_selector_strategy: differs from node_selector"}},
-		{"a poll interval of zero is refused", func(m map[string]string) { m["poll_interval"] = "0s" }, []string{"poll_interval: not a positive duration"}},
-		{"a negative poll interval is refused", func(m map[string]string) { m["poll_interval"] = "-1s" }, []string{"poll_interval: not a positive duration"}},
-		{"a poll interval that is not a duration is refused", func(m map[string]string) { m["poll_interval"] = "often" }, []string{"poll_interval: not a positive duration"}},
+		{"a poll interval of zero is refused", func(m map[string]string) { m["poll_interval"] = "0s" }, []string{"poll_interval: must be between 1ms and 720h"}},
+		{"a negative poll interval is refused", func(m map[string]string) { m["poll_interval"] = "-1s" }, []string{"poll_interval: must be between 1ms and 720h"}},
+		{"a poll interval that is not a duration is refused", func(m map[string]string) { m["poll_interval"] = "often" }, []string{"poll_interval: not a duration such as 5m"}},
 		{"a poll interval longer than the scale timeout is refused", func(m map[string]string) {
 			m["scale_timeout"] = "30s"
 			m["poll_interval"] = "1m"
 		}, []string{"poll_interval: longer than scale_timeout"}},
-		{"retry attempts must be positive", func(m map[string]string) { m["retry_attempts"] = "0" }, []string{"retry_attempts: not a whole number from 1 to 100"}},
+		{"retry attempts must be positive", func(m map[string]string) { m["retry_attempts"] = "0" }, []string{"retry_attempts: must be between 1 and 100"}},
 		{"every problem is reported at once", func(m map[string]string) {
 			m["node_purge"] = "maybe"
 			m["dry-run"] = "yes please"
 			m["colour"] = "blue"
-		}, []string{"node_purge: not a boolean", "dry-run: not a boolean", `unknown key "colour"`}},
+		}, []string{"node_purge: not true or false", "dry-run: not true or false", `unknown key "colour"`}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -166,7 +166,7 @@ func TestParsePluginConfig(t *testing.T) {
 		{"credentials that are not JSON are refused", map[string]string{"credentials": "{not json"}, "not a Google credentials JSON document"},
 		{"an endpoint that is not a URL is refused", map[string]string{"compute_endpoint": "localhost:9000"}, "compute_endpoint: not an http(s) URL"},
 		{"a Nomad address without a scheme is refused", map[string]string{"nomad_address": "nomad.internal:4646"}, "nomad_address: not an http(s) URL"},
-		{"a bad skip-verify is not silently false", map[string]string{"nomad_skip-verify": "ture"}, "nomad_skip-verify: not a boolean"},
+		{"a bad skip-verify is not silently false", map[string]string{"nomad_skip-verify": "ture"}, "nomad_skip-verify: not true or false"},
 		{"a bad wait time is not silently zero", map[string]string{"nomad_block-query-wait-time": "5 minutes"}, "nomad_block-query-wait-time: not a duration"},
 		{"an unknown key is named", map[string]string{"zone": "a"}, `unknown key "zone"`},
 	}

@@ -5,9 +5,9 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/plugintest"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/fakegce"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/fakenomad"
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/plugintest"
 	"github.com/fleetslope/nomad-gpu-autoscaler/plugins/target-gce-gpu/plugin"
 	"github.com/hashicorp/nomad-autoscaler/sdk"
 	"github.com/shoenig/test/must"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 	"net/http"
 	"slices"
 	"strconv"
@@ -295,25 +296,24 @@ func (n nomadNodes) Purge(ctx context.Context, nodeID string) error {
 	return nil
 }
 
-// LastEvent implements nodeAPI. It reads the variable with a raw query:
-// the client's Variables().Read answers a 403 (a token whose ACL lacks the
-// path) as "variable not found", which would hide the missing permission
-// and report "never scaled" instead of an error.
+// LastEvent implements nodeAPI. A 403 is an error, not "never scaled"
+// (see pluginkit.ReadVariable).
 func (n nomadNodes) LastEvent(ctx context.Context, policy string) (time.Time, error) {
-	var v api.Variable
+	var items map[string]string
 	err := n.retry.do(ctx, func(ctx context.Context) error {
-		_, err := n.client.Raw().Query("/v1/var/"+lastEventPath(policy), &v, n.q(ctx))
+		var err error
+		items, err = pluginkit.ReadVariable(ctx, n.client, lastEventPath(policy), n.q(ctx))
 		return err
 	})
-	if isNotFound(err) {
+	if err != nil {
+		return time.Time{}, err
+	}
+	if items == nil {
 		return time.Time{}, nil
 	}
+	ns, err := strconv.ParseInt(items[lastEventItem], 10, 64)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("read variable %s: %w", lastEventPath(policy), err)
-	}
-	ns, err := strconv.ParseInt(v.Items[lastEventItem], 10, 64)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("variable %s: %s %q is not Unix nanoseconds", lastEventPath(policy), lastEventItem, v.Items[lastEventItem])
+		return time.Time{}, fmt.Errorf("variable %s: %s %q is not Unix nanoseconds", lastEventPath(policy), lastEventItem, items[lastEventItem])
 	}
 	return time.Unix(0, ns), nil
 }

@@ -10,8 +10,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"runtime/debug"
-	"strings"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -64,8 +63,8 @@ type Plugin struct {
 	cfg       *pluginConfig
 	migClient *compute.InstanceGroupManagersClient
 	nomad     *api.Client
-	targets   map[string]targetConfig // parsed target configs by content
-	policies  map[string]*policyState // by policy key
+	targets   *pluginkit.Cache[targetConfig] // parsed target configs by content
+	policies  map[string]*policyState        // by policy key
 }
 
 // policyState is the in-memory part of a policy's state. It is only ever a
@@ -92,7 +91,7 @@ func New(log hclog.Logger) *Plugin {
 		logger:   log,
 		timing:   defaultTiming,
 		now:      time.Now,
-		targets:  map[string]targetConfig{},
+		targets:  pluginkit.NewCache(targetTable, targetCacheSize, parseTargetConfig),
 		policies: map[string]*policyState{},
 	}
 }
@@ -107,7 +106,7 @@ func (p *Plugin) PluginInfo() (*base.PluginInfo, error) {
 // are unreachable. The agent calls it again on SIGHUP: that replaces the
 // clients.
 func (p *Plugin) SetConfig(raw map[string]string) (err error) {
-	defer p.recoverPanic("set config", &err)
+	defer pluginkit.Recover(p.logger, PluginName, "set_config", &err)
 	cfg, err := parsePluginConfig(raw)
 	if err != nil {
 		return fmt.Errorf("%s config: %w", PluginName, err)
@@ -147,41 +146,24 @@ func (p *Plugin) clients(ctx context.Context, cfg targetConfig) (migAPI, nodeAPI
 		nomadNodes{client: p.nomad, retry: bo, blockWait: p.timing.blockWait}, nil
 }
 
+// targetCacheSize bounds the parsed target configs kept: one per policy,
+// and a few more while policies are edited.
+const targetCacheSize = 256
+
 // target parses a policy's target config once per distinct content.
 func (p *Plugin) target(raw map[string]string) (targetConfig, *policyState, error) {
-	var b strings.Builder
-	for _, k := range sortedKeys(raw) {
-		fmt.Fprintf(&b, "%q=%q;", k, raw[k])
+	cfg, err := p.targets.Parse(raw)
+	if err != nil {
+		return cfg, nil, fmt.Errorf("%s target config: %w", PluginName, err)
 	}
-	key := b.String()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	cfg, ok := p.targets[key]
-	if !ok {
-		var err error
-		if cfg, err = parseTargetConfig(raw); err != nil {
-			return cfg, nil, fmt.Errorf("%s target config: %w", PluginName, err)
-		}
-		if len(p.targets) > 1000 {
-			clear(p.targets) // a bound, not an LRU: configs rarely change
-		}
-		p.targets[key] = cfg
-	}
 	st, ok := p.policies[cfg.policyKey]
 	if !ok {
 		st = &policyState{}
 		p.policies[cfg.policyKey] = st
 	}
 	return cfg, st, nil
-}
-
-// recoverPanic turns a panic into an error: the agent never relaunches a
-// crashed plugin (#711), so one bad response must not take scaling down.
-func (p *Plugin) recoverPanic(what string, err *error) {
-	if r := recover(); r != nil {
-		p.logger.Error("recovered from panic", "during", what, "panic", r, "stack", string(debug.Stack()))
-		*err = fmt.Errorf("%s: internal error during %s: %v", PluginName, what, r)
-	}
 }
 
 // newRequestID returns a random UUID for a GCE requestId: the same ID is
@@ -192,22 +174,4 @@ func newRequestID() string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
-}
-
-// agentSafe rewrites the two phrases that make the agent's policy manager
-// restart every policy handler (policy/manager.go isUnrecoverableError):
-// a GCE or Nomad hiccup seen by this target is not a broken plugin, and the
-// restart would throw away every policy's cooldown. Other errors, such as
-// the no-op error the agent tests for by type, pass through untouched.
-func agentSafe(err error) error {
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	if !strings.Contains(msg, "connection refused") && !strings.Contains(msg, "EOF") {
-		return err
-	}
-	msg = strings.ReplaceAll(msg, "connection refused", "connection rejected")
-	msg = strings.ReplaceAll(msg, "EOF", "end of stream")
-	return errors.New(msg)
 }

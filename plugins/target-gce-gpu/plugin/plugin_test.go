@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"context"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 	"net/http"
 	"strings"
 	"sync"
@@ -37,7 +38,7 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 	unconfigured := New(h.p.logger)
 	_, err = unconfigured.Status(map[string]string{"project": "ml-prod", "migs": "zone-z/m", "node_pool": "gpu"})
 	must.ErrorContains(t, err, "SetConfig was not called")
-	must.ErrorContains(t, unconfigured.SetConfig(map[string]string{"compute_insecure": "yes"}), "compute_insecure: not a boolean")
+	must.ErrorContains(t, unconfigured.SetConfig(map[string]string{"compute_insecure": "yes"}), "compute_insecure: not true or false")
 }
 
 func TestRateLimitStormBacksOffAndRecovers(t *testing.T) {
@@ -253,10 +254,10 @@ func TestPanicsBecomeErrors(t *testing.T) {
 	t.Parallel()
 	p := New(hclogNull())
 	err := func() (err error) {
-		defer p.recoverPanic("scale", &err)
+		defer pluginkit.Recover(p.logger, PluginName, "scale", &err)
 		panic("unexpected nil in a GCE response")
 	}()
-	must.ErrorContains(t, err, "target-gce-gpu: internal error during scale: unexpected nil in a GCE response")
+	must.ErrorContains(t, err, "target-gce-gpu: internal error in scale (recovered from a panic: unexpected nil in a GCE response)")
 }
 
 func TestSlowOperationsArePolledUntilDone(t *testing.T) {

@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"fmt"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 	"math"
 
 	"github.com/hashicorp/nomad-autoscaler/sdk"
@@ -18,8 +19,8 @@ import (
 // anything; it returns the SDK's no-op error (no cooldown) only when a
 // scale-in finds nothing it may remove.
 func (p *Plugin) Scale(action sdk.ScalingAction, raw map[string]string) (err error) {
-	defer func() { err = agentSafe(err) }()
-	defer p.recoverPanic("scale", &err)
+	defer func() { err = pluginkit.AtBoundary(err) }()
+	defer pluginkit.Recover(p.logger, PluginName, "scale", &err)
 	cfg, st, err := p.target(raw)
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"bytes"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 	"maps"
 	"strings"
 	"sync"
@@ -46,7 +47,7 @@ func TestNoConfigValueIsEverEchoed(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{sizeA: 1, sizeB: 1, bootTime: 10 * time.Millisecond, drainDuration: 10 * time.Millisecond})
 	agentBase := map[string]string{"compute_endpoint": h.gceURL, "compute_insecure": "true", "nomad_address": h.nomadURL}
-	agentKeys := append([]string{configKeyCredentials, configKeyComputeEndpoint, configKeyComputeInsecure, "password"}, nomadPluginKeys...)
+	agentKeys := append([]string{configKeyCredentials, configKeyComputeEndpoint, configKeyComputeInsecure, "password"}, pluginkit.AgentNomadKeys...)
 
 	run := func(t *testing.T, agent, policy map[string]string) {
 		var logs lockedBuffer
@@ -87,7 +88,7 @@ func TestNoConfigValueIsEverEchoed(t *testing.T) {
 			run(t, agent, h.policy)
 		})
 	}
-	for _, key := range append(sortedKeys(targetKeys), "password") {
+	for _, key := range append(targetTable.Names(), "password") {
 		t.Run("policy "+key, func(t *testing.T) {
 			policy := maps.Clone(h.policy)
 			policy[key] = secretLike

@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"fmt"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 	"strconv"
 	"strings"
 	"time"
@@ -26,8 +27,8 @@ const (
 // cannot be read, the answer is "not ready" with the cause in Meta (see
 // degraded).
 func (p *Plugin) Status(raw map[string]string) (_ *sdk.TargetStatus, err error) {
-	defer func() { err = agentSafe(err) }()
-	defer p.recoverPanic("status", &err)
+	defer func() { err = pluginkit.AtBoundary(err) }()
+	defer pluginkit.Recover(p.logger, PluginName, "status", &err)
 	cfg, st, err := p.target(raw)
 	if err != nil {
 		return nil, err
@@ -100,7 +101,7 @@ func (r *run) status(ctx context.Context) (*sdk.TargetStatus, error) {
 // outage while the agent starts must not do that. Count and the zone meta
 // are filled in when every MIG was read.
 func (r *run) degraded(ctx context.Context, obs observation, err error) *sdk.TargetStatus {
-	err = agentSafe(fmt.Errorf("%s status: %w", PluginName, err))
+	err = pluginkit.AtBoundary(fmt.Errorf("%s status: %w", PluginName, err))
 	r.log.Error("cannot observe or reconcile the policy's MIGs and nodes; reporting not ready", "error", err)
 	meta := zoneMeta(obs.Zones)
 	meta[metaKeyError] = err.Error()
