@@ -3,6 +3,7 @@ package demo
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -15,8 +16,8 @@ import (
 	"github.com/shoenig/test/must"
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/agenttest"
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/loadgen"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/testenv"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/loadgen"
 )
 
 // TestDemoReplaysTheLaunchHourThroughTheWholeSystem runs `make demo` on
@@ -102,6 +103,58 @@ func TestDemoReplaysTheLaunchHourThroughTheWholeSystem(t *testing.T) {
 	log, err := os.ReadFile(filepath.Join(o.OutDir, "agent.log"))
 	must.NoError(t, err)
 	must.True(t, strings.Contains(string(log), "calculating scaling target"))
+
+	checkSLIReport(t, o, out.String(), s.Generated)
+}
+
+// checkSLIReport checks the SLI report that ends the demo: cmd/sli's
+// engine read back the hour from the requests table, where the workers
+// answered every request (or the API timed it out), and its figures agree
+// with each other.
+func checkSLIReport(t *testing.T, o Options, out string, generated int64) {
+	t.Helper()
+	must.StrContains(t, out, "== the SLA as delivered, read back from api_requests by cmd/sli")
+	must.StrContains(t, out, "SLA delivered 1995-07-13 to 1995-07-13 (Etc/GMT+4), business hours 08:00-22:00; SLO: availability >= 99%, p95 <= 3s")
+	b, err := os.ReadFile(filepath.Join(o.OutDir, "sli", "sli.json"))
+	must.NoError(t, err)
+	var rep struct {
+		Days []struct {
+			Date             string   `json:"date"`
+			Requests         int64    `json:"requests"`
+			BusinessRequests int64    `json:"business_requests"`
+			Failed           int64    `json:"failed"`
+			Unrecorded       int64    `json:"unrecorded"`
+			AvailabilityPct  *float64 `json:"availability_pct"`
+			LatencyPct       *float64 `json:"latency_pct"`
+			P95S             *float64 `json:"p95_s"`
+			Met              *bool    `json:"met"`
+		} `json:"days"`
+		ErrorBudgetRemainingPct *float64 `json:"error_budget_remaining_pct"`
+	}
+	must.NoError(t, json.Unmarshal(b, &rep))
+	must.SliceLen(t, 1, rep.Days)
+	d := rep.Days[0]
+	must.Eq(t, "1995-07-13", d.Date)
+	// Every request of the hour, none of the history written before it;
+	// the hour is all business hours; each has an answer.
+	must.Eq(t, generated, d.Requests)
+	must.Eq(t, generated, d.BusinessRequests)
+	must.Zero(t, d.Unrecorded)
+	must.NotNil(t, d.AvailabilityPct)
+	must.InDelta(t, 100*float64(d.BusinessRequests-d.Failed)/float64(d.BusinessRequests), *d.AvailabilityPct, 1e-9)
+	must.NotNil(t, rep.ErrorBudgetRemainingPct)
+	must.InDelta(t, 100*(1-float64(d.Failed)/(0.01*float64(d.BusinessRequests))), *rep.ErrorBudgetRemainingPct, 1e-4)
+	if d.Failed < d.BusinessRequests {
+		// A latency is the 1 s of service plus the queue wait.
+		must.NotNil(t, d.P95S)
+		must.GreaterEq(t, 1.0, *d.P95S)
+		must.Between(t, 0, *d.LatencyPct, 100)
+	}
+	must.NotNil(t, d.Met)
+	must.Eq(t, *d.AvailabilityPct >= 99 && d.P95S != nil && *d.P95S <= 3, *d.Met)
+	for _, f := range []string{"sli.json", "sli.csv", "sli.png"} {
+		must.FileExists(t, filepath.Join(o.OutDir, "sli", f))
+	}
 }
 
 func dropDemoState(o Options) {

@@ -89,7 +89,10 @@ loop:
 		fmt.Fprintf(o.Out, "demo: stopped early: %v\n", runErr)
 		return s, runErr
 	}
-	return s, err
+	if err != nil {
+		return s, err
+	}
+	return s, reportSLI(ctx, o, p)
 }
 
 // sample reads the state of every part of the run.

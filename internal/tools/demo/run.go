@@ -71,8 +71,19 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 	}
 	defer agent.stop(15 * time.Second)
 
+	outcomes, err := newOutcomeRecorder(ctx, dsn, o.Compression, backtestSLA)
+	if err != nil {
+		return Summary{}, err
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), outcomeWriteTimeout)
+		defer cancel()
+		_ = outcomes.close(cctx) // a failed write was reported by reportSLI
+	}()
+	go outcomes.run(ctx)
 	workers, err := workersim.New(workersim.Config{
 		AMQPURL: amqpURL, Queues: queueNames(), CapacityPerWorker: o.Capacity, Compression: o.Compression, PollInterval: fleetPoll,
+		Recorder: outcomes,
 	}, workersim.FleetFunc(func(context.Context) (int, error) { return c.State().ReadyWorkersTotal, nil }))
 	if err != nil {
 		return Summary{}, err
@@ -88,7 +99,8 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 		return Summary{}, fmt.Errorf("%s: %w", o.Policy, err)
 	}
 	defer fc.close()
-	return replay(ctx, o, runParts{cloud: c, agent: agent, tap: tap, workers: workers, gen: gen, minutes: minutes, forecast: fc})
+	return replay(ctx, o, runParts{cloud: c, agent: agent, tap: tap, workers: workers, gen: gen, minutes: minutes, forecast: fc,
+		outcomes: outcomes, dsn: dsn})
 }
 
 type runParts struct {
@@ -99,6 +111,9 @@ type runParts struct {
 	gen      *loadgen.Generator
 	minutes  []loadgen.Minute
 	forecast *forecaster
+	// outcomes writes the workers' answers into the requests table of dsn.
+	outcomes *outcomeRecorder
+	dsn      string
 }
 
 func queueNames() []string {

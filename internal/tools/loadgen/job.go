@@ -15,6 +15,11 @@ type Job struct {
 	Model      string    `json:"model"`
 	Requests   int       `json:"requests"`
 	EnqueuedAt time.Time `json:"enqueued_at"`
+	// FirstAt and LastAt are the created_at of the job's first and last
+	// request rows, so that a worker can record the outcome of exactly
+	// those rows (the Requests oldest rows of Model between the two).
+	FirstAt time.Time `json:"first_at,omitzero"`
+	LastAt  time.Time `json:"last_at,omitzero"`
 }
 
 // Encode returns the message body of j.

@@ -10,7 +10,7 @@ type planner struct {
 	batch      int
 	start, end time.Time
 	carries    []carry
-	pending    []int
+	pending    [][]time.Time // per model, the created_at of the rows not yet in a job
 }
 
 func newPlanner(cfg Config) *planner {
@@ -31,7 +31,7 @@ func newPlanner(cfg Config) *planner {
 		start:   cfg.Minutes[0].Start,
 		end:     last.Start.Add(time.Minute),
 		carries: make([]carry, len(cfg.Models)),
-		pending: make([]int, len(cfg.Models)),
+		pending: make([][]time.Time, len(cfg.Models)),
 	}
 }
 
@@ -48,12 +48,13 @@ func (p *planner) step(simFrom, simTo, realFrom, realTo time.Time, flush bool) (
 		for j := 0; j < k; j++ {
 			at := realFrom.Add(time.Duration((float64(j) + 0.5) / float64(k) * float64(span)))
 			rows = append(rows, Request{At: at, Model: m.Name})
+			p.pending[i] = append(p.pending[i], at)
 		}
-		p.pending[i] += k
-		for p.pending[i] >= p.batch || (flush && p.pending[i] > 0) {
-			n := min(p.pending[i], p.batch)
-			p.pending[i] -= n
-			jobs = append(jobs, QueuedJob{Queue: m.Queue, Job: Job{Model: m.Name, Requests: n, EnqueuedAt: realTo}})
+		for len(p.pending[i]) >= p.batch || (flush && len(p.pending[i]) > 0) {
+			n := min(len(p.pending[i]), p.batch)
+			jobs = append(jobs, QueuedJob{Queue: m.Queue, Job: Job{Model: m.Name, Requests: n, EnqueuedAt: realTo,
+				FirstAt: p.pending[i][0], LastAt: p.pending[i][n-1]}})
+			p.pending[i] = p.pending[i][n:]
 		}
 	}
 	return rows, jobs

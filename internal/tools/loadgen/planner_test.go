@@ -73,6 +73,15 @@ func TestPlannerEmitsEveryRequestOnceAcrossUnevenTicks(t *testing.T) {
 	for _, j := range jobs {
 		must.LessEq(t, 7, j.Job.Requests)
 		must.Eq(t, "ekyc."+j.Job.Model, j.Queue)
+		// A job names its rows: the model's rows from FirstAt to LastAt
+		// are exactly its Requests, in the order they were written.
+		var own []Request
+		for _, r := range rows {
+			if r.Model == j.Job.Model && !r.At.Before(j.Job.FirstAt) && !r.At.After(j.Job.LastAt) {
+				own = append(own, r)
+			}
+		}
+		must.Len(t, j.Job.Requests, own)
 		inJobs[j.Job.Model] += j.Job.Requests
 	}
 	must.Eq(t, perModel, inJobs)
@@ -86,7 +95,8 @@ func TestConfigValidateReportsEveryProblem(t *testing.T) {
 }
 
 func TestJobRoundTrips(t *testing.T) {
-	j := Job{Model: "ocr", Requests: 25, EnqueuedAt: time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)}
+	j := Job{Model: "ocr", Requests: 25, EnqueuedAt: time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC),
+		FirstAt: time.Date(2026, 1, 2, 3, 4, 4, 0, time.UTC), LastAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	got, err := DecodeJob(j.Encode())
 	must.NoError(t, err)
 	must.Eq(t, j, got)

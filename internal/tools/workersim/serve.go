@@ -153,6 +153,9 @@ func (s *Sim) handle(ctx context.Context, msg amqp.Delivery) error {
 	s.mu.Unlock()
 	s.jobs.Add(1)
 	s.requests.Add(int64(job.Requests))
+	if s.cfg.Recorder != nil {
+		s.cfg.Recorder.Served(job, done)
+	}
 	return nil
 }
 

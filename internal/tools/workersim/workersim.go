@@ -45,6 +45,16 @@ type Config struct {
 	PollInterval time.Duration
 	// Now is the real clock; nil means time.Now.
 	Now func() time.Time
+	// Recorder, when set, is told of every job served, as a real worker
+	// reports each request's outcome; nil records nothing.
+	Recorder Recorder
+}
+
+// Recorder learns of every job served: the job and when it was
+// acknowledged (real time). Served is called from the consumers'
+// goroutines and must not block: a slow recorder would slow the fleet.
+type Recorder interface {
+	Served(job loadgen.Job, done time.Time)
 }
 
 // Validate reports every problem at once.
