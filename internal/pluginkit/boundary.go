@@ -72,3 +72,14 @@ func AtBoundary(err error) error {
 	}
 	return err
 }
+
+// HasRestartPhrase reports whether msg holds a phrase that makes the agent
+// restart its policy handlers; tests assert that no error of theirs does.
+func HasRestartPhrase(msg string) bool {
+	for _, p := range agentRestartPhrases {
+		if strings.Contains(msg, p.phrase) {
+			return true
+		}
+	}
+	return false
+}

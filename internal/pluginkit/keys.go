@@ -123,7 +123,9 @@ func (t *Table) Accepts(k string) bool {
 		return true
 	}
 	for _, p := range t.Prefixes {
-		if strings.HasPrefix(k, p) && len(k) > len(p) {
+		// The plugin checks the rest of the name (it may be empty or
+		// malformed: its error then says so better than "unknown key").
+		if strings.HasPrefix(k, p) {
 			return true
 		}
 	}

@@ -3,6 +3,7 @@ package plugin
 import (
 	"errors"
 	"fmt"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 	"maps"
 	"regexp"
 	"slices"
@@ -42,22 +43,16 @@ type sqlAccess struct {
 // or not: such a key is never "unknown", it is a named query or a bad name.
 func isNamedSQLKey(k string) bool { return strings.HasPrefix(k, configKeyNamedSQLPrefix) }
 
-// accessKeys lists the fixed keys of this file.
-var accessKeys = []string{configKeyAllowInlineSQL, configKeyFilterColumns}
-
 // parseAccess reads allow_inline_sql, filter_columns and the sql.<name>
 // keys. No error quotes a value: a named query or a column list can hold
 // anything, a password pasted into the wrong key included.
-func parseAccess(m map[string]string) (sqlAccess, []error) {
+func parseAccess(p *pluginkit.Parser, m map[string]string) (sqlAccess, []error) {
 	var (
 		a    sqlAccess
 		errs []error
 		err  error
 	)
-	if v, ok := m[configKeyAllowInlineSQL]; ok {
-		a.allowInlineSQL, err = parseBool(configKeyAllowInlineSQL, v)
-		errs = append(errs, err)
-	}
+	a.allowInlineSQL = p.Bool(configKeyAllowInlineSQL)
 	if v, ok := m[configKeyFilterColumns]; ok {
 		a.filterColumns, err = parseColumnList(configKeyFilterColumns, v)
 		errs = append(errs, err)

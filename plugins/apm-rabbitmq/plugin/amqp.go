@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 	"net"
 	"os"
 	"strings"
@@ -325,7 +326,7 @@ func describeAMQP(err error) string {
 		case strings.Contains(amqpErr.Reason, "i/o timeout"):
 			return "timed out"
 		}
-		return scrub(amqpErr.Reason)
+		return pluginkit.Scrub(amqpErr.Reason)
 	}
-	return fmt.Sprintf("broker error %d: %s", amqpErr.Code, scrub(amqpErr.Reason))
+	return fmt.Sprintf("broker error %d: %s", amqpErr.Code, pluginkit.Scrub(amqpErr.Reason))
 }

@@ -132,7 +132,7 @@ func BenchmarkRequestsPerMinuteEightDays(b *testing.B) {
 				r := sdk.TimeRange{From: clock.now().Add(-eightDays), To: clock.now()}
 				got, err := p.Query(query, r)
 				must.NoError(b, err)
-				w, err := completeMinutes(r, clock.now(), defaultSettleDelay)
+				w, err := completeMinutes(r, clock.now(), 30*time.Second) // settle_delay's default
 				must.NoError(b, err)
 				must.Len(b, w.minutes(), got)
 				for b.Loop() {

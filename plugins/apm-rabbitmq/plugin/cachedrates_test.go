@@ -46,7 +46,7 @@ func mustAnswerAsTheDatabase(t *testing.T, p *Plugin, src *fakeRates, clock *fak
 	t.Helper()
 	got, err := p.Query(query, r)
 	must.NoError(t, err)
-	w, err := completeMinutes(r, clock.now(), defaultSettleDelay)
+	w, err := completeMinutes(r, clock.now(), testSettleDelay)
 	must.NoError(t, err)
 	q, err := parseQuery(query)
 	must.NoError(t, err)
@@ -100,7 +100,7 @@ func TestASecondQueryOfAMovedWindowReadsOnlyTheNewMinute(t *testing.T) {
 
 	mustAnswerAsTheDatabase(t, p, src, clock, query, lastFor(clock, eightDays))
 	// Cold: the whole window, a chunk at a time, newest first.
-	w, _ := completeMinutes(lastFor(clock, eightDays), clock.now(), defaultSettleDelay)
+	w, _ := completeMinutes(lastFor(clock, eightDays), clock.now(), testSettleDelay)
 	mustReadBackward(t, w, src.takeReads())
 
 	clock.advance(time.Minute)
@@ -231,7 +231,7 @@ func TestAFailedReadLeavesNothingWrongInTheCache(t *testing.T) {
 		must.Len(t, 2, failed)
 
 		mustAnswerAsTheDatabase(t, p, src, clock, other, lastFor(clock, threeDays))
-		w, _ := completeMinutes(lastFor(clock, threeDays), clock.now(), defaultSettleDelay)
+		w, _ := completeMinutes(lastFor(clock, threeDays), clock.now(), testSettleDelay)
 		again := src.takeReads()
 		must.Eq(t, failed[1], again[0])
 		mustReadBackward(t, minuteWindow{start: w.start, end: failed[0].start}, again)
@@ -303,7 +303,7 @@ func TestCachedAnswersEqualUncachedAnswersOnARandomWalk(t *testing.T) {
 			failures++
 			continue
 		}
-		w, _ := completeMinutes(r, now, defaultSettleDelay)
+		w, _ := completeMinutes(r, now, testSettleDelay)
 		must.NoError(t, sameSeries(src.answer(w, filter), got), must.Sprintf("step %d: %s over %s", step, query, r))
 		answered += len(got)
 	}
@@ -349,7 +349,7 @@ func TestConcurrentQueriesKeepTheCacheConsistent(t *testing.T) {
 					q, d := queries[(g+i)%len(queries)], windows[(g*i)%len(windows)]
 					r := lastFor(clock, d)
 					got, err := p.Query(q, r)
-					w, _ := completeMinutes(r, clock.now(), defaultSettleDelay)
+					w, _ := completeMinutes(r, clock.now(), testSettleDelay)
 					parsed, _ := parseQuery(q)
 					want := src.answer(w, filterOf(parsed.filterColumn, parsed.filterValue))
 					if err == nil {
@@ -402,3 +402,6 @@ func TestSetConfigWithTheSameKeysKeepsTheCacheAndNewKeysDropIt(t *testing.T) {
 		cacheOf().keep(keyFor("ocr"), win(t, "10:00", "10:05"), ramp(t, "10:00", 5), p.now())
 	}
 }
+
+// testSettleDelay is settle_delay's default (configTable).
+const testSettleDelay = 30 * time.Second

@@ -3,12 +3,12 @@ package plugin
 import (
 	"errors"
 	"fmt"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 	"io/fs"
 	"maps"
 	"net/url"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -17,7 +17,7 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 )
 
-// Config keys and their defaults.
+// Config keys; defaults and bounds are in configTable.
 const (
 	configKeyAMQPURLs           = "amqp_urls"
 	configKeyManagementURLs     = "management_urls"
@@ -28,15 +28,7 @@ const (
 	configKeyPostgresMaxConns   = "postgres_max_conns"
 	configKeyRequestsTable      = "requests_table"
 	configKeyRequestsTimeColumn = "requests_time_column"
-	defaultPostgresMaxConns     = 4
-	maxPostgresMaxConns         = 64
-	defaultRequestsTable        = "api_requests"
-	defaultRequestsTimeColumn   = "created_at"
-
-	configKeyQueryTimeout = "query_timeout"
-	defaultQueryTimeout   = 5 * time.Second
-	minQueryTimeout       = 100 * time.Millisecond
-	maxQueryTimeout       = 5 * time.Minute
+	configKeyQueryTimeout       = "query_timeout"
 
 	// configKeySettleDelay is how long after its end a minute counts as
 	// complete: rows are committed a little after their created_at (slow
@@ -46,24 +38,34 @@ const (
 	// minutes that ended at least this long ago, and the per-minute cache
 	// keeps exactly those.
 	configKeySettleDelay = "settle_delay"
-	defaultSettleDelay   = 30 * time.Second
-	maxSettleDelay       = 10 * time.Minute
 )
 
-// ignoredKeyPrefix marks keys the agent adds for its own use
-// (plugins/shared.PluginConfigKeyGRPCTimeout is "_nomad_autoscaler_grpc_timeout").
-const ignoredKeyPrefix = "_nomad_autoscaler_"
-
-// agentKeys are merged by the agent into every plugin's config
-// (sdk/helper/nomad.MergeMapWithAgentConfig and plugins.ConfigKeyNomadConfigInherit
-// in nomad-autoscaler v0.5.0). This plugin does not talk to Nomad, so it
-// accepts and ignores them; any other unknown key is a typo and is refused.
-var agentKeys = []string{
-	"nomad_config_inherit",
-	"nomad_address", "nomad_region", "nomad_namespace", "nomad_token",
-	"nomad_http-auth", "nomad_ca-cert", "nomad_ca-path", "nomad_client-cert",
-	"nomad_client-key", "nomad_tls-server-name", "nomad_skip-verify",
-	"nomad_block-query-wait-time",
+// configTable is every key of the agent's apm block. The agent's nomad_*
+// keys are accepted and ignored (this plugin does not talk to Nomad), and
+// the sql.<name> family holds named queries. The README's table is checked
+// against it.
+var configTable = &pluginkit.Table{
+	AgentKeys: true,
+	Prefixes:  []string{configKeyNamedSQLPrefix},
+	Keys: []pluginkit.Key{
+		{Name: configKeyAMQPURLs, Kind: pluginkit.Text, Doc: "amqp(s):// URLs of the cluster nodes, tried in order"},
+		{Name: configKeyManagementURLs, Kind: pluginkit.Text, Doc: "management API base URLs, tried in order"},
+		{Name: configKeyManagementUsername, Kind: pluginkit.Text, Doc: "management API user"},
+		{Name: configKeyManagementPassword, Kind: pluginkit.Text, Doc: "management API password"},
+		{Name: configKeyPostgresURL, Kind: pluginkit.Text, Doc: "PostgreSQL DSN"},
+		{Name: configKeyPostgresMaxConns, Kind: pluginkit.Int, Default: "4", Min: "1", Max: "64", Doc: "PostgreSQL pool size"},
+		{Name: configKeyRequestsTable, Kind: pluginkit.Text, Default: "api_requests", Doc: "table of requests_per_minute"},
+		{Name: configKeyRequestsTimeColumn, Kind: pluginkit.Text, Default: "created_at", Doc: "its time column"},
+		{Name: configKeySettleDelay, Kind: pluginkit.Duration, Default: "30s", Min: "0s", Max: "10m", Doc: "how long after its end a minute counts as complete"},
+		{Name: configKeyFilterColumns, Kind: pluginkit.Text, Doc: "columns requests_per_minute may filter on"},
+		{Name: configKeyAllowInlineSQL, Kind: pluginkit.Bool, Default: "false", Doc: "let policies run their own SQL"},
+		{Name: configKeyQueryTimeout, Kind: pluginkit.Duration, Default: "5s", Min: "100ms", Max: "5m", Doc: "deadline of every Query"},
+		{Name: configKeyTLSCAFile, Kind: pluginkit.Text, Doc: "PEM CA bundle for amqps and https"},
+		{Name: configKeyTLSCertFile, Kind: pluginkit.Text, Doc: "PEM client certificate"},
+		{Name: configKeyTLSKeyFile, Kind: pluginkit.Text, Doc: "PEM client key"},
+		{Name: configKeyTLSServerName, Kind: pluginkit.Text, Doc: "name expected in the servers' certificates"},
+		{Name: configKeyTLSSkipVerify, Kind: pluginkit.Bool, Default: "false", Doc: "accept any certificate (tests only)"},
+	},
 }
 
 // amqpNode is one entry of amqp_urls.
@@ -102,22 +104,6 @@ func (c config) defaultVhost() string {
 	return "/"
 }
 
-// ownKeys returns the map without the keys the agent adds, so that two
-// SetConfig calls can be compared by what the operator wrote.
-func ownKeys(m map[string]string) map[string]string {
-	own := make(map[string]string, len(m))
-	for k, v := range m {
-		if !isAgentKey(k) {
-			own[k] = v
-		}
-	}
-	return own
-}
-
-func isAgentKey(k string) bool {
-	return strings.HasPrefix(k, ignoredKeyPrefix) || slices.Contains(agentKeys, k)
-}
-
 // parseConfig validates the whole map and reports every problem at once. It
 // reads TLS files but never contacts a server: a failed SetConfig stops the
 // agent, and a server that is down at start must not. Errors name the key
@@ -125,51 +111,30 @@ func isAgentKey(k string) bool {
 // pasted into the wrong key included, and these errors end in the agent's
 // log.
 func parseConfig(m map[string]string) (config, error) {
-	known := configKeys()
-	var errs []error
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		if !slices.Contains(known, k) && !isAgentKey(k) && !isNamedSQLKey(k) {
-			errs = append(errs, fmt.Errorf("unknown config key %q", k))
-		}
-	}
-	c := config{queryTimeout: defaultQueryTimeout}
+	p := pluginkit.Parse(configTable, m)
+	c := config{queryTimeout: p.Duration(configKeyQueryTimeout)}
 	var err error
 	c.amqpNodes, err = parseAMQPURLs(m[configKeyAMQPURLs])
-	errs = append(errs, err)
-	errs = append(errs, c.parseManagement(m)...)
-	errs = append(errs, c.parsePostgres(m)...)
-	if v, ok := m[configKeyQueryTimeout]; ok {
-		c.queryTimeout, err = parseDuration(configKeyQueryTimeout, v, minQueryTimeout, maxQueryTimeout)
-		errs = append(errs, err)
-	}
-	c.tls, err = parseTLS(m)
-	errs = append(errs, err)
+	p.Add(err)
+	p.Add(c.parseManagement(m)...)
+	p.Add(c.parsePostgres(p, m)...)
+	c.tls, err = parseTLS(p, m)
+	p.Add(err)
 	if len(c.amqpNodes) == 0 && len(c.managementURLs) == 0 && m[configKeyPostgresURL] == "" {
-		errs = append(errs, fmt.Errorf("no source configured: set %s, %s or %s",
+		p.Add(fmt.Errorf("no source configured: set %s, %s or %s",
 			configKeyAMQPURLs, configKeyManagementURLs, configKeyPostgresURL))
 	}
-	if err := errors.Join(errs...); err != nil {
+	if err := p.Err(); err != nil {
 		return config{}, err
 	}
 	return c, nil
 }
 
-// configKeys lists every fixed key an operator may set; the sql.<name>
-// keys of named queries come on top (isNamedSQLKey).
-func configKeys() []string {
-	keys := []string{
-		configKeyAMQPURLs, configKeyManagementURLs, configKeyManagementUsername, configKeyManagementPassword,
-		configKeyPostgresURL, configKeyPostgresMaxConns, configKeyRequestsTable, configKeyRequestsTimeColumn,
-		configKeySettleDelay, configKeyQueryTimeout,
-	}
-	keys = append(keys, accessKeys...)
-	return append(keys, tlsKeys...)
-}
-
 // postgresOnlyKeys are the fixed keys that mean nothing without postgres_url.
-var postgresOnlyKeys = append([]string{
+var postgresOnlyKeys = []string{
 	configKeyPostgresMaxConns, configKeyRequestsTable, configKeyRequestsTimeColumn, configKeySettleDelay,
-}, accessKeys...)
+	configKeyAllowInlineSQL, configKeyFilterColumns,
+}
 
 // splitList splits a comma-separated value, trimming spaces. It returns nil
 // for an empty value and keeps empty elements so they can be reported.
@@ -252,7 +217,7 @@ func (c *config) parseManagement(m map[string]string) []error {
 	return errs
 }
 
-func (c *config) parsePostgres(m map[string]string) []error {
+func (c *config) parsePostgres(p *pluginkit.Parser, m map[string]string) []error {
 	dsn := m[configKeyPostgresURL]
 	var errs []error
 	if dsn == "" {
@@ -279,25 +244,14 @@ func (c *config) parsePostgres(m map[string]string) []error {
 			configKeyPostgresURL))
 	}
 	c.postgres = pc
-	c.postgresMaxConns = defaultPostgresMaxConns
-	c.settleDelay = defaultSettleDelay
-	if v, ok := m[configKeyPostgresMaxConns]; ok {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxPostgresMaxConns {
-			errs = append(errs, fmt.Errorf("%s: want an integer from 1 to %d", configKeyPostgresMaxConns, maxPostgresMaxConns))
-		}
-		c.postgresMaxConns = int32(n)
-	}
-	c.requestsTable, err = parseIdentifier(configKeyRequestsTable, m, defaultRequestsTable, 2)
+	c.postgresMaxConns = int32(p.Int(configKeyPostgresMaxConns))
+	c.settleDelay = p.Duration(configKeySettleDelay)
+	c.requestsTable, err = parseIdentifier(configKeyRequestsTable, p.Text(configKeyRequestsTable), 2)
 	errs = append(errs, err)
-	c.requestsTimeColumn, err = parseIdentifier(configKeyRequestsTimeColumn, m, defaultRequestsTimeColumn, 1)
+	c.requestsTimeColumn, err = parseIdentifier(configKeyRequestsTimeColumn, p.Text(configKeyRequestsTimeColumn), 1)
 	errs = append(errs, err)
-	if v, ok := m[configKeySettleDelay]; ok {
-		c.settleDelay, err = parseDuration(configKeySettleDelay, v, 0, maxSettleDelay)
-		errs = append(errs, err)
-	}
 	var accessErrs []error
-	c.access, accessErrs = parseAccess(m)
+	c.access, accessErrs = parseAccess(p, m)
 	return append(errs, accessErrs...)
 }
 
@@ -323,11 +277,7 @@ func dsnFileParams(dsn string) string {
 // parseIdentifier reads a possibly schema-qualified name ("schema.table").
 // Each part is quoted with pgx.Identifier when used, so any character is
 // safe; only the shape is checked here.
-func parseIdentifier(key string, m map[string]string, def string, maxParts int) (pgx.Identifier, error) {
-	v, ok := m[key]
-	if !ok {
-		v = def
-	}
+func parseIdentifier(key, v string, maxParts int) (pgx.Identifier, error) {
 	parts := strings.Split(v, ".")
 	if len(parts) > maxParts {
 		return nil, fmt.Errorf("%s: want at most %d dot-separated parts", key, maxParts)
@@ -338,20 +288,4 @@ func parseIdentifier(key string, m map[string]string, def string, maxParts int) 
 		}
 	}
 	return pgx.Identifier(parts), nil
-}
-
-func parseDuration(key, v string, lo, hi time.Duration) (time.Duration, error) {
-	d, err := time.ParseDuration(v)
-	if err != nil || d < lo || d > hi {
-		return 0, fmt.Errorf("%s: want a duration from %s to %s, such as \"5s\"", key, lo, hi)
-	}
-	return d, nil
-}
-
-func parseBool(key, v string) (bool, error) {
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		return false, fmt.Errorf("%s: want true or false", key)
-	}
-	return b, nil
 }

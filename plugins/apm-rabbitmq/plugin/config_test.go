@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 	"maps"
 	"os"
 	"path/filepath"
@@ -30,11 +31,11 @@ func TestParseConfigDefaults(t *testing.T) {
 	must.Eq(t, "http://10.0.0.1:15672", c.managementURLs[0].String())
 	must.Eq(t, "app", c.managementUsername)
 	must.Eq(t, "s3cret", c.managementPassword)
-	must.Eq(t, int32(defaultPostgresMaxConns), c.postgresMaxConns)
+	must.Eq(t, int32(4), c.postgresMaxConns)
 	must.Eq(t, pgx.Identifier{"api_requests"}, c.requestsTable)
 	must.Eq(t, pgx.Identifier{"created_at"}, c.requestsTimeColumn)
 	must.Eq(t, 30*time.Second, c.settleDelay)
-	must.Eq(t, defaultQueryTimeout, c.queryTimeout)
+	must.Eq(t, 5*time.Second, c.queryTimeout)
 	must.Nil(t, c.tls.config)
 }
 
@@ -78,7 +79,7 @@ func TestParseConfigIgnoresWhatTheAgentAdds(t *testing.T) {
 	}
 	_, err := parseConfig(m)
 	must.NoError(t, err)
-	must.Eq(t, map[string]string{configKeyPostgresURL: "postgres://127.0.0.1/api"}, ownKeys(m))
+	must.Eq(t, map[string]string{configKeyPostgresURL: "postgres://127.0.0.1/api"}, pluginkit.OwnKeys(m))
 }
 
 func TestParseConfigRefuses(t *testing.T) {
@@ -90,9 +91,9 @@ func TestParseConfigRefuses(t *testing.T) {
 	}{
 		{"no source at all", map[string]string{}, []string{"no source configured"}},
 		{"a misspelt key", map[string]string{configKeyPostgresURL: "postgres://h/db", "postgress_max_conns": "3"},
-			[]string{`unknown config key "postgress_max_conns"`}},
+			[]string{`unknown key "postgress_max_conns"`}},
 		{"a nomad-looking key the agent never sends", map[string]string{configKeyPostgresURL: "postgres://h/db", "nomad_adress": "x"},
-			[]string{`unknown config key "nomad_adress"`}},
+			[]string{`unknown key "nomad_adress"`}},
 		{"an http URL in amqp_urls", map[string]string{configKeyAMQPURLs: "amqp://h/,http://u:hunter2@h2/"},
 			[]string{"amqp_urls element 2: want amqp://"}},
 		{"an empty element in amqp_urls", map[string]string{configKeyAMQPURLs: "amqp://h/,,amqp://h2/"},
@@ -119,21 +120,21 @@ func TestParseConfigRefuses(t *testing.T) {
 			[]string{"filter_columns is set but postgres_url is empty", "allow_inline_sql is set but postgres_url is empty",
 				"settle_delay is set but postgres_url is empty", "sql.errors is set but postgres_url is empty"}},
 		{"a pool size of zero", map[string]string{configKeyPostgresURL: "postgres://h/db", configKeyPostgresMaxConns: "0"},
-			[]string{"postgres_max_conns: want an integer from 1 to 64"}},
+			[]string{"postgres_max_conns: must be between 1 and 64"}},
 		{"a table with three parts", map[string]string{configKeyPostgresURL: "postgres://h/db", configKeyRequestsTable: "a.b.c"},
 			[]string{"requests_table: want at most 2"}},
 		{"an empty time column", map[string]string{configKeyPostgresURL: "postgres://h/db", configKeyRequestsTimeColumn: ""},
 			[]string{"requests_time_column: each dot-separated part"}},
 		{"a timeout without unit", map[string]string{configKeyPostgresURL: "postgres://h/db", configKeyQueryTimeout: "5"},
-			[]string{"query_timeout: want a duration from 100ms to 5m0s"}},
+			[]string{"query_timeout: not a duration such as 5m"}},
 		{"a skip_verify that is not a bool", map[string]string{configKeyAMQPURLs: "amqps://h/", configKeyTLSSkipVerify: "yes please"},
-			[]string{"tls_skip_verify: want true or false"}},
+			[]string{"tls_skip_verify: not true or false"}},
 		{"a missing CA file", map[string]string{configKeyAMQPURLs: "amqps://h/", configKeyTLSCAFile: "/nonexistent/ca.pem"},
 			[]string{"tls_ca_file: cannot read the file: no such file or directory"}},
 		{"a client cert without its key", map[string]string{configKeyAMQPURLs: "amqps://h/", configKeyTLSCertFile: "/c.pem"},
 			[]string{"tls_cert_file and tls_key_file must be set together"}},
 		{"several problems at once", map[string]string{configKeyPostgresURL: "postgres://h/db", configKeyPostgresMaxConns: "x", configKeyQueryTimeout: "-1s", "colour": "red"},
-			[]string{`unknown config key "colour"`, "postgres_max_conns: want", "query_timeout: want"}},
+			[]string{`unknown key "colour"`, "postgres_max_conns: not a whole number", "query_timeout: must be between 100ms and 5m"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -207,12 +208,12 @@ func TestParseConfigRefusesBadSQLAccessKeys(t *testing.T) {
 		value   string
 		wantErr string
 	}{
-		{"allow_inline_sql that is not a bool", configKeyAllowInlineSQL, "yes", "allow_inline_sql: want true or false"},
+		{"allow_inline_sql that is not a bool", configKeyAllowInlineSQL, "yes", "allow_inline_sql: not true or false"},
 		{"an empty element in filter_columns", configKeyFilterColumns, "model,,customer", "filter_columns element 2: want a column name of 1 to 63 bytes"},
 		{"a filter column too long for PostgreSQL", configKeyFilterColumns, strings.Repeat("c", 64), "filter_columns element 1: want a column name"},
-		{"a negative settle_delay", configKeySettleDelay, "-1s", "settle_delay: want a duration from 0s to 10m0s"},
-		{"a settle_delay over ten minutes", configKeySettleDelay, "11m", "settle_delay: want a duration from 0s to 10m0s"},
-		{"a settle_delay without unit", configKeySettleDelay, "30", "settle_delay: want a duration"},
+		{"a negative settle_delay", configKeySettleDelay, "-1s", "settle_delay: must be between 0s and 10m"},
+		{"a settle_delay over ten minutes", configKeySettleDelay, "11m", "settle_delay: must be between 0s and 10m"},
+		{"a settle_delay without unit", configKeySettleDelay, "30", "settle_delay: not a duration"},
 		{"a named query's name in upper case", "sql.Errors", validNamedSQL, `config key "sql.Errors": a named query's name must be 1 to 64 of a-z, 0-9, _ and -`},
 		{"a named query's name with a dot", "sql.errors.5xx", validNamedSQL, `config key "sql.errors.5xx": a named query's name must be`},
 		{"a named query without a name", "sql.", validNamedSQL, `config key "sql.": a named query's name must be`},
@@ -267,7 +268,7 @@ func TestNoConfigValueIsEverEchoed(t *testing.T) {
 		"rabbitmq:ready:q", "rabbitmq:depth:q", "postgres:requests_per_minute", "postgres:requests_per_minute:model=x",
 		"postgres:named:errors", "postgres:sql:SELECT $1::timestamptz, 1 WHERE $2::timestamptz IS NOT NULL",
 	}
-	keys := append(configKeys(), "sql.errors", "postgres_password", "sql.S3CRET")
+	keys := append(configTable.Names(), "sql.errors", "postgres_password", "sql.S3CRET")
 	values := []string{secret, "amqp://u:" + secret + "@127.0.0.1:1/", "postgres://u:" + secret + "@127.0.0.1:1/db?sslrootcert=/x/" + secret}
 	var accepted []string
 	for _, key := range keys {
@@ -334,10 +335,10 @@ func TestSIGHUPAfterACertificateRotationIsAChange(t *testing.T) {
 	first, _ := selfSignedPEM(t, "mq.internal")
 	must.NoError(t, os.WriteFile(ca, first, 0o600))
 	keys := map[string]string{configKeyAMQPURLs: "amqps://mq.internal/", configKeyTLSCAFile: ca}
-	before := withFileDigests(ownKeys(keys))
-	must.Eq(t, before, withFileDigests(ownKeys(keys)))
+	before := withFileDigests(pluginkit.OwnKeys(keys))
+	must.Eq(t, before, withFileDigests(pluginkit.OwnKeys(keys)))
 
 	rotated, _ := selfSignedPEM(t, "mq.internal")
 	must.NoError(t, os.WriteFile(ca, rotated, 0o600))
-	must.NotEq(t, before, withFileDigests(ownKeys(keys)))
+	must.NotEq(t, before, withFileDigests(pluginkit.OwnKeys(keys)))
 }

@@ -7,8 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 	"maps"
-	"runtime/debug"
 	"sync"
 	"time"
 
@@ -51,10 +51,10 @@ func (p *Plugin) PluginInfo() (*base.PluginInfo, error) {
 // and returns, and the old ones are closed once the queries running on them
 // are done.
 func (p *Plugin) SetConfig(m map[string]string) (err error) {
-	defer p.recoverPanic("set_config", &err)
+	defer pluginkit.Recover(p.logger, PluginName, "set_config", &err)
 	p.setMu.Lock()
 	defer p.setMu.Unlock()
-	own := withFileDigests(ownKeys(m))
+	own := withFileDigests(pluginkit.OwnKeys(m))
 	p.mu.RLock()
 	current := p.backend
 	same := current != nil && maps.Equal(own, p.ownCfg)
@@ -65,11 +65,11 @@ func (p *Plugin) SetConfig(m map[string]string) (err error) {
 	}
 	cfg, err := parseConfig(m)
 	if err != nil {
-		return atBoundary(fmt.Errorf("%s config: %w", PluginName, err))
+		return pluginkit.AtBoundary(fmt.Errorf("%s config: %w", PluginName, err))
 	}
 	next, err := newBackend(cfg, p.logger, p.now)
 	if err != nil {
-		return atBoundary(fmt.Errorf("%s config: %w", PluginName, err))
+		return pluginkit.AtBoundary(fmt.Errorf("%s config: %w", PluginName, err))
 	}
 	p.mu.Lock()
 	old := p.backend
@@ -98,18 +98,18 @@ func warnInlineSQL(logger hclog.Logger, c config) {
 // Query implements apm.APM. It has its own deadline (query_timeout): the
 // agent calls without one.
 func (p *Plugin) Query(q string, r sdk.TimeRange) (metrics sdk.TimestampedMetrics, err error) {
-	defer p.recoverPanic("query", &err)
+	defer pluginkit.Recover(p.logger, PluginName, "query", &err)
 	b, release, err := p.acquire()
 	if err != nil {
-		return nil, atBoundary(err)
+		return nil, pluginkit.AtBoundary(err)
 	}
 	defer release()
 	parsed, err := parseQuery(q)
 	if err != nil {
-		return nil, atBoundary(err)
+		return nil, pluginkit.AtBoundary(err)
 	}
 	if parsed, err = b.cfg.access.admit(parsed); err != nil {
-		return nil, atBoundary(fmt.Errorf("query %q: %w", q, err))
+		return nil, pluginkit.AtBoundary(fmt.Errorf("query %q: %w", q, err))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), b.cfg.queryTimeout)
 	defer cancel()
@@ -119,7 +119,7 @@ func (p *Plugin) Query(q string, r sdk.TimeRange) (metrics sdk.TimestampedMetric
 		err = checkSeries(metrics)
 	}
 	if err != nil {
-		return nil, atBoundary(fmt.Errorf("query %q: %w", q, err))
+		return nil, pluginkit.AtBoundary(fmt.Errorf("query %q: %w", q, err))
 	}
 	return metrics, nil
 }
@@ -159,14 +159,4 @@ func (p *Plugin) acquire() (*backend, func(), error) {
 	b := p.backend
 	b.inflight.Add(1)
 	return b, b.inflight.Done, nil
-}
-
-// recoverPanic turns a panic into an error: the agent never relaunches a
-// crashed plugin (nomad-autoscaler #711), so one bad query would otherwise
-// take every policy using this source down until the agent restarts.
-func (p *Plugin) recoverPanic(op string, err *error) {
-	if r := recover(); r != nil {
-		p.logger.Error("recovered from a panic", "op", op, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-		*err = atBoundary(fmt.Errorf("%s: internal error in %s (recovered from a panic: %v)", PluginName, op, r))
-	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 	"math/big"
 	"net"
 	"strconv"
@@ -211,10 +212,14 @@ func (r *pgRates) readOnly(ctx context.Context, fn func(pgx.Tx) error) error {
 // statement, so that a slow statement fails with PostgreSQL's clear
 // "statement timeout" rather than a cancelled context, also when connecting
 // or waiting for a pooled connection took a good part of query_timeout.
+// maxStatementTimeout is query_timeout's upper bound, for a context
+// without a deadline (never one of Query's).
+const maxStatementTimeout = 5 * time.Minute
+
 func statementTimeout(ctx context.Context) time.Duration {
 	deadline, ok := ctx.Deadline()
 	if !ok {
-		return maxQueryTimeout
+		return maxStatementTimeout
 	}
 	left := time.Until(deadline) * 4 / 5
 	return max(left.Round(time.Millisecond), minStatementTimeout)
@@ -234,9 +239,9 @@ func (r *pgRates) translate(err error, statement time.Duration) error {
 		case "57014": // query_canceled: the statement timeout fired
 			return fmt.Errorf("postgresql statement timed out after %s (statement_timeout, set from %s)", statement, configKeyQueryTimeout)
 		case "25006": // read_only_sql_transaction
-			return fmt.Errorf("refused: the query tries to write, and queries run in a READ ONLY transaction (%s)", scrub(pgErr.Message))
+			return fmt.Errorf("refused: the query tries to write, and queries run in a READ ONLY transaction (%s)", pluginkit.Scrub(pgErr.Message))
 		}
-		return fmt.Errorf("postgresql error %s: %s", pgErr.Code, scrub(pgErr.Message))
+		return fmt.Errorf("postgresql error %s: %s", pgErr.Code, pluginkit.Scrub(pgErr.Message))
 	}
 	var connectErr *pgconn.ConnectError
 	if errors.As(err, &connectErr) {

@@ -11,7 +11,7 @@ import (
 
 func TestStatementTimeout(t *testing.T) {
 	t.Parallel()
-	must.Eq(t, maxQueryTimeout, statementTimeout(context.Background()))
+	must.Eq(t, maxStatementTimeout, statementTimeout(context.Background()))
 
 	// A deadline already past must not give 0, which PostgreSQL reads as
 	// "no timeout".

@@ -2,10 +2,10 @@ package plugin
 
 import (
 	"fmt"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 
@@ -43,40 +43,21 @@ func TestTheReadmeTableListsEveryKeyWithItsDefault(t *testing.T) {
 		skip := c.tls.config != nil && c.tls.config.InsecureSkipVerify
 		return fmt.Sprint(c.postgresMaxConns, c.requestsTable, c.requestsTimeColumn, c.settleDelay, c.queryTimeout, skip, c.access)
 	}
-	// The named queries' row stands for the sql.<name> keys.
-	const namedRow = configKeyNamedSQLPrefix + "<name>"
-
 	text := readme(t)
-	start := strings.Index(text, "\n## Configuration\n")
-	must.Positive(t, start)
-	end := strings.Index(text[start+1:], "\n## ")
-	must.Positive(t, end)
-	var listed []string
-	for _, m := range row.FindAllStringSubmatch(text[start:start+1+end], -1) {
+	section := pluginkit.Section(text, "## Configuration")
+	must.NoError(t, configTable.Check())
+	must.NoError(t, configTable.CheckReadme(section))
+	// The named queries' row is a valid name.
+	_, err := parseConfig(map[string]string{configKeyPostgresURL: "postgres://h/db", "sql.a-name_2": validNamedSQL})
+	must.NoError(t, err)
+	// A row's literal default, written into a config, changes nothing.
+	for _, m := range row.FindAllStringSubmatch(section, -1) {
 		keys := key.FindAllStringSubmatch(m[1], -1)
-		for _, k := range keys {
-			name := k[1]
-			if strings.HasPrefix(name, "_nomad_autoscaler_") {
-				continue
-			}
-			if name == namedRow {
-				_, err := parseConfig(map[string]string{configKeyPostgresURL: "postgres://h/db", "sql.a-name_2": validNamedSQL})
-				must.NoError(t, err, must.Sprintf("the README's %s row", namedRow))
-				listed = append(listed, name)
-				continue
-			}
-			must.True(t, slices.Contains(configKeys(), name) || isAgentKey(name),
-				must.Sprintf("the README lists %q, which the parser refuses", name))
-			listed = append(listed, name)
-		}
 		def := strings.TrimSpace(m[2])
-		if d := literal.FindStringSubmatch(def); d != nil && len(keys) == 1 {
+		if d := literal.FindStringSubmatch(def); d != nil && len(keys) == 1 && configTable.Accepts(keys[0][1]) && !strings.HasPrefix(keys[0][1], "_") {
 			must.Eq(t, summary(nil), summary(map[string]string{keys[0][1]: d[1]}),
 				must.Sprintf("the README's default %s for %s", def, keys[0][1]))
 		}
-	}
-	for _, k := range append(append(configKeys(), agentKeys...), namedRow) {
-		must.SliceContains(t, listed, k, must.Sprintf("the README's table has no row for %q", k))
 	}
 }
 

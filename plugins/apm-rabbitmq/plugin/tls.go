@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 	"io/fs"
 	"os"
 )
@@ -44,7 +45,7 @@ func (s tlsSettings) forHost(host string) *tls.Config {
 
 // parseTLS reads the CA and the client key pair now, so that a wrong path is
 // reported by SetConfig rather than at the first query.
-func parseTLS(m map[string]string) (tlsSettings, error) {
+func parseTLS(p *pluginkit.Parser, m map[string]string) (tlsSettings, error) {
 	set := false
 	for _, k := range tlsKeys {
 		if _, ok := m[k]; ok {
@@ -56,11 +57,7 @@ func parseTLS(m map[string]string) (tlsSettings, error) {
 	}
 	c := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: m[configKeyTLSServerName]}
 	var errs []error
-	if v, ok := m[configKeyTLSSkipVerify]; ok {
-		skip, err := parseBool(configKeyTLSSkipVerify, v)
-		errs = append(errs, err)
-		c.InsecureSkipVerify = skip
-	}
+	c.InsecureSkipVerify = p.Bool(configKeyTLSSkipVerify)
 	// Paths are config values: errors name the key and the cause only.
 	if path := m[configKeyTLSCAFile]; path != "" {
 		pem, err := os.ReadFile(path)
