@@ -65,6 +65,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&c.ScalingName, "scaling", "", "scaling block to replay when the file has several")
 	fs.Float64Var(&c.Capacity, "capacity", 0, "requests per minute one worker truly serves (default: the policy's capacity_per_worker)")
 	fs.DurationVar(&c.Lead, "lead", backtest.DefaultLead, "time from a scale-up decision to the new workers serving")
+	fs.DurationVar(&c.WarmLead, "warm-lead", backtest.DefaultWarmLead, "time from a scale-up decision to serving for a worker started from the standby pool (the target block's standby_size)")
+	fs.Float64Var(&c.StandbyPrice, "standby-price", backtest.DefaultPoolPrice, "price of one stopped VM of the standby pool per hour (its disks)")
 	fs.DurationVar(&c.ScaleUpWait, "scale-up-wait", backtest.DefaultScaleUpWait, "how long the target's Scale takes to return for a scale-up (MIGs stable; the agent acts on nothing meanwhile, then starts the cooldown)")
 	fs.DurationVar(&c.SettleDelay, "settle-delay", backtest.DefaultSettleDelay, "how long after its end a minute of request counts is complete (apm-rabbitmq's settle_delay): rate queries end with the last such minute")
 	fs.DurationVar(&c.ScaleDownWait, "scale-down-wait", backtest.DefaultScaleDownWait, "how long the target's Scale takes to return for a scale-in (drain, then delete; drained workers are billed until then)")

@@ -91,6 +91,7 @@ func (r *replays) replay(ctx context.Context, name string, pol *sdk.ScalingPolic
 		return StrategyResult{}, fmt.Errorf("%s: %w", name, err)
 	}
 	sr := r.sc.fresh().result(name, o, r.cfg.Price)
+	sr.addPool(o, r.cfg.Price, r.cfg.StandbyPrice)
 	sr.Config = config
 	return sr, nil
 }

@@ -45,6 +45,11 @@ type Config struct {
 	Daily       float64       // scale the trace to this mean per day; 0 keeps it
 	Capacity    float64       // requests per minute a worker truly serves; 0: the policy's capacity_per_worker
 	Lead        time.Duration // from a scale-up decision to serving
+	// WarmLead is Lead for a worker started from the standby pool that the
+	// policy's target keeps (standby_size); StandbyPrice is a stopped
+	// VM's price per hour (its disks).
+	WarmLead     time.Duration
+	StandbyPrice float64
 	// ScaleUpWait and ScaleDownWait are how long the target's Scale takes
 	// to return (MIG stable; drain and delete). The agent takes no other
 	// action meanwhile and starts the cooldown when Scale returns.
@@ -71,6 +76,8 @@ func DefaultConfig() Config {
 	return Config{
 		PolicyPath:     DefaultPolicy,
 		Lead:           DefaultLead,
+		WarmLead:       DefaultWarmLead,
+		StandbyPrice:   DefaultPoolPrice,
 		ScaleUpWait:    DefaultScaleUpWait,
 		ScaleDownWait:  DefaultScaleDownWait,
 		SettleDelay:    DefaultSettleDelay,
@@ -114,6 +121,12 @@ func (c Config) parse() (parsedConfig, error) {
 	}
 	if c.Lead < 0 {
 		bad("lead", c.Lead, "must be >= 0")
+	}
+	if c.WarmLead < 0 {
+		bad("warm-lead", c.WarmLead, "must be >= 0")
+	}
+	if c.StandbyPrice < 0 {
+		bad("standby-price", c.StandbyPrice, "must be >= 0")
 	}
 	if c.ScaleUpWait < 0 {
 		bad("scale-up-wait", c.ScaleUpWait, "must be >= 0")

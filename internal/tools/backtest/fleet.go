@@ -28,6 +28,8 @@ type fleet struct {
 	// appending keeps them sorted.
 	booting  []cohort
 	draining []cohort
+	// pool is the standby pool of stopped VMs (pool.go); nil without one.
+	pool *standbyPool
 }
 
 func newFleet(n int64) *fleet {
@@ -69,6 +71,9 @@ func (f *fleet) advance(m int) {
 	f.booting, ready = dueCohorts(f.booting, m)
 	f.serving += ready
 	f.draining, _ = dueCohorts(f.draining, m)
+	if f.pool != nil {
+		f.pool.advance(m)
+	}
 }
 
 // dueCohorts removes the cohorts due at or before minute m and returns how

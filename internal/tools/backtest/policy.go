@@ -131,6 +131,9 @@ func validatePolicy(p *sdk.ScalingPolicy) error {
 	if p.EvaluationInterval < time.Second {
 		errs = append(errs, fmt.Errorf("evaluation_interval %q: want at least 1s", p.EvaluationInterval))
 	}
+	if _, err := parsePool(p); err != nil {
+		errs = append(errs, err)
+	}
 	for _, c := range p.Checks {
 		if err := validateCheck(c); err != nil {
 			errs = append(errs, fmt.Errorf("check %q: %w", c.Name, err))

@@ -22,13 +22,16 @@ type model struct {
 	arrivals []float64
 	capacity float64
 	lead     time.Duration
+	// warmLead is how long a VM started from the standby pool takes to
+	// serve (a policy whose target keeps a pool).
+	warmLead time.Duration
 	// upWait and downWait: how long Scale takes to return, by direction.
 	upWait, downWait time.Duration
 	// settle is how long after its end a minute of the requests table
 	// is complete.
-	settle time.Duration
-	warmup           int   // minutes replayed at the initial count and not scored
-	initial          int64 // the count during warm-up (static peak)
+	settle  time.Duration
+	warmup  int   // minutes replayed at the initial count and not scored
+	initial int64 // the count during warm-up (static peak)
 	// series is arrivals as metrics, built once: rate queries copy their
 	// window out of it.
 	series sdk.TimestampedMetrics
@@ -58,6 +61,8 @@ type replayCheck struct {
 
 // replayOutcome is what an autoscaled replay produced over the scored minutes.
 type replayOutcome struct {
+	// pool is what the standby pool did; nil without one.
+	pool            *poolFigures
 	workers         []int64 // serving in each scored minute
 	billed          []int64 // serving, booting and draining in each scored minute
 	bootingMinutes  int64   // sum over scored minutes of workers ordered but not yet serving
@@ -88,6 +93,13 @@ func replay(ctx context.Context, m *model, p *sdk.ScalingPolicy, checks []*repla
 		results: make([]checkResult, 0, len(checks)),
 		out:     &replayOutcome{workers: make([]int64, n-m.warmup), billed: make([]int64, n-m.warmup)},
 	}
+	// The policy's target keeps a pool: validated when the policy loaded.
+	if pc, err := parsePool(p); err != nil {
+		return nil, err
+	} else if pc.size > 0 {
+		r.f.pool = newStandbyPool(pc, m.lead)
+		r.out.pool = &poolFigures{standby: make([]int64, n-m.warmup)}
+	}
 	next := time.Duration(m.warmup) * time.Minute
 	for mi := m.warmup; mi < n; mi++ {
 		if mi%4096 == 0 && ctx.Err() != nil {
@@ -104,12 +116,21 @@ func replay(ctx context.Context, m *model, p *sdk.ScalingPolicy, checks []*repla
 		s := mi - m.warmup
 		r.out.workers[s] = r.f.serving
 		r.out.billed[s] = r.f.billed()
+		if pool := r.f.pool; pool != nil {
+			refilling := count(pool.refilling)
+			r.out.billed[s] += refilling
+			r.out.pool.refillMinutes += refilling
+			r.out.pool.standby[s] = count(pool.ready)
+		}
 		r.out.bootingMinutes += r.f.bootingCount()
 		r.out.drainingMinutes += r.f.drainingCount()
 		if r.clamped {
 			r.out.clampedMinutes++
 		}
 		r.backlog[s] = stepBacklog(r.backlogAt(mi-1), m.arrivals[mi], r.f.serving, m.capacity)
+	}
+	if pool := r.f.pool; pool != nil {
+		r.out.pool.warmStarts, r.out.pool.coldStarts = pool.warmStarts, pool.coldStarts
 	}
 	return r.out, nil
 }
@@ -193,7 +214,13 @@ func (r *replayState) evaluate(t time.Duration) error {
 	}
 	readyAt := ceilMinutes(t + r.m.lead)
 	deleteAt := ceilMinutes(t + r.m.downWait)
-	if r.f.scaleTo(winner.Count, readyAt, deleteAt) == count {
+	var got int64
+	if r.f.pool != nil {
+		got = r.f.scaleWithPool(winner.Count, readyAt, ceilMinutes(t+r.m.warmLead), deleteAt)
+	} else {
+		got = r.f.scaleTo(winner.Count, readyAt, deleteAt)
+	}
+	if got == count {
 		// No serving worker to drain: target-gce-gpu answers with a
 		// no-op error, and the agent starts no cooldown.
 		return nil

@@ -56,7 +56,7 @@ func (r *Result) WriteReport(w io.Writer) error {
 	panels := (len(r.Arrivals) + panelMinutes - 1) / panelMinutes
 	bin := max(1, panelMinutes/pointsPerLine)
 
-	height := reportHeaderH + vg.Length(panels)*reportPanelH
+	height := r.headerHeight() + vg.Length(panels)*reportPanelH
 	return writePNG(w, reportWidth, height, func(dc draw.Canvas) error {
 		return r.drawReport(dc, height, panels, panelMinutes, bin)
 	})
@@ -64,9 +64,9 @@ func (r *Result) WriteReport(w io.Writer) error {
 
 // drawReport draws the header and the panels of report.png.
 func (r *Result) drawReport(dc draw.Canvas, height vg.Length, panels, panelMinutes, bin int) error {
-	r.drawHeader(draw.Crop(dc, 0, 0, height-reportHeaderH, 0), bin)
+	r.drawHeader(draw.Crop(dc, 0, 0, height-r.headerHeight(), 0), bin)
 
-	body := draw.Crop(dc, 0, 0, 0, -reportHeaderH)
+	body := draw.Crop(dc, 0, 0, 0, -r.headerHeight())
 	// One Y scale for every panel, so that weeks compare at a glance.
 	// It spans the largest line drawn: a reactive strategy that overshoots
 	// the static peak on a spike must not be cut off.
@@ -144,6 +144,9 @@ func (r *Result) panel(from, to, bin int, yMax float64) (*plot.Plot, error) {
 			l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 		}
 		p.Add(l)
+	}
+	if err := r.addPoolLine(p, from, to, bin); err != nil {
+		return nil, err
 	}
 	p.X.Min = float64(from)
 	return p, nil
@@ -262,8 +265,44 @@ func (r *Result) drawHeader(c draw.Canvas, bin int) {
 			width, s.Label(), s.WorkerHours, r.RatioToOracle(s.Name), s.DaysMet, s.Days, s.AvailabilityPct, s.WorstDayP95, s.ScaleUps, s.ScaleDowns))
 		y -= vg.Points(15)
 	}
+	if s := r.Strategy(NameSlope); s.StandbyVMs != nil {
+		sample(y, poolColor, true, vg.Points(1.5))
+		mono.Color = poolColor
+		c.FillText(mono, vg.Point{X: text, Y: y}, fmt.Sprintf("%-*s %6.0f VM-h stopped at %g/h = %.0f (in slope's cost); %d workers started warm (serve in %s), %d cold; line: stopped VMs x capacity",
+			width, "slope's pool", s.StandbyVMHours, r.Config.StandbyPrice, s.StandbyCost, s.WarmStarts, r.Config.WarmLead, s.ColdStarts))
+		y -= vg.Points(15)
+	}
 	mono.Color = color.Gray{Y: 0x50}
 	sample(y, demandFill, false, vg.Points(8))
 	c.FillText(mono, vg.Point{X: text, Y: y}, fmt.Sprintf("%-*s %6.0f worker-h  every minute sized exactly (demand grey; business hours shaded, red where slope missed; %d-min means)",
 		width, "physical limit", r.PhysicalLimitWorkerHours, bin))
+}
+
+// poolColor draws the policy's standby pool.
+var poolColor = color.RGBA{R: 0x17, G: 0xbe, B: 0xcf, A: 0xff}
+
+// headerHeight is the header's height: one more line for a standby pool.
+func (r *Result) headerHeight() vg.Length {
+	if s := r.Strategy(NameSlope); s != nil && s.StandbyVMs != nil {
+		return reportHeaderH + vg.Points(15)
+	}
+	return reportHeaderH
+}
+
+// addPoolLine draws the policy's stopped VMs (times the capacity, on the
+// panel's scale) as a dashed line, when its target keeps a pool.
+func (r *Result) addPoolLine(p *plot.Plot, from, to, bin int) error {
+	s := r.Strategy(NameSlope)
+	if s == nil || s.StandbyVMs == nil {
+		return nil
+	}
+	l, err := plotter.NewLine(r.binned(from, to, bin, func(i int) float64 { return float64(s.StandbyVMs[i]) * r.Capacity }))
+	if err != nil {
+		return err
+	}
+	l.Color = poolColor
+	l.Width = vg.Points(1.1)
+	l.Dashes = []vg.Length{vg.Points(2), vg.Points(2)}
+	p.Add(l)
+	return nil
 }

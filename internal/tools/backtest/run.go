@@ -48,8 +48,19 @@ type StrategyResult struct {
 	// ClampedMinutes counts the scored minutes in which the policy's max
 	// held the count below what a check asked for; MaxWanted is the
 	// largest count a check asked for.
-	ClampedMinutes     int
-	MaxWanted          int64
+	ClampedMinutes int
+	MaxWanted      int64
+	// The standby pool, when the policy's target keeps one (pool.go):
+	// stopped VMs in each scored minute and their VM-hours, priced at
+	// -standby-price into StandbyCost (part of Cost); the VM-hours of
+	// refills (in BilledWorkerHours); workers started from the pool and
+	// created cold by scale-outs.
+	StandbyVMs         []int64
+	StandbyVMHours     float64
+	StandbyCost        float64
+	RefillWorkerHours  float64
+	WarmStarts         int64
+	ColdStarts         int64
 	Evaluations        int
 	AbortedEvaluations int
 	StrategyErrors     int
@@ -162,6 +173,7 @@ func run(ctx context.Context, cfg Config, tr Trace, source string, factory strat
 	}
 	m := newModel(scaled.Start, scaled.Counts, capacity, cfg.Lead, warmup, peak)
 	m.upWait, m.downWait, m.settle = cfg.ScaleUpWait, cfg.ScaleDownWait, cfg.SettleDelay
+	m.warmLead = cfg.WarmLead
 	res := &Result{
 		Config: cfg, Source: source, TraceStart: tr.Start, TraceMinutes: tr.Len(), ScaleFactor: factor,
 		Capacity: capacity, Policy: p, WarmupMinutes: warmup, StaticPeakWorkers: m.initial,

@@ -185,7 +185,7 @@ func replayShape(ctx context.Context, cfg Config, p *sdk.ScalingPolicy, scaled T
 		pol.Max = 2 * peak
 	}
 	m := newModel(scaled.Start, scaled.Counts, capacity, s.Lead, warmup, peak)
-	m.upWait, m.downWait = cfg.ScaleUpWait, cfg.ScaleDownWait
+	m.upWait, m.downWait, m.warmLead = cfg.ScaleUpWait, cfg.ScaleDownWait, cfg.WarmLead
 	arrivals := scaled.Counts[warmup:]
 	sc := &scorer{arrivals: arrivals, cal: cal, p: slaParams{capacity: capacity, serviceTime: cfg.ServiceTime,
 		requestTimeout: cfg.RequestTimeout, slaP95: cfg.SLAP95}}
@@ -195,9 +195,11 @@ func replayShape(ctx context.Context, cfg Config, p *sdk.ScalingPolicy, scaled T
 	}
 	orc := &replayOutcome{workers: oracle(arrivals, capacity, int(oracleBlock/time.Minute))}
 	orc.scaleUps, orc.scaleDowns = countChanges(orc.workers)
+	policy := sc.result(NameSlope, o, s.PricePerHour)
+	policy.addPool(o, s.PricePerHour, cfg.StandbyPrice)
 	return ShapeResult{
 		Shape: s, Max: pol.Max, StaticPeakVMs: peak,
-		Policy:               sc.result(NameSlope, o, s.PricePerHour),
+		Policy:               policy,
 		Oracle:               sc.result(NameOracle, orc, s.PricePerHour),
 		PhysicalLimitVMHours: physicalLimitHours(arrivals, capacity),
 	}, nil

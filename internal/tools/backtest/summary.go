@@ -98,6 +98,11 @@ type ParameterSummary struct {
 	WarmupMinutes      int     `json:"warmup_minutes"`
 	StaticPeakWorkers  int64   `json:"static_peak_workers"`
 	OracleBlock        string  `json:"oracle_block"`
+	// The standby pool, only when the policy's target keeps one.
+	StandbySize   int64   `json:"standby_size,omitempty"`
+	StandbyMaxAge string  `json:"standby_max_age,omitempty"`
+	WarmLead      string  `json:"warm_lead,omitempty"`
+	StandbyPrice  float64 `json:"standby_price,omitempty"`
 }
 
 // StrategySummary is one strategy's line of summary.json.
@@ -123,13 +128,22 @@ type StrategySummary struct {
 	DrainingWorkerHours  float64 `json:"draining_worker_hours"`
 	// ClampedMinutes: scored minutes in which the policy's max held the
 	// count below what a check asked for (MaxWanted is the largest ask).
-	ClampedMinutes     int        `json:"clamped_minutes,omitempty"`
-	MaxWanted          int64      `json:"max_wanted,omitempty"`
-	Evaluations        int        `json:"evaluations,omitempty"`
-	AbortedEvaluations int        `json:"aborted_evaluations,omitempty"`
-	StrategyErrors     int        `json:"strategy_errors,omitempty"`
-	FirstStrategyError string     `json:"first_strategy_error,omitempty"`
-	PerDay             []DayScore `json:"per_day"`
+	ClampedMinutes     int    `json:"clamped_minutes,omitempty"`
+	MaxWanted          int64  `json:"max_wanted,omitempty"`
+	Evaluations        int    `json:"evaluations,omitempty"`
+	AbortedEvaluations int    `json:"aborted_evaluations,omitempty"`
+	StrategyErrors     int    `json:"strategy_errors,omitempty"`
+	FirstStrategyError string `json:"first_strategy_error,omitempty"`
+	// The standby pool (the policy's, when its target keeps one): stopped
+	// VM-hours and their cost (included in cost), refill VM-hours
+	// (included in billed_worker_hours), and how many workers scale-outs
+	// started from the pool and created cold.
+	StandbyVMHours    float64    `json:"standby_vm_hours,omitempty"`
+	StandbyCost       float64    `json:"standby_cost,omitempty"`
+	RefillWorkerHours float64    `json:"refill_worker_hours,omitempty"`
+	WarmStarts        int64      `json:"warm_starts,omitempty"`
+	ColdStarts        int64      `json:"cold_starts,omitempty"`
+	PerDay            []DayScore `json:"per_day"`
 }
 
 // Summary builds the summary.json content.
@@ -163,7 +177,13 @@ func (r *Result) Summary() Summary {
 			BootingWorkerHours: round(sr.BootingWorkerHours, 2), Evaluations: sr.Evaluations,
 			AbortedEvaluations: sr.AbortedEvaluations, StrategyErrors: sr.StrategyErrors,
 			FirstStrategyError: sr.FirstStrategyError, PerDay: roundDays(sr.PerDay),
+			StandbyVMHours: round(sr.StandbyVMHours, 2), StandbyCost: round(sr.StandbyCost, 2),
+			RefillWorkerHours: round(sr.RefillWorkerHours, 2), WarmStarts: sr.WarmStarts, ColdStarts: sr.ColdStarts,
 		}
+	}
+	if pc, err := parsePool(p); err == nil && pc.size > 0 {
+		s.Parameters.StandbySize, s.Parameters.StandbyMaxAge = pc.size, pc.maxAge.String()
+		s.Parameters.WarmLead, s.Parameters.StandbyPrice = c.WarmLead.String(), c.StandbyPrice
 	}
 	s.TargetValueGrid = make([]GridEntrySummary, len(r.TargetValueGrid))
 	for i, e := range r.TargetValueGrid {

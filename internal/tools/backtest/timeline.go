@@ -14,7 +14,13 @@ const TimelineHeader = "timestamp,requests,slope,target-value,predictive,static-
 // arrivals and the workers serving under each strategy.
 func (r *Result) WriteTimeline(w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 64*1024)
-	bw.WriteString(TimelineHeader + "\n")
+	standby := r.Strategy(NameSlope).StandbyVMs
+	if standby != nil {
+		// The policy's standby pool, only when it keeps one.
+		bw.WriteString(TimelineHeader + ",slope-standby\n")
+	} else {
+		bw.WriteString(TimelineHeader + "\n")
+	}
 	cols := make([][]int64, len(StrategyNames))
 	for i, name := range StrategyNames {
 		cols[i] = r.Strategy(name).Workers
@@ -28,6 +34,10 @@ func (r *Result) WriteTimeline(w io.Writer) error {
 		for _, col := range cols {
 			buf = append(buf, ',')
 			buf = strconv.AppendInt(buf, col[i], 10)
+		}
+		if standby != nil {
+			buf = append(buf, ',')
+			buf = strconv.AppendInt(buf, standby[i], 10)
 		}
 		buf = append(buf, '\n')
 		if _, err := bw.Write(buf); err != nil {
