@@ -1,7 +1,6 @@
 package plugin
 
 import (
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 	"maps"
 	"os"
 	"path/filepath"
@@ -13,6 +12,8 @@ import (
 	"github.com/hashicorp/nomad-autoscaler/sdk"
 	"github.com/jackc/pgx/v5"
 	"github.com/shoenig/test/must"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 )
 
 func TestParseConfigDefaults(t *testing.T) {

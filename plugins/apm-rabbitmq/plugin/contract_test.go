@@ -1,11 +1,11 @@
 package plugin
 
 import (
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 	"testing"
 	"time"
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/plugintest"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 	"github.com/hashicorp/nomad-autoscaler/sdk"
 	"github.com/shoenig/test/must"
 )

@@ -1,10 +1,10 @@
 package plugin
 
 import (
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
-
 	"strings"
 	"time"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 )
 
 // Strategy config keys (the strategy "slope" { ... } block of a check).

@@ -1,14 +1,14 @@
 package plugin
 
 import (
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
-
 	"strings"
 	"sync"
 	"time"
 	// Embed the IANA database so timezone works on minimal images without
 	// /usr/share/zoneinfo.
 	_ "time/tzdata"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 )
 
 // floorRule keeps at least count workers during business hours.

@@ -1,12 +1,12 @@
 package plugin
 
 import (
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
-
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 )
 
 // manualOverride pins the count until a deadline. Expiry is mandatory:

@@ -9,8 +9,6 @@
 package plugin
 
 import (
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
-
 	"errors"
 	"fmt"
 	"math"
@@ -23,6 +21,8 @@ import (
 	"github.com/hashicorp/nomad-autoscaler/sdk"
 	nomadhelper "github.com/hashicorp/nomad-autoscaler/sdk/helper/nomad"
 	"github.com/hashicorp/nomad/api"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 )
 
 // PluginName is the binary name, the agent driver and PluginInfo().Name.

@@ -1,13 +1,13 @@
 package plugin
 
 import (
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
-
 	"context"
 	"sync"
 	"time"
 
 	"github.com/hashicorp/nomad/api"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 )
 
 // Runtime override through a Nomad Variable.
