@@ -1,6 +1,8 @@
 # Runs the official nomad-autoscaler v0.5.0 agent with this repository's
 # plugins as a Nomad service, two instances in HA mode (one holds the lock
-# and evaluates; the other takes over within lock_ttl).
+# and evaluates; the other takes over 48 s to 156 s after it dies with the
+# agent's 60s/30s lock: see deploy/README.md, High availability, for the
+# measured failover and the agent v0.5.0 HA defects and their workarounds).
 #
 #   nomad var put nomad/jobs/nomad-autoscaler amqp_password=... pg_password=... \
 #     pg_ca_pem=@pg-ca.pem
