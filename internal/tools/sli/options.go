@@ -32,8 +32,8 @@ const (
 	DefaultAvailabilitySLO = 99.0
 	DefaultRequestsTable   = "api_requests"
 	// DefaultTimeout covers a month at 60M requests a day read through
-	// the plain btree of scripts/schema.sql on the benchmark machine (about
-	// an hour, see the README's measured speed) with room to spare: it
+	// the plain btree of scripts/schema.sql on the benchmark machine (27
+	// to 75 minutes, extrapolated in the README) with room to spare: it
 	// stops a runaway read, not a slow one.
 	DefaultTimeout        = 2 * time.Hour
 	DefaultConnectTimeout = 10 * time.Second
