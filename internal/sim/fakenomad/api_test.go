@@ -13,6 +13,8 @@ import (
 	"github.com/shoenig/test/must"
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/fakenomad"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/poll"
 )
 
 func TestVariablesRoundTripThroughTheClient(t *testing.T) {
@@ -244,7 +246,7 @@ func TestConcurrentClientsSeeConsistentNodes(t *testing.T) {
 		must.NoError(t, err)
 	}
 	for _, id := range ids {
-		waitUntil(t, "drain completes", func() bool { return !fake.Node(id).Draining })
+		poll.Until(t, 5*time.Second, func() bool { return !fake.Node(id).Draining }, poll.Say("drain completes"))
 		must.Eq(t, "x", fake.Node(id).Meta["k"])
 	}
 }

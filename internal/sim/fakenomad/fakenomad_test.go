@@ -10,10 +10,11 @@ import (
 	"github.com/hashicorp/nomad-autoscaler/sdk/helper/scaleutils"
 	"github.com/hashicorp/nomad/api"
 	"github.com/shoenig/test/must"
-	"github.com/shoenig/test/wait"
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/fakehttp"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/fakenomad"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/poll"
 )
 
 // newClock returns a manually advanced clock for Options.Now.
@@ -45,13 +46,6 @@ func gpuNode(name, class string) fakenomad.NodeSpec {
 			"os.name":                      "ubuntu",
 		},
 	}
-}
-
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	must.Wait(t, wait.InitialSuccess(
-		wait.BoolFunc(cond), wait.Timeout(5*time.Second), wait.Gap(2*time.Millisecond),
-	), must.Sprint(what))
 }
 
 func TestNodeListHidesAttributesThatInfoShows(t *testing.T) {
@@ -105,7 +99,7 @@ func TestScaleutilsDrainsNodesInParallelAndStopsTheirAllocations(t *testing.T) {
 			{NomadNodeID: a, RemoteResourceID: "gpu-a-1"}, {NomadNodeID: b, RemoteResourceID: "gpu-b-1"},
 		})
 	}()
-	waitUntil(t, "both drains started", func() bool { return countEvents(fake, fakenomad.EventDrainStarted) == 2 })
+	poll.Until(t, 5*time.Second, func() bool { return countEvents(fake, fakenomad.EventDrainStarted) == 2 }, poll.Say("both drains started"))
 	select {
 	case err := <-done:
 		t.Fatalf("drain returned before its duration passed: %v", err)

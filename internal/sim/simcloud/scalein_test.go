@@ -14,11 +14,12 @@ import (
 	"github.com/hashicorp/nomad-autoscaler/sdk/helper/scaleutils"
 	"github.com/hashicorp/nomad/api"
 	"github.com/shoenig/test/must"
-	"github.com/shoenig/test/wait"
 	"google.golang.org/api/option"
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/fakenomad"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/simcloud"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/poll"
 )
 
 // gceRemoteID maps a node to its instance as the official gce-mig target does.
@@ -71,7 +72,7 @@ func TestScaleutilsDrainThenDeleteAgainstTheSimulator(t *testing.T) {
 	})
 	must.NoError(t, err)
 	must.NoError(t, op.Wait(ctx))
-	waitFor(t, func() bool { return len(c.State().Nodes) == 2 })
+	poll.Until(t, 5*time.Second, func() bool { return len(c.State().Nodes) == 2 }, poll.Say("both nodes to join"))
 
 	st := c.State()
 	must.Eq(t, 2, st.MIGs[0].TargetSize)
@@ -94,9 +95,4 @@ func TestScaleutilsDrainThenDeleteAgainstTheSimulator(t *testing.T) {
 	}
 	must.False(t, drainDone.IsZero())
 	must.True(t, drainDone.Before(deleteAt))
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	must.Wait(t, wait.InitialSuccess(wait.BoolFunc(cond), wait.Timeout(5*time.Second), wait.Gap(5*time.Millisecond)))
 }

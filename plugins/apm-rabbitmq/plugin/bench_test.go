@@ -13,6 +13,8 @@ import (
 	"github.com/hashicorp/nomad-autoscaler/sdk"
 	"github.com/jackc/pgx/v5"
 	"github.com/shoenig/test/must"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/poll"
 )
 
 // BenchmarkQueryReady is rabbitmq:ready over the plugin's persistent AMQP
@@ -40,7 +42,7 @@ func BenchmarkQueryDepthGlob(b *testing.B) {
 	}
 	p := rabbitPlugin(b, r, r.amqpURL)
 	var err error
-	waitFor(b, func() bool { _, err = p.Query("rabbitmq:depth:"+prefix+".*", now()); return err == nil },
+	poll.Until(b, 30*time.Second, func() bool { _, err = p.Query("rabbitmq:depth:"+prefix+".*", now()); return err == nil },
 		func() string { return "the glob's statistics: " + err.Error() })
 	for b.Loop() {
 		if _, err := p.Query("rabbitmq:depth:"+prefix+".*", now()); err != nil {

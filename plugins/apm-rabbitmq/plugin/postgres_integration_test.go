@@ -15,6 +15,8 @@ import (
 	"github.com/hashicorp/nomad-autoscaler/sdk"
 	"github.com/jackc/pgx/v5"
 	"github.com/shoenig/test/must"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/tcpproxy"
 )
 
 // schemaFile is the recommended table, shared with the load generator.
@@ -344,8 +346,8 @@ func TestPostgresGoesDownAndComesBack(t *testing.T) {
 	seedMinutes(t, conn)
 	u, err := url.Parse(dsn)
 	must.NoError(t, err)
-	proxy := startProxy(t, u.Host)
-	u.Host = proxy.addr
+	proxy := tcpproxy.Start(t, u.Host)
+	u.Host = proxy.Addr()
 	clock := &fakeClock{t: at(t, "10:05:40")}
 	p := cachingPostgresPlugin(t, u.String(), clock)
 	window := sdk.TimeRange{From: minute(0), To: clock.now()}
@@ -358,16 +360,16 @@ func TestPostgresGoesDownAndComesBack(t *testing.T) {
 	clock.set(at(t, "10:06:40"))
 	window.To = clock.now()
 	want := seriesOf(minute(0), 4, 0, 2, 0, 7, 7)
-	proxy.stop()
+	proxy.Stop()
 	for range 2 {
 		_, err := p.Query("postgres:requests_per_minute", window)
 		t.Log(err)
-		must.RegexMatch(t, regexp.MustCompile(`^query "postgres:requests_per_minute": postgresql `+regexp.QuoteMeta(proxy.addr)+
+		must.RegexMatch(t, regexp.MustCompile(`^query "postgres:requests_per_minute": postgresql `+regexp.QuoteMeta(proxy.Addr())+
 			`: (closed the connection unexpectedly|unreachable \(nothing listening on the port\))`), err.Error())
 		mustBeSafeForAgent(t, err)
 	}
 
-	proxy.restart()
+	proxy.Restart()
 	var recovered bool
 	for range 2 {
 		if got, err := p.Query("postgres:requests_per_minute", window); err == nil {

@@ -14,6 +14,8 @@ import (
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/testenv"
 	amqp "github.com/rabbitmq/amqp091-go"
 	"github.com/shoenig/test/must"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/poll"
 )
 
 // rabbit is the shared RabbitMQ server of scripts/services.sh, seen by a
@@ -146,27 +148,11 @@ func (r *rabbit) vhost(name string) {
 func eventually(t testing.TB, p *Plugin, query string, want float64) {
 	t.Helper()
 	var last string
-	waitFor(t, func() bool {
+	poll.Until(t, 30*time.Second, func() bool {
 		got, err := p.Query(query, now())
 		last = fmt.Sprintf("%s to return %v (last: got %v, err %v)", query, want, got, err)
 		return err == nil && len(got) == 1 && got[0].Value == want
 	}, func() string { return last })
-}
-
-// waitFor polls cond every 100 ms until it holds, failing the test after 30 s.
-func waitFor(t testing.TB, cond func() bool, what func() string) {
-	t.Helper()
-	deadline := time.NewTimer(30 * time.Second)
-	defer deadline.Stop()
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-deadline.C:
-			t.Fatalf("timed out waiting for %s", what())
-		case <-tick.C:
-		}
-	}
 }
 
 // value runs a query that must succeed with one point.

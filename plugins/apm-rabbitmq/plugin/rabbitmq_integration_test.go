@@ -1,6 +1,8 @@
 package plugin
 
 import (
+	"time"
+
 	"fmt"
 	"net/http"
 	"net/url"
@@ -12,6 +14,10 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 	"github.com/shoenig/test/must"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/tcpproxy"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/poll"
 )
 
 func TestRabbitMQReadyUnackedDepthConsumers(t *testing.T) {
@@ -87,8 +93,8 @@ func TestRabbitMQMissingQueueLeavesTheConnectionUsable(t *testing.T) {
 	r := newRabbit(t)
 	q := uniqueName("present")
 	r.queue("/", q, 2)
-	proxy := startProxy(t, r.hostPort)
-	p := rabbitPlugin(t, r, r.viaProxy(proxy.addr))
+	proxy := tcpproxy.Start(t, r.hostPort)
+	p := rabbitPlugin(t, r, r.viaProxy(proxy.Addr()))
 
 	for range 3 {
 		_, err := p.Query("rabbitmq:ready:"+q+".missing", now())
@@ -104,7 +110,7 @@ func TestRabbitMQMissingQueueLeavesTheConnectionUsable(t *testing.T) {
 	_, err = p.Query("rabbitmq:ready:\xff\xfe", now())
 	must.ErrorContains(t, err, "not valid UTF-8")
 	must.Eq(t, 2.0, value(t, p, "rabbitmq:ready:"+q))
-	must.Eq(t, 1, proxy.acceptedConns())
+	must.Eq(t, 1, proxy.Accepted())
 }
 
 func TestRabbitMQOneConnectionForConcurrentQueries(t *testing.T) {
@@ -112,8 +118,8 @@ func TestRabbitMQOneConnectionForConcurrentQueries(t *testing.T) {
 	r := newRabbit(t)
 	q := uniqueName("concurrent")
 	r.queue("/", q, 7)
-	proxy := startProxy(t, r.hostPort)
-	p := rabbitPlugin(t, r, r.viaProxy(proxy.addr))
+	proxy := tcpproxy.Start(t, r.hostPort)
+	p := rabbitPlugin(t, r, r.viaProxy(proxy.Addr()))
 
 	var wg sync.WaitGroup
 	errs := make(chan error, 40)
@@ -131,7 +137,7 @@ func TestRabbitMQOneConnectionForConcurrentQueries(t *testing.T) {
 	for err := range errs {
 		must.NoError(t, err)
 	}
-	must.Eq(t, 1, proxy.acceptedConns())
+	must.Eq(t, 1, proxy.Accepted())
 }
 
 func TestRabbitMQFailsOverToTheNextNode(t *testing.T) {
@@ -166,18 +172,18 @@ func TestRabbitMQRecoversAfterANodeRestart(t *testing.T) {
 	r := newRabbit(t)
 	q := uniqueName("restart")
 	r.queue("/", q, 4)
-	proxy := startProxy(t, r.hostPort)
-	p := rabbitPlugin(t, r, r.viaProxy(proxy.addr))
+	proxy := tcpproxy.Start(t, r.hostPort)
+	p := rabbitPlugin(t, r, r.viaProxy(proxy.Addr()))
 	must.Eq(t, 4.0, value(t, p, "rabbitmq:ready:"+q))
 
-	proxy.stop()
+	proxy.Stop()
 	for range 2 {
 		_, err := p.Query("rabbitmq:ready:"+q, now())
-		must.ErrorContains(t, err, "no rabbitmq node reachable (tried "+proxy.addr)
+		must.ErrorContains(t, err, "no rabbitmq node reachable (tried "+proxy.Addr())
 		mustBeSafeForAgent(t, err, r.pass)
 	}
 
-	proxy.restart()
+	proxy.Restart()
 	recoversWithinTwoQueries(t, p, "rabbitmq:ready:"+q, 4, r.pass)
 }
 
@@ -197,10 +203,10 @@ func TestRabbitMQBrokerClosesTheConnectionBetweenQueries(t *testing.T) {
 
 	// The management API names a connection "<client addr> -> <server addr>".
 	name := first.LocalAddr().String() + " -> " + first.RemoteAddr().String()
-	waitFor(t, func() bool {
+	poll.Until(t, 30*time.Second, func() bool {
 		return r.managementStatus(http.MethodDelete, "/api/connections/"+url.PathEscape(name)) == http.StatusNoContent
 	}, func() string { return "the broker to close connection " + name })
-	waitFor(t, first.IsClosed, func() string { return "the plugin's connection to see the close" })
+	poll.Until(t, 30*time.Second, first.IsClosed, func() string { return "the plugin's connection to see the close" })
 
 	recoversWithinTwoQueries(t, p, "rabbitmq:ready:"+q, 2, r.pass)
 	must.NotEq(t, first.LocalAddr().String(), pluginConnection(t, p, "/").LocalAddr().String())
@@ -227,14 +233,14 @@ func TestRabbitMQDropsTheConnectionBetweenQueries(t *testing.T) {
 	r := newRabbit(t)
 	q := uniqueName("drop")
 	r.queue("/", q, 1)
-	proxy := startProxy(t, r.hostPort)
-	p := rabbitPlugin(t, r, r.viaProxy(proxy.addr))
+	proxy := tcpproxy.Start(t, r.hostPort)
+	p := rabbitPlugin(t, r, r.viaProxy(proxy.Addr()))
 	must.Eq(t, 1.0, value(t, p, "rabbitmq:ready:"+q))
 
-	proxy.stop()
-	proxy.restart()
+	proxy.Stop()
+	proxy.Restart()
 	recoversWithinTwoQueries(t, p, "rabbitmq:ready:"+q, 1, r.pass)
-	must.Eq(t, 2, proxy.acceptedConns())
+	must.Eq(t, 2, proxy.Accepted())
 }
 
 func TestRabbitMQSetConfigSwapsConnections(t *testing.T) {
@@ -242,24 +248,24 @@ func TestRabbitMQSetConfigSwapsConnections(t *testing.T) {
 	r := newRabbit(t)
 	q := uniqueName("reload")
 	r.queue("/", q, 2)
-	first, second := startProxy(t, r.hostPort), startProxy(t, r.hostPort)
-	p := rabbitPlugin(t, r, r.viaProxy(first.addr))
+	first, second := tcpproxy.Start(t, r.hostPort), tcpproxy.Start(t, r.hostPort)
+	p := rabbitPlugin(t, r, r.viaProxy(first.Addr()))
 	must.Eq(t, 2.0, value(t, p, "rabbitmq:ready:"+q))
 
 	// The same keys again, as on a SIGHUP without changes: nothing redials.
 	same := map[string]string{
-		configKeyAMQPURLs: r.viaProxy(first.addr), configKeyManagementURLs: r.mgmtURL, configKeyQueryTimeout: "3s",
+		configKeyAMQPURLs: r.viaProxy(first.Addr()), configKeyManagementURLs: r.mgmtURL, configKeyQueryTimeout: "3s",
 		"nomad_address": "http://127.0.0.1:4646",
 	}
 	must.NoError(t, p.SetConfig(same))
 	must.Eq(t, 2.0, value(t, p, "rabbitmq:ready:"+q))
-	must.Eq(t, 1, first.acceptedConns())
+	must.Eq(t, 1, first.Accepted())
 
 	// New keys: the new node is used and the old connection is closed.
-	must.NoError(t, p.SetConfig(map[string]string{configKeyAMQPURLs: r.viaProxy(second.addr)}))
+	must.NoError(t, p.SetConfig(map[string]string{configKeyAMQPURLs: r.viaProxy(second.Addr())}))
 	must.Eq(t, 2.0, value(t, p, "rabbitmq:ready:"+q))
-	must.Eq(t, 1, second.acceptedConns())
-	waitFor(t, func() bool { return first.openConns() == 0 }, func() string { return "the old connection to close" })
+	must.Eq(t, 1, second.Accepted())
+	poll.Until(t, 30*time.Second, func() bool { return first.Open() == 0 }, func() string { return "the old connection to close" })
 }
 
 func TestRabbitMQSetConfigNeverDials(t *testing.T) {
@@ -302,10 +308,10 @@ func TestRabbitMQOverTLS(t *testing.T) {
 	q := uniqueName("tls")
 	r.queue("/", q, 3)
 	certPEM, keyPEM := selfSignedPEM(t, "rabbit.internal")
-	proxy := startTLSProxy(t, r.hostPort, certPEM, keyPEM)
+	proxy := tcpproxy.StartTLS(t, r.hostPort, certPEM, keyPEM)
 	ca := filepath.Join(t.TempDir(), "ca.pem")
 	must.NoError(t, os.WriteFile(ca, certPEM, 0o600))
-	url := strings.Replace(r.viaProxy(proxy.addr), "amqp://", "amqps://", 1)
+	url := strings.Replace(r.viaProxy(proxy.Addr()), "amqp://", "amqps://", 1)
 
 	cases := []struct {
 		name    string

@@ -9,6 +9,10 @@ import (
 
 	"github.com/hashicorp/nomad-autoscaler/sdk"
 	"github.com/shoenig/test/must"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/tcpproxy"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/poll"
 )
 
 // TestReloadWithRealServers is the agent's SIGHUP against real RabbitMQ and
@@ -27,16 +31,16 @@ func TestReloadWithRealServers(t *testing.T) {
 	pgURL, err := url.Parse(dsn)
 	must.NoError(t, err)
 
-	type route struct{ amqp, pg *tcpProxy }
+	type route struct{ amqp, pg *tcpproxy.Proxy }
 	routes := []route{
-		{startProxy(t, r.hostPort), startProxy(t, pgURL.Host)},
-		{startProxy(t, r.hostPort), startProxy(t, pgURL.Host)},
+		{tcpproxy.Start(t, r.hostPort), tcpproxy.Start(t, pgURL.Host)},
+		{tcpproxy.Start(t, r.hostPort), tcpproxy.Start(t, pgURL.Host)},
 	}
 	configFor := func(rt route) map[string]string {
 		pg := *pgURL
-		pg.Host = rt.pg.addr
+		pg.Host = rt.pg.Addr()
 		return map[string]string{
-			configKeyAMQPURLs:     r.viaProxy(rt.amqp.addr),
+			configKeyAMQPURLs:     r.viaProxy(rt.amqp.Addr()),
 			configKeyPostgresURL:  pg.String(),
 			configKeyQueryTimeout: "5s",
 			"nomad_address":       "http://127.0.0.1:4646",
@@ -55,21 +59,21 @@ func TestReloadWithRealServers(t *testing.T) {
 	same["nomad_address"] = "http://10.0.0.1:4646"
 	must.NoError(t, p.SetConfig(same))
 	must.NoError(t, queryBoth())
-	must.Eq(t, 1, routes[0].amqp.acceptedConns())
-	must.Eq(t, 1, routes[0].pg.acceptedConns())
+	must.Eq(t, 1, routes[0].amqp.Accepted())
+	must.Eq(t, 1, routes[0].pg.Accepted())
 
 	// SIGHUPs with changes while four policies query; the last one chooses
 	// routes[0].
 	queryWhileReloading(t, queryBoth, 16, func(i int) error { return p.SetConfig(configFor(routes[i%2])) })
-	must.Positive(t, routes[1].amqp.acceptedConns())
-	must.Positive(t, routes[1].pg.acceptedConns())
+	must.Positive(t, routes[1].amqp.Accepted())
+	must.Positive(t, routes[1].pg.Accepted())
 
 	// Everything through routes[1] closes once idle.
 	must.NoError(t, queryBoth())
-	waitFor(t, func() bool { return routes[1].amqp.openConns() == 0 && routes[1].pg.openConns() == 0 },
+	poll.Until(t, 30*time.Second, func() bool { return routes[1].amqp.Open() == 0 && routes[1].pg.Open() == 0 },
 		func() string {
 			return fmt.Sprintf("the previous connections to close (%d AMQP, %d PostgreSQL still open)",
-				routes[1].amqp.openConns(), routes[1].pg.openConns())
+				routes[1].amqp.Open(), routes[1].pg.Open())
 		})
 }
 

@@ -239,18 +239,6 @@ func (h *harness) instances(zone, name string) []string {
 	return out
 }
 
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func scaleAction(count int64) sdk.ScalingAction {
 	return sdk.ScalingAction{Count: count, Direction: sdk.ScaleDirectionDown}
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/hashicorp/nomad-autoscaler/sdk"
 	"github.com/hashicorp/nomad/api"
 	"github.com/shoenig/test/must"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/poll"
 )
 
 func TestDryRunDoesNothing(t *testing.T) {
@@ -171,17 +173,17 @@ func TestStatusDuringASlowScaleIsSafeAndNotReady(t *testing.T) {
 		defer mu.Unlock()
 		return notReady
 	}
-	eventually(t, "the drains to start", func() bool { return len(drainEvents(h, "drain-started")) == 2 })
+	poll.Until(t, 10*time.Second, func() bool { return len(drainEvents(h, "drain-started")) == 2 }, poll.Say("the drains to start"))
 	must.Eq(t, 4, statuses(), must.Sprint("never ready while this plugin drains for the policy"))
 
-	eventually(t, "Scale to reach its first delete", func() bool { return h.deletesHeld.Load() == 1 })
+	poll.Until(t, 10*time.Second, func() bool { return h.deletesHeld.Load() == 1 }, poll.Say("Scale to reach its first delete"))
 	must.Eq(t, 4, statuses(), must.Sprint("never ready between the drains and the deletes"))
 	must.Eq(t, int32(1), h.deletesHeld.Load(), must.Sprint("Status never deletes what Scale drained"))
 
 	release()
 	must.NoError(t, <-done)
 	must.Len(t, 2, h.gceRequests("/deleteInstances"))
-	eventually(t, "ready again", func() bool { return h.status().Ready })
+	poll.Until(t, 10*time.Second, func() bool { return h.status().Ready }, poll.Say("ready again"))
 }
 
 func TestCrashDuringDrainIsFinishedOnceTheDrainCompletes(t *testing.T) {
@@ -216,12 +218,12 @@ func TestCrashDuringDrainIsFinishedOnceTheDrainCompletes(t *testing.T) {
 	// An operator forces the drain (nomad node drain -force).
 	_, err = client.Nodes().UpdateDrainOpts(id, &api.DrainOptions{DrainSpec: &api.DrainSpec{Deadline: -1}}, nil)
 	must.NoError(t, err)
-	eventually(t, "the interrupted scale-in to finish", func() bool {
+	poll.Until(t, 10*time.Second, func() bool {
 		h.status()
 		return len(h.gceRequests("/deleteInstances")) == 1
-	})
+	}, poll.Say("the interrupted scale-in to finish"))
 	must.Eq(t, []string{a[1]}, deletedInstances(t, h.gceRequests("/deleteInstances")[0]))
-	eventually(t, "ready again", func() bool { return h.status().Ready })
+	poll.Until(t, 10*time.Second, func() bool { return h.status().Ready }, poll.Say("ready again"))
 	ta, tb := h.targets()
 	must.Eq(t, [2]int{1, 1}, [2]int{ta, tb})
 }

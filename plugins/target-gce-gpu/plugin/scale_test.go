@@ -6,6 +6,8 @@ import (
 
 	"github.com/hashicorp/nomad/api"
 	"github.com/shoenig/test/must"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/poll"
 )
 
 // interruptScaleIn leaves what a Scale from 5 to 4 leaves when the agent
@@ -62,7 +64,7 @@ func TestScaleThatFinishesAnInterruptedScaleInToItsCountSucceeds(t *testing.T) {
 	must.SliceEmpty(t, h.gceRequests("/resize"))
 	ta, tb := h.targets()
 	must.Eq(t, [2]int{2, 2}, [2]int{ta, tb})
-	eventually(t, "ready with the new count", func() bool { st := h.status(); return st.Ready && st.Count == 4 })
+	poll.Until(t, 10*time.Second, func() bool { st := h.status(); return st.Ready && st.Count == 4 }, poll.Say("ready with the new count"))
 	must.Eq(t, api.NodeStatusDown, h.nodeByInstance(drained).Status)
 }
 

@@ -18,6 +18,8 @@ import (
 	"github.com/hashicorp/nomad/api"
 	"github.com/shoenig/test/must"
 	"google.golang.org/api/option"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/poll"
 )
 
 // deletedInstances decodes the instance names of a deleteInstances request.
@@ -62,7 +64,7 @@ func TestScaleInDrainsThenDeletesExactlyTheDrainedInstances(t *testing.T) {
 
 	done := make(chan error, 1)
 	go func() { done <- h.scale(4) }()
-	eventually(t, "both drains to start", func() bool { return len(drainEvents(h, fakenomad.EventDrainStarted)) == 2 })
+	poll.Until(t, 10*time.Second, func() bool { return len(drainEvents(h, fakenomad.EventDrainStarted)) == 2 }, poll.Say("both drains to start"))
 	must.SliceEmpty(t, h.gceRequests("/deleteInstances"), must.Sprint("nothing deleted while draining"))
 	client, err := api.NewClient(&api.Config{Address: h.nomadURL})
 	must.NoError(t, err)
@@ -170,7 +172,7 @@ func TestFailedDeleteIsFinishedByTheNextPluginInstance(t *testing.T) {
 	must.False(t, st.Ready, must.Sprint("not ready in the tick that changed the MIG"))
 	deletes := h.gceRequests("/deleteInstances")
 	must.Eq(t, []string{a[1]}, deletedInstances(t, deletes[len(deletes)-1]))
-	eventually(t, "the MIG to settle", func() bool { return h.status().Ready })
+	poll.Until(t, 10*time.Second, func() bool { return h.status().Ready }, poll.Say("the MIG to settle"))
 	ta, tb := h.targets()
 	must.Eq(t, [2]int{1, 2}, [2]int{ta, tb})
 }
@@ -213,7 +215,7 @@ func TestScaleInRemovesStuckCreationsWithoutDrainingAnything(t *testing.T) {
 	migs, _, err := h.p.clients(t.Context(), mustTarget(t, h.policy))
 	must.NoError(t, err)
 	must.NoError(t, migs.Resize(t.Context(), migRef{Project: "test-project", Zone: zoneB, Name: migB}, 2, newRequestID()))
-	eventually(t, "a failed creation attempt", func() bool { return len(h.gce.MIG(zoneB, migB).Errors) > 0 })
+	poll.Until(t, 10*time.Second, func() bool { return len(h.gce.MIG(zoneB, migB).Errors) > 0 }, poll.Say("a failed creation attempt"))
 	var stuck string
 	for _, in := range h.gce.MIG(zoneB, migB).Instances {
 		if in.Status == "" {
@@ -287,7 +289,7 @@ func TestAnInstanceThatVanishedBeforeItsDeleteDoesNotFailTheOthers(t *testing.T)
 	t.Cleanup(release)
 	done := make(chan error, 1)
 	go func() { done <- h.scale(1) }()
-	eventually(t, "the drained instances' delete", func() bool { return h.deletesHeld.Load() == 1 })
+	poll.Until(t, 10*time.Second, func() bool { return h.deletesHeld.Load() == 1 }, poll.Say("the drained instances' delete"))
 
 	// Meanwhile one of them goes (an operator, a preemption, a repair).
 	oob := httptest.NewServer(h.gce) // not held by the gate
@@ -303,7 +305,7 @@ func TestAnInstanceThatVanishedBeforeItsDeleteDoesNotFailTheOthers(t *testing.T)
 	})
 	must.NoError(t, err)
 	must.NoError(t, op.Wait(t.Context()))
-	eventually(t, "the instance to be gone", func() bool { return !slices.Contains(h.instances(zoneA, migA), a[2]) })
+	poll.Until(t, 10*time.Second, func() bool { return !slices.Contains(h.instances(zoneA, migA), a[2]) }, poll.Say("the instance to be gone"))
 
 	release()
 	must.NoError(t, <-done, must.Sprint("the other instance is deleted, the vanished one skipped"))

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/shoenig/test/must"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/poll"
 )
 
 func TestScaleOutFillsZonesOddEven(t *testing.T) {
@@ -116,9 +118,9 @@ func TestStatusIsReadyWhileAMIGIsStuckOnQuota(t *testing.T) {
 	migs, _, err := h.p.clients(t.Context(), mustTarget(t, h.policy))
 	must.NoError(t, err)
 	must.NoError(t, migs.Resize(t.Context(), migRef{Project: "test-project", Zone: zoneB, Name: migB}, 2, newRequestID()))
-	eventually(t, "a failed creation attempt", func() bool {
+	poll.Until(t, 10*time.Second, func() bool {
 		return len(h.gce.MIG(zoneB, migB).Errors) > 0
-	})
+	}, poll.Say("a failed creation attempt"))
 	st := h.status()
 	must.True(t, st.Ready, must.Sprint("unstable only for quota: ready"))
 	must.StrContains(t, st.Meta[metaKeyStockout], "QUOTA_EXCEEDED")

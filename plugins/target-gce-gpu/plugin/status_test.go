@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/shoenig/test/must"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/poll"
 )
 
 func varRequests(h *harness) int {
@@ -30,7 +32,7 @@ func TestStatusWithoutTheVariableACLLeavesOutLastEventAndWarns(t *testing.T) {
 	// A restarted agent has nothing cached and cannot read the variable.
 	h.p = h.newPlugin()
 	var st = h.status()
-	eventually(t, "the MIGs to settle", func() bool { st = h.status(); return st.Ready })
+	poll.Until(t, 10*time.Second, func() bool { st = h.status(); return st.Ready }, poll.Say("the MIGs to settle"))
 	must.Eq(t, int64(4), st.Count)
 	must.MapNotContainsKey(t, st.Meta, metaKeyLastEvent)
 	must.MapNotContainsKey(t, st.Meta, metaKeyError)
@@ -67,8 +69,8 @@ func TestNomadOutageMakesStatusNotReadyInsteadOfFailing(t *testing.T) {
 	h.nomadDown.Store(false)
 	must.NoError(t, h.scale(4))
 	h.p = h.newPlugin()
-	eventually(t, "ready with the last scaling time once Nomad is back", func() bool {
+	poll.Until(t, 10*time.Second, func() bool {
 		st := h.status()
 		return st.Ready && st.Meta[metaKeyLastEvent] != ""
-	})
+	}, poll.Say("ready with the last scaling time once Nomad is back"))
 }

@@ -1,0 +1,40 @@
+// Package poll is the one way tests wait for something that happens in the
+// background: poll a condition with a deadline, never sleep a fixed time.
+package poll
+
+import (
+	"testing"
+	"time"
+)
+
+// Until polls cond until it holds, and fails t when timeout passes first,
+// with what() describing what was awaited (called only on failure, so it
+// may render the state at that moment). The pause between polls grows with
+// the timeout: 5 ms for short waits up to 100 ms for long ones.
+func Until(t testing.TB, timeout time.Duration, cond func() bool, what func() string) {
+	t.Helper()
+	if !Wait(timeout, cond) {
+		t.Fatalf("not within %s: %s", timeout, what())
+	}
+}
+
+// Wait polls cond until it holds (true) or timeout passes (false), for
+// callers that decide themselves what a timeout means.
+func Wait(timeout time.Duration, cond func() bool) bool {
+	gap := min(max(timeout/200, 5*time.Millisecond), 100*time.Millisecond)
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(gap)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-deadline.C:
+			return cond()
+		case <-tick.C:
+		}
+	}
+	return true
+}
+
+// Say is a fixed description for Until.
+func Say(what string) func() string { return func() string { return what } }
