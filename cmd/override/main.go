@@ -10,11 +10,8 @@
 package main
 
 import (
-	"os"
-
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/cli"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/override"
 )
 
-func main() {
-	os.Exit(override.Main(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
-}
+func main() { cli.Run("override", override.Main) }

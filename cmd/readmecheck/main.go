@@ -5,24 +5,8 @@
 package main
 
 import (
-	"context"
-	"errors"
-	"flag"
-	"fmt"
-	"os"
-	"os/signal"
-
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/cli"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/readmecheck"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	err := readmecheck.Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-	case err != nil:
-		fmt.Fprintln(os.Stderr, "readmecheck:", err)
-		os.Exit(1)
-	}
-}
+func main() { cli.Run("readmecheck", readmecheck.Main) }

@@ -3,20 +3,8 @@
 package main
 
 import (
-	"context"
-	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
-
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/simcloud"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/cli"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := simcloud.Main(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "simcloud:", err)
-		os.Exit(1)
-	}
-}
+func main() { cli.Run("simcloud", simcloud.Main) }

@@ -12,27 +12,8 @@
 package main
 
 import (
-	"context"
-	"errors"
-	"flag"
-	"fmt"
-	"os"
-	"os/signal"
-
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/cli"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/validate"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	err := validate.Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
-	case errors.Is(err, validate.ErrGoalsFailed):
-		fmt.Fprintln(os.Stderr, "validate:", err)
-		os.Exit(2)
-	default:
-		fmt.Fprintln(os.Stderr, "validate:", err)
-		os.Exit(1)
-	}
-}
+func main() { cli.Run("validate", validate.Main) }

@@ -7,15 +7,8 @@
 package main
 
 import (
-	"os"
-	"os/signal"
-	"syscall"
-
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/cli"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/workersim"
 )
 
-func main() {
-	signals := make(chan os.Signal, 2)
-	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
-	os.Exit(workersim.Main(signals, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
-}
+func main() { cli.Run("workersim", workersim.Main) }

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/loadgen"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/plugintest"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/testenv"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/loadgen"
 	"github.com/shoenig/test/must"
 	"github.com/shoenig/test/wait"
 )

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/cli"
 	"io"
 	"net"
 	"net/http"
@@ -90,7 +91,8 @@ type Addresses struct {
 }
 
 // Main runs cmd/simcloud until ctx is done (SIGINT/SIGTERM in main).
-func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func Main(ctx context.Context, env cli.Env) error {
+	args, stdout, stderr := env.Args, env.Stdout, env.Stderr
 	f, cfg, err := parseFlags(args, stderr)
 	if err != nil {
 		return err

@@ -18,6 +18,8 @@ import (
 	"google.golang.org/api/option"
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/simcloud"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/cli"
 )
 
 func TestMainServesBothAPIsAndStopsOnCancel(t *testing.T) {
@@ -29,11 +31,11 @@ func TestMainServesBothAPIsAndStopsOnCancel(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	done := make(chan error, 1)
 	go func() {
-		done <- simcloud.Main(ctx, []string{
+		done <- simcloud.Main(ctx, cli.Env{Args: []string{
 			"-listen", "127.0.0.1:0", "-project", "sim", "-migs", "europe-west4-a/gpu-a,europe-west4-b/gpu-b",
 			"-initial-size", "1", "-boot-time", "60s", "-time-scale", "600", "-tick", "5ms",
 			"-addr-file", addrFile, "-state-file", stateFile,
-		}, &stdout, &stderr)
+		}, Stdout: &stdout, Stderr: &stderr})
 	}()
 
 	var addrs simcloud.Addresses
@@ -82,9 +84,9 @@ func fetchState(t *testing.T, adminURL string) simcloud.State {
 func TestMainRejectsBadFlagsNamingEachOne(t *testing.T) {
 	t.Parallel()
 	var stdout, stderr bytes.Buffer
-	err := simcloud.Main(context.Background(), []string{
+	err := simcloud.Main(context.Background(), cli.Env{Args: []string{
 		"-migs", "gpu-a", "-time-scale", "0", "-start-time", "yesterday",
-	}, &stdout, &stderr)
+	}, Stdout: &stdout, Stderr: &stderr})
 	must.ErrorContains(t, err, `-migs: mig "gpu-a"`)
 	must.ErrorContains(t, err, "-time-scale")
 	must.ErrorContains(t, err, `-start-time: "yesterday"`)

@@ -23,6 +23,10 @@ type Env struct {
 	Getenv func(string) string
 	Stdout io.Writer
 	Stderr io.Writer
+	// Signals receives every SIGINT and SIGTERM, for a tool that stops in
+	// two stages (the first gracefully, a second at once); the first also
+	// cancels Main's context. Nil in tests that send none.
+	Signals <-chan os.Signal
 }
 
 // Main is the signature of every tool's entry point. ctx is cancelled on
@@ -33,10 +37,23 @@ type Main func(ctx context.Context, env Env) error
 
 // Run runs m as the process's main function and exits with its code.
 func Run(name string, m Main) {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	env := Env{Args: os.Args[1:], Getenv: os.Getenv, Stdout: os.Stdout, Stderr: os.Stderr}
+	ctx, cancel := context.WithCancel(context.Background())
+	caught := make(chan os.Signal, 4)
+	signal.Notify(caught, os.Interrupt, syscall.SIGTERM)
+	forward := make(chan os.Signal, 4)
+	go func() {
+		for sig := range caught {
+			cancel()
+			select {
+			case forward <- sig:
+			default: // nobody reads them: the context says it all
+			}
+		}
+	}()
+	env := Env{Args: os.Args[1:], Getenv: os.Getenv, Stdout: os.Stdout, Stderr: os.Stderr, Signals: forward}
 	code := Report(name, m(ctx, env), env.Stderr)
-	stop()
+	signal.Stop(caught)
+	cancel()
 	os.Exit(code)
 }
 

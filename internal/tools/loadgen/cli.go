@@ -5,8 +5,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/cli"
 	"io"
-	"strings"
 	"time"
 )
 
@@ -144,19 +144,17 @@ func RunCLI(ctx context.Context, o CLIOptions, out io.Writer) error {
 	}
 }
 
-// Main is cmd/loadgen: it returns the exit code.
-func Main(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	o, err := ParseCLI(args, getenv, stderr)
+// Main is cmd/loadgen (see internal/tools/cli).
+func Main(ctx context.Context, env cli.Env) error {
+	o, err := ParseCLI(env.Args, env.Getenv, env.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
-		return 0
+		return err
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "loadgen: %v\n", strings.ReplaceAll(err.Error(), "\n", "\nloadgen: "))
-		return 2
+		return cli.Usage(err)
 	}
-	if err := RunCLI(ctx, o, stdout); err != nil && !errors.Is(err, context.Canceled) {
-		fmt.Fprintf(stderr, "loadgen: %v\n", err)
-		return 1
+	if err := RunCLI(ctx, o, env.Stdout); err != nil && !errors.Is(err, context.Canceled) {
+		return err
 	}
-	return 0
+	return nil
 }

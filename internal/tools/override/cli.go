@@ -1,9 +1,11 @@
 package override
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/cli"
 	"io"
 	"strconv"
 	"strings"
@@ -55,8 +57,15 @@ func (e usageError) Unwrap() error { return e.err }
 // Main runs cmd/override and returns its exit status: 0, 1 when a change
 // could not be made or checked, 2 for a bad command line or a request the
 // policy refuses (nothing written).
-func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	return run(args, deps{getenv: getenv, now: time.Now, stdout: stdout, stderr: stderr, agent: systemAgent{}, local: time.Local})
+//
+// run prints its own errors (with the usage where it helps), so Main only
+// carries the exit code.
+func Main(_ context.Context, env cli.Env) error {
+	code := run(env.Args, deps{getenv: env.Getenv, now: time.Now, stdout: env.Stdout, stderr: env.Stderr, agent: systemAgent{}, local: time.Local})
+	if code != 0 {
+		return cli.Exit(code, nil)
+	}
+	return nil
 }
 
 func run(args []string, d deps) int {

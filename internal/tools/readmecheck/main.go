@@ -5,7 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/cli"
 	"text/tabwriter"
 )
 
@@ -14,7 +14,8 @@ import (
 var ErrFiguresDiffer = errors.New("README figures differ from their commands")
 
 // Main is cmd/readmecheck: flags, the check, a line per block.
-func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func Main(ctx context.Context, env cli.Env) error {
+	args, stdout, stderr := env.Args, env.Stdout, env.Stderr
 	o := Options{}
 	fs := flag.NewFlagSet("readmecheck", flag.ContinueOnError)
 	fs.SetOutput(stderr)

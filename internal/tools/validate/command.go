@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/cli"
 	"io"
 	"os"
 	"strings"
@@ -14,7 +15,8 @@ import (
 // table to stdout (progress to stderr) and writes the -out files. It
 // returns an error when a flag is wrong or a run cannot execute, and, with
 // -strict only, an error wrapping ErrGoalsFailed when a row fails its goals.
-func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func Main(ctx context.Context, env cli.Env) error {
+	args, stdout, stderr := env.Args, env.Stdout, env.Stderr
 	o, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
@@ -39,7 +41,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "wrote %s and %s to %s\n", JSONFile, MarkdownFile, o.Out)
 	}
 	if o.Strict && rep.Passing < rep.Total {
-		return fmt.Errorf("-strict: %d of %d rows fail: %w", rep.Total-rep.Passing, rep.Total, ErrGoalsFailed)
+		return cli.Exit(2, fmt.Errorf("-strict: %d of %d rows fail: %w", rep.Total-rep.Passing, rep.Total, ErrGoalsFailed))
 	}
 	return nil
 }

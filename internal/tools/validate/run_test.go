@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/shoenig/test/must"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/cli"
 )
 
 func TestRunAllReturnsTheOutcomesInMatrixOrderWhateverOrderTheyFinishIn(t *testing.T) {
@@ -130,7 +132,7 @@ func TestMainWritesTheTableAndBothFilesAndFailsOnlyWhenStrict(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	// One day leaves the held-out halves without days: they fail, and
 	// the command still succeeds without -strict.
-	must.NoError(t, Main(context.Background(), args, &stdout, &stderr))
+	must.NoError(t, Main(context.Background(), cli.Env{Args: args, Stdout: &stdout, Stderr: &stderr}))
 	must.StrContains(t, stdout.String(), "FAIL no days scored")
 	must.StrContains(t, stdout.String(), "wrote validate.json and validate.md to "+o.Out)
 
@@ -161,19 +163,19 @@ func TestMainWritesTheTableAndBothFilesAndFailsOnlyWhenStrict(t *testing.T) {
 	must.StrContains(t, string(md), "| scenario | volume | SLA days met |")
 	must.StrContains(t, string(md), "| nasa: held out (no days) | 60M/day |")
 
-	err = Main(context.Background(), append(args, "-strict"), &stdout, &stderr)
+	err = Main(context.Background(), cli.Env{Args: append(args, "-strict"), Stdout: &stdout, Stderr: &stderr})
 	must.ErrorIs(t, err, ErrGoalsFailed)
 }
 
 func TestMainFailsBeforeAnyRunOnABadPolicyOrFlag(t *testing.T) {
 	t.Parallel()
 	var stdout, stderr bytes.Buffer
-	err := Main(context.Background(), []string{"-policy", "testdata/missing.hcl", "-trace", "../../../" + DefaultTrace}, &stdout, &stderr)
+	err := Main(context.Background(), cli.Env{Args: []string{"-policy", "testdata/missing.hcl", "-trace", "../../../" + DefaultTrace}, Stdout: &stdout, Stderr: &stderr})
 	must.ErrorContains(t, err, "missing.hcl")
 	must.False(t, errors.Is(err, ErrGoalsFailed))
 	must.Eq(t, "", stdout.String())
 
-	err = Main(context.Background(), []string{"-days", "-1", "-policy", "", "extra"}, &stdout, &stderr)
+	err = Main(context.Background(), cli.Env{Args: []string{"-days", "-1", "-policy", "", "extra"}, Stdout: &stdout, Stderr: &stderr})
 	for _, want := range []string{`unexpected arguments ["extra"]`, `-policy ""`, `-days "-1"`} {
 		must.StrContains(t, err.Error(), want)
 	}

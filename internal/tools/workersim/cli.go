@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/cli"
 	"io"
 	"os"
 	"strings"
@@ -63,21 +64,26 @@ func ParseCLI(args []string, getenv func(string) string, out io.Writer) (CLIOpti
 // flight finish and be acknowledged, then it exits 0; a second signal, or
 // -stop-timeout passing first, exits 1 at once and RabbitMQ redelivers the
 // jobs left unacknowledged.
-func Main(signals <-chan os.Signal, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	o, err := ParseCLI(args, getenv, stderr)
+//
+// The signals come from env.Signals (see internal/tools/cli); ctx is not
+// used to stop, because its cancellation cannot tell a first signal from a
+// second.
+func Main(_ context.Context, env cli.Env) error {
+	o, err := ParseCLI(env.Args, env.Getenv, env.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
-		return 0
+		return err
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "workersim: %v\n", strings.ReplaceAll(err.Error(), "\n", "\nworkersim: "))
-		return 2
+		return cli.Usage(err)
 	}
 	sim, err := New(o.Config, SimcloudFleet{BaseURL: o.Simcloud})
 	if err != nil {
-		fmt.Fprintf(stderr, "workersim: %v\n", err)
-		return 2
+		return cli.Usage(err)
 	}
-	return serveUntilStopped(sim, o, signals, stdout, stderr)
+	if code := serveUntilStopped(sim, o, env.Signals, env.Stdout, env.Stderr); code != 0 {
+		return cli.Exit(code, nil) // serveUntilStopped said why
+	}
+	return nil
 }
 
 // serveUntilStopped runs sim, prints progress every o.Every, and stops it

@@ -13,12 +13,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/loadgen"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/testenv"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/loadgen"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/workersim"
 	amqp "github.com/rabbitmq/amqp091-go"
 	"github.com/shoenig/test/must"
 	"github.com/shoenig/test/wait"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/cli"
 )
 
 var stopQueues = []string{"ekyc.facematch", "ekyc.ocr"}
@@ -174,7 +176,7 @@ func runMain(t *testing.T, signals chan os.Signal, args ...string) (*syncWriter,
 	stderr := &syncWriter{}
 	code := make(chan int, 1)
 	go func() {
-		code <- workersim.Main(signals, args, func(string) string { return "" }, &syncWriter{}, stderr)
+		code <- cli.Code(workersim.Main(context.Background(), cli.Env{Args: args, Getenv: func(string) string { return "" }, Stdout: &syncWriter{}, Stderr: stderr, Signals: signals}))
 	}()
 	return stderr, code
 }

@@ -1,13 +1,14 @@
-package main
+package tracegen
 
 import (
 	"bytes"
+	"context"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/cli"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/backtest"
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/tracegen"
 	"github.com/shoenig/test/must"
 )
 
@@ -15,8 +16,8 @@ func TestRunWritesTheTraceAndSummarizesIt(t *testing.T) {
 	t.Parallel()
 	out := filepath.Join(t.TempDir(), "business.csv.gz")
 	var stdout, stderr bytes.Buffer
-	err := run([]string{"-profile", "business", "-days", "2", "-daily", "500000", "-start", "2026-03-02T05:00:00Z",
-		"-tz", "America/New_York", "-seed", "9", "-out", out}, &stdout, &stderr)
+	err := Main(context.Background(), cli.Env{Args: []string{"-profile", "business", "-days", "2", "-daily", "500000", "-start", "2026-03-02T05:00:00Z",
+		"-tz", "America/New_York", "-seed", "9", "-out", out}, Stdout: &stdout, Stderr: &stderr})
 	must.NoError(t, err)
 	must.StrContains(t, stdout.String(), out+": 2880 minutes, mean ")
 	tr, err := backtest.ReadTraceFile(out)
@@ -31,7 +32,7 @@ func TestParseFlagsPassesOnlyTheFlagsGiven(t *testing.T) {
 	o, err := parseFlags([]string{"-profile", "flashcrowd", "-out", "f.csv"}, &stderr)
 	must.NoError(t, err)
 	must.Eq(t, "f.csv", o.out)
-	must.Eq(t, tracegen.Defaults(tracegen.Flashcrowd), o.profile)
+	must.Eq(t, Defaults(Flashcrowd), o.profile)
 }
 
 func TestParseFlagsNamesEveryBadFlagAndItsValue(t *testing.T) {
@@ -75,7 +76,7 @@ func TestParseFlagsNamesEveryBadFlagAndItsValue(t *testing.T) {
 func TestRunReportsAFlagTheFlagPackageRejects(t *testing.T) {
 	t.Parallel()
 	var stdout, stderr bytes.Buffer
-	err := run([]string{"-dialy", "5"}, &stdout, &stderr)
+	err := Main(context.Background(), cli.Env{Args: []string{"-dialy", "5"}, Stdout: &stdout, Stderr: &stderr})
 	must.ErrorContains(t, err, "flag provided but not defined: -dialy")
 }
 
@@ -83,6 +84,6 @@ func TestRunReportsAnUnwritableOutput(t *testing.T) {
 	t.Parallel()
 	var stdout, stderr bytes.Buffer
 	out := filepath.Join(t.TempDir(), "missing", "t.csv")
-	err := run([]string{"-days", "1", "-out", out}, &stdout, &stderr)
+	err := Main(context.Background(), cli.Env{Args: []string{"-days", "1", "-out", out}, Stdout: &stdout, Stderr: &stderr})
 	must.ErrorContains(t, err, `write trace "`+out+`"`)
 }
