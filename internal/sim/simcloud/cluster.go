@@ -47,12 +47,16 @@ func ParseMIGs(s string) ([]MIGRef, error) {
 // whose disk already holds the worker image serves in about 90 s.
 const DefaultWarmBootTime = 90 * time.Second
 
-// Config describes a simulated cluster. Durations are simulated time.
+// Config describes a simulated cluster. Durations are simulated time, except
+// MaxBlockingWait and PollInterval.
 type Config struct {
 	Project     string   // default "sim-project"
 	MIGs        []MIGRef // at least one
 	InitialSize int      // instances per MIG at start
-	BootTime    time.Duration
+	// InitialSizes overrides InitialSize for the MIGs it names, so that
+	// the zones can start unequal; nil starts every MIG at InitialSize.
+	InitialSizes map[MIGRef]int
+	BootTime     time.Duration
 	// WarmBootTime is how long a VM started from the standby pool takes to
 	// be RUNNING with a ready node (its disk holds the image); default 90s.
 	WarmBootTime time.Duration
@@ -68,6 +72,10 @@ type Config struct {
 	// WorkerJobID is the service job placed on every ready eligible node;
 	// default "ml-worker". A system job "node-exporter" runs on every node.
 	WorkerJobID string
+	// EmptyNodes registers nodes that run nothing: neither the worker job
+	// nor node-exporter is placed, so a test that places its own
+	// allocations sees exactly those.
+	EmptyNodes bool
 	// StockoutCode is the listErrors code of a stockout; default
 	// ZONE_RESOURCE_POOL_EXHAUSTED (or ..._WITH_DETAILS).
 	StockoutCode string
@@ -78,6 +86,25 @@ type Config struct {
 	DownNodeTTL time.Duration
 	// Clock is the simulated clock; default real time.
 	Clock *Clock
+
+	// The fakes' own settings, passed through; zero keeps each fake's
+	// default, which suits the demo and the end-to-end tests. Fast
+	// component tests shorten them.
+
+	// RetryInterval is how often a MIG retries creating instances in a
+	// zone in stockout or over quota (fakegce.Options.RetryInterval;
+	// default 30s).
+	RetryInterval time.Duration
+	// OperationTime is how long a GCE operation stays RUNNING
+	// (fakegce.Options.OperationTime; default 0, DONE at once).
+	OperationTime time.Duration
+	// MaxBlockingWait bounds, in real time, how long a Nomad blocking
+	// query waits (fakenomad.Options.MaxBlockingWait; default 5s).
+	MaxBlockingWait time.Duration
+	// PollInterval is how often, in real time, a waiting Nomad blocking
+	// query brings time-driven state up to date
+	// (fakenomad.Options.PollInterval; default 20ms).
+	PollInterval time.Duration
 }
 
 // Cluster is a fake GCE project and a fake Nomad cluster kept coherent: a
@@ -112,14 +139,22 @@ func New(cfg Config) (*Cluster, error) {
 	c.GCE = fakegce.New(fakegce.Options{
 		Project: cfg.Project, BootTime: cfg.BootTime, DeleteTime: cfg.DeleteTime, Now: c.clock.Now,
 		StartTime: cfg.WarmBootTime, StopTime: cfg.StopTime, StockoutCode: cfg.StockoutCode,
+		RetryInterval: cfg.RetryInterval, OperationTime: cfg.OperationTime,
 	})
-	c.Nomad = fakenomad.New(fakenomad.Options{Now: c.clock.Now, DrainDuration: cfg.DrainDuration})
+	c.Nomad = fakenomad.New(fakenomad.Options{
+		Now: c.clock.Now, DrainDuration: cfg.DrainDuration,
+		MaxBlockingWait: cfg.MaxBlockingWait, PollInterval: cfg.PollInterval,
+	})
 	c.GCE.OnInstanceRunning(c.registerNode)
 	c.GCE.OnInstanceDeleted(c.deregisterNode)
 	// A stopped VM's Nomad client is gone as surely as a deleted one's.
 	c.GCE.OnInstanceStopped(c.deregisterNode)
 	for _, m := range cfg.MIGs {
-		c.GCE.AddMIG(m.Zone, m.Name, cfg.InitialSize)
+		size, ok := cfg.InitialSizes[m]
+		if !ok {
+			size = cfg.InitialSize
+		}
+		c.GCE.AddMIG(m.Zone, m.Name, size)
 	}
 	c.schedule()
 	c.countRunning()
@@ -134,10 +169,16 @@ func (cfg *Config) defaults() error {
 	if cfg.InitialSize < 0 {
 		errs = append(errs, fmt.Errorf("initial-size: %d is negative", cfg.InitialSize))
 	}
+	for m, n := range cfg.InitialSizes {
+		if n < 0 {
+			errs = append(errs, fmt.Errorf("initial size of %s: %d is negative", m, n))
+		}
+	}
 	for _, d := range []struct {
 		key string
 		val time.Duration
-	}{{"boot-time", cfg.BootTime}, {"warm-boot-time", cfg.WarmBootTime}, {"stop-time", cfg.StopTime}, {"delete-time", cfg.DeleteTime}, {"drain-duration", cfg.DrainDuration}, {"down-node-ttl", cfg.DownNodeTTL}} {
+	}{{"boot-time", cfg.BootTime}, {"warm-boot-time", cfg.WarmBootTime}, {"stop-time", cfg.StopTime}, {"delete-time", cfg.DeleteTime}, {"drain-duration", cfg.DrainDuration}, {"down-node-ttl", cfg.DownNodeTTL},
+		{"retry-interval", cfg.RetryInterval}, {"operation-time", cfg.OperationTime}, {"max-blocking-wait", cfg.MaxBlockingWait}, {"poll-interval", cfg.PollInterval}} {
 		if d.val < 0 {
 			errs = append(errs, fmt.Errorf("%s: %q is negative", d.key, d.val))
 		}
@@ -192,7 +233,9 @@ func (c *Cluster) registerNode(zone, mig, instance string) {
 		},
 		Meta: map[string]string{"mig": mig},
 	})
-	c.Nomad.AddAllocation(id, fakenomad.AllocSpec{JobID: "node-exporter", JobType: api.JobTypeSystem})
+	if !c.cfg.EmptyNodes {
+		c.Nomad.AddAllocation(id, fakenomad.AllocSpec{JobID: "node-exporter", JobType: api.JobTypeSystem})
+	}
 	c.mu.Lock()
 	c.nodes[zone+"/"+instance] = id
 	c.mu.Unlock()
@@ -239,6 +282,9 @@ func (c *Cluster) collectDownNodes() {
 // schedule places a worker allocation on every ready, eligible node that
 // is not draining and runs none, as Nomad would place the worker job.
 func (c *Cluster) schedule() {
+	if c.cfg.EmptyNodes {
+		return
+	}
 	for _, n := range c.Nomad.Nodes() {
 		if n.Status != api.NodeStatusReady || n.SchedulingEligibility != api.NodeSchedulingEligible || n.Draining {
 			continue

@@ -1,5 +1,6 @@
 // Package simcloud composes fakegce and fakenomad into one coherent simulated
-// cluster for the end-to-end test and the demo (cmd/simcloud is its thin main).
+// cluster for the end-to-end tests, the target's component tests and the demo
+// (cmd/simcloud is its thin main).
 //
 //   - A MIG instance that reaches RUNNING (after BootTime) registers a ready
 //     Nomad node named after the instance, with the attributes the GCE
@@ -9,6 +10,8 @@
 //   - Every ready, eligible, non-draining node runs one worker allocation
 //     (service job Config.WorkerJobID, with GPUs) and a system job
 //     "node-exporter". A worker is placed again when a node becomes eligible.
+//     With EmptyNodes the nodes run nothing, for tests that place their own
+//     allocations.
 //   - Draining a node stops its allocations when the drain completes
 //     (DrainDuration, or the drain deadline); the node stays ineligible.
 //   - An instance deleted from its MIG deregisters its node once it is gone
@@ -20,8 +23,11 @@
 //     or down for DownNodeTTL). A VM created to refill the pool never
 //     registers a node (it is stopped after initialDelaySec): this assumes
 //     its startup script does not start the Nomad client before the stop.
-//   - Time is simulated by a Clock that can run faster than real time; all
-//     durations in Config are simulated.
+//   - Every MIG starts with InitialSize instances, or its own size in
+//     InitialSizes.
+//   - Time is simulated by a Clock that can run faster than real time; the
+//     durations in Config are simulated, except the fake Nomad's
+//     MaxBlockingWait and PollInterval, which bound real waits.
 //
 // One http.Handler serves the compute API under /compute/v1, the Nomad API
 // under /v1 and an admin API under /admin (see adminHandler for the routes;
