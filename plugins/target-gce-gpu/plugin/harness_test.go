@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/fakegce"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/fakenomad"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/simcloud"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/nomad-autoscaler/sdk"
 	"github.com/shoenig/test/must"
@@ -26,9 +28,11 @@ const (
 	migB  = "gpu-b"
 )
 
-// harness wires a plugin to in-process fakes of GCE and Nomad. Every
-// instance that reaches RUNNING registers a Nomad node the way the GCE
-// fingerprinter names it; a deleted instance's node goes down.
+// harness wires a plugin to the simulated cluster (simcloud): in-process
+// fakes of GCE and Nomad where every instance that reaches RUNNING
+// registers a Nomad node the way the GCE fingerprinter names it, running
+// nothing until a test places allocations, and a deleted instance's node
+// goes down. Middlewares in front of each fake slow, hold or cut requests.
 type harness struct {
 	t        testing.TB
 	gce      *fakegce.Server
@@ -87,13 +91,27 @@ type harnessOptions struct {
 func newHarness(t testing.TB, o harnessOptions) *harness {
 	t.Helper()
 	h := &harness{t: t}
-	h.gce = fakegce.New(fakegce.Options{
-		BootTime: o.bootTime, DeleteTime: 20 * time.Millisecond, RetryInterval: 20 * time.Millisecond,
-		OperationTime: o.operationTime,
+	cloud, err := simcloud.New(simcloud.Config{
+		Project: "test-project",
+		MIGs:    []simcloud.MIGRef{{Zone: zoneA, Name: migA}, {Zone: zoneB, Name: migB}},
+		InitialSizes: map[simcloud.MIGRef]int{
+			{Zone: zoneA, Name: migA}: o.sizeA,
+			{Zone: zoneB, Name: migB}: o.sizeB,
+		},
+		BootTime: o.bootTime, DeleteTime: 20 * time.Millisecond,
+		RetryInterval: 20 * time.Millisecond, OperationTime: o.operationTime,
+		// The fake Nomad's own default when a test sets none (simcloud's is 30s).
+		DrainDuration:   cmp.Or(o.drainDuration, 2*time.Second),
+		MaxBlockingWait: 500 * time.Millisecond, PollInterval: 5 * time.Millisecond,
+		NodePool: "gpu",
+		// The tests place every allocation themselves (busy).
+		EmptyNodes: true,
+		// A deleted instance's node stays down for the whole test: nothing
+		// ticks the cluster, and the TTL is longer than any test.
+		DownNodeTTL: time.Hour,
 	})
-	h.nomad = fakenomad.New(fakenomad.Options{
-		MaxBlockingWait: 500 * time.Millisecond, PollInterval: 5 * time.Millisecond, DrainDuration: o.drainDuration,
-	})
+	must.NoError(t, err)
+	h.gce, h.nomad = cloud.GCE, cloud.Nomad
 	gsrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if d := time.Duration(h.gceDelay.Load()); d > 0 {
 			select {
@@ -128,28 +146,11 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		h.nomad.ServeHTTP(w, r)
 	}))
 	t.Cleanup(func() {
-		h.gce.Close()
-		h.nomad.Close()
+		cloud.Close()
 		gsrv.Close()
 		nsrv.Close()
 	})
 	h.gceURL, h.nomadURL = gsrv.URL, nsrv.URL
-	h.gce.OnInstanceRunning(func(zone, _, instance string) {
-		h.nomad.AddNode(fakenomad.NodeSpec{
-			Name: instance, NodePool: "gpu", GPUs: 1,
-			Attributes: map[string]string{
-				attrGCEHostname: instance + ".c.test-project.internal",
-				attrGCEZone:     zone,
-			},
-		})
-	})
-	h.gce.OnInstanceDeleted(func(_, _, instance string) {
-		if id, ok := h.nomad.NodeIDByName(instance); ok {
-			_ = h.nomad.SetNodeStatus(id, "down")
-		}
-	})
-	h.gce.AddMIG(zoneA, migA, o.sizeA)
-	h.gce.AddMIG(zoneB, migB, o.sizeB)
 	h.policy = map[string]string{
 		"project":                        "test-project",
 		"migs":                           zoneA + "/" + migA + "," + zoneB + "/" + migB,
