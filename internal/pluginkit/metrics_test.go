@@ -1,0 +1,66 @@
+package pluginkit
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/shoenig/test/must"
+)
+
+func scrape(t *testing.T, addr string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
+	must.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
+	must.NoError(t, err)
+	defer resp.Body.Close()
+	must.Eq(t, http.StatusOK, resp.StatusCode)
+	b, err := io.ReadAll(resp.Body)
+	must.NoError(t, err)
+	return string(b)
+}
+
+func TestMetricsAreServedOnTheConfiguredAddressAndMoveWithIt(t *testing.T) {
+	m := NewMetrics()
+	t.Cleanup(m.Close)
+	c := prometheus.NewCounter(prometheus.CounterOpts{Name: "kit_test_total", Help: "A test counter."})
+	m.Registry.MustRegister(c)
+	c.Add(3)
+
+	must.NoError(t, m.Serve("127.0.0.1:0"))
+	first := m.Addr()
+	body := scrape(t, first)
+	must.StrContains(t, body, "kit_test_total 3")
+	must.StrContains(t, body, "go_goroutines ")
+	must.StrContains(t, body, "process_resident_memory_bytes ")
+
+	must.NoError(t, m.Serve("127.0.0.1:0"), must.Sprint("the same setting again keeps the listener"))
+	must.Eq(t, first, m.Addr())
+
+	must.NoError(t, m.Serve(""))
+	must.Eq(t, "", m.Addr())
+	_, err := net.DialTimeout("tcp", first, time.Second)
+	must.Error(t, err, must.Sprint("off means nothing listens"))
+}
+
+func TestABadOrBusyAddressNamesTheKeyNotTheValue(t *testing.T) {
+	m := NewMetrics()
+	t.Cleanup(m.Close)
+	err := m.Serve("secret-host-without-port")
+	must.EqError(t, err, "metrics_address: want host:port, such as 127.0.0.1:9464")
+
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	must.NoError(t, err)
+	defer busy.Close()
+	err = m.Serve(busy.Addr().String())
+	must.ErrorContains(t, err, "metrics_address: cannot listen")
+	must.False(t, strings.Contains(err.Error(), busy.Addr().String()))
+}
