@@ -48,6 +48,10 @@ type Plugin struct {
 	// recent increases of the count (see bootTracker).
 	margins *marginCache
 	boots   bootTracker
+
+	// metrics is served on the agent block's metrics_address.
+	metrics *pluginkit.Metrics
+	sm      *strategyMetrics
 }
 
 // New returns an unconfigured plugin that reads the wall clock.
@@ -55,7 +59,9 @@ func New(log hclog.Logger) *Plugin {
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
-	return &Plugin{logger: log, now: time.Now, configs: newConfigCache(), margins: newMarginCache()}
+	metrics := pluginkit.NewMetrics()
+	return &Plugin{logger: log, now: time.Now, configs: newConfigCache(), margins: newMarginCache(),
+		metrics: metrics, sm: newStrategyMetrics(metrics.Registry)}
 }
 
 // SetClock replaces the clock used for the business-hours floor, override
@@ -81,10 +87,14 @@ func newConfigCache() *pluginkit.Cache[config] {
 	return pluginkit.NewCache(configTable, configCacheSize, parseConfig)
 }
 
-// agentTable is the agent-level strategy block: only the agent's own keys
-// (its Nomad connection, used to read override_variable). Strategy keys
-// belong in each check's strategy block.
-var agentTable = &pluginkit.Table{AgentKeys: true, UnknownHint: "strategy keys go in the check's strategy block"}
+// agentTable is the agent-level strategy block: the metrics address and
+// the agent's own keys (its Nomad connection, used to read
+// override_variable). Strategy keys belong in each check's strategy block.
+var agentTable = &pluginkit.Table{
+	AgentKeys:   true,
+	Keys:        []pluginkit.Key{pluginkit.MetricsKeyRow},
+	UnknownHint: "strategy keys go in the check's strategy block",
+}
 
 // SetConfig implements base.Base. The agent passes its Nomad connection
 // (nomad_* keys), used only to read the override_variable; any other key is
@@ -92,7 +102,11 @@ var agentTable = &pluginkit.Table{AgentKeys: true, UnknownHint: "strategy keys g
 // the variable cache.
 func (p *Plugin) SetConfig(cfg map[string]string) (err error) {
 	defer pluginkit.Recover(p.logger, PluginName, "set_config", &err)
-	if err := pluginkit.Parse(agentTable, cfg).Err(); err != nil {
+	parsed := pluginkit.Parse(agentTable, cfg)
+	if err := parsed.Err(); err != nil {
+		return fmt.Errorf("%s config: %w", PluginName, err)
+	}
+	if err := p.metrics.Serve(parsed.Text(pluginkit.MetricsKey)); err != nil {
 		return fmt.Errorf("%s config: %w", PluginName, err)
 	}
 	client, err := api.NewClient(nomadhelper.ConfigFromNamespacedMap(cfg))
@@ -108,17 +122,21 @@ func (p *Plugin) SetConfig(cfg map[string]string) (err error) {
 // Run implements strategy.Strategy. It always returns an action or an
 // error, never panics: a crashed plugin is not relaunched by the agent.
 func (p *Plugin) Run(eval *sdk.ScalingCheckEvaluation, count int64) (out *sdk.ScalingCheckEvaluation, err error) {
+	start, errKind := time.Now(), ""
 	defer func() {
 		if err != nil {
 			out = nil
 		}
+		p.sm.timeRun(start, err, errKind)
 	}()
 	defer pluginkit.Recover(p.logger, PluginName, "run", &err)
 	if eval == nil || eval.Check == nil || eval.Check.Strategy == nil {
+		errKind = errKindInput
 		return nil, errors.New("strategy-slope: evaluation without a check or strategy block")
 	}
 	cfg, err := p.configs.Parse(eval.Check.Strategy.Config)
 	if err != nil {
+		errKind = errKindConfig
 		return nil, fmt.Errorf("check %q: strategy config: %w", eval.Check.Name, err)
 	}
 	p.mu.Lock()
@@ -149,8 +167,10 @@ func (p *Plugin) Run(eval *sdk.ScalingCheckEvaluation, count int64) (out *sdk.Sc
 
 	d, err := decide(in)
 	if err != nil {
+		errKind = errKindDecision
 		return nil, fmt.Errorf("check %q: %w", eval.Check.Name, err)
 	}
+	p.sm.observe(eval.Check.Name, count, d)
 	log.Trace("calculated scaling strategy results", "current_count", count, "new_count", d.count, "reason", d.reason)
 	eval.Action = &sdk.ScalingAction{
 		Count:     d.count,

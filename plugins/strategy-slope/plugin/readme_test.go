@@ -92,7 +92,7 @@ func TestTheReadmeTableListsEveryKeyWithItsDefault(t *testing.T) {
 	readme, err := os.ReadFile("../README.md")
 	must.NoError(t, err)
 	must.NoError(t, configTable.Check())
-	must.NoError(t, configTable.CheckReadme(pluginkit.Section(string(readme), "## Configuration")))
+	must.NoError(t, configTable.CheckReadme(pluginkit.Section(string(readme), "### Check `strategy \"slope\"` block")))
 
 	// A row's literal default, written into a config, changes nothing.
 	row := regexp.MustCompile("(?m)^\\| `([a-z_]+)` \\| `([^`|]+)` \\|")
@@ -135,4 +135,11 @@ func TestUncommentingTheShippedOverridePinsEveryCheck(t *testing.T) {
 		}
 	}
 	must.Eq(t, 2, checks)
+}
+
+func TestTheReadmeListsTheAgentBlockKeys(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	must.NoError(t, err)
+	must.NoError(t, agentTable.Check())
+	must.NoError(t, agentTable.CheckReadme(pluginkit.Section(string(readme), "### Agent `strategy` block (`config = { ... }`)")))
 }
