@@ -12,18 +12,23 @@ import (
 // The target block's keys of target-gce-gpu's warm pool (issue 13) that the
 // backtest reads, with the plugin's defaults.
 const (
-	poolKeySize      = "standby_size"
-	poolKeyMaxAge    = "standby_max_age"
-	defaultPoolAge   = 7 * 24 * time.Hour
-	DefaultWarmLead  = 90 * time.Second
-	DefaultPoolPrice = 0.03 // a stopped VM's 200 GB pd-balanced disk, per hour
+	poolKeySize   = "standby_size"
+	poolKeyMaxAge = "standby_max_age"
+	// poolKeyRefillDelay is how long the pool stays short before the target
+	// creates VMs to refill it; meanwhile scale-ins refill it by stopping
+	// drained workers, for free. Default 0: at once, as issue 13 words it.
+	poolKeyRefillDelay = "standby_refill_delay"
+	defaultPoolAge     = 7 * 24 * time.Hour
+	DefaultWarmLead    = 90 * time.Second
+	DefaultPoolPrice   = 0.03 // a stopped VM's 200 GB pd-balanced disk, per hour
 )
 
 // poolConfig is the warm pool a policy's target keeps: size stopped VMs,
 // each recycled (deleted and created again) after maxAge.
 type poolConfig struct {
-	size   int64
-	maxAge time.Duration
+	size        int64
+	maxAge      time.Duration
+	refillDelay time.Duration
 }
 
 // parsePool reads standby_size and standby_max_age from the policy's
@@ -49,6 +54,13 @@ func parsePool(p *sdk.ScalingPolicy) (poolConfig, error) {
 		}
 		pc.maxAge = d
 	}
+	if v, ok := p.Target.Config[poolKeyRefillDelay]; ok {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			errs = append(errs, fmt.Errorf("target %s %q: want a duration >= 0, such as 30m", poolKeyRefillDelay, v))
+		}
+		pc.refillDelay = d
+	}
 	return pc, errors.Join(errs...)
 }
 
@@ -63,6 +75,10 @@ type standbyPool struct {
 	size   int64
 	maxAge int // minutes
 	refill int // minutes a refill takes
+	// delay is how many minutes the pool stays short before refills are
+	// created (0: at the scale-out that made it short); shortSince is the
+	// minute it became short, -1 while it is not.
+	delay, shortSince int
 	// ready holds stopped VMs by the minute they entered the pool,
 	// ascending; stopping holds drained workers being stopped into it and
 	// refilling VMs created to refill it, each by the minute they join.
@@ -71,7 +87,8 @@ type standbyPool struct {
 }
 
 func newStandbyPool(pc poolConfig, lead time.Duration) *standbyPool {
-	p := &standbyPool{size: pc.size, maxAge: max(1, int(pc.maxAge/time.Minute)), refill: ceilMinutes(lead)}
+	p := &standbyPool{size: pc.size, maxAge: max(1, int(pc.maxAge/time.Minute)), refill: ceilMinutes(lead),
+		delay: ceilMinutes(pc.refillDelay), shortSince: -1}
 	p.ready = []cohort{{at: 0, n: pc.size}}
 	return p
 }
@@ -137,7 +154,7 @@ func (f *fleet) scaleWithPool(n int64, readyAt, warmAt, deleteAt int) int64 {
 		p.warmStarts += warm
 		p.coldStarts += k - warm
 		f.target = n
-		if s := p.short(); s > 0 {
+		if s := p.short(); s > 0 && p.delay == 0 {
 			p.refilling = insertCohort(p.refilling, readyAt, s)
 		}
 	case n < f.target:
@@ -170,6 +187,16 @@ func (p *standbyPool) advance(m int) {
 		var old int64
 		p.ready, old = dueCohorts(p.ready, m-p.maxAge)
 		p.refilling = insertCohort(p.refilling, m+p.refill, old)
+	}
+	switch s := p.short(); {
+	case s == 0 || p.delay == 0:
+		p.shortSince = -1
+	case p.shortSince < 0:
+		p.shortSince = m
+	}
+	if p.shortSince >= 0 && m-p.shortSince >= p.delay {
+		p.refilling = insertCohort(p.refilling, m+p.refill, p.short())
+		p.shortSince = -1
 	}
 }
 

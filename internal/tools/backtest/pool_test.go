@@ -141,3 +141,35 @@ func TestConfigNamesABadWarmLeadAndStandbyPrice(t *testing.T) {
 	must.ErrorContains(t, err, `-warm-lead "-1s"`)
 	must.ErrorContains(t, err, `-standby-price "-1"`)
 }
+
+// With standby_refill_delay the pool waits for scale-ins to refill it by
+// stopping drained workers, and creates VMs only for what is still short
+// after the delay.
+func TestARefillDelayLetsScaleInsRefillThePoolFirst(t *testing.T) {
+	t.Parallel()
+	p := poolPolicy("2")
+	p.Target.Config[poolKeyRefillDelay] = "30m"
+	pc, err := parsePool(p)
+	must.NoError(t, err)
+	f := newFleet(3)
+	f.pool = newStandbyPool(pc, 5*time.Minute)
+	f.scaleWithPool(5, 15, 12, 0) // both stopped VMs, no refill yet
+	must.Nil(t, f.pool.refilling)
+	for m := 10; m <= 19; m++ {
+		f.advance(m)
+	}
+	f.scaleWithPool(4, 0, 0, 21) // one drained worker stopped into the pool
+	must.Eq(t, []cohort{{at: 21, n: 1}}, f.pool.stopping)
+	for m := 20; m <= 39; m++ {
+		f.advance(m)
+	}
+	must.Nil(t, f.pool.refilling)
+	f.advance(40) // short since minute 10: 30 minutes
+	must.Eq(t, []cohort{{at: 45, n: 1}}, f.pool.refilling)
+	f.advance(45)
+	must.Eq(t, int64(2), count(f.pool.ready))
+
+	p.Target.Config[poolKeyRefillDelay] = "-1m"
+	_, err = parsePool(p)
+	must.ErrorContains(t, err, `standby_refill_delay "-1m"`)
+}

@@ -101,6 +101,7 @@ type ParameterSummary struct {
 	// The standby pool, only when the policy's target keeps one.
 	StandbySize   int64   `json:"standby_size,omitempty"`
 	StandbyMaxAge string  `json:"standby_max_age,omitempty"`
+	RefillDelay   string  `json:"standby_refill_delay,omitempty"`
 	WarmLead      string  `json:"warm_lead,omitempty"`
 	StandbyPrice  float64 `json:"standby_price,omitempty"`
 }
@@ -183,6 +184,7 @@ func (r *Result) Summary() Summary {
 	}
 	if pc, err := parsePool(p); err == nil && pc.size > 0 {
 		s.Parameters.StandbySize, s.Parameters.StandbyMaxAge = pc.size, pc.maxAge.String()
+		s.Parameters.RefillDelay = pc.refillDelay.String()
 		s.Parameters.WarmLead, s.Parameters.StandbyPrice = c.WarmLead.String(), c.StandbyPrice
 	}
 	s.TargetValueGrid = make([]GridEntrySummary, len(r.TargetValueGrid))
