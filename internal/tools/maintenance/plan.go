@@ -63,9 +63,16 @@ type nodeState struct {
 	// forceDeadline is when the running drain stops what is left; zero
 	// when not draining or draining without a deadline.
 	forceDeadline time.Time
-	// lastDrainStarted is when the node's last drain started (running or
-	// not); zero when it never drained.
-	lastDrainStarted time.Time
+	// lastDrainFor is the noticeID that the node's last drain (running or
+	// not) was started for; "" when it was not started by this daemon.
+	lastDrainFor string
+}
+
+// noticeID names a notice in the Meta of the drain started for it, so a
+// restarted daemon knows the drain was started for this very notice
+// without comparing its clock to the Nomad servers'.
+func noticeID(n nodeops.Notice) string {
+	return string(n.Kind) + "@" + n.NoticedAt.UTC().Format(time.RFC3339)
 }
 
 // timing is the part of the configuration the decision needs.
@@ -92,7 +99,8 @@ type step struct {
 // decide is the daemon's whole policy, a function of what the metadata
 // server and Nomad say now. It is restart-safe because everything it needs
 // to remember is in the node: the notice (with the time it was first seen)
-// in the node's metadata and the drain in the node's LastDrain.
+// in the node's metadata and, in the Meta of the node's LastDrain, the
+// notice its drain was started for.
 func decide(h hostState, n nodeState, now time.Time, t timing) step {
 	kind, leaving, decided := h.want()
 	switch {
@@ -120,8 +128,8 @@ func decide(h hostState, n nodeState, now time.Time, t timing) step {
 		start, deadline = notice.NoticedAt.Add(t.drainDelay), notice.LeavingAt.Sub(now)-t.margin
 	}
 	switch {
-	case !n.lastDrainStarted.IsZero() && !n.lastDrainStarted.Before(notice.NoticedAt):
-		s.reason = "the node was drained after this notice: never twice"
+	case n.lastDrainFor == noticeID(notice):
+		s.reason = "the node was drained for this notice: never twice"
 	case n.draining && !n.forceDeadline.IsZero() && !n.forceDeadline.After(now.Add(deadline)):
 		s.reason = "a drain already running ends in time"
 	case now.Before(start):

@@ -76,25 +76,25 @@ func TestDecide(t *testing.T) {
 		{
 			name: "a node already draining for this notice is not drained twice",
 			host: terminate,
-			node: nodeState{notice: notice, marked: true, draining: true, forceDeadline: t0.Add(55 * time.Minute), lastDrainStarted: t0.Add(10 * time.Minute)},
+			node: nodeState{notice: notice, marked: true, draining: true, forceDeadline: t0.Add(55 * time.Minute), lastDrainFor: noticeID(notice)},
 			now:  t0.Add(20 * time.Minute),
 		},
 		{
 			name: "a node drained after this notice, even canceled since, is not drained twice",
 			host: terminate,
-			node: nodeState{notice: notice, marked: true, lastDrainStarted: t0.Add(10 * time.Minute)},
+			node: nodeState{notice: notice, marked: true, lastDrainFor: noticeID(notice)},
 			now:  t0.Add(30 * time.Minute),
 		},
 		{
 			name: "a scale-in drain that ends in time is left alone",
 			host: terminate,
-			node: nodeState{notice: notice, marked: true, draining: true, forceDeadline: t0.Add(15 * time.Minute), lastDrainStarted: t0.Add(-time.Minute)},
+			node: nodeState{notice: notice, marked: true, draining: true, forceDeadline: t0.Add(15 * time.Minute), lastDrainFor: ""},
 			now:  t0.Add(10 * time.Minute),
 		},
 		{
 			name: "a drain older than the notice without a deadline gets one",
 			host: terminate,
-			node: nodeState{notice: notice, marked: true, draining: true, lastDrainStarted: t0.Add(-time.Minute)},
+			node: nodeState{notice: notice, marked: true, draining: true, lastDrainFor: ""},
 			now:  t0.Add(10 * time.Minute),
 			want: step{drain: true, deadline: 45 * time.Minute},
 		},
@@ -120,13 +120,13 @@ func TestDecide(t *testing.T) {
 			name: "a preemption overrides a maintenance drain that ends later",
 			host: hostState{maintenance: maintenanceTerminate, preempted: preemptedTrue},
 			node: nodeState{notice: maintenanceNotice(t0.Add(-20 * time.Minute)), marked: true, draining: true,
-				forceDeadline: t0.Add(35 * time.Minute), lastDrainStarted: t0.Add(-10 * time.Minute)},
+				forceDeadline: t0.Add(35 * time.Minute), lastDrainFor: noticeID(maintenanceNotice(t0.Add(-20 * time.Minute)))},
 			want: step{mark: &preemption, drain: true, deadline: 20 * time.Second},
 		},
 		{
 			name: "a restart during a preemption does not drain twice",
 			host: preempted,
-			node: nodeState{notice: preemption, marked: true, draining: true, forceDeadline: t0.Add(20 * time.Second), lastDrainStarted: t0},
+			node: nodeState{notice: preemption, marked: true, draining: true, forceDeadline: t0.Add(20 * time.Second), lastDrainFor: noticeID(preemption)},
 			now:  t0.Add(5 * time.Second),
 		},
 		{
@@ -172,7 +172,7 @@ func FuzzDecideAlwaysBoundsTheDrain(f *testing.F) {
 			n.notice = maintenanceNotice(t0.Add(time.Duration(seenSec%7200) * time.Second))
 		}
 		if lastDrainSec != 0 {
-			n.lastDrainStarted = t0.Add(time.Duration(lastDrainSec%7200) * time.Second)
+			n.lastDrainFor = noticeID(maintenanceNotice(t0.Add(time.Duration(lastDrainSec%7200) * time.Second)))
 		}
 		now := t0.Add(time.Duration(nowSec%7200) * time.Second)
 		s := decide(host, n, now, defaults)
