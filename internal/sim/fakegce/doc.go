@@ -18,6 +18,7 @@
 //	PATCH /compute/v1/projects/{p}/zones/{z}/instanceGroupManagers/{m}[?requestId=]  body {"standbyPolicy": {"mode", "initialDelaySec"}, "targetStoppedSize", "targetSize"}
 //	POST /compute/v1/projects/{p}/zones/{z}/instanceGroupManagers/{m}/startInstances[?requestId=]  body {"instances": [...]}
 //	POST /compute/v1/projects/{p}/zones/{z}/instanceGroupManagers/{m}/stopInstances[?requestId=]   body {"instances": [...], "forceStop"}
+//	GET  /compute/v1/projects/{p}/zones/{z}/instances/{name}         (instances.get: status, creationTimestamp, lastStopTimestamp)
 //	GET  /compute/v1/projects/{p}/zones/{z}/operations/{op}          (what Operation.Wait polls)
 //	POST /compute/v1/projects/{p}/zones/{z}/operations/{op}/wait     (ZoneOperationsClient.Wait)
 //

@@ -24,6 +24,7 @@ func (s *Server) routes() *http.ServeMux {
 	m.HandleFunc("POST "+igm+"/startInstances", s.startInstances)
 	m.HandleFunc("POST "+igm+"/stopInstances", s.stopInstances)
 	m.HandleFunc("GET "+igm+"/listErrors", s.listErrors)
+	m.HandleFunc("GET /compute/v1/projects/{project}/zones/{zone}/instances/{instance}", s.getInstance)
 	m.HandleFunc("GET "+op, s.getOperation)
 	m.HandleFunc("POST "+op+"/wait", s.waitOperation)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
