@@ -24,6 +24,26 @@ type migAPI interface {
 	DeleteInstances(ctx context.Context, ref migRef, instances []string, requestID string) error
 	// ListErrors returns the MIG's recent instance errors, newest first.
 	ListErrors(ctx context.Context, ref migRef) ([]instanceError, error)
+
+	// The standby pool of stopped VMs (standby.go).
+
+	// StartInstances starts the named stopped members: the MIG's target
+	// size rises and its targetStoppedSize falls by their number. The
+	// operation is done once GCE has accepted the starts; a start that
+	// finds no GPU shows later on the instance (action STARTING, last
+	// attempt error) and in ListErrors.
+	StartInstances(ctx context.Context, ref migRef, instances []string, requestID string) error
+	// StopInstances stops the named RUNNING members at once (forceStop,
+	// ignoring initialDelaySec): the target size falls and
+	// targetStoppedSize rises by their number.
+	StopInstances(ctx context.Context, ref migRef, instances []string, requestID string) error
+	// SetStandby sets the MIG's targetStoppedSize and its standby policy
+	// (mode MANUAL, initialDelaySec) in one PATCH; the MIG then creates
+	// and stops VMs, or deletes stopped ones, to match.
+	SetStandby(ctx context.Context, ref migRef, s standbySettings, requestID string) error
+	// StoppedAt returns when a stopped instance last stopped (its
+	// lastStopTimestamp, else its creation time).
+	StoppedAt(ctx context.Context, ref migRef, instance string) (time.Time, error)
 }
 
 // nomadNode is a Nomad client node with what the plugin needs to map it to
@@ -50,10 +70,16 @@ type nomadNode struct {
 // scaleInMarker is written into a node's dynamic metadata before its drain
 // starts, so that whoever runs next (this process, a restarted agent, the
 // new HA leader) can finish or undo an interrupted scale-in.
+//
+// A node whose VM goes into the standby pool gets a standby marker
+// (Standby true, no desired size) before the stop: when the VM is started
+// again its node comes back drained and ineligible, and the marker says to
+// give it back rather than to finish a scale-in.
 type scaleInMarker struct {
 	Policy      string
 	DesiredSize int64
 	MarkedAt    time.Time
+	Standby     bool
 }
 
 // nodeLoad is what node selection needs to know about a node's work.

@@ -25,6 +25,9 @@ const (
 	targetKeyPollInterval   = "poll_interval"
 	targetKeyRetryAttempts  = "retry_attempts"
 	targetKeyDryRun         = "dry-run"
+	targetKeyStandbySize    = "standby_size"
+	targetKeyStandbyMaxAge  = "standby_max_age"
+	targetKeyStandbyDelay   = "standby_initial_delay"
 	targetKeyNodeSelAliasV1 = sdk.TargetConfigNodeSelectorStrategy
 
 	// defaultRetryAttempts is also the tries of calls made outside a
@@ -59,6 +62,8 @@ type targetConfig struct {
 	retryAttempts  int
 	statusDeadline time.Duration
 	dryRun         bool
+	// standby is the warm pool of stopped VMs (standby.go).
+	standby standbyConfig
 	// policyKey identifies the policy's set of MIGs in node markers, so that
 	// two policies never reconcile each other's nodes.
 	policyKey string
@@ -73,6 +78,10 @@ var poolKeys = []string{
 // and scale_timeout into one deadline, which must not overflow into the
 // past; no drain or wait of a sane policy comes near 30 days.
 const maxDuration = "720h"
+
+// maxStandbyAge bounds standby_max_age: a stopped VM kept for more than a
+// quarter has drivers and an image no one would want to serve from.
+const maxStandbyAge = "2160h"
 
 // targetTable is the policy target block: our keys, the scaleutils pool
 // keys, and what the agent adds (the gRPC timeout, and dry-run, which the
@@ -96,6 +105,9 @@ var targetTable = &pluginkit.Table{
 		{Name: targetKeyScaleTimeout, Kind: pluginkit.Duration, Default: "10m", Min: "1s", Max: maxDuration, Doc: "how long one Scale waits for MIGs to become stable"},
 		{Name: targetKeyPollInterval, Kind: pluginkit.Duration, Default: "5s", Min: "1ms", Max: maxDuration, Doc: "pause between reads of the MIGs while Scale waits"},
 		{Name: targetKeyRetryAttempts, Kind: pluginkit.Int, Default: strconv.Itoa(defaultRetryAttempts), Min: "1", Max: "100", Doc: "tries per GCE or Nomad request"},
+		{Name: targetKeyStandbySize, Kind: pluginkit.Int, Default: "0", Min: "0", Max: "1000", Doc: "stopped VMs to keep, split across the MIGs like the workers"},
+		{Name: targetKeyStandbyMaxAge, Kind: pluginkit.Duration, Default: "168h", Min: "1m", Max: maxStandbyAge, Doc: "a VM stopped longer than this is recycled"},
+		{Name: targetKeyStandbyDelay, Kind: pluginkit.Duration, Default: "5m", Min: "0s", Max: "1h", Doc: "standbyPolicy.initialDelaySec of a VM created to refill the pool"},
 		{Name: targetKeyDryRun, Kind: pluginkit.Bool, Default: "false", Doc: "read by the agent; accepted so it is not unknown"},
 		{Name: shared.PluginConfigKeyGRPCTimeout, Kind: pluginkit.Duration, Default: "30s", Min: "1ms", Max: maxDuration, Doc: "set by the agent: bounds Status"},
 	},
@@ -116,6 +128,14 @@ func parseTargetConfig(raw map[string]string) (targetConfig, error) {
 		retryAttempts:         int(p.Int(targetKeyRetryAttempts)),
 		statusDeadline:        p.Duration(shared.PluginConfigKeyGRPCTimeout),
 		dryRun:                p.Bool(targetKeyDryRun),
+		standby: standbyConfig{
+			size:         p.Int(targetKeyStandbySize),
+			maxAge:       p.Duration(targetKeyStandbyMaxAge),
+			initialDelay: p.Duration(targetKeyStandbyDelay),
+		},
+	}
+	if cfg.standby.initialDelay%time.Second != 0 {
+		p.Fail(targetKeyStandbyDelay, "not whole seconds (GCE's initialDelaySec)")
 	}
 	if p.Has(targetKeyProject) && !projectID.MatchString(cfg.project) {
 		p.Fail(targetKeyProject, "not a GCP project ID (6 to 30 lowercase letters, digits and hyphens, starting with a letter)")

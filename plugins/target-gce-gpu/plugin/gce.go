@@ -18,9 +18,10 @@ import (
 // retried instead of eating the whole call's deadline.
 const perAttemptTimeout = 30 * time.Second
 
-// newMIGClient creates the REST client. Authentication is only ever turned
+// newMIGClient creates the REST clients (instance group managers, and
+// instances for the standby pool's stop times). Authentication is only ever turned
 // off for an explicit non-Google endpoint (compute_insecure).
-func newMIGClient(ctx context.Context, cfg pluginConfig) (*compute.InstanceGroupManagersClient, error) {
+func newMIGClient(ctx context.Context, cfg pluginConfig) (*compute.InstanceGroupManagersClient, *compute.InstancesClient, error) {
 	var opts []option.ClientOption
 	if cfg.computeEndpoint != "" {
 		opts = append(opts, option.WithEndpoint(cfg.computeEndpoint))
@@ -36,15 +37,21 @@ func newMIGClient(ctx context.Context, cfg pluginConfig) (*compute.InstanceGroup
 	}
 	c, err := compute.NewInstanceGroupManagersRESTClient(ctx, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("create compute client: %w", err)
+		return nil, nil, fmt.Errorf("create compute client: %w", err)
 	}
-	return c, nil
+	ic, err := compute.NewInstancesRESTClient(ctx, opts...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("create compute instances client: %w", err)
+	}
+	return c, ic, nil
 }
 
-// computeMIGs implements migAPI with the compute REST client.
+// computeMIGs implements migAPI with the compute REST clients.
 type computeMIGs struct {
 	client *compute.InstanceGroupManagersClient
-	retry  backoff
+	// instances reads a stopped VM's lastStopTimestamp (instances.get).
+	instances *compute.InstancesClient
+	retry     backoff
 	// pollInterval is the pause between operation polls.
 	pollInterval time.Duration
 }
@@ -79,6 +86,11 @@ func (c computeMIGs) Get(ctx context.Context, ref migRef) (migState, error) {
 		Stable:     m.GetStatus().GetIsStable(),
 		Creating:   int64(a.GetCreating() + a.GetCreatingWithoutRetries()),
 		Deleting:   int64(a.GetDeleting()),
+		Standby: standbySettings{
+			Stopped:      int64(m.GetTargetStoppedSize()),
+			Mode:         m.GetStandbyPolicy().GetMode(),
+			InitialDelay: time.Duration(m.GetStandbyPolicy().GetInitialDelaySec()) * time.Second,
+		},
 	}, nil
 }
 

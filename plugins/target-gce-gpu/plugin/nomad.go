@@ -28,6 +28,7 @@ const (
 	metaPolicy   = "nomad_autoscaler.gce_gpu.policy"
 	metaDesired  = "nomad_autoscaler.gce_gpu.desired_size"
 	metaMarkedAt = "nomad_autoscaler.gce_gpu.marked_at"
+	metaStandby  = "nomad_autoscaler.gce_gpu.standby"
 )
 
 // lastEventItem is the item of the policy's Nomad variable holding the
@@ -156,7 +157,7 @@ func parseMarker(meta map[string]string) *scaleInMarker {
 	if err1 != nil || err2 != nil {
 		return nil
 	}
-	return &scaleInMarker{Policy: policy, DesiredSize: desired, MarkedAt: time.Unix(0, at)}
+	return &scaleInMarker{Policy: policy, DesiredSize: desired, MarkedAt: time.Unix(0, at), Standby: meta[metaStandby] == "true"}
 }
 
 // Load implements nodeAPI. It counts the node's allocations in every
@@ -201,12 +202,17 @@ func (n nomadNodes) Load(ctx context.Context, nodeID string) (nodeLoad, error) {
 func (n nomadNodes) SetMarker(ctx context.Context, nodeID string, m scaleInMarker) error {
 	desired := strconv.FormatInt(m.DesiredSize, 10)
 	at := strconv.FormatInt(m.MarkedAt.UnixNano(), 10)
-	return n.applyMeta(ctx, nodeID, map[string]*string{metaPolicy: &m.Policy, metaDesired: &desired, metaMarkedAt: &at})
+	meta := map[string]*string{metaPolicy: &m.Policy, metaDesired: &desired, metaMarkedAt: &at, metaStandby: nil}
+	if m.Standby {
+		standby := "true"
+		meta[metaStandby] = &standby
+	}
+	return n.applyMeta(ctx, nodeID, meta)
 }
 
 // ClearMarker implements nodeAPI.
 func (n nomadNodes) ClearMarker(ctx context.Context, nodeID string) error {
-	return n.applyMeta(ctx, nodeID, map[string]*string{metaPolicy: nil, metaDesired: nil, metaMarkedAt: nil})
+	return n.applyMeta(ctx, nodeID, map[string]*string{metaPolicy: nil, metaDesired: nil, metaMarkedAt: nil, metaStandby: nil})
 }
 
 func (n nomadNodes) applyMeta(ctx context.Context, nodeID string, meta map[string]*string) error {

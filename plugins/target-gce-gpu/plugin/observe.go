@@ -22,35 +22,50 @@ type zoneView struct {
 	Codes []string
 }
 
-// stuckInstances names the instances the MIG cannot create for lack of
-// capacity.
+// stuckInstances names the instances of the running target that the MIG
+// cannot create or start for lack of capacity. A VM the MIG creates to
+// refill the pool is stuck the same way and looks the same; as many stuck
+// creations as the pool still lacks are taken for those (the last ones
+// listed) and left out. The pool's share of a zone in stockout is lowered
+// to what it holds (poolSplit), so this guess only matters until then.
 func (z zoneView) stuckInstances() []string {
-	var out []string
+	var starts, creations []string
 	for _, in := range z.Instances {
-		if in.stuck() {
-			out = append(out, in.Name)
+		switch {
+		case in.stuckStart():
+			starts = append(starts, in.Name)
+		case in.stuckCreation():
+			creations = append(creations, in.Name)
 		}
 	}
-	return out
+	keep := max(int64(len(creations))-z.refillsPending(), 0)
+	return append(starts, creations[:keep]...)
 }
 
 // settled is the #839 rule: a MIG is ready when stable, or when the only
-// thing keeping it unstable is creations failing for stockout or quota.
+// things keeping it unstable are creations or starts failing for stockout
+// or quota, and the standby pool's own work (VMs stopping into it, VMs
+// created to refill it), which does not change the serving count.
 func (z zoneView) settled() bool {
 	if z.State.Stable {
 		return true
 	}
-	pending := 0
+	pending, creating := 0, int64(0)
 	for _, in := range z.Instances {
-		if in.CurrentAction == actionNone {
+		switch {
+		case in.CurrentAction == actionNone && !in.stopping():
 			continue
-		}
-		if !in.stuck() {
+		case in.inPool() || in.stuck():
+			pending++
+		case in.CurrentAction == actionCreating:
+			pending++
+			creating++
+		default:
 			return false
 		}
-		pending++
 	}
-	return pending > 0
+	// CREATING instances beyond what the pool lacks are workers booting.
+	return pending > 0 && creating <= z.refillsPending()
 }
 
 // running counts RUNNING instances with no pending action.

@@ -59,12 +59,13 @@ type Plugin struct {
 	timing timing
 	now    func() time.Time
 
-	mu        sync.Mutex
-	cfg       *pluginConfig
-	migClient *compute.InstanceGroupManagersClient
-	nomad     *api.Client
-	targets   *pluginkit.Cache[targetConfig] // parsed target configs by content
-	policies  map[string]*policyState        // by policy key
+	mu         sync.Mutex
+	cfg        *pluginConfig
+	migClient  *compute.InstanceGroupManagersClient
+	instClient *compute.InstancesClient
+	nomad      *api.Client
+	targets    *pluginkit.Cache[targetConfig] // parsed target configs by content
+	policies   map[string]*policyState        // by policy key
 }
 
 // policyState is the in-memory part of a policy's state. It is only ever a
@@ -83,6 +84,9 @@ type policyState struct {
 	lastEvent time.Time
 	lastKnown bool
 	lastRead  time.Time
+	// stoppedAt caches when the pool's stopped VMs stopped, by zone/name,
+	// while they stay stopped (pool.go).
+	stoppedAt map[string]time.Time
 }
 
 // New returns an unconfigured plugin.
@@ -121,7 +125,7 @@ func (p *Plugin) SetConfig(raw map[string]string) (err error) {
 	defer p.mu.Unlock()
 	// The old compute client is dropped, not closed: a Scale that started
 	// before the SIGHUP may still be using it.
-	p.cfg, p.nomad, p.migClient = &cfg, nomadClient, nil
+	p.cfg, p.nomad, p.migClient, p.instClient = &cfg, nomadClient, nil, nil
 	return nil
 }
 
@@ -134,15 +138,15 @@ func (p *Plugin) clients(ctx context.Context, cfg targetConfig) (migAPI, nodeAPI
 		return nil, nil, errors.New("plugin not configured: SetConfig was not called")
 	}
 	if p.migClient == nil {
-		c, err := newMIGClient(ctx, *p.cfg)
+		c, ic, err := newMIGClient(ctx, *p.cfg)
 		if err != nil {
 			return nil, nil, err
 		}
-		p.migClient = c
+		p.migClient, p.instClient = c, ic
 	}
 	bo := p.timing.backoff
 	bo.Attempts = cfg.retryAttempts
-	return computeMIGs{client: p.migClient, retry: bo, pollInterval: p.timing.operationPoll},
+	return computeMIGs{client: p.migClient, instances: p.instClient, retry: bo, pollInterval: p.timing.operationPoll},
 		nomadNodes{client: p.nomad, retry: bo, blockWait: p.timing.blockWait}, nil
 }
 

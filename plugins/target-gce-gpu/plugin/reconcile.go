@@ -60,9 +60,12 @@ func markedNodes(obs observation, policy string) []markedNode {
 			NodeID: n.ID, NodeName: n.Name, Instance: n.Instance, Zone: zone,
 			DesiredSize: n.Marker.DesiredSize, MarkedAt: n.Marker.MarkedAt,
 			Draining: n.Draining, DrainCanceled: n.LastDrainStatus == string(api.DrainStatusCanceled),
-			Drained:   !n.Draining && !n.Eligible && n.LastDrainStatus == string(api.DrainStatusComplete),
-			NodeReady: n.Status == api.NodeStatusReady,
-			InMIG:     found && in.CurrentAction != "DELETING",
+			Drained:     !n.Draining && !n.Eligible && n.LastDrainStatus == string(api.DrainStatusComplete),
+			NodeReady:   n.Status == api.NodeStatusReady,
+			InMIG:       found && in.CurrentAction != actionDeleting,
+			InPool:      found && in.inPool(),
+			Standby:     n.Marker.Standby,
+			CreateIndex: n.CreateIndex,
 		})
 	}
 	return out
@@ -73,20 +76,21 @@ func markedNodes(obs observation, policy string) []markedNode {
 // nodes back; waiting is true while marked nodes are still draining.
 func (r *run) reconcile(ctx context.Context, obs observation) (changed, waiting bool, err error) {
 	targets := map[string]int64{}
-	refs := map[string]migRef{}
 	for _, z := range obs.Zones {
 		targets[z.Ref.Zone] = z.State.TargetSize
-		refs[z.Ref.Zone] = z.Ref
 	}
-	deletes := map[string][]markedNode{}
+	retires := map[string][]nodeCandidate{}
 	var errs []error
 	for _, a := range planReconcile(markedNodes(obs, r.cfg.policyKey), targets) {
 		log := r.log.With("node", a.Node.NodeName, "zone", a.Node.Zone, "instance", a.Node.Instance)
 		switch a.Kind {
 		case reconcileWait:
 			waiting = true
-		case reconcileDelete:
-			deletes[a.Node.Zone] = append(deletes[a.Node.Zone], a.Node)
+		case reconcileRetire:
+			n := a.Node
+			retires[n.Zone] = append(retires[n.Zone], nodeCandidate{
+				NodeID: n.NodeID, NodeName: n.NodeName, Instance: n.Instance, Zone: n.Zone, CreateIndex: n.CreateIndex,
+			})
 		case reconcileRestore:
 			log.Info("giving back a node marked by an interrupted scale-in")
 			changed = true
@@ -108,15 +112,15 @@ func (r *run) reconcile(ctx context.Context, obs observation) (changed, waiting 
 			}
 		}
 	}
-	for _, zone := range sortedKeys(deletes) {
-		nodes := deletes[zone]
-		names := make([]string, len(nodes))
-		for i, n := range nodes {
-			names[i] = n.Instance
+	room := poolRoom(r.cfg.standby.size, obs.Zones)
+	for i, z := range obs.Zones {
+		nodes := retires[z.Ref.Zone]
+		if len(nodes) == 0 {
+			continue
 		}
-		r.log.Info("finishing an interrupted scale-in", "zone", zone, "instances", names)
+		r.log.Info("finishing an interrupted scale-in", "zone", z.Ref.Zone, "nodes", len(nodes))
 		changed = true
-		if err := r.migs.DeleteInstances(ctx, refs[zone], names, newRequestID()); err != nil {
+		if _, _, err := r.retire(ctx, z, nodes, room[i], r.p.now()); err != nil {
 			errs = append(errs, fmt.Errorf("reconcile: %w", err))
 		}
 	}

@@ -33,6 +33,14 @@ type markedNode struct {
 	// InMIG is true while the instance is still a member of its MIG and not
 	// already being deleted.
 	InMIG bool
+	// InPool is true while the instance is stopped or stopping in the
+	// MIG's standby pool.
+	InPool bool
+	// Standby is true for a standby marker: the node's VM was stopped into
+	// the pool (or was about to be).
+	Standby bool
+	// CreateIndex is the node's Nomad create index.
+	CreateIndex uint64
 }
 
 // reconcileKind is what reconciliation does with one marked node.
@@ -41,18 +49,23 @@ type reconcileKind int
 const (
 	// reconcileWait leaves a node whose drain is still running.
 	reconcileWait reconcileKind = iota
-	// reconcileDelete deletes the drained node's instance: its MIG is still
-	// above the size the interrupted scale-in wanted.
-	reconcileDelete
+	// reconcileRetire stops the drained node's instance into the standby
+	// pool, or deletes it when the pool is full: its MIG is still above the
+	// size the interrupted scale-in wanted.
+	reconcileRetire
 	// reconcileRestore makes the node eligible again and clears the marker:
 	// the MIG no longer needs to shrink, or the drain was canceled.
 	reconcileRestore
 	// reconcileForget clears the marker of a node whose instance is gone.
 	reconcileForget
+	// reconcileKeep leaves the standby marker of a node whose VM is in the
+	// pool: when the VM is started, the node comes back drained and the
+	// marker says to give it back.
+	reconcileKeep
 )
 
 func (k reconcileKind) String() string {
-	return [...]string{"wait", "delete", "restore", "forget"}[k]
+	return [...]string{"wait", "retire", "restore", "forget", "keep"}[k]
 }
 
 // reconcileAction pairs a marked node with the decision about it.
@@ -66,7 +79,9 @@ type reconcileAction struct {
 // failover). A drained node is deleted only while its MIG is above the size
 // its scale-in wanted, oldest marker first and never more than the excess;
 // the rest are made eligible again. Nothing is deleted that has not been
-// fully drained.
+// fully drained. A standby marker is kept while its VM is in the pool and
+// its node given back once the VM runs in the target again (started by a
+// scale-out, or never stopped because of a crash before the stop).
 func planReconcile(marked []markedNode, targetSizes map[string]int64) []reconcileAction {
 	sorted := slices.Clone(marked)
 	slices.SortStableFunc(sorted, func(a, b markedNode) int {
@@ -79,6 +94,15 @@ func planReconcile(marked []markedNode, targetSizes map[string]int64) []reconcil
 		switch {
 		case !n.InMIG:
 			kind = reconcileForget
+		case n.InPool && n.Standby:
+			kind = reconcileKeep
+		case n.InPool:
+			// Stopped by someone else with a scale-in marker: the marker
+			// must not outlive the stop, or a start would finish that
+			// scale-in.
+			kind = reconcileForget
+		case n.Standby:
+			kind = reconcileRestore
 		case n.Draining:
 			kind = reconcileWait
 		case n.DrainCanceled || !n.Drained:
@@ -86,7 +110,7 @@ func planReconcile(marked []markedNode, targetSizes map[string]int64) []reconcil
 		default:
 			size, known := targetSizes[n.Zone]
 			if known && size-deleted[n.Zone] > n.DesiredSize && size-deleted[n.Zone] > 0 {
-				kind = reconcileDelete
+				kind = reconcileRetire
 				deleted[n.Zone]++
 			}
 		}

@@ -23,13 +23,13 @@ func TestPlanReconcile(t *testing.T) {
 			"drained nodes are deleted while their MIG is above the desired size",
 			[]markedNode{drained("n1", "a", 3, 0), drained("n2", "a", 3, 1)},
 			map[string]int64{"a": 5},
-			map[string]reconcileKind{"n1": reconcileDelete, "n2": reconcileDelete},
+			map[string]reconcileKind{"n1": reconcileRetire, "n2": reconcileRetire},
 		},
 		{
 			"only the excess is deleted, oldest marker first, the rest made eligible",
 			[]markedNode{drained("n2", "a", 3, 1), drained("n1", "a", 3, 0)},
 			map[string]int64{"a": 4},
-			map[string]reconcileKind{"n1": reconcileDelete, "n2": reconcileRestore},
+			map[string]reconcileKind{"n1": reconcileRetire, "n2": reconcileRestore},
 		},
 		{
 			"a MIG already at its desired size gets its nodes back",
@@ -65,7 +65,7 @@ func TestPlanReconcile(t *testing.T) {
 			"zones are counted separately",
 			[]markedNode{drained("n1", "a", 1, 0), drained("n2", "b", 2, 0)},
 			map[string]int64{"a": 2, "b": 2},
-			map[string]reconcileKind{"n1": reconcileDelete, "n2": reconcileRestore},
+			map[string]reconcileKind{"n1": reconcileRetire, "n2": reconcileRestore},
 		},
 		{
 			"a zone the policy does not know is never deleted from",
@@ -99,7 +99,7 @@ func FuzzPlanReconcile(f *testing.F) {
 		}
 		deletes := int64(0)
 		for _, a := range planReconcile(marked, map[string]int64{"z": target}) {
-			if a.Kind == reconcileDelete {
+			if a.Kind == reconcileRetire {
 				if a.Node.Draining || !a.Node.InMIG || !a.Node.Drained {
 					t.Fatalf("deletes a node that is draining or gone: %+v", a.Node)
 				}

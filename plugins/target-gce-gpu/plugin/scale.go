@@ -82,6 +82,10 @@ func (r *run) scale(ctx context.Context, want int64) error {
 	}
 	if changed {
 		r.recordEvent(ctx, r.p.now())
+		// Starts lowered targetStoppedSize and stops raised it: set each
+		// zone's pool back to its share, so the MIGs refill it (or drop
+		// refills that stopped workers made unnecessary).
+		r.keepPool(ctx)
 	}
 	if !changed && !reconciled && err == nil {
 		// Nothing qualified for removal (busy nodes with node_selector =

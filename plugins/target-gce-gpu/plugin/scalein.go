@@ -129,9 +129,10 @@ func (r *run) withLoad(ctx context.Context, cands []nodeCandidate) ([]nodeCandid
 	return out, nil
 }
 
-// drainThenDelete marks, drains (in parallel) and deletes the selected
-// nodes. A failed drain gives every node back; a failed delete leaves the
-// markers for the next Status or Scale to finish.
+// drainThenDelete marks, drains (in parallel) and then retires the
+// selected nodes: stops them into the standby pool while it has room and
+// deletes the rest. A failed drain gives every node back; a failed stop or
+// delete leaves the markers for the next Status or Scale to finish.
 func (r *run) drainThenDelete(ctx context.Context, picks []scaleInPick) (changed bool, err error) {
 	var all []nodeCandidate
 	desired := map[string]int64{}
@@ -155,26 +156,32 @@ func (r *run) drainThenDelete(ctx context.Context, picks []scaleInPick) (changed
 	}
 	var errs []error
 	var deleted []zoneView
-	for _, pk := range picks {
+	var stoppedAll []string
+	gone := map[string]bool{}
+	zones := make([]zoneView, len(picks))
+	for i, pk := range picks {
+		zones[i] = pk.Zone
+	}
+	room := poolRoom(r.cfg.standby.size, zones)
+	for i, pk := range picks {
 		if len(pk.Nodes) == 0 {
 			continue
 		}
-		names := make([]string, len(pk.Nodes))
-		for i, c := range pk.Nodes {
-			names[i] = c.Instance
+		stopped, del, err := r.retire(ctx, pk.Zone, pk.Nodes, room[i], r.p.now())
+		errs = append(errs, err)
+		stoppedAll = append(stoppedAll, stopped...)
+		for _, name := range del {
+			gone[name] = true
 		}
-		r.log.Info("deleting drained instances", "zone", pk.Zone.Ref.Zone, "instances", names)
-		if err := r.migs.DeleteInstances(ctx, pk.Zone.Ref, names, newRequestID()); err != nil {
-			errs = append(errs, fmt.Errorf("%w (nodes stay drained and marked; the next Status or Scale deletes them)", err))
-			continue
+		if len(stopped)+len(del) > 0 {
+			deleted = append(deleted, pk.Zone)
 		}
-		deleted = append(deleted, pk.Zone)
 	}
-	if err := r.waitStable(ctx, deleted); err != nil {
+	if err := r.waitRetired(ctx, deleted, stoppedAll); err != nil {
 		return true, errors.Join(append(errs, err)...)
 	}
 	if r.cfg.purge {
-		errs = append(errs, r.purge(ctx, picks, deleted))
+		errs = append(errs, r.purge(ctx, picks, gone))
 	}
 	return true, errors.Join(errs...)
 }
@@ -222,19 +229,29 @@ func (r *run) giveBack(ctx context.Context, nodes []nodeCandidate) error {
 	return nil
 }
 
-// waitStable polls MIGs until stable, bounded by scale_timeout.
-func (r *run) waitStable(ctx context.Context, zones []zoneView) error {
+// waitRetired polls the MIGs until they are settled (deletions done, the
+// pool's own refilling aside) and the instances stopped into the pool have
+// stopped, bounded by scale_timeout.
+func (r *run) waitRetired(ctx context.Context, zones []zoneView, stopped []string) error {
 	wctx, cancel := context.WithTimeout(ctx, r.cfg.scaleTimeout)
 	defer cancel()
+	stopping := map[string]bool{}
+	for _, name := range stopped {
+		stopping[name] = true
+	}
 	pending := zones
 	for len(pending) > 0 {
 		var next []zoneView
 		for _, z := range pending {
-			st, err := r.migs.Get(wctx, z.Ref)
+			view, err := observeZone(wctx, r.migs, z.Ref, r.p.now().Add(-r.cfg.stockoutCooldown))
 			if err != nil {
 				return err
 			}
-			if !st.Stable {
+			done := view.settled()
+			for _, in := range view.Instances {
+				done = done && !(stopping[in.Name] && in.stopping()) && in.CurrentAction != actionDeleting
+			}
+			if !done {
 				next = append(next, z)
 			}
 		}
@@ -245,35 +262,27 @@ func (r *run) waitStable(ctx context.Context, zones []zoneView) error {
 		select {
 		case <-wctx.Done():
 			timer.Stop()
-			return fmt.Errorf("MIG %s not stable within scale_timeout %s: %w", pending[0].Ref, r.cfg.scaleTimeout, wctx.Err())
+			return fmt.Errorf("MIG %s not settled within scale_timeout %s: %w", pending[0].Ref, r.cfg.scaleTimeout, wctx.Err())
 		case <-timer.C:
 		}
 	}
 	return nil
 }
 
-// purge removes the Nomad nodes of deleted instances (node_purge).
-func (r *run) purge(ctx context.Context, picks []scaleInPick, deleted []zoneView) error {
+// purge removes the Nomad nodes of deleted instances (node_purge). The
+// nodes of instances stopped into the pool stay: they come back when the
+// VM is started.
+func (r *run) purge(ctx context.Context, picks []scaleInPick, deleted map[string]bool) error {
 	var errs []error
 	for _, pk := range picks {
-		if !containsZone(deleted, pk.Zone.Ref) {
-			continue
-		}
 		for _, c := range pk.Nodes {
-			errs = append(errs, r.nodes.Purge(ctx, c.NodeID))
+			if deleted[c.Instance] {
+				errs = append(errs, r.nodes.Purge(ctx, c.NodeID))
+			}
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("purge: %w", err)
 	}
 	return nil
-}
-
-func containsZone(zones []zoneView, ref migRef) bool {
-	for _, z := range zones {
-		if z.Ref == ref {
-			return true
-		}
-	}
-	return false
 }

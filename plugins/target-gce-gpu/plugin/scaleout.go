@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/hashicorp/go-hclog"
 )
 
 // scaleOut grows the MIGs to want workers in total. Zones in stockout keep
@@ -42,25 +44,25 @@ func (r *run) scaleOut(ctx context.Context, obs observation, want int64) (change
 	return changed, fmt.Errorf("zones kept running out of capacity: %s", strings.Join(stockoutSummary(zones), ", "))
 }
 
-// applyScaleOut trims the creations stuck in stockout zones and resizes
-// the zones that grow. Each zone grows to its round-robin share of want
-// (zoneSplitWithin): a zone never shrinks in a scale-out, so one above its
-// share keeps what it has and the others share the rest, and a zone in
-// stockout keeps what it has and grows no further. After a stockout the
-// zone it hit is therefore the one that grows first. It returns the zones
-// it grew and how many workers no zone could take.
+// applyScaleOut trims the creations and starts stuck in stockout zones,
+// starts stopped VMs and resizes the zones that grow (planGrowth): stopped
+// VMs first, placed round-robin as far as each zone's pool allows, then
+// new VMs so that the zones end as even as round-robin allows. A zone never
+// shrinks in a scale-out, so one above its share keeps what it has and the
+// others share the rest, and a zone in stockout keeps what it has and
+// grows no further. After a stockout the zone it hit is therefore the one
+// that grows first. It returns the zones it grew and how many workers no
+// zone could take.
 func (r *run) applyScaleOut(ctx context.Context, zones []zoneView, want int64) ([]zoneView, int64, error) {
-	floor := make([]int64, len(zones))
-	caps := make([]int64, len(zones))
+	in := make([]growZone, len(zones))
 	for i, z := range zones {
-		floor[i], caps[i] = z.State.TargetSize, unlimited
+		in[i] = growZone{Floor: z.State.TargetSize, Stopped: int64(len(z.pooledNames())), Stockout: z.Stockout}
 		if z.Stockout {
-			floor[i] = z.State.TargetSize - int64(len(z.stuckInstances()))
-			caps[i] = floor[i]
+			in[i].Floor = z.State.TargetSize - int64(len(z.stuckInstances()))
 		}
 	}
-	targets, unplaced := zoneSplitWithin(want, floor, caps)
-	r.log.Trace("scale-out plan", "floor", floor, "caps", caps, "targets", targets, "unplaced", unplaced)
+	plan, unplaced := planGrowth(want, in)
+	r.log.Trace("scale-out plan", "zones", hclog.Fmt("%+v", in), "plan", hclog.Fmt("%+v", plan), "unplaced", unplaced)
 	var (
 		grown []zoneView
 		errs  []error
@@ -68,25 +70,36 @@ func (r *run) applyScaleOut(ctx context.Context, zones []zoneView, want int64) (
 	for i, z := range zones {
 		log := r.log.With("zone", z.Ref.Zone, "mig", z.Ref.Name)
 		if stuck := z.stuckInstances(); z.Stockout && len(stuck) > 0 {
-			log.Info("zone out of capacity: giving up instances it cannot create", "instances", stuck, "codes", z.Codes)
+			log.Info("zone out of capacity: giving up instances it cannot create or start", "instances", stuck, "codes", z.Codes)
 			if err := r.migs.DeleteInstances(ctx, z.Ref, stuck, newRequestID()); err != nil {
 				errs = append(errs, err)
 			}
 		}
-		if targets[i] > z.State.TargetSize {
-			log.Info("resizing MIG", "from", z.State.TargetSize, "to", targets[i])
-			if err := r.migs.Resize(ctx, z.Ref, targets[i], newRequestID()); err != nil {
+		size := z.State.TargetSize
+		if k := plan[i].Start; k > 0 {
+			names := z.pooledNames()[:k]
+			log.Info("starting stopped instances from the standby pool", "instances", names)
+			if err := r.migs.StartInstances(ctx, z.Ref, names, newRequestID()); err != nil {
 				errs = append(errs, err)
 				continue
 			}
+			size += k
 			grown = append(grown, z)
+		}
+		if plan[i].Target > size {
+			log.Info("resizing MIG", "from", size, "to", plan[i].Target)
+			if err := r.migs.Resize(ctx, z.Ref, plan[i].Target, newRequestID()); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			grown = mergeZones(grown, []zoneView{z})
 		}
 	}
 	return grown, unplaced, errors.Join(errs...)
 }
 
-// waitScaleOut polls the grown MIGs until they are stable or one of them
-// cannot create instances for lack of capacity (stockout true).
+// waitScaleOut polls the grown MIGs until they are settled or one of them
+// cannot create or start instances for lack of capacity (stockout true).
 func (r *run) waitScaleOut(ctx context.Context, grown []zoneView) (stockout bool, err error) {
 	pending := grown
 	for {
@@ -100,7 +113,9 @@ func (r *run) waitScaleOut(ctx context.Context, grown []zoneView) (stockout bool
 				r.log.Warn("zone ran out of capacity during scale-out", "zone", z.Ref.Zone, "codes", view.Codes)
 				return true, nil
 			}
-			if !view.State.Stable {
+			// Settled, not stable: the pool refilling in the background
+			// keeps a MIG unstable for initialDelaySec and more.
+			if !view.settled() {
 				next = append(next, view)
 			}
 		}

@@ -75,6 +75,12 @@ func (r *run) status(ctx context.Context) (*sdk.TargetStatus, error) {
 			}
 			waiting = true
 		}
+		// The pool's refills and recycling do not change Count: a failure
+		// here is logged and retried at the next Status, not a reason to
+		// stop scaling.
+		if _, err := r.maintainPool(ctx, obs.Zones); err != nil {
+			r.log.Warn("cannot maintain the standby pool", "error", err)
+		}
 	}
 	ready := !scaling && !waiting && obs.PoolReady
 	meta := zoneMeta(obs.Zones)
@@ -117,6 +123,8 @@ func zoneMeta(zones []zoneView) map[string]string {
 	for _, z := range zones {
 		meta["zone."+z.Ref.Zone+".target"] = strconv.FormatInt(z.State.TargetSize, 10)
 		meta["zone."+z.Ref.Zone+".running"] = strconv.FormatInt(z.running(), 10)
+		meta["zone."+z.Ref.Zone+".standby"] = strconv.Itoa(len(z.pooledNames()))
+		meta["zone."+z.Ref.Zone+".standby_target"] = strconv.FormatInt(z.State.Standby.Stopped, 10)
 	}
 	meta[metaKeyStockout] = strings.Join(stockoutSummary(zones), ", ")
 	return meta

@@ -28,6 +28,9 @@ type migState struct {
 	// retries, e.g. during a stockout).
 	Creating int64
 	Deleting int64
+	// Standby is the MIG's standby pool settings: targetStoppedSize and
+	// standbyPolicy.
+	Standby standbySettings
 }
 
 // GCE instance status and current action values the plugin relies on.
@@ -51,13 +54,18 @@ type managedInstance struct {
 	LastAttemptCode string
 }
 
+// stuck reports whether the MIG keeps failing to create or to start the
+// instance for lack of capacity: there is no running VM and no Nomad node
+// behind it.
+func (m managedInstance) stuck() bool { return m.stuckCreation() || m.stuckStart() }
+
 // exists reports whether a VM is behind the entry (as opposed to a creation
 // the MIG keeps retrying).
 func (m managedInstance) exists() bool { return m.Status != "" }
 
-// stuck reports whether the MIG keeps failing to create the instance for
-// lack of capacity: there is no VM and no Nomad node behind it.
-func (m managedInstance) stuck() bool {
+// stuckCreation reports whether the MIG keeps failing to create the
+// instance for lack of capacity: there is no VM behind it.
+func (m managedInstance) stuckCreation() bool {
 	return m.CurrentAction == actionCreating && !m.exists() && isCapacityCode(m.LastAttemptCode)
 }
 
