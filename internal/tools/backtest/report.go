@@ -268,8 +268,8 @@ func (r *Result) drawHeader(c draw.Canvas, bin int) {
 	if s := r.Strategy(NameSlope); s.StandbyVMs != nil {
 		sample(y, poolColor, true, vg.Points(1.5))
 		mono.Color = poolColor
-		c.FillText(mono, vg.Point{X: text, Y: y}, fmt.Sprintf("%-*s %6.0f VM-h stopped at %g/h = %.0f (in slope's cost); %d workers started warm (serve in %s), %d cold; line: stopped VMs x capacity",
-			width, "slope's pool", s.StandbyVMHours, r.Config.StandbyPrice, s.StandbyCost, s.WarmStarts, r.Config.WarmLead, s.ColdStarts))
+		c.FillText(mono, vg.Point{X: text, Y: y}, fmt.Sprintf("%-*s %6.0f VM-h stopped, %.0f at %g/h (in cost)  starts warm/cold %d/%d (warm serve in %s)  dashed: stopped VMs x capacity",
+			width, "slope's pool", s.StandbyVMHours, s.StandbyCost, r.Config.StandbyPrice, s.WarmStarts, s.ColdStarts, r.Config.WarmLead))
 		y -= vg.Points(15)
 	}
 	mono.Color = color.Gray{Y: 0x50}
