@@ -39,3 +39,18 @@ func TestUntilFailsWithTheDescriptionRenderedAtTheTimeout(t *testing.T) {
 	Until(r, time.Second, func() bool { return true }, func() string { rendered++; return "" })
 	must.Eq(t, 1, rendered, must.Sprint("a success renders nothing"))
 }
+
+func TestHoldsChecksAllThroughAndStopsAtTheFirstBreak(t *testing.T) {
+	var n atomic.Int32
+	r := &recorder{TB: t}
+	Holds(r, 100*time.Millisecond, func() bool { n.Add(1); return true }, Say("always"))
+	must.Eq(t, "", r.failed)
+	must.Greater(t, 5, n.Load(), must.Sprint("checked all through, not once"))
+
+	n.Store(0)
+	start := time.Now()
+	Holds(r, 10*time.Second, func() bool { return n.Add(1) < 3 }, Say("the count stays"))
+	must.StrHasSuffix(t, ": the count stays", r.failed)
+	must.Less(t, time.Second, time.Since(start), must.Sprint("it fails at the break, not at the end"))
+	must.Eq(t, int32(3), n.Load())
+}
