@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/agenttest"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/plugintest"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/poll"
 )
 
 // The override command (cmd/override) as an operator runs it, against the
@@ -108,12 +110,9 @@ func TestOverrideCLIPinsThroughTheNomadVariableUntilItExpires(t *testing.T) {
 	must.Eq(t, 0, code, must.Sprint(out))
 	must.StrContains(t, out, "by variable "+cliOverrideVariable+`: "e2e variable"`)
 
-	tick := time.NewTicker(200 * time.Millisecond)
-	defer tick.Stop()
-	for time.Until(until) > 500*time.Millisecond {
-		must.Eq(t, 6, s.count(), must.Sprintf("count pinned at %s, %s before until", time.Now().Format(time.StampMilli), time.Until(until).Round(time.Millisecond)))
-		<-tick.C
-	}
+	poll.Holds(t, time.Until(until)-500*time.Millisecond, func() bool { return s.count() == 6 }, func() string {
+		return fmt.Sprintf("count pinned at 6, %s before until; the MIGs are at %v", time.Until(until).Round(time.Millisecond), s.targetSizes())
+	})
 	s.waitFor("scaling resumes after until", evalInterval+15*time.Second, func() bool { return s.count() < 6 })
 	t.Logf("scale-in resumed %s after until", time.Since(until).Round(100*time.Millisecond))
 	s.agent.WaitForLog(t, `override from variable `+cliOverrideVariable+` expired at `+regexp.QuoteMeta(until.UTC().Format(time.RFC3339)), 10*time.Second)

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"github.com/shoenig/test/must"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/poll"
 )
 
 // (c) An override added to the policy file plus SIGHUP pins the count; once
@@ -55,12 +58,9 @@ func TestOverrideByPolicyEditPinsTheCountUntilItExpires(t *testing.T) {
 
 	// Pinned: with no traffic the rate check would scale in every
 	// evaluation, but the count stays at 6 until override_until.
-	tick := time.NewTicker(200 * time.Millisecond)
-	defer tick.Stop()
-	for time.Until(until) > 500*time.Millisecond {
-		must.Eq(t, 6, s.count(), must.Sprintf("count pinned at %s, %s before override_until", time.Now().Format(time.StampMilli), time.Until(until).Round(time.Millisecond)))
-		<-tick.C
-	}
+	poll.Holds(t, time.Until(until)-500*time.Millisecond, func() bool { return s.count() == 6 }, func() string {
+		return fmt.Sprintf("count pinned at 6, %s before override_until; the MIGs are at %v", time.Until(until).Round(time.Millisecond), s.targetSizes())
+	})
 
 	// Expired: normal scaling resumes without any edit or reload.
 	s.waitFor("scaling resumes after override_until", interval+15*time.Second, func() bool { return s.count() < 6 })

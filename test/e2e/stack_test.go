@@ -10,12 +10,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/agenttest"
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/loadgen"
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/simcloud"
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/testenv"
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/workersim"
 	"github.com/shoenig/test/must"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/agenttest"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/poll"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/tcpproxy"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/testenv"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/simcloud"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/loadgen"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/workersim"
 )
 
 // The two zonal MIGs of every scenario.
@@ -61,8 +64,8 @@ type stack struct {
 	policy    policyParams
 	agent     *agenttest.Agent
 	pub       *loadgen.RabbitSink
-	amqpProxy *tcpProxy
-	mgmtProxy *tcpProxy
+	amqpProxy *tcpproxy.Proxy
+	mgmtProxy *tcpproxy.Proxy
 	workers   *workersim.Sim
 }
 
@@ -132,7 +135,7 @@ func (s *stack) proxyRabbitMQ(mgmtURL string) (amqpURL, managementURL string) {
 	must.NoError(s.t, err)
 	m, err := url.Parse(mgmtURL)
 	must.NoError(s.t, err)
-	s.amqpProxy, s.mgmtProxy = newTCPProxy(s.t, a.Host), newTCPProxy(s.t, m.Host)
+	s.amqpProxy, s.mgmtProxy = tcpproxy.Start(s.t, a.Host), tcpproxy.Start(s.t, m.Host)
 	a.Host, m.Host = s.amqpProxy.Addr(), s.mgmtProxy.Addr()
 	return a.String(), m.String()
 }
@@ -209,22 +212,11 @@ func (s *stack) count() int {
 	return n
 }
 
-// waitFor polls cond every 100 ms until it holds or the timeout passes.
+// waitFor polls cond until it holds, and fails the test with the cloud's
+// state when timeout passes first.
 func (s *stack) waitFor(what string, timeout time.Duration, cond func() bool) {
 	s.t.Helper()
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			s.t.Fatalf("%s: not within %s; cloud state:\n%s", what, timeout, s.describe())
-		}
-		select {
-		case <-s.ctx.Done():
-			s.t.Fatalf("%s: test ended", what)
-		case <-tick.C:
-		}
-	}
+	poll.Until(s.t, timeout, cond, func() string { return what + "; cloud state:\n" + s.describe() })
 }
 
 // describe renders the cloud's MIGs and nodes for failure messages.
