@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/shoenig/test/must"
 
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/poll"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/fakemetadata"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/fakenomad"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/cli"
@@ -91,9 +92,9 @@ func TestMainMarksAndDrainsWithTheTokenFromTheEnvironment(t *testing.T) {
 			Stdout: io.Discard, Stderr: logs,
 		})
 	}()
-	eventually(t, func() bool { return md.Waiting() == 2 })
+	poll.Until(t, waitLimit, func() bool { return md.Waiting() == 2 }, poll.Say("both watchers wait for a change"))
 	md.SetPreempted(true)
-	eventually(t, func() bool { return nomad.Node(node).LastDrain != nil })
+	poll.Until(t, waitLimit, func() bool { return nomad.Node(node).LastDrain != nil }, poll.Say("the node is drained"))
 	cancel()
 	must.NoError(t, <-done)
 	must.Eq(t, "preemption", nomad.Node(node).Meta["nomad_autoscaler.leaving"])

@@ -14,8 +14,8 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/nomad/api"
 	"github.com/shoenig/test/must"
-	"github.com/shoenig/test/wait"
 
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/poll"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/nodeops"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/fakemetadata"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/fakenomad"
@@ -86,19 +86,18 @@ func (r *rig) start(t *testing.T, tm timing) *daemon {
 // and found nothing to do.
 func (d *daemon) settled(t *testing.T) {
 	t.Helper()
-	eventually(t, func() bool { return strings.Contains(d.logs.String(), "nothing to do") })
+	poll.Until(t, waitLimit, func() bool { return strings.Contains(d.logs.String(), "nothing to do") }, poll.Say(`the daemon logs "nothing to do"`))
 }
 
 // watching waits until the daemon's two watchers are waiting for changes.
 func (r *rig) watching(t *testing.T) {
 	t.Helper()
-	eventually(t, func() bool { return r.md.Waiting() == 2 })
+	poll.Until(t, waitLimit, func() bool { return r.md.Waiting() == 2 }, poll.Say("both watchers wait for a change"))
 }
 
-func eventually(t *testing.T, cond func() bool) {
-	t.Helper()
-	must.Wait(t, wait.InitialSuccess(wait.BoolFunc(cond), wait.Timeout(10*time.Second), wait.Gap(10*time.Millisecond)))
-}
+// waitLimit bounds every wait for the daemon; at testTiming its slowest
+// step, the delayed drain, takes 1.5 s.
+const waitLimit = 10 * time.Second
 
 // drainRequest is one drain request Nomad received, with when it arrived.
 type drainRequest struct {
@@ -137,13 +136,13 @@ func TestAMaintenanceNoticeMarksTheNodeThenDrainsItToEndBeforeTheHostLeaves(t *t
 	r.watching(t)
 
 	r.md.SetMaintenanceEvent(fakemetadata.MaintenanceTerminate)
-	eventually(t, func() bool { _, ok := r.notice(t); return ok })
+	poll.Until(t, waitLimit, func() bool { _, ok := r.notice(t); return ok }, poll.Say("the node carries a notice"))
 	n, _ := r.notice(t)
 	must.Eq(t, nodeops.KindMaintenance, n.Kind)
 	must.Eq(t, time.Hour, n.LeavingAt.Sub(n.NoticedAt), must.Sprint("the GPU notice is an hour"))
 	must.SliceEmpty(t, r.drains(t), must.Sprint("the node serves while a replacement comes up"))
 
-	eventually(t, func() bool { return len(r.drains(t)) == 1 })
+	poll.Until(t, waitLimit, func() bool { return len(r.drains(t)) == 1 }, poll.Say("one drain request"))
 	d := r.drains(t)[0]
 	// The notice is stored to the second, and the delay counts from it.
 	must.GreaterEq(t, testTiming.drainDelay, d.at.Sub(n.NoticedAt))
@@ -161,7 +160,7 @@ func TestARestartDuringTheDrainDoesNotDrainTwice(t *testing.T) {
 	first := r.start(t, testTiming)
 	r.watching(t)
 	r.md.SetMaintenanceEvent(fakemetadata.MaintenanceTerminate)
-	eventually(t, func() bool { return len(r.drains(t)) == 1 })
+	poll.Until(t, waitLimit, func() bool { return len(r.drains(t)) == 1 }, poll.Say("one drain request"))
 	before, _ := r.notice(t)
 	must.NoError(t, first.stop())
 
@@ -179,7 +178,7 @@ func TestAPreemptionDrainsAtOnceAndARestartAfterwardsDoesNothing(t *testing.T) {
 
 	r.md.SetPreempted(true)
 	set := time.Now()
-	eventually(t, func() bool { return len(r.drains(t)) == 1 })
+	poll.Until(t, waitLimit, func() bool { return len(r.drains(t)) == 1 }, poll.Say("one drain request"))
 	d := r.drains(t)[0]
 	must.Less(t, 2*time.Second, d.at.Sub(set))
 	must.Eq(t, 20*time.Second, d.spec.DrainSpec.Deadline)
@@ -188,7 +187,7 @@ func TestAPreemptionDrainsAtOnceAndARestartAfterwardsDoesNothing(t *testing.T) {
 	must.Eq(t, nodeops.KindPreemption, n.Kind)
 	must.Eq(t, 30*time.Second, n.LeavingAt.Sub(n.NoticedAt))
 
-	eventually(t, func() bool { return !r.nomad.Node(r.nodeID).Draining })
+	poll.Until(t, waitLimit, func() bool { return !r.nomad.Node(r.nodeID).Draining }, poll.Say("the drain completes"))
 	must.NoError(t, first.stop())
 	r.start(t, testTiming).settled(t)
 	must.Len(t, 1, r.drains(t), must.Sprint("a completed drain for this notice is not repeated"))
@@ -202,11 +201,11 @@ func TestAPreemptionShortensAMaintenanceDrain(t *testing.T) {
 	r.start(t, tm)
 	r.watching(t)
 	r.md.SetMaintenanceEvent(fakemetadata.MaintenanceTerminate)
-	eventually(t, func() bool { return len(r.drains(t)) == 1 })
+	poll.Until(t, waitLimit, func() bool { return len(r.drains(t)) == 1 }, poll.Say("one drain request"))
 	must.Greater(t, 50*time.Minute, r.drains(t)[0].spec.DrainSpec.Deadline)
 
 	r.md.SetPreempted(true)
-	eventually(t, func() bool { return len(r.drains(t)) == 2 })
+	poll.Until(t, waitLimit, func() bool { return len(r.drains(t)) == 2 }, poll.Say("a second drain request"))
 	must.Eq(t, 20*time.Second, r.drains(t)[1].spec.DrainSpec.Deadline)
 	n, _ := r.notice(t)
 	must.Eq(t, nodeops.KindPreemption, n.Kind)
@@ -219,9 +218,9 @@ func TestAWithdrawnNoticeIsClearedWithoutADrain(t *testing.T) {
 	r.start(t, tm)
 	r.watching(t)
 	r.md.SetMaintenanceEvent(fakemetadata.MaintenanceTerminate)
-	eventually(t, func() bool { _, ok := r.notice(t); return ok })
+	poll.Until(t, waitLimit, func() bool { _, ok := r.notice(t); return ok }, poll.Say("the node carries a notice"))
 	r.md.SetMaintenanceEvent(fakemetadata.MaintenanceNone)
-	eventually(t, func() bool { _, ok := r.notice(t); return !ok })
+	poll.Until(t, waitLimit, func() bool { _, ok := r.notice(t); return !ok }, poll.Say("the notice is withdrawn"))
 	must.SliceEmpty(t, r.drains(t))
 }
 
@@ -231,7 +230,7 @@ func TestNomadErrorsAreRetried(t *testing.T) {
 	r.watching(t)
 	r.nomad.InjectHTTPErrors(503, 3)
 	r.md.SetPreempted(true)
-	eventually(t, func() bool { return len(r.drains(t)) == 1 })
+	poll.Until(t, waitLimit, func() bool { return len(r.drains(t)) == 1 }, poll.Say("one drain request"))
 	_, ok := r.notice(t)
 	must.True(t, ok)
 }
@@ -242,7 +241,7 @@ func TestTheMetadataServerDownAtStartDelaysNothingOnceItAnswers(t *testing.T) {
 	r.md.SetMaintenanceEvent(fakemetadata.MaintenanceTerminate)
 	r.start(t, testTiming)
 	r.md.ClearFaults()
-	eventually(t, func() bool { _, ok := r.notice(t); return ok })
+	poll.Until(t, waitLimit, func() bool { _, ok := r.notice(t); return ok }, poll.Say("the node carries a notice"))
 }
 
 func TestAWrongNodeIDStopsTheDaemon(t *testing.T) {
