@@ -1,17 +1,17 @@
-package main
+package backtest
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/cli"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/backtest"
 	"github.com/shoenig/test/must"
 )
 
@@ -34,14 +34,14 @@ func TestRunPrintsTheTableAndWritesTheOutputs(t *testing.T) {
 	t.Parallel()
 	out := filepath.Join(t.TempDir(), "out")
 	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), []string{"-trace", writeTrace(t), "-policy", "testdata/target-value.hcl",
-		"-capacity", "10", "-daily", "1000000", "-tz", "Asia/Kolkata", "-out", out}, &stdout, &stderr)
+	err := Main(context.Background(), cli.Env{Args: []string{"-trace", writeTrace(t), "-policy", "testdata/command/target-value.hcl",
+		"-capacity", "10", "-daily", "1000000", "-tz", "Asia/Kolkata", "-out", out}, Stdout: &stdout, Stderr: &stderr})
 	must.NoError(t, err)
 	for _, want := range []string{"strategy", "slope", "target-value (", "predictive (", "static-peak", "oracle", "physical limit",
 		"configurations (most SLA days met, then fewest billed worker-hours)", "wrote summary.json"} {
 		must.StrContains(t, stdout.String(), want)
 	}
-	for _, f := range []string{backtest.SummaryFile, backtest.TimelineFile, backtest.ReportFile} {
+	for _, f := range []string{SummaryFile, TimelineFile, ReportFile} {
 		st, err := os.Stat(filepath.Join(out, f))
 		must.NoError(t, err)
 		must.Positive(t, st.Size())
@@ -60,21 +60,21 @@ func TestRunRejectsBadFlagsBeforeReadingTheTrace(t *testing.T) {
 		{"a bad -from", []string{"-postgres", "postgres://x", "-from", "yesterday"}, `-from "yesterday": want RFC 3339`},
 		{"a stray argument", []string{"-trace", "a.csv", "extra"}, `unexpected arguments ["extra"]`},
 		{"a bad time zone", []string{"-trace", "does-not-exist.csv", "-tz", "Nowhere/City"}, `-tz "Nowhere/City"`},
-		{"a missing trace file", []string{"-trace", "does-not-exist.csv", "-policy", "testdata/target-value.hcl", "-capacity", "10"}, "open trace"},
-		{"a policy without capacity and no -capacity", []string{"-trace", "does-not-exist.csv", "-policy", "testdata/target-value.hcl"}, "no -capacity"},
+		{"a missing trace file", []string{"-trace", "does-not-exist.csv", "-policy", "testdata/command/target-value.hcl", "-capacity", "10"}, "open trace"},
+		{"a policy without capacity and no -capacity", []string{"-trace", "does-not-exist.csv", "-policy", "testdata/command/target-value.hcl"}, "no -capacity"},
 		{"a missing policy", []string{"-trace", "does-not-exist.csv", "-policy", "nope.hcl"}, `policy "nope.hcl"`},
-		{"an -out that is a file", []string{"-trace", "does-not-exist.csv", "-policy", "testdata/target-value.hcl", "-capacity", "10", "-out", "main.go"}, `-out "main.go": mkdir main.go: not a directory`},
-		{"an unknown strategy", []string{"-trace", "does-not-exist.csv", "-policy", "testdata/unknown-strategy.hcl"}, `check "rate": strategy "threshold"`},
-		{"-capacity beside -shapes", []string{"-trace", "a.csv", "-shapes", "testdata/shapes.csv", "-capacity", "10"}, "-capacity: with -shapes each shape sets its own capacity"},
-		{"-price beside -shapes", []string{"-trace", "a.csv", "-shapes", "testdata/shapes.csv", "-price", "1"}, "-price: with -shapes each shape sets its own price"},
+		{"an -out that is a file", []string{"-trace", "does-not-exist.csv", "-policy", "testdata/command/target-value.hcl", "-capacity", "10", "-out", "command.go"}, `-out "command.go": mkdir command.go: not a directory`},
+		{"an unknown strategy", []string{"-trace", "does-not-exist.csv", "-policy", "testdata/command/unknown-strategy.hcl"}, `check "rate": strategy "threshold"`},
+		{"-capacity beside -shapes", []string{"-trace", "a.csv", "-shapes", "testdata/command/shapes.csv", "-capacity", "10"}, "-capacity: with -shapes each shape sets its own capacity"},
+		{"-price beside -shapes", []string{"-trace", "a.csv", "-shapes", "testdata/command/shapes.csv", "-price", "1"}, "-price: with -shapes each shape sets its own price"},
 		{"a missing shapes file", []string{"-trace", "does-not-exist.csv", "-shapes", "nope.csv"}, "-shapes: open nope.csv"},
-		{"a bad shapes file", []string{"-trace", "does-not-exist.csv", "-shapes", "testdata/bad-shapes.csv"}, `line 3: capacity_per_worker "0": want a number > 0`},
-		{"shapes for a policy without strategy-slope", []string{"-trace", "does-not-exist.csv", "-shapes", "testdata/shapes.csv", "-policy", "testdata/target-value.hcl"}, "has no strategy-slope check"},
+		{"a bad shapes file", []string{"-trace", "does-not-exist.csv", "-shapes", "testdata/command/bad-shapes.csv"}, `line 3: capacity_per_worker "0": want a number > 0`},
+		{"shapes for a policy without strategy-slope", []string{"-trace", "does-not-exist.csv", "-shapes", "testdata/command/shapes.csv", "-policy", "testdata/command/target-value.hcl"}, "has no strategy-slope check"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			err := run(context.Background(), tc.args, &stdout, &stderr)
+			err := Main(context.Background(), cli.Env{Args: tc.args, Stdout: &stdout, Stderr: &stderr})
 			must.ErrorContains(t, err, tc.want)
 		})
 	}
@@ -85,8 +85,8 @@ func TestRunRejectsBadFlagsBeforeReadingTheTrace(t *testing.T) {
 func TestRunReplaysTheShippedPolicy(t *testing.T) {
 	t.Parallel()
 	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), []string{"-trace", writeTrace(t), "-policy", "../../policies/gpu-workers.hcl",
-		"-daily", "2000000", "-tz", "America/New_York"}, &stdout, &stderr)
+	err := Main(context.Background(), cli.Env{Args: []string{"-trace", writeTrace(t), "-policy", "../../../policies/gpu-workers.hcl",
+		"-daily", "2000000", "-tz", "America/New_York"}, Stdout: &stdout, Stderr: &stderr})
 	must.NoError(t, err)
 	must.StrNotContains(t, stdout.String(), "evaluations had a strategy error")
 }
@@ -97,8 +97,8 @@ func TestRunShapesPrintsTheShapesAndWritesTheirOutputs(t *testing.T) {
 	t.Parallel()
 	out := filepath.Join(t.TempDir(), "out")
 	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), []string{"-trace", writeTrace(t), "-policy", "../../policies/gpu-workers.hcl",
-		"-daily", "2000000", "-tz", "America/New_York", "-shapes", "testdata/shapes.csv", "-out", out}, &stdout, &stderr)
+	err := Main(context.Background(), cli.Env{Args: []string{"-trace", writeTrace(t), "-policy", "../../../policies/gpu-workers.hcl",
+		"-daily", "2000000", "-tz", "America/New_York", "-shapes", "testdata/command/shapes.csv", "-out", out}, Stdout: &stdout, Stderr: &stderr})
 	must.NoError(t, err)
 	text := stdout.String()
 	for _, want := range []string{`policy "gpu-workers" replayed once per shape, counting VMs`, "cost/month", "per 1M requests",
@@ -112,13 +112,13 @@ func TestRunShapesPrintsTheShapesAndWritesTheirOutputs(t *testing.T) {
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
-	must.Eq(t, []string{backtest.ShapesCSVFile, backtest.ShapesSummaryFile, backtest.ShapesChartFile}, names)
+	must.Eq(t, []string{ShapesCSVFile, ShapesSummaryFile, ShapesChartFile}, names)
 
-	var sum backtest.ShapesSummary
-	raw, err := os.ReadFile(filepath.Join(out, backtest.ShapesSummaryFile))
+	var sum ShapesSummary
+	raw, err := os.ReadFile(filepath.Join(out, ShapesSummaryFile))
 	must.NoError(t, err)
 	must.NoError(t, json.Unmarshal(raw, &sum))
-	must.Eq(t, "testdata/shapes.csv", sum.Parameters.Shapes)
+	must.Eq(t, "testdata/command/shapes.csv", sum.Parameters.Shapes)
 	hours := map[string]float64{}
 	for _, s := range sum.Shapes {
 		hours[s.Name] = s.Policy.WorkerHours
