@@ -3,6 +3,7 @@ package fakenomad
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -154,11 +155,10 @@ func (s *Server) removeNodeLocked(id string) bool {
 	}
 	s.eventLocked(EventNodeRemoved, id, "")
 	delete(s.nodes, id)
-	for aid, a := range s.allocs {
-		if a.nodeID == id {
-			delete(s.allocs, aid)
-		}
+	for _, a := range s.nodeAllocs[id] {
+		delete(s.allocs, a.id)
 	}
+	delete(s.nodeAllocs, id)
 	s.bumpLocked(tableNodes, tableAllocs)
 	return true
 }
@@ -229,11 +229,13 @@ func (s *Server) AddAllocation(nodeID string, spec AllocSpec) string {
 	id := s.nextIDLocked()
 	idx := s.bumpLocked(tableAllocs)
 	now := s.opts.Now()
-	s.allocs[id] = &alloc{
+	a := &alloc{
 		id: id, nodeID: nodeID, spec: spec,
 		client: spec.ClientStatus, desired: api.AllocDesiredStatusRun,
 		createIndex: idx, modifyIndex: idx, createTime: now, modifyTime: now,
 	}
+	s.allocs[id] = a
+	s.nodeAllocs[nodeID] = append(s.nodeAllocs[nodeID], a)
 	return id
 }
 
@@ -294,12 +296,7 @@ func (n *node) mergedMeta() map[string]string {
 
 // nodeAllocsLocked returns a node's allocations sorted by ID.
 func (s *Server) nodeAllocsLocked(nodeID string) []*alloc {
-	var out []*alloc
-	for _, a := range s.allocs {
-		if a.nodeID == nodeID {
-			out = append(out, a)
-		}
-	}
+	out := slices.Clone(s.nodeAllocs[nodeID])
 	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
 	return out
 }
