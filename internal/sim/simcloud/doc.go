@@ -45,6 +45,7 @@
 //	(c *Cluster) State() State
 //	(c *Cluster) InstanceHours() map[string]float64 // RUNNING instance-hours per zone, sampled every Tick
 //	(c *Cluster) Hostname(instance string) string
+//	(c *Cluster) LoseInstance(zone, instance string) error // the node goes down; BootTime later the recreated VM registers a new one
 //	(c *Cluster) Close()              // releases blocked requests
 //	c.GCE *fakegce.Server, c.Nomad *fakenomad.Server   // for injection and assertions
 package simcloud
