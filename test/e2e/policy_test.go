@@ -20,6 +20,10 @@ type policyParams struct {
 	DrainDeadline time.Duration
 	ScaleTimeout  time.Duration
 	Override      *override
+	// StandbySize > 0 gives the target a warm pool (standby_size) whose
+	// refills stop StandbyDelay after their creation.
+	StandbySize  int
+	StandbyDelay time.Duration
 }
 
 type override struct {

@@ -48,6 +48,9 @@ type stackOptions struct {
 	// workerCapacity > 0 starts the worker simulator (requests per minute
 	// per worker).
 	workerCapacity float64
+	// warmBootTime and stopTime are the standby pool's start and stop
+	// times (simcloud's defaults when zero).
+	warmBootTime, stopTime time.Duration
 }
 
 // stack is one isolated end-to-end environment: its own simulated cloud,
@@ -113,6 +116,7 @@ func (s *stack) startCloud(o stackOptions) {
 	cloud, err := simcloud.New(simcloud.Config{
 		MIGs: refs, InitialSize: o.initialPerZone, BootTime: o.bootTime,
 		DeleteTime: 200 * time.Millisecond, DrainDuration: o.drainDuration,
+		WarmBootTime: o.warmBootTime, StopTime: o.stopTime,
 	})
 	must.NoError(s.t, err)
 	srv := httptest.NewServer(cloud.Handler())
