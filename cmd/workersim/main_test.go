@@ -16,7 +16,8 @@ import (
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/testenv"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/loadgen"
 	"github.com/shoenig/test/must"
-	"github.com/shoenig/test/wait"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/poll"
 )
 
 var queues = []string{"ekyc.facematch", "ekyc.ocr"}
@@ -65,8 +66,7 @@ func TestSIGTERMFinishesTheJobsInFlightAndExitsZero(t *testing.T) {
 		}
 		return n
 	}
-	must.Wait(t, wait.InitialSuccess(wait.BoolFunc(func() bool { return published-ready() >= 10 }),
-		wait.Timeout(20*time.Second), wait.Gap(50*time.Millisecond)))
+	poll.Until(t, 20*time.Second, func() bool { return published-ready() >= 10 }, poll.Say("ten jobs published and left unread"))
 
 	must.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	signalled := time.Now()

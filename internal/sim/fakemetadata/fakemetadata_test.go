@@ -10,7 +10,8 @@ import (
 	"time"
 
 	"github.com/shoenig/test/must"
-	"github.com/shoenig/test/wait"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/poll"
 )
 
 type answer struct {
@@ -93,7 +94,7 @@ func TestAWaitAnswersWhenTheValueChanges(t *testing.T) {
 		a, _ := get(t, url, "maintenance-event?wait_for_change=true&timeout_sec=30&last_etag="+none.etag, google(), 10*time.Second)
 		got <- a
 	}()
-	must.Wait(t, wait.InitialSuccess(wait.BoolFunc(func() bool { return s.Waiting() == 1 }), wait.Timeout(5*time.Second)))
+	poll.Until(t, 5*time.Second, func() bool { return s.Waiting() == 1 }, poll.Say("one long poll to be waiting"))
 	s.SetPreempted(false) // another key, and the same value: no answer
 	s.SetMaintenanceEvent(MaintenanceTerminate)
 	a := <-got
@@ -116,7 +117,7 @@ func TestAWaitWithoutAnETagWaitsForTheNextChange(t *testing.T) {
 		a, _ := get(t, url, "preempted?wait_for_change=true", google(), 10*time.Second)
 		got <- a
 	}()
-	must.Wait(t, wait.InitialSuccess(wait.BoolFunc(func() bool { return s.Waiting() == 1 }), wait.Timeout(5*time.Second)))
+	poll.Until(t, 5*time.Second, func() bool { return s.Waiting() == 1 }, poll.Say("one long poll to be waiting"))
 	s.SetPreempted(true)
 	must.Eq(t, "TRUE", (<-got).body)
 }
@@ -145,7 +146,7 @@ func TestCloseReleasesWaitingRequests(t *testing.T) {
 		a, _ := get(t, url, "preempted?wait_for_change=true&timeout_sec=300", google(), 10*time.Second)
 		got <- a
 	}()
-	must.Wait(t, wait.InitialSuccess(wait.BoolFunc(func() bool { return s.Waiting() == 1 }), wait.Timeout(5*time.Second)))
+	poll.Until(t, 5*time.Second, func() bool { return s.Waiting() == 1 }, poll.Say("one long poll to be waiting"))
 	s.Close()
 	must.Eq(t, "FALSE", (<-got).body)
 }

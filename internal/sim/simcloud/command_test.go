@@ -14,12 +14,13 @@ import (
 	compute "cloud.google.com/go/compute/apiv1"
 	"cloud.google.com/go/compute/apiv1/computepb"
 	"github.com/shoenig/test/must"
-	"github.com/shoenig/test/wait"
 	"google.golang.org/api/option"
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/simcloud"
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/cli"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/poll"
 )
 
 func TestMainServesBothAPIsAndStopsOnCancel(t *testing.T) {
@@ -39,10 +40,10 @@ func TestMainServesBothAPIsAndStopsOnCancel(t *testing.T) {
 	}()
 
 	var addrs simcloud.Addresses
-	must.Wait(t, wait.InitialSuccess(wait.BoolFunc(func() bool {
+	poll.Until(t, 5*time.Second, func() bool {
 		b, err := os.ReadFile(addrFile)
 		return err == nil && json.Unmarshal(b, &addrs) == nil
-	}), wait.Timeout(5*time.Second), wait.Gap(5*time.Millisecond)))
+	}, poll.Say("simcloud to write its addresses file"))
 
 	migs, err := compute.NewInstanceGroupManagersRESTClient(ctx,
 		option.WithEndpoint(addrs.ComputeEndpoint), option.WithoutAuthentication())
@@ -55,9 +56,9 @@ func TestMainServesBothAPIsAndStopsOnCancel(t *testing.T) {
 	must.NoError(t, op.Wait(ctx))
 
 	// 60 simulated seconds of boot take 100 ms at scale 600.
-	must.Wait(t, wait.InitialSuccess(wait.BoolFunc(func() bool {
+	poll.Until(t, 5*time.Second, func() bool {
 		return fetchState(t, addrs.AdminURL).ReadyWorkersTotal == 3
-	}), wait.Timeout(5*time.Second), wait.Gap(10*time.Millisecond)))
+	}, poll.Say("three ready workers after the resize"))
 
 	cancel()
 	must.NoError(t, <-done)

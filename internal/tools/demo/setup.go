@@ -13,8 +13,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/loadgen"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/simcloud"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/loadgen"
 )
 
 // The demo's own database, vhost, project and MIGs: policies/demo.hcl

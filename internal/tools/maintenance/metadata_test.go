@@ -9,9 +9,10 @@ import (
 	"time"
 
 	"github.com/shoenig/test/must"
-	"github.com/shoenig/test/wait"
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/fakemetadata"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/poll"
 )
 
 // startMetadata serves a fake metadata server and returns a client of it
@@ -46,7 +47,7 @@ func TestAWaitAnswersTheChange(t *testing.T) {
 	first, err := c.get(context.Background(), keyMaintenance, "", time.Second)
 	must.NoError(t, err)
 	go func() {
-		must.Wait(t, wait.InitialSuccess(wait.BoolFunc(func() bool { return fake.Waiting() == 1 }), wait.Timeout(5*time.Second)))
+		poll.Until(t, 5*time.Second, func() bool { return fake.Waiting() == 1 }, poll.Say("the long poll to be waiting"))
 		fake.SetMaintenanceEvent(fakemetadata.MaintenanceTerminate)
 	}()
 	v, err := c.get(context.Background(), keyMaintenance, first.ETag, 30*time.Second)

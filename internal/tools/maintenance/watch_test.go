@@ -8,9 +8,10 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/shoenig/test/must"
-	"github.com/shoenig/test/wait"
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/fakemetadata"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/poll"
 )
 
 // watch runs a watcher of key with fast retries until the test ends.
@@ -69,13 +70,13 @@ func TestTheWatcherCatchesAChangeMadeWhileTheServerWasAway(t *testing.T) {
 	fake, c, srv := startMetadata(t)
 	obs := watch(t, c, keyPreempted, 30*time.Second)
 	must.Eq(t, "FALSE", next(t, obs).text)
-	must.Wait(t, wait.InitialSuccess(wait.BoolFunc(func() bool { return fake.Waiting() == 1 }), wait.Timeout(5*time.Second)))
+	poll.Until(t, 5*time.Second, func() bool { return fake.Waiting() == 1 }, poll.Say("the watcher's long poll to be waiting"))
 
 	// The open wait loses its connection and the retries find the server
 	// unavailable; the value changes meanwhile.
 	fake.Inject(fakemetadata.Fault{Kind: fakemetadata.FaultStatus, Status: http.StatusServiceUnavailable}, 0)
 	srv.CloseClientConnections()
-	must.Wait(t, wait.InitialSuccess(wait.BoolFunc(func() bool { return count503(fake) >= 2 }), wait.Timeout(5*time.Second)))
+	poll.Until(t, 5*time.Second, func() bool { return count503(fake) >= 2 }, poll.Say("two 503 answers retried"))
 	fake.SetPreempted(true)
 	fake.ClearFaults()
 	must.Eq(t, "TRUE", next(t, obs).text)

@@ -7,11 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/loadgen"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/testenv"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/loadgen"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/workersim"
 	"github.com/shoenig/test/must"
-	"github.com/shoenig/test/wait"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/poll"
 )
 
 type fleet struct{ n atomic.Int64 }
@@ -47,21 +48,21 @@ func TestWorkersServeOnlyWhileTheFleetHasWorkers(t *testing.T) {
 	go func() { done <- sim.Run(runCtx) }()
 
 	// An empty fleet serves nothing, however long it is given.
-	must.Wait(t, wait.ContinualSuccess(wait.BoolFunc(func() bool {
+	poll.Holds(t, 500*time.Millisecond, func() bool {
 		return sim.Stats().Requests == 0
-	}), wait.Timeout(500*time.Millisecond), wait.Gap(50*time.Millisecond)))
+	}, poll.Say("an empty fleet to serve nothing"))
 
 	f.n.Store(2)
 	started := time.Now()
 	var tooFast []string
-	must.Wait(t, wait.InitialSuccess(wait.BoolFunc(func() bool {
+	poll.Until(t, 20*time.Second, func() bool {
 		st := sim.Stats()
 		// Never faster than the fleet earns (plus its small burst and one job in hand).
 		if limit := 100*time.Since(started).Seconds() + 25 + 10; float64(st.Requests) > limit {
 			tooFast = append(tooFast, fmt.Sprintf("%d requests served after %s", st.Requests, time.Since(started)))
 		}
 		return st.Requests == 400
-	}), wait.Timeout(20*time.Second), wait.Gap(20*time.Millisecond)))
+	}, poll.Say("the 400 requests served"))
 	must.SliceEmpty(t, tooFast)
 	stop()
 	must.NoError(t, <-done)

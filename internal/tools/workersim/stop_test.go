@@ -18,9 +18,10 @@ import (
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/workersim"
 	amqp "github.com/rabbitmq/amqp091-go"
 	"github.com/shoenig/test/must"
-	"github.com/shoenig/test/wait"
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/cli"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/poll"
 )
 
 var stopQueues = []string{"ekyc.facematch", "ekyc.ocr"}
@@ -101,9 +102,9 @@ func TestStopServesAndAcknowledgesTheJobsInFlight(t *testing.T) {
 	// One worker of 3000 requests/min = 50 requests/s: jobs of 10 requests
 	// queue behind the bucket, so every consumer holds one in flight.
 	sim, _, done := startSim(t, vurl, f, 3000)
-	must.Wait(t, wait.InitialSuccess(wait.BoolFunc(func() bool {
+	poll.Until(t, 20*time.Second, func() bool {
 		return sim.Stats().InFlight == 8 && sim.Stats().Jobs > 0
-	}), wait.Timeout(20*time.Second), wait.Gap(10*time.Millisecond)))
+	}, poll.Say("every consumer to hold a job"))
 
 	sim.Stop()
 	waitRun(t, done, 10*time.Second)
@@ -126,12 +127,10 @@ func TestAHardStopLeavesTheJobsInFlightToBeRedelivered(t *testing.T) {
 	publish(t, vurl, published, 10)
 	// No workers: the jobs received wait for capacity that never comes.
 	sim, hardStop, done := startSim(t, vurl, &fleet{}, 3000)
-	must.Wait(t, wait.InitialSuccess(wait.BoolFunc(func() bool { return sim.Stats().InFlight == 8 }),
-		wait.Timeout(20*time.Second), wait.Gap(10*time.Millisecond)))
+	poll.Until(t, 20*time.Second, func() bool { return sim.Stats().InFlight == 8 }, poll.Say("eight jobs in flight"))
 
 	sim.Stop()
-	must.Wait(t, wait.ContinualSuccess(wait.BoolFunc(func() bool { return sim.Stats().InFlight == 8 }),
-		wait.Timeout(300*time.Millisecond), wait.Gap(20*time.Millisecond)))
+	poll.Holds(t, 300*time.Millisecond, func() bool { return sim.Stats().InFlight == 8 }, poll.Say("the eight jobs to stay in flight"))
 	hardStop()
 	waitRun(t, done, 10*time.Second)
 	st := sim.Stats()
@@ -233,8 +232,7 @@ func TestMainStopsLikeAWorkerOnSignals(t *testing.T) {
 			stderr, code := runMain(t, signals, args...)
 			// Jobs in flight: the consumers have taken some from the queues.
 			conn := testenv.DialAMQP(t, vurl)
-			must.Wait(t, wait.InitialSuccess(wait.BoolFunc(func() bool { return 30-ready(t, conn) >= 8 }),
-				wait.Timeout(20*time.Second), wait.Gap(50*time.Millisecond)))
+			poll.Until(t, 20*time.Second, func() bool { return 30-ready(t, conn) >= 8 }, poll.Say("eight jobs taken from the queue"))
 			for _, s := range tc.signals {
 				signals <- s
 			}
