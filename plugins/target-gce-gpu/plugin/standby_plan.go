@@ -93,9 +93,10 @@ func retireNodes(drained []nodeCandidate, room int64) (stop, del []nodeCandidate
 
 // poolRoom is how many drained workers each zone may stop into its pool:
 // its share of the pool (poolSplit) minus the VMs already stopped or
-// stopping there. VMs the MIG is still creating to refill the pool do not
-// count: a drained worker, whose disk already holds the image, replaces
-// them, and lowering targetStoppedSize afterwards deletes them.
+// stopping there. VMs the MIG is still creating to refill the pool, or
+// that wait out initialDelaySec before their stop, do not count: a drained
+// worker, whose disk already holds the image, replaces them, and setting
+// targetStoppedSize back to the share afterwards deletes them.
 func poolRoom(size int64, zones []zoneView) []int64 {
 	pz := make([]poolZone, len(zones))
 	for i, z := range zones {
@@ -104,7 +105,13 @@ func poolRoom(size int64, zones []zoneView) []int64 {
 	share := poolSplit(size, pz)
 	room := make([]int64, len(zones))
 	for i, z := range zones {
-		room[i] = max(share[i]-z.poolMembers(), 0)
+		var settled int64
+		for _, in := range z.Instances {
+			if in.pooled() || in.Status == instanceStopping && in.stopping() {
+				settled++
+			}
+		}
+		room[i] = max(share[i]-settled, 0)
 	}
 	return room
 }

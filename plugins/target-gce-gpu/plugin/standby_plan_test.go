@@ -124,17 +124,19 @@ func TestRetireNodes(t *testing.T) {
 	}
 }
 
-func TestPoolRoomCountsStoppedAndStoppingButNotRefills(t *testing.T) {
+func TestPoolRoomCountsStoppedAndStoppingVMsButNotRefills(t *testing.T) {
 	t.Parallel()
 	zone := func(stopped int64, instances ...managedInstance) zoneView {
 		return zoneView{State: migState{Standby: standbySettings{Stopped: stopped}}, Instances: instances}
 	}
 	stoppedVM := managedInstance{Status: instanceTerminated, CurrentAction: actionNone}
-	stoppingVM := managedInstance{Status: instanceRunning, CurrentAction: actionStopping}
+	stoppingVM := managedInstance{Status: instanceStopping, CurrentAction: actionStopping}
 	refill := managedInstance{Status: "STAGING", CurrentAction: actionCreating}
-	zones := []zoneView{zone(2, stoppedVM, refill), zone(2, stoppedVM, stoppingVM)}
-	must.Eq(t, []int64{1, 0}, poolRoom(4, zones), must.Sprint("zone a has one VM and one refill on its way, zone b is full"))
-	must.Eq(t, []int64{0, 0}, poolRoom(0, zones))
+	initializing := managedInstance{Status: instanceRunning, CurrentAction: actionStopping}
+	zones := []zoneView{zone(2, stoppedVM, refill), zone(2, stoppedVM, stoppingVM), zone(2, initializing, initializing)}
+	must.Eq(t, []int64{1, 0, 2}, poolRoom(6, zones),
+		must.Sprint("zone a has one VM and a refill on its way, zone b is full, zone c's refills still initialize"))
+	must.Eq(t, []int64{0, 0, 0}, poolRoom(0, zones))
 }
 
 func TestPlanRecycle(t *testing.T) {
