@@ -92,6 +92,7 @@ func (r *replays) replay(ctx context.Context, name string, pol *sdk.ScalingPolic
 	}
 	sr := r.sc.fresh().result(name, o, r.cfg.Price)
 	sr.addPool(o, r.cfg.Price, r.cfg.StandbyPrice)
+	sr.addSpot(o, r.cfg.Price, r.cfg.SpotPrice)
 	sr.Config = config
 	return sr, nil
 }

@@ -3,6 +3,7 @@ package backtest
 import (
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -50,6 +51,15 @@ type Config struct {
 	// VM's price per hour (its disks).
 	WarmLead     time.Duration
 	StandbyPrice float64
+	// SpotPrice is a Spot worker's price per hour, PreemptionRate the
+	// preemptions per Spot VM-hour, SpotOutage how long Spot capacity is
+	// gone after the daily mass preemption at the busiest business hour
+	// (0: none), Seed the seed of the preemption draws. They matter only
+	// for a policy whose target has spot_migs.
+	SpotPrice      float64
+	PreemptionRate float64
+	SpotOutage     time.Duration
+	Seed           int64
 	// ScaleUpWait and ScaleDownWait are how long the target's Scale takes
 	// to return (MIG stable; drain and delete). The agent takes no other
 	// action meanwhile and starts the cooldown when Scale returns.
@@ -78,6 +88,9 @@ func DefaultConfig() Config {
 		Lead:           DefaultLead,
 		WarmLead:       DefaultWarmLead,
 		StandbyPrice:   DefaultPoolPrice,
+		SpotPrice:      DefaultSpotPrice,
+		PreemptionRate: DefaultPreemptionRate,
+		Seed:           DefaultSeed,
 		ScaleUpWait:    DefaultScaleUpWait,
 		ScaleDownWait:  DefaultScaleDownWait,
 		SettleDelay:    DefaultSettleDelay,
@@ -127,6 +140,18 @@ func (c Config) parse() (parsedConfig, error) {
 	}
 	if c.StandbyPrice < 0 {
 		bad("standby-price", c.StandbyPrice, "must be >= 0")
+	}
+	if c.SpotPrice < 0 || math.IsNaN(c.SpotPrice) {
+		bad("spot-price", c.SpotPrice, "must be >= 0")
+	}
+	if !(c.PreemptionRate >= 0 && c.PreemptionRate <= 60) {
+		bad("preemption-rate", c.PreemptionRate, "want preemptions per Spot VM-hour from 0 to 60")
+	}
+	if c.SpotOutage < 0 || c.SpotOutage > maxSpotOutage {
+		bad("spot-outage", c.SpotOutage, "want a duration from 0 to 24h")
+	}
+	if c.Seed < 0 {
+		bad("seed", c.Seed, "must be >= 0")
 	}
 	if c.ScaleUpWait < 0 {
 		bad("scale-up-wait", c.ScaleUpWait, "must be >= 0")

@@ -74,7 +74,13 @@ type scorer struct {
 }
 
 // score replays the queue for a worker series and scores it.
-func (s *scorer) score(workers []int64) Score {
+func (s *scorer) score(workers []int64) Score { return s.scoreWith(workers, nil) }
+
+// scoreWith is score with requeued[i] requests returned to the queue in
+// minute i besides its arrivals (work held by preempted workers; nil for
+// none). They wait like any backlog but weigh nothing in the p95, which
+// counts each request once, at its arrival.
+func (s *scorer) scoreWith(workers []int64, requeued []float64) Score {
 	var sc Score
 	var backlog float64
 	var workerMinutes float64
@@ -88,7 +94,11 @@ func (s *scorer) score(workers []int64) Score {
 		}
 		w := workers[i]
 		workerMinutes += float64(w)
-		backlog = stepBacklog(backlog, a, w, s.p.capacity)
+		if requeued != nil {
+			backlog = stepBacklog(backlog, a+requeued[i], w, s.p.capacity)
+		} else {
+			backlog = stepBacklog(backlog, a, w, s.p.capacity)
+		}
 		if !s.cal.business[i] {
 			continue
 		}

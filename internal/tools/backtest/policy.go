@@ -134,6 +134,9 @@ func validatePolicy(p *sdk.ScalingPolicy) error {
 	if _, err := parsePool(p); err != nil {
 		errs = append(errs, err)
 	}
+	if _, err := parseSpot(p); err != nil {
+		errs = append(errs, err)
+	}
 	for _, c := range p.Checks {
 		if err := validateCheck(c); err != nil {
 			errs = append(errs, fmt.Errorf("check %q: %w", c.Name, err))

@@ -35,6 +35,9 @@ type model struct {
 	// series is arrivals as metrics, built once: rate queries copy their
 	// window out of it.
 	series sdk.TimestampedMetrics
+	// spot is the Spot capacity model, for a policy whose target has
+	// spot_migs; nil where Spot is not modelled (-shapes).
+	spot *spotModel
 }
 
 func newModel(start time.Time, arrivals []float64, capacity float64, lead time.Duration, warmup int, initial int64) *model {
@@ -62,7 +65,9 @@ type replayCheck struct {
 // replayOutcome is what an autoscaled replay produced over the scored minutes.
 type replayOutcome struct {
 	// pool is what the standby pool did; nil without one.
-	pool            *poolFigures
+	pool *poolFigures
+	// spot is what the Spot tier did; nil without one.
+	spot            *spotFigures
 	workers         []int64 // serving in each scored minute
 	billed          []int64 // serving, booting and draining in each scored minute
 	bootingMinutes  int64   // sum over scored minutes of workers ordered but not yet serving
@@ -100,6 +105,15 @@ func replay(ctx context.Context, m *model, p *sdk.ScalingPolicy, checks []*repla
 		r.f.pool = newStandbyPool(pc, m.lead)
 		r.out.pool = &poolFigures{standby: make([]int64, n-m.warmup)}
 	}
+	if sc, err := parseSpot(p); err != nil {
+		return nil, err
+	} else if sc.on {
+		if m.spot == nil {
+			return nil, fmt.Errorf("target %s: the Spot tier is not modelled here (with -shapes every VM is priced on demand)", spotKeyMIGs)
+		}
+		r.spot = newSpotTier(sc, m.spot, r.f, n-m.warmup)
+		r.out.spot = &r.spot.fig
+	}
 	next := time.Duration(m.warmup) * time.Minute
 	for mi := m.warmup; mi < n; mi++ {
 		if mi%4096 == 0 && ctx.Err() != nil {
@@ -116,6 +130,17 @@ func replay(ctx context.Context, m *model, p *sdk.ScalingPolicy, checks []*repla
 		s := mi - m.warmup
 		r.out.workers[s] = r.f.serving
 		r.out.billed[s] = r.f.billed()
+		var requeued float64
+		if sp := r.spot; sp != nil {
+			sp.f.advance(mi)
+			sp.step(r.f, mi, s, ceilMinutes(m.lead))
+			sp.record(s)
+			requeued = sp.fig.requeued[s]
+			r.out.workers[s] = r.f.serving + sp.f.serving
+			r.out.billed[s] = r.f.billed() + sp.f.billed()
+			r.out.bootingMinutes += sp.f.bootingCount()
+			r.out.drainingMinutes += sp.f.drainingCount()
+		}
 		if pool := r.f.pool; pool != nil {
 			refilling := count(pool.refilling)
 			r.out.billed[s] += refilling
@@ -127,7 +152,7 @@ func replay(ctx context.Context, m *model, p *sdk.ScalingPolicy, checks []*repla
 		if r.clamped {
 			r.out.clampedMinutes++
 		}
-		r.backlog[s] = stepBacklog(r.backlogAt(mi-1), m.arrivals[mi], r.f.serving, m.capacity)
+		r.backlog[s] = stepBacklog(r.backlogAt(mi-1), m.arrivals[mi]+requeued, r.out.workers[s], m.capacity)
 	}
 	if pool := r.f.pool; pool != nil {
 		r.out.pool.warmStarts, r.out.pool.coldStarts = pool.warmStarts, pool.coldStarts
@@ -153,6 +178,17 @@ type replayState struct {
 	// scalingUntil is when the last Scale returns; until then Status is
 	// not ready.
 	scalingUntil time.Time
+	// spot is the Spot half of the fleet (f is then the standard half);
+	// nil without spot_migs.
+	spot *spotTier
+}
+
+// target is the count the target's Status reports: both tiers' target sizes.
+func (r *replayState) target() int64 {
+	if r.spot != nil {
+		return r.f.target + r.spot.f.target
+	}
+	return r.f.target
 }
 
 // backlogAt is the backlog at the end of minute mi; the queue is empty
@@ -178,7 +214,7 @@ func (r *replayState) evaluate(t time.Duration) error {
 		// Nothing would come of the vote; clamped keeps the last one.
 		return nil
 	}
-	count := r.f.target
+	count := r.target()
 	r.results = r.results[:0]
 	for _, c := range r.checks {
 		ms := r.metrics(c, t, count)
@@ -214,11 +250,17 @@ func (r *replayState) evaluate(t time.Duration) error {
 	}
 	readyAt := ceilMinutes(t + r.m.lead)
 	deleteAt := ceilMinutes(t + r.m.downWait)
+	scaleStd := func(n int64) int64 {
+		if r.f.pool != nil {
+			return r.f.scaleWithPool(n, readyAt, ceilMinutes(t+r.m.warmLead), deleteAt)
+		}
+		return r.f.scaleTo(n, readyAt, deleteAt)
+	}
 	var got int64
-	if r.f.pool != nil {
-		got = r.f.scaleWithPool(winner.Count, readyAt, ceilMinutes(t+r.m.warmLead), deleteAt)
+	if r.spot != nil {
+		got = r.spot.scale(r.f, winner.Count, ceilMinutes(t), scaleStd, readyAt, deleteAt)
 	} else {
-		got = r.f.scaleTo(winner.Count, readyAt, deleteAt)
+		got = scaleStd(winner.Count)
 	}
 	if got == count {
 		// No serving worker to drain: target-gce-gpu answers with a

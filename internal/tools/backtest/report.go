@@ -148,6 +148,9 @@ func (r *Result) panel(from, to, bin int, yMax float64) (*plot.Plot, error) {
 	if err := r.addPoolLine(p, from, to, bin); err != nil {
 		return nil, err
 	}
+	if err := r.addSpotLine(p, from, to, bin); err != nil {
+		return nil, err
+	}
 	p.X.Min = float64(from)
 	return p, nil
 }
@@ -272,6 +275,13 @@ func (r *Result) drawHeader(c draw.Canvas, bin int) {
 			width, "slope's pool", s.StandbyVMHours, s.StandbyCost, r.Config.StandbyPrice, s.WarmStarts, s.ColdStarts, r.Config.WarmLead))
 		y -= vg.Points(15)
 	}
+	if s := r.Strategy(NameSlope); s.Spot != nil {
+		sample(y, spotColor, true, vg.Points(1.5))
+		mono.Color = spotColor
+		c.FillText(mono, vg.Point{X: text, Y: y}, fmt.Sprintf("%-*s %6.0f worker-h on Spot  cost standard %.0f + spot %.0f  %d preempted (%d by outage)  dotted: Spot workers x capacity",
+			width, "slope's Spot", s.Spot.WorkerHours, s.Spot.StandardCost, s.Spot.SpotCost, s.Spot.Preemptions, s.Spot.OutagePreemptions))
+		y -= vg.Points(15)
+	}
 	mono.Color = color.Gray{Y: 0x50}
 	sample(y, demandFill, false, vg.Points(8))
 	c.FillText(mono, vg.Point{X: text, Y: y}, fmt.Sprintf("%-*s %6.0f worker-h  every minute sized exactly (demand grey; business hours shaded, red where slope missed; %d-min means)",
@@ -281,12 +291,17 @@ func (r *Result) drawHeader(c draw.Canvas, bin int) {
 // poolColor draws the policy's standby pool.
 var poolColor = color.RGBA{R: 0x17, G: 0xbe, B: 0xcf, A: 0xff}
 
-// headerHeight is the header's height: one more line for a standby pool.
+// headerHeight is the header's height: one more line each for a standby
+// pool and a Spot tier.
 func (r *Result) headerHeight() vg.Length {
+	h := reportHeaderH
 	if s := r.Strategy(NameSlope); s != nil && s.StandbyVMs != nil {
-		return reportHeaderH + vg.Points(15)
+		h += vg.Points(15)
 	}
-	return reportHeaderH
+	if s := r.Strategy(NameSlope); s != nil && s.Spot != nil {
+		h += vg.Points(15)
+	}
+	return h
 }
 
 // addPoolLine draws the policy's stopped VMs (times the capacity, on the

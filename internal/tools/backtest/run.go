@@ -55,12 +55,15 @@ type StrategyResult struct {
 	// -standby-price into StandbyCost (part of Cost); the VM-hours of
 	// refills (in BilledWorkerHours); workers started from the pool and
 	// created cold by scale-outs.
-	StandbyVMs         []int64
-	StandbyVMHours     float64
-	StandbyCost        float64
-	RefillWorkerHours  float64
-	WarmStarts         int64
-	ColdStarts         int64
+	StandbyVMs        []int64
+	StandbyVMHours    float64
+	StandbyCost       float64
+	RefillWorkerHours float64
+	WarmStarts        int64
+	ColdStarts        int64
+	// Spot is what the Spot tier did, when the policy's target has
+	// spot_migs (spot_report.go); nil otherwise.
+	Spot               *SpotResult
 	Evaluations        int
 	AbortedEvaluations int
 	StrategyErrors     int
@@ -181,6 +184,7 @@ func run(ctx context.Context, cfg Config, tr Trace, source string, factory strat
 		PhysicalLimitWorkerHours: physicalLimitHours(scaled.Counts[warmup:], capacity),
 	}
 	res.cal = newCalendar(res.ScoredStart, len(res.Arrivals), pc.loc, pc.bh)
+	m.spot = newSpotModel(cfg, res, m)
 	sc := &scorer{
 		arrivals: res.Arrivals,
 		cal:      res.cal,
@@ -231,7 +235,11 @@ func (s *scorer) result(name string, o *replayOutcome, price float64) StrategyRe
 		// The reference fleets never boot or drain.
 		sr.BilledWorkers = sr.Workers
 	}
-	sr.Score = s.score(sr.Workers)
+	var requeued []float64
+	if o.spot != nil {
+		requeued = o.spot.requeued
+	}
+	sr.Score = s.scoreWith(sr.Workers, requeued)
 	sr.BilledWorkerHours = sr.WorkerHours + sr.BootingWorkerHours + sr.DrainingWorkerHours
 	sr.Cost = sr.BilledWorkerHours * price
 	return sr

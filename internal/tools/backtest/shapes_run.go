@@ -80,6 +80,9 @@ func PreflightShapes(cfg Config, shapes []Shape) error {
 	if err != nil {
 		return err
 	}
+	if sc, _ := parseSpot(p); sc.on {
+		return fmt.Errorf("target %s: -shapes prices every VM on demand and does not model a Spot tier; compare shapes on a copy of the policy without it", spotKeyMIGs)
+	}
 	return checkShapes(p, shapes)
 }
 

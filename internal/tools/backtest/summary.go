@@ -104,6 +104,8 @@ type ParameterSummary struct {
 	RefillDelay   string  `json:"standby_refill_delay,omitempty"`
 	WarmLead      string  `json:"warm_lead,omitempty"`
 	StandbyPrice  float64 `json:"standby_price,omitempty"`
+	// The Spot tier, only when the policy's target has spot_migs.
+	Spot *SpotParameters `json:"spot,omitempty"`
 }
 
 // StrategySummary is one strategy's line of summary.json.
@@ -139,12 +141,15 @@ type StrategySummary struct {
 	// VM-hours and their cost (included in cost), refill VM-hours
 	// (included in billed_worker_hours), and how many workers scale-outs
 	// started from the pool and created cold.
-	StandbyVMHours    float64    `json:"standby_vm_hours,omitempty"`
-	StandbyCost       float64    `json:"standby_cost,omitempty"`
-	RefillWorkerHours float64    `json:"refill_worker_hours,omitempty"`
-	WarmStarts        int64      `json:"warm_starts,omitempty"`
-	ColdStarts        int64      `json:"cold_starts,omitempty"`
-	PerDay            []DayScore `json:"per_day"`
+	StandbyVMHours    float64 `json:"standby_vm_hours,omitempty"`
+	StandbyCost       float64 `json:"standby_cost,omitempty"`
+	RefillWorkerHours float64 `json:"refill_worker_hours,omitempty"`
+	WarmStarts        int64   `json:"warm_starts,omitempty"`
+	ColdStarts        int64   `json:"cold_starts,omitempty"`
+	// Spot: the cost by tier (standard, spot, the pool when present) and
+	// the preemptions, only for a policy whose target has spot_migs.
+	Spot   *SpotSummary `json:"spot,omitempty"`
+	PerDay []DayScore   `json:"per_day"`
 }
 
 // Summary builds the summary.json content.
@@ -180,6 +185,7 @@ func (r *Result) Summary() Summary {
 			FirstStrategyError: sr.FirstStrategyError, PerDay: roundDays(sr.PerDay),
 			StandbyVMHours: round(sr.StandbyVMHours, 2), StandbyCost: round(sr.StandbyCost, 2),
 			RefillWorkerHours: round(sr.RefillWorkerHours, 2), WarmStarts: sr.WarmStarts, ColdStarts: sr.ColdStarts,
+			Spot: sr.spotSummary(),
 		}
 	}
 	if pc, err := parsePool(p); err == nil && pc.size > 0 {
@@ -187,6 +193,7 @@ func (r *Result) Summary() Summary {
 		s.Parameters.RefillDelay = pc.refillDelay.String()
 		s.Parameters.WarmLead, s.Parameters.StandbyPrice = c.WarmLead.String(), c.StandbyPrice
 	}
+	s.Parameters.Spot = r.spotParameters()
 	s.TargetValueGrid = make([]GridEntrySummary, len(r.TargetValueGrid))
 	for i, e := range r.TargetValueGrid {
 		c := e.Config

@@ -39,6 +39,7 @@ func (r *Result) WriteTable(w io.Writer) error {
 		fmt.Fprintf(w, "slope's standby pool: %d stopped VMs (warm lead %s), %.1f VM-hours at %g = %.2f (in cost); refills %.1f worker-hours (in billed); scale-outs took %d workers from the pool, %d cold\n",
 			pc.size, r.Config.WarmLead, s.StandbyVMHours, r.Config.StandbyPrice, s.StandbyCost, s.RefillWorkerHours, s.WarmStarts, s.ColdStarts)
 	}
+	r.writeSpotLine(w)
 	if missed := missedDays(r.Strategy(NameSlope).PerDay, 8); missed != "" {
 		fmt.Fprintf(w, "slope missed the SLA on %s\n", missed)
 	}

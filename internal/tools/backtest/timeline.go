@@ -15,12 +15,18 @@ const TimelineHeader = "timestamp,requests,slope,target-value,predictive,static-
 func (r *Result) WriteTimeline(w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 64*1024)
 	standby := r.Strategy(NameSlope).StandbyVMs
+	header := TimelineHeader
 	if standby != nil {
 		// The policy's standby pool, only when it keeps one.
-		bw.WriteString(TimelineHeader + ",slope-standby\n")
-	} else {
-		bw.WriteString(TimelineHeader + "\n")
+		header += ",slope-standby"
 	}
+	var spot []int64
+	if s := r.Strategy(NameSlope).Spot; s != nil {
+		// The policy's Spot workers serving, only with a Spot tier.
+		spot = s.Workers
+		header += ",slope-spot"
+	}
+	bw.WriteString(header + "\n")
 	cols := make([][]int64, len(StrategyNames))
 	for i, name := range StrategyNames {
 		cols[i] = r.Strategy(name).Workers
@@ -38,6 +44,10 @@ func (r *Result) WriteTimeline(w io.Writer) error {
 		if standby != nil {
 			buf = append(buf, ',')
 			buf = strconv.AppendInt(buf, standby[i], 10)
+		}
+		if spot != nil {
+			buf = append(buf, ',')
+			buf = strconv.AppendInt(buf, spot[i], 10)
 		}
 		buf = append(buf, '\n')
 		if _, err := bw.Write(buf); err != nil {
