@@ -9,7 +9,7 @@ import (
 )
 
 var (
-	readmeRow  = regexp.MustCompile("(?m)^\\|([^|\\n]+)\\|([^|\\n]+)\\|")
+	readmeRow  = regexp.MustCompile(`(?m)^\|([^|\n]+)\|([^|\n]+)\|`)
 	readmeCode = regexp.MustCompile("`([^`]+)`")
 )
 
