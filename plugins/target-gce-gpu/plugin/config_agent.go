@@ -32,6 +32,7 @@ var pluginTable = &pluginkit.Table{
 		{Name: configKeyCredentials, Kind: pluginkit.Text, Doc: "service account key: a file path or the JSON itself"},
 		{Name: configKeyComputeEndpoint, Kind: pluginkit.Text, Doc: "base URL of the Compute API"},
 		{Name: configKeyComputeInsecure, Kind: pluginkit.Bool, Default: "false", Doc: "turn authentication off (with compute_endpoint only)"},
+		pluginkit.MetricsKeyRow,
 	},
 }
 
@@ -67,6 +68,8 @@ type pluginConfig struct {
 	computeInsecure bool
 	// nomad is the Nomad client configuration built from the nomad_* keys.
 	nomad *api.Config
+	// metricsAddress serves the Prometheus metrics ("" = off).
+	metricsAddress string
 }
 
 // parsePluginConfig validates the agent's target block config. It reads a
@@ -75,7 +78,7 @@ type pluginConfig struct {
 // value: a password put in the wrong key must not reach the agent's log.
 func parsePluginConfig(raw map[string]string) (pluginConfig, error) {
 	p := pluginkit.Parse(pluginTable, raw)
-	cfg := pluginConfig{computeInsecure: p.Bool(configKeyComputeInsecure)}
+	cfg := pluginConfig{computeInsecure: p.Bool(configKeyComputeInsecure), metricsAddress: p.Text(pluginkit.MetricsKey)}
 	if p.Has(configKeyComputeEndpoint) {
 		v := p.Text(configKeyComputeEndpoint)
 		if !isURL(v, "http", "https") {

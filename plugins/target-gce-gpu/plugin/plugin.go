@@ -65,7 +65,10 @@ type Plugin struct {
 	instClient *compute.InstancesClient
 	nomad      *api.Client
 	targets    *pluginkit.Cache[targetConfig] // parsed target configs by content
-	policies   map[string]*policyState        // by policy key
+	// metrics is served on the agent block\'s metrics_address.
+	metrics  *pluginkit.Metrics
+	tm       *targetMetrics
+	policies map[string]*policyState // by policy key
 }
 
 // policyState is the in-memory part of a policy's state. It is only ever a
@@ -91,7 +94,10 @@ type policyState struct {
 
 // New returns an unconfigured plugin.
 func New(log hclog.Logger) *Plugin {
+	metrics := pluginkit.NewMetrics()
 	return &Plugin{
+		metrics:  metrics,
+		tm:       newTargetMetrics(metrics.Registry),
 		logger:   log,
 		timing:   defaultTiming,
 		now:      time.Now,
@@ -113,6 +119,9 @@ func (p *Plugin) SetConfig(raw map[string]string) (err error) {
 	defer pluginkit.Recover(p.logger, PluginName, "set_config", &err)
 	cfg, err := parsePluginConfig(raw)
 	if err != nil {
+		return fmt.Errorf("%s config: %w", PluginName, err)
+	}
+	if err := p.metrics.Serve(cfg.metricsAddress); err != nil {
 		return fmt.Errorf("%s config: %w", PluginName, err)
 	}
 	nomadClient, err := api.NewClient(cfg.nomad)

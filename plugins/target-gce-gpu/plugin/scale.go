@@ -3,10 +3,12 @@ package plugin
 import (
 	"context"
 	"fmt"
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 	"math"
+	"time"
 
 	"github.com/hashicorp/nomad-autoscaler/sdk"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 )
 
 // Scale implements target.Target: it resizes the policy's MIGs so that
@@ -23,6 +25,7 @@ func (p *Plugin) Scale(action sdk.ScalingAction, raw map[string]string) (err err
 	defer pluginkit.Recover(p.logger, PluginName, "scale", &err)
 	cfg, st, err := p.target(raw)
 	if err != nil {
+		p.tm.failed("scale", errKindConfig)
 		return err
 	}
 	if action.Count == sdk.StrategyActionMetaValueDryRunCount || cfg.dryRun {
@@ -44,7 +47,9 @@ func (p *Plugin) Scale(action sdk.ScalingAction, raw map[string]string) (err err
 	defer st.scaling.Unlock()
 	r := &run{p: p, cfg: cfg, st: st, migs: migs, nodes: nodes,
 		log: p.logger.With("policy_key", cfg.policyKey, "count", action.Count)}
+	defer p.tm.timeScale(action.Direction.String(), time.Now())
 	if err := r.scale(ctx, action.Count); err != nil {
+		p.tm.failed("scale", errorKind(err))
 		return fmt.Errorf("%s: scale to %d: %w", PluginName, action.Count, err)
 	}
 	return nil

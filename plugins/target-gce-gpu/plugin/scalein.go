@@ -199,9 +199,12 @@ func (r *run) drainAll(ctx context.Context, nodes []nodeCandidate) error {
 		go func() {
 			defer wg.Done()
 			r.log.Info("draining node", "node", c.NodeName, "zone", c.Zone, "instance", c.Instance)
+			start := time.Now()
 			if err := r.nodes.Drain(dctx, c.NodeID, opts); err != nil {
 				errs[i] = fmt.Errorf("drain node %s (instance %s, zone %s): %w", c.NodeName, c.Instance, c.Zone, err)
+				return
 			}
+			r.p.tm.drain.Observe(time.Since(start).Seconds())
 		}()
 	}
 	wg.Wait()

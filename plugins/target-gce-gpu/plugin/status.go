@@ -3,13 +3,14 @@ package plugin
 import (
 	"context"
 	"fmt"
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/nomad-autoscaler/sdk"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 )
 
 // Status meta keys.
@@ -31,6 +32,7 @@ func (p *Plugin) Status(raw map[string]string) (_ *sdk.TargetStatus, err error) 
 	defer pluginkit.Recover(p.logger, PluginName, "status", &err)
 	cfg, st, err := p.target(raw)
 	if err != nil {
+		p.tm.failed("status", errKindConfig)
 		return nil, err
 	}
 	// Answer before the agent's gRPC deadline (75% of the evaluation
@@ -95,6 +97,7 @@ func (r *run) status(ctx context.Context) (*sdk.TargetStatus, error) {
 		r.log.Trace("status", "count", obs.targetTotal(), "ready", ready, "scaling", scaling,
 			"pool_ready", obs.PoolReady, "meta", hclog.Fmt("%v", meta))
 	}
+	r.p.tm.observeStatus(r.cfg.policyKey, obs, ready)
 	return &sdk.TargetStatus{Ready: ready, Count: obs.targetTotal(), Meta: meta}, nil
 }
 
@@ -109,6 +112,8 @@ func (r *run) status(ctx context.Context) (*sdk.TargetStatus, error) {
 func (r *run) degraded(ctx context.Context, obs observation, err error) *sdk.TargetStatus {
 	err = pluginkit.AtBoundary(fmt.Errorf("%s status: %w", PluginName, err))
 	r.log.Error("cannot observe or reconcile the policy's MIGs and nodes; reporting not ready", "error", err)
+	r.p.tm.failed("status", errKindObserve)
+	r.p.tm.observeStatus(r.cfg.policyKey, obs, false)
 	meta := zoneMeta(obs.Zones)
 	meta[metaKeyError] = err.Error()
 	if t, ok := r.lastEvent(ctx); ok {

@@ -1,0 +1,108 @@
+package plugin
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// targetMetrics are the fleet's state and the plugin's work as time series,
+// served on the agent block's metrics_address. Per-MIG series are labelled
+// mig="zone/name"; per-policy ones policy=<the policy key of the node
+// markers>, since the agent sends a target no policy ID.
+type targetMetrics struct {
+	workers  *prometheus.GaugeVec
+	stockout *prometheus.GaugeVec
+	ready    *prometheus.GaugeVec
+	scale    *prometheus.HistogramVec
+	drain    prometheus.Histogram
+	errors   *prometheus.CounterVec
+}
+
+// Worker states of fleetslope_target_workers.
+const (
+	stateTarget   = "target"   // the MIG's targetSize: serving and booting
+	stateServing  = "serving"  // RUNNING with no pending action
+	stateBooting  = "booting"  // in the target but not yet serving
+	stateDraining = "draining" // nodes this policy is draining
+	stateStandby  = "standby"  // stopped VMs of the warm pool
+)
+
+// Error kinds of fleetslope_target_errors_total.
+const (
+	errKindConfig  = "config"  // the policy's target block is invalid
+	errKindObserve = "observe" // GCE or Nomad could not be read (Status reports not ready)
+	errKindTimeout = "timeout" // the call's deadline passed
+	errKindAPI     = "api"     // any other GCE or Nomad failure
+)
+
+func newTargetMetrics(reg prometheus.Registerer) *targetMetrics {
+	m := &targetMetrics{
+		workers: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "fleetslope", Subsystem: "target", Name: "workers",
+			Help: "Workers per MIG by state: target, serving, booting, draining, standby."}, []string{"mig", "state"}),
+		stockout: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "fleetslope", Subsystem: "target", Name: "mig_stockout",
+			Help: "1 while the MIG's zone is in stockout or over quota (within stockout_cooldown)."}, []string{"mig"}),
+		ready: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "fleetslope", Subsystem: "target", Name: "ready",
+			Help: "1 when the last Status reported ready."}, []string{"policy"}),
+		scale: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "fleetslope", Subsystem: "target", Name: "scale_duration_seconds",
+			Help: "Time of one Scale call, by the action's direction.", Buckets: prometheus.ExponentialBuckets(0.5, 2, 12)}, []string{"direction"}),
+		drain: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "fleetslope", Subsystem: "target", Name: "drain_duration_seconds",
+			Help: "Time from a node's drain request to the drain's end.", Buckets: prometheus.ExponentialBuckets(1, 2, 12)}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "fleetslope", Subsystem: "target", Name: "errors_total",
+			Help: "Failed Status and Scale calls by operation and kind: config, observe, timeout, api."}, []string{"op", "kind"}),
+	}
+	reg.MustRegister(m.workers, m.stockout, m.ready, m.scale, m.drain, m.errors)
+	for _, op := range []string{"status", "scale"} {
+		for _, k := range []string{errKindConfig, errKindObserve, errKindTimeout, errKindAPI} {
+			m.errors.WithLabelValues(op, k) // present at 0, so rate() works from the start
+		}
+	}
+	return m
+}
+
+// observeStatus records what a Status saw.
+func (m *targetMetrics) observeStatus(policy string, obs observation, ready bool) {
+	draining := map[string]int{}
+	for _, n := range obs.Nodes {
+		if n.Draining && n.Marker != nil && n.Marker.Policy == policy {
+			draining[n.Zone]++
+		}
+	}
+	for _, z := range obs.Zones {
+		mig := z.Ref.Zone + "/" + z.Ref.Name
+		serving := z.running()
+		m.workers.WithLabelValues(mig, stateTarget).Set(float64(z.State.TargetSize))
+		m.workers.WithLabelValues(mig, stateServing).Set(float64(serving))
+		m.workers.WithLabelValues(mig, stateBooting).Set(float64(max(z.State.TargetSize-serving, 0)))
+		m.workers.WithLabelValues(mig, stateDraining).Set(float64(draining[z.Ref.Zone]))
+		m.workers.WithLabelValues(mig, stateStandby).Set(float64(len(z.pooledNames())))
+		stockout := 0.0
+		if z.Stockout {
+			stockout = 1
+		}
+		m.stockout.WithLabelValues(mig).Set(stockout)
+	}
+	r := 0.0
+	if ready {
+		r = 1
+	}
+	m.ready.WithLabelValues(policy).Set(r)
+}
+
+// failed counts a failed call of op.
+func (m *targetMetrics) failed(op, kind string) { m.errors.WithLabelValues(op, kind).Inc() }
+
+// errorKind classifies a Scale error.
+func errorKind(err error) string {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return errKindTimeout
+	}
+	return errKindAPI
+}
+
+// timeScale records a Scale's duration.
+func (m *targetMetrics) timeScale(direction string, start time.Time) {
+	m.scale.WithLabelValues(direction).Observe(time.Since(start).Seconds())
+}
