@@ -82,11 +82,15 @@ type node struct {
 	id          string
 	status      string
 	eligibility string
-	dynMeta     map[string]string
-	drain       *drainState
-	lastDrain   *api.DrainMetadata
-	createIndex uint64
-	modifyIndex uint64
+	// statusUpdatedAt is when status last changed (Node.StatusUpdatedAt,
+	// Unix seconds in the API): a node that went down and came back shows
+	// a time after its outage.
+	statusUpdatedAt time.Time
+	dynMeta         map[string]string
+	drain           *drainState
+	lastDrain       *api.DrainMetadata
+	createIndex     uint64
+	modifyIndex     uint64
 }
 
 type alloc struct {
@@ -129,13 +133,14 @@ func (s *Server) AddNode(spec NodeSpec) string {
 	spec.Meta = maps.Clone(spec.Meta)
 	idx := s.bumpLocked(tableNodes)
 	s.nodes[spec.ID] = &node{
-		spec:        spec,
-		id:          spec.ID,
-		status:      spec.Status,
-		eligibility: api.NodeSchedulingEligible,
-		dynMeta:     map[string]string{},
-		createIndex: idx,
-		modifyIndex: idx,
+		spec:            spec,
+		id:              spec.ID,
+		status:          spec.Status,
+		eligibility:     api.NodeSchedulingEligible,
+		statusUpdatedAt: s.opts.Now(),
+		dynMeta:         map[string]string{},
+		createIndex:     idx,
+		modifyIndex:     idx,
 	}
 	s.eventLocked(EventNodeAdded, spec.ID, "")
 	return spec.ID
@@ -172,6 +177,9 @@ func (s *Server) SetNodeStatus(id, status string) error {
 	n, ok := s.nodes[id]
 	if !ok {
 		return fmt.Errorf("node %q not found", id)
+	}
+	if n.status != status {
+		n.statusUpdatedAt = s.opts.Now()
 	}
 	n.status = status
 	idx := s.bumpLocked(tableNodes, tableAllocs)

@@ -24,6 +24,7 @@ func (s *Server) apiNode(n *node) *api.Node {
 		DrainStrategy:         n.drain.strategy(),
 		SchedulingEligibility: n.eligibility,
 		Status:                n.status,
+		StatusUpdatedAt:       n.statusUpdatedAt.Unix(),
 		LastDrain:             n.lastDrainCopy(),
 		CreateIndex:           n.createIndex,
 		ModifyIndex:           n.modifyIndex,
