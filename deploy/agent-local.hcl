@@ -56,6 +56,9 @@ apm "ekyc" {
 
 strategy "slope" {
   driver = "strategy-slope"
+  config = {
+    metrics_address = "127.0.0.1:9464"
+  }
 }
 
 # simcloud's GCE compute API, without authentication.
@@ -64,5 +67,6 @@ target "gce-gpu" {
   config = {
     compute_endpoint = "http://127.0.0.1:8090"
     compute_insecure = "true"
+    metrics_address  = "127.0.0.1:9465"
   }
 }

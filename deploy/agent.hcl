@@ -87,6 +87,11 @@ apm "ekyc" {
 # strategy's own settings live in each policy check.
 strategy "slope" {
   driver = "strategy-slope"
+  # Prometheus metrics of the decisions (forecast, margin, desired count,
+  # reason class): deploy/grafana-dashboard.json charts them.
+  config = {
+    metrics_address = "0.0.0.0:9464"
+  }
 }
 
 # Zonal GPU MIGs with drain-before-delete and stockout failover. Without
@@ -94,4 +99,9 @@ strategy "slope" {
 # service account); see plugins/target-gce-gpu/README.md for the IAM roles.
 target "gce-gpu" {
   driver = "target-gce-gpu"
+  # Prometheus metrics of the fleet (workers per MIG and state, stockouts,
+  # Scale and drain durations, errors).
+  config = {
+    metrics_address = "0.0.0.0:9465"
+  }
 }

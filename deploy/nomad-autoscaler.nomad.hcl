@@ -84,6 +84,14 @@ job "nomad-autoscaler" {
       port "http" {
         to = 8080
       }
+      # The plugins' Prometheus metrics (metrics_address in the agent
+      # configuration below); the agent's own are on http at /v1/metrics.
+      port "strategy_metrics" {
+        to = 9464
+      }
+      port "target_metrics" {
+        to = 9465
+      }
     }
 
     service {
@@ -99,6 +107,31 @@ job "nomad-autoscaler" {
       }
     }
 
+    # Scrape targets: Prometheus' Nomad service discovery finds these by
+    # the "metrics" tag. The plugins run only in the agent holding the HA
+    # lock, so only the leader's plugin endpoints answer; the standby's
+    # fail their scrapes, which is how a dashboard tells the leader.
+    service {
+      name     = "nomad-autoscaler-agent-metrics"
+      port     = "http"
+      provider = "nomad"
+      tags     = ["metrics", "path=/v1/metrics", "format=prometheus"]
+    }
+
+    service {
+      name     = "nomad-autoscaler-strategy-slope"
+      port     = "strategy_metrics"
+      provider = "nomad"
+      tags     = ["metrics", "path=/metrics"]
+    }
+
+    service {
+      name     = "nomad-autoscaler-target-gce-gpu"
+      port     = "target_metrics"
+      provider = "nomad"
+      tags     = ["metrics", "path=/metrics"]
+    }
+
     task "agent" {
       driver = "docker"
 
@@ -106,7 +139,7 @@ job "nomad-autoscaler" {
         image   = "hashicorp/nomad-autoscaler:0.5.0"
         command = "nomad-autoscaler"
         args    = ["agent", "-config", "${NOMAD_TASK_DIR}/config/agent.hcl"]
-        ports   = ["http"]
+        ports   = ["http", "strategy_metrics", "target_metrics"]
       }
 
       # A workload identity token in NOMAD_TOKEN: with the job's ACL policy
@@ -202,10 +235,16 @@ job "nomad-autoscaler" {
 
           strategy "slope" {
             driver = "strategy-slope"
+            config = {
+              metrics_address = "0.0.0.0:9464"
+            }
           }
 
           target "gce-gpu" {
             driver = "target-gce-gpu"
+            config = {
+              metrics_address = "0.0.0.0:9465"
+            }
           }
         EOH
       }

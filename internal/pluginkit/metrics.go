@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"regexp"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -30,10 +32,11 @@ type Metrics struct {
 	// Registry is where the plugin registers its collectors.
 	Registry *prometheus.Registry
 
-	mu   sync.Mutex
-	addr string // as configured
-	srv  *http.Server
-	ln   net.Listener
+	mu         sync.Mutex
+	collectors []prometheus.Collector // the plugin's own, for Names
+	addr       string                 // as configured
+	srv        *http.Server
+	ln         net.Listener
 }
 
 // NewMetrics returns a registry with the runtime collectors, not yet served.
@@ -41,6 +44,40 @@ func NewMetrics() *Metrics {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return &Metrics{Registry: reg}
+}
+
+// Register registers the plugin's collectors.
+func (m *Metrics) Register(cs ...prometheus.Collector) {
+	m.Registry.MustRegister(cs...)
+	m.mu.Lock()
+	m.collectors = append(m.collectors, cs...)
+	m.mu.Unlock()
+}
+
+// descName finds a metric's name in a Desc's text (Desc has no accessor).
+var descName = regexp.MustCompile(`fqName: "([^"]+)"`)
+
+// Names lists the metric names of the collectors passed to Register, so
+// that dashboards and docs can be checked against what a plugin exports.
+func (m *Metrics) Names() []string {
+	m.mu.Lock()
+	cs := slices.Clone(m.collectors)
+	m.mu.Unlock()
+	ch := make(chan *prometheus.Desc, 16)
+	go func() {
+		for _, c := range cs {
+			c.Describe(ch)
+		}
+		close(ch)
+	}()
+	var names []string
+	for d := range ch {
+		if mm := descName.FindStringSubmatch(d.String()); mm != nil {
+			names = append(names, mm[1])
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
 }
 
 // Serve listens on addr and serves /metrics, replacing a previous address;

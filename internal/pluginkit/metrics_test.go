@@ -32,8 +32,9 @@ func TestMetricsAreServedOnTheConfiguredAddressAndMoveWithIt(t *testing.T) {
 	m := NewMetrics()
 	t.Cleanup(m.Close)
 	c := prometheus.NewCounter(prometheus.CounterOpts{Name: "kit_test_total", Help: "A test counter."})
-	m.Registry.MustRegister(c)
+	m.Register(c)
 	c.Add(3)
+	must.Eq(t, []string{"kit_test_total"}, m.Names())
 
 	must.NoError(t, m.Serve("127.0.0.1:0"))
 	first := m.Addr()

@@ -5,6 +5,8 @@ import (
 
 	"github.com/hashicorp/nomad-autoscaler/sdk"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 )
 
 // strategyMetrics are the decisions as time series, served on the agent
@@ -31,7 +33,7 @@ const (
 	errKindPanic    = "panic"    // recovered; a bug
 )
 
-func newStrategyMetrics(reg prometheus.Registerer) *strategyMetrics {
+func newStrategyMetrics(reg *pluginkit.Metrics) *strategyMetrics {
 	gauge := func(name, help string) *prometheus.GaugeVec {
 		return prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "fleetslope", Subsystem: "strategy", Name: name, Help: help}, []string{"check"})
 	}
@@ -49,7 +51,7 @@ func newStrategyMetrics(reg prometheus.Registerer) *strategyMetrics {
 		duration: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "fleetslope", Subsystem: "strategy", Name: "run_duration_seconds",
 			Help: "Time of one Run, calibration included.", Buckets: prometheus.ExponentialBuckets(0.0001, 4, 8)}),
 	}
-	reg.MustRegister(m.forecast, m.margin, m.demand, m.desired, m.current, m.booting, m.decisions, m.errors, m.duration)
+	reg.Register(m.forecast, m.margin, m.demand, m.desired, m.current, m.booting, m.decisions, m.errors, m.duration)
 	for _, k := range []string{errKindInput, errKindConfig, errKindDecision, errKindPanic} {
 		m.errors.WithLabelValues(k) // present at 0, so rate() works from the start
 	}

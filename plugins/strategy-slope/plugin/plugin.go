@@ -61,7 +61,7 @@ func New(log hclog.Logger) *Plugin {
 	}
 	metrics := pluginkit.NewMetrics()
 	return &Plugin{logger: log, now: time.Now, configs: newConfigCache(), margins: newMarginCache(),
-		metrics: metrics, sm: newStrategyMetrics(metrics.Registry)}
+		metrics: metrics, sm: newStrategyMetrics(metrics)}
 }
 
 // SetClock replaces the clock used for the business-hours floor, override
@@ -203,3 +203,7 @@ func jsonSafe(meta map[string]any) map[string]any {
 	}
 	return meta
 }
+
+// MetricNames lists the Prometheus metrics the plugin exports (without the
+// runtime collectors), for dashboards and docs to be checked against.
+func (p *Plugin) MetricNames() []string { return p.metrics.Names() }

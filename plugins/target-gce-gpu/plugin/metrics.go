@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 )
 
 // targetMetrics are the fleet's state and the plugin's work as time series,
@@ -38,7 +40,7 @@ const (
 	errKindAPI     = "api"     // any other GCE or Nomad failure
 )
 
-func newTargetMetrics(reg prometheus.Registerer) *targetMetrics {
+func newTargetMetrics(reg *pluginkit.Metrics) *targetMetrics {
 	m := &targetMetrics{
 		workers: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "fleetslope", Subsystem: "target", Name: "workers",
 			Help: "Workers per MIG by state: target, serving, booting, draining, standby."}, []string{"mig", "state"}),
@@ -53,7 +55,7 @@ func newTargetMetrics(reg prometheus.Registerer) *targetMetrics {
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "fleetslope", Subsystem: "target", Name: "errors_total",
 			Help: "Failed Status and Scale calls by operation and kind: config, observe, timeout, api."}, []string{"op", "kind"}),
 	}
-	reg.MustRegister(m.workers, m.stockout, m.ready, m.scale, m.drain, m.errors)
+	reg.Register(m.workers, m.stockout, m.ready, m.scale, m.drain, m.errors)
 	for _, op := range []string{"status", "scale"} {
 		for _, k := range []string{errKindConfig, errKindObserve, errKindTimeout, errKindAPI} {
 			m.errors.WithLabelValues(op, k) // present at 0, so rate() works from the start

@@ -97,7 +97,7 @@ func New(log hclog.Logger) *Plugin {
 	metrics := pluginkit.NewMetrics()
 	return &Plugin{
 		metrics:  metrics,
-		tm:       newTargetMetrics(metrics.Registry),
+		tm:       newTargetMetrics(metrics),
 		logger:   log,
 		timing:   defaultTiming,
 		now:      time.Now,
@@ -188,3 +188,7 @@ func newRequestID() string {
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
+
+// MetricNames lists the Prometheus metrics the plugin exports (without the
+// runtime collectors), for dashboards and docs to be checked against.
+func (p *Plugin) MetricNames() []string { return p.metrics.Names() }
