@@ -3,6 +3,8 @@ package plugin
 import (
 	"context"
 	"time"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/nodeops"
 )
 
 // migAPI is the part of the Compute Engine API the plugin uses: zonal
@@ -65,6 +67,14 @@ type nomadNode struct {
 	LastDrainStatus string
 	// Marker is this plugin's scale-in marker, if the node carries one.
 	Marker *scaleInMarker
+	// Notice is cmd/maintenance-drain's notice that the node's host is
+	// going away (internal/nodeops), if the node carries one, even with
+	// malformed values; NoticeErr then names them (leaving.go).
+	Notice    *nodeops.Notice
+	NoticeErr error
+	// StatusUpdatedAt is when Nomad last saw the node's status change: a
+	// host back from maintenance re-registers after its notice.
+	StatusUpdatedAt time.Time
 }
 
 // scaleInMarker is written into a node's dynamic metadata before its drain
@@ -115,6 +125,9 @@ type nodeAPI interface {
 	Restore(ctx context.Context, nodeID string) error
 	// Purge removes a node whose instance is gone.
 	Purge(ctx context.Context, nodeID string) error
+	// ClearNotice removes cmd/maintenance-drain's notice from the node's
+	// metadata (leaving.go).
+	ClearNotice(ctx context.Context, nodeID string) error
 	// LastEvent reads the time of the policy's last scaling (zero if none).
 	LastEvent(ctx context.Context, policy string) (time.Time, error)
 	// SetLastEvent records the time of the policy's last scaling.

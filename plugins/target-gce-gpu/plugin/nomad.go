@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/nodeops"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 	"net/http"
 	"slices"
@@ -142,6 +143,12 @@ func toNomadNode(node *api.Node) nomadNode {
 		out.LastDrainStatus = string(node.LastDrain.Status)
 	}
 	out.Marker = parseMarker(node.Meta)
+	if n, ok, err := nodeops.Leaving(node.Meta); ok {
+		out.Notice, out.NoticeErr = &n, err
+	}
+	if node.StatusUpdatedAt > 0 {
+		out.StatusUpdatedAt = time.Unix(node.StatusUpdatedAt, 0)
+	}
 	return out
 }
 

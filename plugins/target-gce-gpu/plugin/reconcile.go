@@ -65,6 +65,7 @@ func markedNodes(obs observation, policy string) []markedNode {
 			InMIG:       found && in.CurrentAction != actionDeleting,
 			InPool:      found && in.inPool(),
 			Standby:     n.Marker.Standby,
+			Leaving:     n.Notice != nil,
 			CreateIndex: n.CreateIndex,
 		})
 	}
@@ -75,6 +76,10 @@ func markedNodes(obs observation, policy string) []markedNode {
 // failover left behind. changed is true when it deleted instances or gave
 // nodes back; waiting is true while marked nodes are still draining.
 func (r *run) reconcile(ctx context.Context, obs observation) (changed, waiting bool, err error) {
+	// Not a scaling event (no recordEvent): the node was capacity before
+	// its host went away.
+	back := r.giveBackReturned(ctx, obs.Nodes)
+	defer func() { changed = changed || back }()
 	targets := map[string]int64{}
 	for _, z := range obs.Zones {
 		targets[z.Ref.Zone] = z.State.TargetSize

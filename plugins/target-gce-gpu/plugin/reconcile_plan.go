@@ -39,6 +39,9 @@ type markedNode struct {
 	// Standby is true for a standby marker: the node's VM was stopped into
 	// the pool (or was about to be).
 	Standby bool
+	// Leaving is true when cmd/maintenance-drain marked the node as
+	// leaving: it is the daemon's to drain (leaving.go).
+	Leaving bool
 	// CreateIndex is the node's Nomad create index.
 	CreateIndex uint64
 }
@@ -100,6 +103,12 @@ func planReconcile(marked []markedNode, targetSizes map[string]int64) []reconcil
 			// Stopped by someone else with a scale-in marker: the marker
 			// must not outlive the stop, or a start would finish that
 			// scale-in.
+			kind = reconcileForget
+		case n.Leaving:
+			// The host goes away: the daemon drains the node, and neither
+			// finishing the scale-in (a delete) nor undoing it (which
+			// cancels a drain) is ours to do any more. Only the marker
+			// goes.
 			kind = reconcileForget
 		case n.Standby:
 			kind = reconcileRestore

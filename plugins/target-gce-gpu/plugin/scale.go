@@ -69,7 +69,9 @@ func (r *run) scale(ctx context.Context, want int64) error {
 			return err
 		}
 	}
-	current := obs.targetTotal()
+	// Workers announced as leaving are not capacity (leaving.go): want
+	// is the count of workers that stay.
+	current := servingTotal(obs, leavingByZone(obs.Zones, obs.Nodes, r.p.now()))
 	var changed bool
 	switch {
 	case want > current:

@@ -51,9 +51,13 @@ func (r *run) scaleIn(ctx context.Context, obs observation, want int64) (changed
 // nodes in the order of the node selector.
 func (r *run) planScaleIn(ctx context.Context, obs observation, want int64) ([]scaleInPick, error) {
 	n := len(obs.Zones)
+	// The zones shrink towards want counted without their leaving
+	// workers, which stay in the MIGs until their hosts come back
+	// (leaving.go).
+	leaving := leavingByZone(obs.Zones, obs.Nodes, r.p.now())
 	sizes, stuckCount := make([]int64, n), make([]int64, n)
 	for i, z := range obs.Zones {
-		sizes[i] = z.State.TargetSize
+		sizes[i] = z.State.TargetSize - leaving[z.Ref.Zone]
 		stuckCount[i] = int64(len(z.stuckInstances()))
 	}
 	afterStuck := scaleInSplit(sizes, zeroCosts(stuckCount), want)
@@ -84,10 +88,10 @@ func (r *run) planScaleIn(ctx context.Context, obs observation, want int64) ([]s
 	var planned int64
 	for i, z := range obs.Zones {
 		stuck, nodes := sizes[i]-afterStuck[i], afterStuck[i]-final[i]
-		picks[i] = scaleInPick{Zone: z, Stuck: z.stuckInstances()[:stuck], Nodes: ranked[i][:nodes], Desired: final[i]}
+		picks[i] = scaleInPick{Zone: z, Stuck: z.stuckInstances()[:stuck], Nodes: ranked[i][:nodes], Desired: final[i] + leaving[z.Ref.Zone]}
 		planned += stuck + nodes
 	}
-	if remove := obs.targetTotal() - want; planned < remove {
+	if remove := servingTotal(obs, leaving) - want; planned < remove {
 		r.log.Warn("fewer workers can be removed than asked: only idle RUNNING instances with a ready Nomad node qualify",
 			"asked", remove, "removing", planned)
 	}
@@ -96,12 +100,13 @@ func (r *run) planScaleIn(ctx context.Context, obs observation, want int64) ([]s
 
 // candidatesByZone lists, per zone, the instances that may be drained and
 // deleted: RUNNING with no pending action, backed by a ready Nomad node of
-// the pool that is not draining and not already marked.
+// the pool that is not draining, not already marked and not leaving (a
+// leaving node is cmd/maintenance-drain's to drain, leaving.go).
 func candidatesByZone(obs observation) map[string][]nodeCandidate {
 	idx := indexInstances(obs.Zones)
 	out := map[string][]nodeCandidate{}
 	for _, n := range obs.Nodes {
-		if n.Status != api.NodeStatusReady || n.Draining || n.Marker != nil {
+		if n.Status != api.NodeStatusReady || n.Draining || n.Marker != nil || n.Notice != nil {
 			continue
 		}
 		in, zone, ok := idx.lookup(obs.Zones, n)

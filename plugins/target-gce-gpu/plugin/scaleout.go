@@ -18,9 +18,12 @@ func (r *run) scaleOut(ctx context.Context, obs observation, want int64) (change
 	waitCtx, cancel := context.WithTimeout(ctx, r.cfg.scaleTimeout)
 	defer cancel()
 	zones := obs.Zones
+	// Leaving workers stay in their MIGs: want counts the others, and
+	// each zone grows as if it did not have them (leaving.go).
+	leaving := leavingByZone(obs.Zones, obs.Nodes, r.p.now())
 	var grownSoFar []zoneView
 	for round := 0; round <= len(zones); round++ {
-		resized, unplaced, err := r.applyScaleOut(waitCtx, zones, want)
+		resized, unplaced, err := r.applyScaleOut(waitCtx, zones, want, leaving)
 		changed = changed || len(resized) > 0
 		if err != nil {
 			return changed, err
@@ -51,17 +54,21 @@ func (r *run) scaleOut(ctx context.Context, obs observation, want int64) (change
 // shrinks in a scale-out, so one above its share keeps what it has and the
 // others share the rest, and a zone in stockout keeps what it has and
 // grows no further. After a stockout the zone it hit is therefore the one
-// that grows first. It returns the zones it grew and how many workers no
-// zone could take.
-func (r *run) applyScaleOut(ctx context.Context, zones []zoneView, want int64) ([]zoneView, int64, error) {
+// that grows first. Sizes are planned without each zone's leaving workers
+// and the MIGs resized with them. It returns the zones it grew and how many
+// workers no zone could take.
+func (r *run) applyScaleOut(ctx context.Context, zones []zoneView, want int64, leaving map[string]int64) ([]zoneView, int64, error) {
 	in := make([]growZone, len(zones))
 	for i, z := range zones {
-		in[i] = growZone{Floor: z.State.TargetSize, Stopped: int64(len(z.pooledNames())), Stockout: z.Stockout}
+		in[i] = growZone{Floor: z.State.TargetSize - leaving[z.Ref.Zone], Stopped: int64(len(z.pooledNames())), Stockout: z.Stockout}
 		if z.Stockout {
-			in[i].Floor = z.State.TargetSize - int64(len(z.stuckInstances()))
+			in[i].Floor -= int64(len(z.stuckInstances()))
 		}
 	}
 	plan, unplaced := planGrowth(want, in)
+	for i, z := range zones {
+		plan[i].Target += leaving[z.Ref.Zone]
+	}
 	r.log.Trace("scale-out plan", "zones", hclog.Fmt("%+v", in), "plan", hclog.Fmt("%+v", plan), "unplaced", unplaced)
 	var (
 		grown []zoneView

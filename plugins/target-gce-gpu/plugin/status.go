@@ -84,8 +84,13 @@ func (r *run) status(ctx context.Context) (*sdk.TargetStatus, error) {
 			r.log.Warn("cannot maintain the standby pool", "error", err)
 		}
 	}
-	ready := !scaling && !waiting && obs.PoolReady
+	// A leaving node drained by cmd/maintenance-drain does not hold the
+	// policy (leaving.go).
+	ready := !scaling && !waiting && (obs.PoolReady || poolSettledButLeaving(obs.Nodes))
+	leaving := leavingByZone(obs.Zones, obs.Nodes, r.p.now())
+	count := servingTotal(obs, leaving)
 	meta := zoneMeta(obs.Zones)
+	leavingMeta(meta, obs.Zones, leaving)
 	for _, z := range obs.Zones {
 		ready = ready && z.settled()
 	}
@@ -94,11 +99,11 @@ func (r *run) status(ctx context.Context) (*sdk.TargetStatus, error) {
 		meta[metaKeyLastEvent] = strconv.FormatInt(t.UnixNano(), 10)
 	}
 	if r.log.IsTrace() {
-		r.log.Trace("status", "count", obs.targetTotal(), "ready", ready, "scaling", scaling,
+		r.log.Trace("status", "count", count, "ready", ready, "scaling", scaling,
 			"pool_ready", obs.PoolReady, "meta", hclog.Fmt("%v", meta))
 	}
 	r.p.tm.observeStatus(r.cfg.policyKey, obs, ready)
-	return &sdk.TargetStatus{Ready: ready, Count: obs.targetTotal(), Meta: meta}, nil
+	return &sdk.TargetStatus{Ready: ready, Count: count, Meta: meta}, nil
 }
 
 // degraded answers a Status whose observation or reconcile failed: not
@@ -119,7 +124,7 @@ func (r *run) degraded(ctx context.Context, obs observation, err error) *sdk.Tar
 	if t, ok := r.lastEvent(ctx); ok {
 		meta[metaKeyLastEvent] = strconv.FormatInt(t.UnixNano(), 10)
 	}
-	return &sdk.TargetStatus{Ready: false, Count: obs.targetTotal(), Meta: meta}
+	return &sdk.TargetStatus{Ready: false, Count: servingTotal(obs, leavingByZone(obs.Zones, obs.Nodes, r.p.now())), Meta: meta}
 }
 
 // zoneMeta is the per-zone part of Status meta.
