@@ -18,7 +18,7 @@ STATICCHECK_VERSION := v0.8.2
 SERVICES_ENV = eval "$$(scripts/services.sh env)"
 GOTEST_FLAGS ?= -race -timeout 14m
 
-.PHONY: all build agent test unit e2e demo dist lint bench validate services-up services-down clean readme-check readme-check-all
+.PHONY: all build agent test unit e2e demo dist lint bench validate services-up services-down clean readme-check readme-check-all soak soak-services-up soak-services-down
 
 all: build
 
@@ -70,6 +70,17 @@ e2e: build agent services-up
 ## demo: replay a compressed day of real traffic through the whole system
 demo: build agent services-up
 	$(SERVICES_ENV); go run ./cmd/demo $(DEMO_FLAGS)
+
+## soak: three simulated days at 60M requests/day (about 1,400 GPU nodes at peak) with faults on a schedule,
+## against a three-node RabbitMQ cluster and a PostgreSQL of its own; run/soak/soak.json and soak.png (about 20 min)
+soak: build agent soak-services-up
+	eval "$$(scripts/soak-services.sh env)"; SOAK_FULL=1 go test -count=1 -v -run '^TestSoak$$' -timeout 30m ./test/soak/
+
+soak-services-up:
+	scripts/soak-services.sh up
+
+soak-services-down:
+	scripts/soak-services.sh down
 
 ## dist: versioned linux/amd64 and linux/arm64 archives of the plugins with SHA256SUMS
 dist:
