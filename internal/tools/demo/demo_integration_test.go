@@ -74,7 +74,8 @@ func TestDemoReplaysTheLaunchHourThroughTheWholeSystem(t *testing.T) {
 	must.Positive(t, s.ScalingActions, must.Sprint("the agent scaled the MIGs"))
 	must.Greater(t, s.MinWorkers, s.MaxWorkers, must.Sprint("the fleet grew with the launch traffic"))
 	must.Greater(t, s.Generated/2, s.Served, must.Sprint("the workers served most of the traffic"))
-	for _, want := range []string{"== 1h0m0s of the NASA-HTTP trace", "autoscaled", "SLA         days met", "1995-07-13  p95", "measured    1995-07-13", "demo.png"} {
+	for _, want := range []string{"== 1h0m0s of the NASA-HTTP trace", "autoscaled", "SLA         days met", "1995-07-13  p95", "measured    1995-07-13", "demo.png",
+		"/metrics (strategy-slope)", "/metrics (target-gce-gpu)", "/v1/metrics?format=prometheus (the agent)"} {
 		must.StrContains(t, out.String(), want)
 	}
 

@@ -129,10 +129,11 @@ func loadTrace(o Options) (history, minutes []loadgen.Minute, err error) {
 }
 
 func launchAgent(ctx context.Context, o Options, c *cloud, amqpURL, dsn string) (*agentProc, *logTap, error) {
-	cfgPath, httpAddr, err := writeAgentFiles(o, c, amqpURL, dsn)
+	files, err := writeAgentFiles(o, c, amqpURL, dsn)
 	if err != nil {
 		return nil, nil, err
 	}
+	cfgPath, httpAddr := files.config, files.httpAddr
 	logPath := filepath.Join(o.OutDir, "agent.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
@@ -151,6 +152,8 @@ func launchAgent(ctx context.Context, o Options, c *cloud, amqpURL, dsn string) 
 		_ = agent.stop(5 * time.Second)
 		return nil, nil, fmt.Errorf("%w; last lines of %s:\n%s", err, logPath, tail(logPath, 15))
 	}
+	fmt.Fprintf(o.Out, "demo: Prometheus can scrape http://%s/metrics (strategy-slope), http://%s/metrics (target-gce-gpu) and http://%s/v1/metrics?format=prometheus (the agent); deploy/grafana-dashboard.json charts them\n",
+		files.strategyMetrics, files.targetMetrics, httpAddr)
 	return agent, tap, nil
 }
 

@@ -118,27 +118,46 @@ func initialWorkers(firstMinute, capacity float64) int {
 	return max(1, int(math.Ceil(firstMinute/capacity/2)))
 }
 
+// agentFiles is where writeAgentFiles put the agent's configuration and
+// where the agent and its plugins will listen.
+type agentFiles struct {
+	config   string
+	httpAddr string // the agent's API, its telemetry at /v1/metrics
+	// strategyMetrics and targetMetrics serve the plugins' /metrics.
+	strategyMetrics, targetMetrics string
+}
+
 // writeAgentFiles renders the agent configuration and copies the policy
-// into out, returning the config path and the agent's HTTP address.
-func writeAgentFiles(o Options, c *cloud, amqpURL, dsn string) (string, string, error) {
-	port, err := freePort()
-	if err != nil {
-		return "", "", err
+// into out.
+func writeAgentFiles(o Options, c *cloud, amqpURL, dsn string) (agentFiles, error) {
+	var ports [3]int
+	for i := range ports {
+		p, err := freePort()
+		if err != nil {
+			return agentFiles{}, err
+		}
+		ports[i] = p
+	}
+	port := ports[0]
+	files := agentFiles{
+		httpAddr:        net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
+		strategyMetrics: net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[1])),
+		targetMetrics:   net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[2])),
 	}
 	plugins, err := filepath.Abs(o.PluginDir)
 	if err != nil {
-		return "", "", err
+		return agentFiles{}, err
 	}
 	policyDir := filepath.Join(o.OutDir, "policies")
 	if err := os.MkdirAll(policyDir, 0o755); err != nil {
-		return "", "", err
+		return agentFiles{}, err
 	}
 	policy, err := os.ReadFile(o.Policy)
 	if err != nil {
-		return "", "", err
+		return agentFiles{}, err
 	}
 	if err := os.WriteFile(filepath.Join(policyDir, filepath.Base(o.Policy)), policy, 0o644); err != nil {
-		return "", "", err
+		return agentFiles{}, err
 	}
 	absPolicyDir, _ := filepath.Abs(policyDir)
 	cfg, err := RenderAgentConfig(o.AgentConfig, AgentOverrides{
@@ -148,18 +167,19 @@ func writeAgentFiles(o Options, c *cloud, amqpURL, dsn string) (string, string, 
 			// second, scaled to simulated minutes), which the plugin runs
 			// only when the agent's configuration allows it.
 			{"apm", "ekyc"}:       {"amqp_urls": amqpURL, "management_urls": o.ManagementURL, "postgres_url": dsn, "allow_inline_sql": "true"},
-			{"target", "gce-gpu"}: {"compute_endpoint": c.URL, "compute_insecure": "true"},
+			{"target", "gce-gpu"}: {"compute_endpoint": c.URL, "compute_insecure": "true", "metrics_address": files.targetMetrics},
+			{"strategy", "slope"}: {"metrics_address": files.strategyMetrics},
 		},
 	})
 	if err != nil {
-		return "", "", err
+		return agentFiles{}, err
 	}
-	path := filepath.Join(o.OutDir, "agent.hcl")
+	files.config = filepath.Join(o.OutDir, "agent.hcl")
 	// The file holds service credentials of the local servers: owner only.
-	if err := os.WriteFile(path, cfg, 0o600); err != nil {
-		return "", "", err
+	if err := os.WriteFile(files.config, cfg, 0o600); err != nil {
+		return agentFiles{}, err
 	}
-	return path, net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), nil
+	return files, nil
 }
 
 func freePort() (int, error) {
