@@ -18,7 +18,11 @@
 //	PATCH /compute/v1/projects/{p}/zones/{z}/instanceGroupManagers/{m}[?requestId=]  body {"standbyPolicy": {"mode", "initialDelaySec"}, "targetStoppedSize", "targetSize"}
 //	POST /compute/v1/projects/{p}/zones/{z}/instanceGroupManagers/{m}/startInstances[?requestId=]  body {"instances": [...]}
 //	POST /compute/v1/projects/{p}/zones/{z}/instanceGroupManagers/{m}/stopInstances[?requestId=]   body {"instances": [...], "forceStop"}
+//	PATCH ...same path...  body {"versions": [{"name", "instanceTemplate", "targetSize": {"fixed"|"percent"}}], "instanceTemplate", "updatePolicy": {...}}
 //	GET  /compute/v1/projects/{p}/zones/{z}/instances/{name}         (instances.get: status, creationTimestamp, lastStopTimestamp)
+//	POST /compute/v1/projects/{p}/global/instanceTemplates           (minimal insert: name, properties.machineType, description)
+//	GET  /compute/v1/projects/{p}/global/instanceTemplates/{name}
+//	GET  /compute/v1/projects/{p}/global/operations/{op}             (what an insert's Operation.Wait polls)
 //	GET  /compute/v1/projects/{p}/zones/{z}/operations/{op}          (what Operation.Wait polls)
 //	POST /compute/v1/projects/{p}/zones/{z}/operations/{op}/wait     (ZoneOperationsClient.Wait)
 //
@@ -46,7 +50,9 @@
 //	(s) SetStartTime(d)                              // how long a start from the pool stays STAGING
 //	(s) SetStandby(zone, name, mode string, initialDelay time.Duration, stopped int) bool
 //	(s) Advance()                                    // applies time-driven changes now
+//	(s) AddTemplate(name string)                     // an instance template; AddMIG registers "<mig>-template"
 //	InstanceURL(project, zone, name string) string
+//	TemplateURL(project, name string) string
 //
 // Against the plan in notes/fakes-api.md: as planned, plus the extra methods
 // and options above.
@@ -91,6 +97,21 @@
 //     members first (targetStoppedSize kept, so the pool refills); in MANUAL
 //     it only creates. deleteInstances of a member lowers targetStoppedSize.
 //     isStable needs the pool at its size, all stopped.
+//   - Versions and the update policy (versions.go has the rules, from the
+//     compute API reference): each MIG starts with one version "v1" of
+//     template "<mig>-template" and updatePolicy PROACTIVE, REPLACE,
+//     SUBSTITUTE, maxSurge 1, maxUnavailable 1. A version's targetSize is
+//     fixed (capped at targetSize) or percent (rounded); the unsized
+//     version takes the rest; new instances come from the version furthest
+//     below its size. A PROACTIVE update with SUBSTITUTE creates up to
+//     maxSurge VMs above targetSize and deletes an outdated VM only while
+//     targetSize - maxUnavailable others run; RECREATE deletes and recreates
+//     under the same name (maxSurge must be 0); OPPORTUNISTIC replaces
+//     nothing. status.versionTarget.isReached is false while any VM of the
+//     running target is outdated, and isStable needs it. Each managed
+//     instance's version names its template (and the version's name).
+//     Unknown templates, two unsized versions, a template used twice and
+//     policies GCE refuses answer 400 and change nothing.
 //   - listErrors returns the newest errors first. Lists paginate with
 //     maxResults (default and cap: Options.PageSize) and an opaque pageToken.
 //   - Operations are DONE when returned unless OperationTime > 0. A failed

@@ -26,6 +26,7 @@ func (s *Server) routes() *http.ServeMux {
 	m.HandleFunc("GET "+igm+"/listErrors", s.listErrors)
 	m.HandleFunc("GET /compute/v1/projects/{project}/zones/{zone}/instances/{instance}", s.getInstance)
 	m.HandleFunc("GET "+op, s.getOperation)
+	s.templateRoutes(m)
 	m.HandleFunc("POST "+op+"/wait", s.waitOperation)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "fakegce: no such endpoint "+r.Method+" "+r.URL.Path)
@@ -211,7 +212,7 @@ func (s *Server) listErrors(w http.ResponseWriter, r *http.Request) {
 			Error: &computepb.InstanceManagedByIgmErrorManagedInstanceError{Code: proto.String(e.code), Message: proto.String(e.message)},
 			InstanceActionDetails: &computepb.InstanceManagedByIgmErrorInstanceActionDetails{
 				Action: proto.String(e.action), Instance: proto.String(e.instance),
-				Version: &computepb.ManagedInstanceVersion{InstanceTemplate: proto.String(s.templateURL(m))},
+				Version: &computepb.ManagedInstanceVersion{InstanceTemplate: proto.String(s.templateURLOf(e.template))},
 			},
 			Timestamp: proto.String(rfc3339(e.at)),
 		})

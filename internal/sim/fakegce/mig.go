@@ -35,6 +35,11 @@ type instance struct {
 	stopAt  time.Time
 	// warm marks a boot that is a start from the pool (StartTime).
 	warm bool
+	// template is the instance template the VM was created from
+	// (versions.go); recreate marks a VM deleted by a RECREATE update,
+	// created again under its name once gone.
+	template string
+	recreate bool
 }
 
 type igmError struct {
@@ -43,6 +48,7 @@ type igmError struct {
 	message  string
 	instance string
 	action   string
+	template string
 }
 
 type mig struct {
@@ -57,6 +63,10 @@ type mig struct {
 	stoppedTarget int
 	standbyMode   string
 	initialDelay  time.Duration
+	// versions and policy are the MIG's versions and updatePolicy
+	// (versions.go).
+	versions []version
+	policy   updatePolicy
 }
 
 func migKey(zone, name string) string { return zone + "/" + name }
@@ -69,7 +79,10 @@ func (s *Server) AddMIG(zone, name string, size int) {
 	defer s.unlock()
 	s.seq++
 	now := s.opts.Now()
-	m := &mig{zone: zone, name: name, id: 5000000000000000000 + s.seq, created: now, target: size}
+	m := &mig{zone: zone, name: name, id: 5000000000000000000 + s.seq, created: now, target: size,
+		policy: defaultUpdatePolicy()}
+	tmpl := s.addTemplateLocked(name+"-template", "g2-standard-8", "")
+	m.versions = []version{{name: "v1", template: tmpl.name}}
 	s.migs[migKey(zone, name)] = m
 	s.zoneLocked(zone)
 	for range size {
@@ -85,7 +98,7 @@ func (s *Server) newInstanceLocked(m *mig, now time.Time) *instance {
 		s.seq++
 		name := m.name + "-" + suffix(s.seq*2654435761+m.id)
 		if m.find(name) == nil {
-			in := &instance{name: name, id: 7000000000000000000 + s.seq, createdAt: now}
+			in := &instance{name: name, id: 7000000000000000000 + s.seq, createdAt: now, template: m.nextTemplate()}
 			m.instances = append(m.instances, in)
 			return in
 		}
@@ -114,11 +127,12 @@ func (m *mig) find(name string) *instance {
 }
 
 // live returns the instances of the running target (targetSize) that are
-// not being deleted: the standby pool is not resized.
+// not being deleted (or are, only to be recreated under their name): the
+// standby pool is not resized.
 func (m *mig) live() []*instance {
 	var out []*instance
 	for _, in := range m.instances {
-		if in.phase != phaseDeleting && !in.standby {
+		if (in.phase != phaseDeleting || in.recreate) && !in.standby {
 			out = append(out, in)
 		}
 	}
@@ -136,10 +150,15 @@ func (s *Server) resizeLocked(m *mig, size int) {
 		s.tryCreateLocked(m, s.newInstanceLocked(m, now), now)
 	}
 	if excess := len(live) - size; excess > 0 {
-		// GCE removes instances that are not running yet first.
+		// GCE removes instances that are not running yet first; among
+		// equals, those not on their target version.
+		outdated, _ := m.assign()
 		sort.SliceStable(live, func(i, j int) bool {
 			if live[i].phase != live[j].phase {
 				return live[i].phase < live[j].phase
+			}
+			if oi, oj := isOutdated(live[i], outdated), isOutdated(live[j], outdated); oi != oj {
+				return oi
 			}
 			return live[i].createdAt.After(live[j].createdAt)
 		})
@@ -152,7 +171,7 @@ func (s *Server) resizeLocked(m *mig, size int) {
 }
 
 func (s *Server) startDeleteLocked(in *instance, now time.Time) {
-	in.phase = phaseDeleting
+	in.phase, in.recreate = phaseDeleting, false
 	in.deleteAt = now.Add(s.opts.DeleteTime)
 }
 
@@ -184,7 +203,7 @@ func (s *Server) capacityErrorLocked(zone string) (code, msg string) {
 // recordErrorLocked records a failed attempt on in, for its lastAttempt
 // and listErrors.
 func (s *Server) recordErrorLocked(m *mig, in *instance, now time.Time, code, msg, action string) {
-	e := igmError{at: now, code: code, message: msg, instance: InstanceURL(s.opts.Project, m.zone, in.name), action: action}
+	e := igmError{at: now, code: code, message: msg, instance: InstanceURL(s.opts.Project, m.zone, in.name), action: action, template: in.template}
 	in.lastAttempt, in.lastErr = now, &e
 	m.errors = append(m.errors, e)
 	if len(m.errors) > maxErrorsPerMIG {
@@ -245,13 +264,20 @@ func (s *Server) advanceLocked() {
 			if in.phase == phaseDeleting && !now.Before(in.deleteAt) {
 				s.firedDeletedLocked(m, in)
 				changed = true
-				continue
+				if in.recreate {
+					s.recreateLocked(m, in, now)
+				} else {
+					continue
+				}
 			}
 			kept = append(kept, in)
 		}
 		clear(m.instances[len(kept):])
 		m.instances = kept
 		if s.refillPoolLocked(m, now) {
+			changed = true
+		}
+		if s.rollLocked(m, now) {
 			changed = true
 		}
 	}

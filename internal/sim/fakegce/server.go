@@ -80,11 +80,15 @@ type Server struct {
 	zones      map[string]*zoneState
 	ops        map[string]*operation // key zone + "/" + name
 	requestIDs map[string]*operation
-	onRunning  []func(zone, mig, instance string)
-	onDeleted  []func(zone, mig, instance string)
-	onStopped  []func(zone, mig, instance string)
-	pending    []func() // callbacks to run once the lock is released
-	seq        uint64
+	// templates are the instance templates (versions.go), by name;
+	// globalOps the global operations their inserts create.
+	templates map[string]*template
+	globalOps map[string]*operation
+	onRunning []func(zone, mig, instance string)
+	onDeleted []func(zone, mig, instance string)
+	onStopped []func(zone, mig, instance string)
+	pending   []func() // callbacks to run once the lock is released
+	seq       uint64
 }
 
 type zoneState struct {
@@ -129,6 +133,8 @@ func New(opts Options) *Server {
 		zones:      map[string]*zoneState{},
 		ops:        map[string]*operation{},
 		requestIDs: map[string]*operation{},
+		templates:  map[string]*template{},
+		globalOps:  map[string]*operation{},
 	}
 	s.recorder = fakehttp.New(s.routes(), fakehttp.Options{
 		Now:     opts.Now,

@@ -18,6 +18,11 @@ type MIGSnapshot struct {
 	TargetStoppedSize int
 	StandbyMode       string
 	Stable            bool
+	// Versions are the MIG's versions; VersionTargetReached is
+	// status.versionTarget.isReached; UpdateType is updatePolicy.type.
+	Versions             []VersionSnapshot
+	VersionTargetReached bool
+	UpdateType           string
 	// Instances are in creation order, including DELETING ones.
 	Instances []InstanceSnapshot
 	// Errors are the listErrors items, oldest first.
@@ -38,6 +43,17 @@ type InstanceSnapshot struct {
 	CreatedAt time.Time
 	// LastErrorCode is the code of the last failed creation attempt, if any.
 	LastErrorCode string
+	// Template is the name of the instance template the VM is created from.
+	Template string
+}
+
+// VersionSnapshot is one of a MIG's versions: Fixed or Percent is its
+// targetSize (both -1 when unset: the rest of the group).
+type VersionSnapshot struct {
+	Name     string
+	Template string
+	Fixed    int
+	Percent  int
 }
 
 // ErrorSnapshot is one listErrors item.
@@ -81,12 +97,24 @@ func (s *Server) MIGs() []MIGSnapshot {
 
 func (s *Server) snapshotLocked(m *mig) MIGSnapshot {
 	snap := MIGSnapshot{Zone: m.zone, Name: m.name, TargetSize: m.target, Stable: m.stable(),
-		TargetStoppedSize: m.stoppedTarget, StandbyMode: m.mode()}
+		TargetStoppedSize: m.stoppedTarget, StandbyMode: m.mode(),
+		VersionTargetReached: m.reached(), UpdateType: m.policy.typ}
+	for _, v := range m.versions {
+		vs := VersionSnapshot{Name: v.name, Template: v.template, Fixed: -1, Percent: -1}
+		if v.fixed != nil {
+			vs.Fixed = *v.fixed
+		}
+		if v.percent != nil {
+			vs.Percent = *v.percent
+		}
+		snap.Versions = append(snap.Versions, vs)
+	}
 	for _, in := range m.instances {
 		status, action := s.statusOf(in)
 		is := InstanceSnapshot{
 			Name: in.name, URL: InstanceURL(s.opts.Project, m.zone, in.name),
 			Status: status, CurrentAction: action, CreatedAt: in.createdAt, Standby: in.standby,
+			Template: in.template,
 		}
 		if in.lastErr != nil {
 			is.LastErrorCode = in.lastErr.code
@@ -114,10 +142,11 @@ func (in *instance) status() (string, string) {
 	}
 }
 
-// stable: every instance of the running target RUNNING, every one of the
-// standby pool stopped, both at their target sizes, nothing being deleted.
+// stable: every instance of the running target RUNNING and on its target
+// version, every one of the standby pool stopped, both at their target
+// sizes, nothing being deleted.
 func (m *mig) stable() bool {
-	if len(m.instances) != m.target+m.stoppedTarget {
+	if len(m.instances) != m.target+m.stoppedTarget || !m.reached() {
 		return false
 	}
 	for _, in := range m.instances {
@@ -130,10 +159,6 @@ func (m *mig) stable() bool {
 		}
 	}
 	return true
-}
-
-func (s *Server) templateURL(m *mig) string {
-	return fmt.Sprintf("%sprojects/%s/global/instanceTemplates/%s-template", computePrefix, s.opts.Project, m.name)
 }
 
 func (s *Server) migProto(m *mig) *computepb.InstanceGroupManager {
@@ -160,7 +185,9 @@ func (s *Server) migProto(m *mig) *computepb.InstanceGroupManager {
 		Zone:              proto.String(s.zoneURL(m.zone)),
 		BaseInstanceName:  proto.String(m.name),
 		CreationTimestamp: proto.String(rfc3339(m.created)),
-		InstanceTemplate:  proto.String(s.templateURL(m)),
+		InstanceTemplate:  proto.String(s.templateURLOf(m.defaultTemplate())),
+		Versions:          s.versionsProto(m),
+		UpdatePolicy:      updatePolicyProto(m.policy),
 		InstanceGroup:     proto.String(fmt.Sprintf("%s/instanceGroups/%s", s.zoneURL(m.zone), m.name)),
 		SelfLink:          proto.String(s.migURL(m)),
 		Fingerprint:       proto.String("ZmFrZWdjZQ=="),
@@ -178,7 +205,7 @@ func (s *Server) migProto(m *mig) *computepb.InstanceGroupManager {
 		},
 		Status: &computepb.InstanceGroupManagerStatus{
 			IsStable:      proto.Bool(m.stable()),
-			VersionTarget: &computepb.InstanceGroupManagerStatusVersionTarget{IsReached: proto.Bool(true)},
+			VersionTarget: &computepb.InstanceGroupManagerStatusVersionTarget{IsReached: proto.Bool(m.reached())},
 		},
 		ListManagedInstancesResults: proto.String("PAGINATED"),
 	}
@@ -191,7 +218,7 @@ func (s *Server) managedInstanceProto(m *mig, in *instance) *computepb.ManagedIn
 		Name:          proto.String(in.name),
 		Instance:      proto.String(InstanceURL(s.opts.Project, m.zone, in.name)),
 		CurrentAction: proto.String(action),
-		Version:       &computepb.ManagedInstanceVersion{InstanceTemplate: proto.String(s.templateURL(m))},
+		Version:       s.instanceVersionProto(m, in),
 	}
 	if status != "" {
 		out.InstanceStatus = proto.String(status)

@@ -25,9 +25,10 @@ func readBody(w http.ResponseWriter, r *http.Request, msg proto.Message) bool {
 	return true
 }
 
-// patchMIG applies the standby fields of a JSON merge patch: standbyPolicy
-// (mode, initialDelaySec), targetStoppedSize and targetSize. Other fields
-// are accepted and ignored; a suspended pool is refused.
+// patchMIG applies the fields of a JSON merge patch the fake models:
+// standbyPolicy (mode, initialDelaySec), targetStoppedSize, targetSize,
+// and versions, instanceTemplate and updatePolicy (versions.go). Other
+// fields are accepted and ignored; a suspended pool is refused.
 func (s *Server) patchMIG(w http.ResponseWriter, r *http.Request) {
 	var req computepb.InstanceGroupManager
 	if !readBody(w, r, &req) {
@@ -41,7 +42,18 @@ func (s *Server) patchMIG(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	// versions, instanceTemplate and updatePolicy (versions_http.go) are
+	// checked against the templates before anything changes.
+	prevVersions, prevPolicy := m.versions, m.policy
+	if msg := s.patchVersionsLocked(m, &req); msg != "" {
+		s.unlock()
+		writeError(w, http.StatusBadRequest, msg)
+		return
+	}
 	op, failed := s.newOperationLocked(m, "compute.instanceGroupManagers.patch", reqID)
+	if failed {
+		m.versions, m.policy = prevVersions, prevPolicy
+	}
 	if !failed {
 		now := s.opts.Now()
 		if sp := req.GetStandbyPolicy(); sp != nil {
@@ -59,6 +71,7 @@ func (s *Server) patchMIG(w http.ResponseWriter, r *http.Request) {
 		if req.TargetSize != nil {
 			s.resizeLocked(m, int(req.GetTargetSize()))
 		}
+		s.rollLocked(m, now)
 		s.notifyLocked()
 	}
 	out := s.opProto(op)
