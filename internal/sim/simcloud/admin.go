@@ -56,6 +56,10 @@ type MIG struct {
 	// Errors is the number of listErrors items; LastErrorCode the newest code.
 	Errors        int    `json:"errors"`
 	LastErrorCode string `json:"last_error_code,omitempty"`
+	// Versions are the MIG's version templates ("name=template[:size]"),
+	// VersionTargetReached its status.versionTarget.isReached.
+	Versions             []string `json:"versions"`
+	VersionTargetReached bool     `json:"version_target_reached"`
 }
 
 // Instance is one managed instance.
@@ -65,6 +69,7 @@ type Instance struct {
 	CurrentAction string `json:"current_action"`
 	Standby       bool   `json:"standby,omitempty"`
 	NodeID        string `json:"node_id,omitempty"`
+	Template      string `json:"template"`
 }
 
 // Node is one Nomad node.
@@ -116,7 +121,17 @@ func (c *Cluster) State() State {
 	for _, m := range c.GCE.MIGs() {
 		zones[m.Zone] = true
 		mig := MIG{Zone: m.Zone, Name: m.Name, TargetSize: m.TargetSize, Stable: m.Stable, Errors: len(m.Errors),
-			TargetStoppedSize: m.TargetStoppedSize, StandbyMode: m.StandbyMode}
+			TargetStoppedSize: m.TargetStoppedSize, StandbyMode: m.StandbyMode, VersionTargetReached: m.VersionTargetReached}
+		for _, v := range m.Versions {
+			desc := v.Name + "=" + v.Template
+			switch {
+			case v.Fixed >= 0:
+				desc += ":" + strconv.Itoa(v.Fixed)
+			case v.Percent >= 0:
+				desc += ":" + strconv.Itoa(v.Percent) + "%"
+			}
+			mig.Versions = append(mig.Versions, desc)
+		}
 		if len(m.Errors) > 0 {
 			mig.LastErrorCode = m.Errors[len(m.Errors)-1].Code
 		}
@@ -129,7 +144,7 @@ func (c *Cluster) State() State {
 			}
 			mig.Instances = append(mig.Instances, Instance{
 				Name: in.Name, Status: in.Status, CurrentAction: in.CurrentAction, Standby: in.Standby,
-				NodeID: nodeByInstance[m.Zone+"/"+in.Name],
+				NodeID: nodeByInstance[m.Zone+"/"+in.Name], Template: in.Template,
 			})
 		}
 		st.MIGs = append(st.MIGs, mig)
@@ -161,6 +176,8 @@ func (c *Cluster) State() State {
 //	POST /admin/drain-duration?d=2m[&node=NAME]
 //	POST /admin/warm-boot?d=90s               how long a start from the standby pool takes
 //	POST /admin/fail-drain?node=NAME&message=M   (empty message clears)
+//	POST /admin/template?name=NAME              registers an instance template
+//	POST /admin/bad-template?name=NAME&on=true|false   workers of its VMs fail
 func (c *Cluster) adminHandler() http.Handler {
 	m := http.NewServeMux()
 	m.HandleFunc("GET /admin/state", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, c.State()) })
@@ -186,6 +203,25 @@ func (c *Cluster) adminHandler() http.Handler {
 		writeJSON(w, map[string]string{"result": "ok"})
 	})
 	m.HandleFunc("POST /admin/drain-duration", c.drainDuration)
+	m.HandleFunc("POST /admin/template", func(w http.ResponseWriter, r *http.Request) {
+		name := r.URL.Query().Get("name")
+		if name == "" {
+			badRequest(w, "name is required")
+			return
+		}
+		c.AddTemplate(name)
+		writeJSON(w, map[string]string{"result": "ok", "template": name})
+	})
+	m.HandleFunc("POST /admin/bad-template", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		on, err := strconv.ParseBool(q.Get("on"))
+		if q.Get("name") == "" || err != nil {
+			badRequest(w, fmt.Sprintf("want name=<template>&on=true|false, got name=%q on=%q", q.Get("name"), q.Get("on")))
+			return
+		}
+		c.SetTemplateBad(q.Get("name"), on)
+		writeJSON(w, map[string]string{"result": "ok"})
+	})
 	m.HandleFunc("POST /admin/warm-boot", c.setWarmBoot)
 	m.HandleFunc("POST /admin/fail-drain", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()

@@ -126,6 +126,10 @@ type Cluster struct {
 	lastBill time.Time
 	// downUntil holds nodes of deleted instances kept down until a time.
 	downUntil map[string]time.Time
+	// badTemplates are instance templates whose workers fail (template.go);
+	// nodeTemplate is each node's template.
+	badTemplates map[string]bool
+	nodeTemplate map[string]string
 }
 
 // New builds the cluster and boots the initial instances.
@@ -134,7 +138,7 @@ func New(cfg Config) (*Cluster, error) {
 		return nil, err
 	}
 	c := &Cluster{cfg: cfg, clock: cfg.Clock, nodes: map[string]string{}, billed: map[string]time.Duration{},
-		downUntil: map[string]time.Time{}}
+		downUntil: map[string]time.Time{}, badTemplates: map[string]bool{}, nodeTemplate: map[string]string{}}
 	c.lastBill = c.clock.Now()
 	c.GCE = fakegce.New(fakegce.Options{
 		Project: cfg.Project, BootTime: cfg.BootTime, DeleteTime: cfg.DeleteTime, Now: c.clock.Now,
@@ -219,6 +223,7 @@ func (c *Cluster) Hostname(instance string) string {
 }
 
 func (c *Cluster) registerNode(zone, mig, instance string) {
+	tmpl := c.instanceTemplate(zone, mig, instance)
 	id := c.Nomad.AddNode(fakenomad.NodeSpec{
 		Name: instance, Datacenter: c.cfg.Datacenter, NodeClass: c.cfg.NodeClass, NodePool: c.cfg.NodePool,
 		GPUs: c.cfg.GPUsPerNode,
@@ -231,13 +236,14 @@ func (c *Cluster) registerNode(zone, mig, instance string) {
 			"os.name":                      "ubuntu",
 			"kernel.name":                  "linux",
 		},
-		Meta: map[string]string{"mig": mig},
+		Meta: map[string]string{"mig": mig, TemplateMetaKey: tmpl},
 	})
 	if !c.cfg.EmptyNodes {
 		c.Nomad.AddAllocation(id, fakenomad.AllocSpec{JobID: "node-exporter", JobType: api.JobTypeSystem})
 	}
 	c.mu.Lock()
 	c.nodes[zone+"/"+instance] = id
+	c.nodeTemplate[id] = tmpl
 	c.mu.Unlock()
 	c.schedule()
 }
@@ -246,6 +252,7 @@ func (c *Cluster) deregisterNode(zone, _, instance string) {
 	c.mu.Lock()
 	id, ok := c.nodes[zone+"/"+instance]
 	delete(c.nodes, zone+"/"+instance)
+	delete(c.nodeTemplate, id)
 	c.mu.Unlock()
 	if !ok {
 		return
@@ -289,9 +296,19 @@ func (c *Cluster) schedule() {
 		if n.Status != api.NodeStatusReady || n.SchedulingEligibility != api.NodeSchedulingEligible || n.Draining {
 			continue
 		}
-		if !hasRunningWorker(n, c.cfg.WorkerJobID) {
-			c.Nomad.AddAllocation(n.ID, fakenomad.AllocSpec{JobID: c.cfg.WorkerJobID, GPUs: c.cfg.GPUsPerNode})
+		if hasRunningWorker(n, c.cfg.WorkerJobID) {
+			continue
 		}
+		if c.workersFail(n.ID) {
+			// A worker of a bad template fails once and is not placed
+			// again on that node (template.go).
+			if !hasWorker(n, c.cfg.WorkerJobID) {
+				c.Nomad.AddAllocation(n.ID, fakenomad.AllocSpec{JobID: c.cfg.WorkerJobID, GPUs: c.cfg.GPUsPerNode,
+					ClientStatus: api.AllocClientStatusFailed})
+			}
+			continue
+		}
+		c.Nomad.AddAllocation(n.ID, fakenomad.AllocSpec{JobID: c.cfg.WorkerJobID, GPUs: c.cfg.GPUsPerNode})
 	}
 }
 

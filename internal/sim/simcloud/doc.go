@@ -6,7 +6,11 @@
 //     Nomad node named after the instance, with the attributes the GCE
 //     targets read: unique.platform.gce.hostname = "<instance>.c.<project>.internal",
 //     platform.gce.zone = zone, plus node_class, datacenter, node pool, GPU
-//     devices and meta "mig".
+//     devices and meta "mig" and "instance_template" (TemplateMetaKey: the
+//     name of the template the VM was created from).
+//   - A template marked bad (SetTemplateBad, POST /admin/bad-template) is
+//     a broken golden image: its nodes register ready, but the worker
+//     allocation placed there fails at once and is not placed again.
 //   - Every ready, eligible, non-draining node runs one worker allocation
 //     (service job Config.WorkerJobID, with GPUs) and a system job
 //     "node-exporter". A worker is placed again when a node becomes eligible.
@@ -46,6 +50,8 @@
 //	(c *Cluster) InstanceHours() map[string]float64 // RUNNING instance-hours per zone, sampled every Tick
 //	(c *Cluster) Hostname(instance string) string
 //	(c *Cluster) LoseInstance(zone, instance string) error // the node goes down; BootTime later the recreated VM registers a new one
+//	(c *Cluster) AddTemplate(name)    // an instance template for a rollout
+//	(c *Cluster) SetTemplateBad(name string, bad bool)
 //	(c *Cluster) Close()              // releases blocked requests
 //	c.GCE *fakegce.Server, c.Nomad *fakenomad.Server   // for injection and assertions
 package simcloud
