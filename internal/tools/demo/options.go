@@ -39,6 +39,10 @@ type Options struct {
 	// and ekyc-demo, which policies/demo.hcl names).
 	Database, Vhost string
 
+	// Shapes, when set, ends the demo with capacity planning by VM shape
+	// under ShapesPolicy (see reportShapes).
+	Shapes, ShapesPolicy string
+
 	Out io.Writer
 }
 
@@ -67,6 +71,8 @@ func ParseFlags(args []string, getenv func(string) string, out io.Writer) (Optio
 	fs.StringVar(&o.Policy, "policy", "policies/demo.hcl", "scaling policy")
 	fs.StringVar(&o.Schema, "schema", "scripts/schema.sql", "requests table schema")
 	fs.StringVar(&o.OutDir, "out", "run/demo", "directory for the agent log, the samples and the PNG")
+	fs.StringVar(&o.Shapes, "shapes", "deploy/gpu-shapes.csv", "VM shapes to compare at the end (capacity planning, a backtest of -shapes-policy); empty skips it")
+	fs.StringVar(&o.ShapesPolicy, "shapes-policy", "policies/gpu-workers.hcl", "the production policy the shapes are compared under")
 	if err := fs.Parse(args); err != nil {
 		return Options{}, err
 	}
@@ -97,8 +103,12 @@ func (o Options) validate() []error {
 	if o.Every <= 0 {
 		errs = append(errs, fmt.Errorf("-every %s: must be positive", o.Every))
 	}
-	for _, f := range []struct{ flag, path string }{{"-trace", o.TracePath}, {"-agent", o.AgentBin}, {"-plugins", o.PluginDir},
-		{"-agent-config", o.AgentConfig}, {"-policy", o.Policy}, {"-schema", o.Schema}} {
+	files := []struct{ flag, path string }{{"-trace", o.TracePath}, {"-agent", o.AgentBin}, {"-plugins", o.PluginDir},
+		{"-agent-config", o.AgentConfig}, {"-policy", o.Policy}, {"-schema", o.Schema}}
+	if o.Shapes != "" {
+		files = append(files, struct{ flag, path string }{"-shapes", o.Shapes}, struct{ flag, path string }{"-shapes-policy", o.ShapesPolicy})
+	}
+	for _, f := range files {
 		if _, err := os.Stat(f.path); err != nil {
 			errs = append(errs, fmt.Errorf("%s %q: %w (run `make demo`, which builds and starts everything)", f.flag, f.path, errors.Unwrap(err)))
 		}

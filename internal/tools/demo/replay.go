@@ -92,7 +92,10 @@ loop:
 	if err != nil {
 		return s, err
 	}
-	return s, reportSLI(ctx, o, p)
+	if err := reportSLI(ctx, o, p); err != nil {
+		return s, err
+	}
+	return s, reportShapes(ctx, o)
 }
 
 // sample reads the state of every part of the run.
