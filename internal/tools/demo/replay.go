@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -81,6 +82,7 @@ loop:
 	track.finish(waits)
 	s := summarize(samples, p.minutes, o.Capacity, waits)
 	s.Real, s.Price, s.ScalingActions = time.Since(started), o.Price, p.scalingActions()
+	s.WarmStarts, s.StandbyAtEnd = p.warmStarts(), p.standby()
 	s.SLA, s.Measured = scoreRun(track, p.minutes, samples[len(samples)-1].Sim, o.Capacity, o.Start.Location())
 	s.GeneratorLag = track.maxLag
 	files, err := writeFiles(o, samples, s)
@@ -142,6 +144,32 @@ func (p runParts) scalingActions() int {
 		if r.Method == "POST" && r.Status == 200 && (strings.HasSuffix(r.Path, "/resize") || strings.HasSuffix(r.Path, "/deleteInstances")) {
 			n++
 		}
+	}
+	return n
+}
+
+// warmStarts counts the VMs the target started from the standby pool.
+func (p runParts) warmStarts() int {
+	n := 0
+	for _, r := range p.cloud.GCE.Requests() {
+		if r.Method != "POST" || r.Status != 200 || !strings.HasSuffix(r.Path, "/startInstances") {
+			continue
+		}
+		var body struct {
+			Instances []string `json:"instances"`
+		}
+		if json.Unmarshal([]byte(r.Body), &body) == nil {
+			n += len(body.Instances)
+		}
+	}
+	return n
+}
+
+// standby counts the pool's members now.
+func (p runParts) standby() int {
+	n := 0
+	for _, m := range p.cloud.State().MIGs {
+		n += m.Standby
 	}
 	return n
 }

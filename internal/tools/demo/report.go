@@ -49,6 +49,8 @@ func writeSummary(w io.Writer, s Summary, o Options, files []string) {
 		s.WorkerHours, auto, 100*s.WorkerHours/math.Max(s.StaticHours, 1e-9), s.MinWorkers, s.MaxWorkers)
 	writeSLA(w, s, o)
 	fmt.Fprintf(w, "scaling     %d MIG changes (resize or delete after drain)\n", s.ScalingActions)
+	fmt.Fprintf(w, "warm pool   %d workers started from stopped VMs, serving %s after the start (a new VM: 5m0s); %d stopped VMs at the end\n",
+		s.WarmStarts, demoWarmBoot, s.StandbyAtEnd)
 	fmt.Fprintf(w, "files       %s\n", strings.Join(files, ", "))
 }
 

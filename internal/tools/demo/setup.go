@@ -91,6 +91,8 @@ func startCloud(ctx context.Context, o Options, initialPerZone int) (*cloud, err
 	c, err := simcloud.New(simcloud.Config{
 		Project: demoProject, MIGs: refs, InitialSize: initialPerZone, NodeClass: "gpu-l4",
 		BootTime: sim(5 * time.Minute), DeleteTime: sim(time.Minute), DrainDuration: sim(90 * time.Second),
+		// The demo policy keeps a warm pool: a stopped VM serves after 90 s.
+		WarmBootTime: sim(demoWarmBoot), StopTime: sim(30 * time.Second),
 	})
 	if err != nil {
 		return nil, err
@@ -111,6 +113,10 @@ func (c *cloud) close() {
 	defer cancel()
 	_ = c.srv.Shutdown(ctx)
 }
+
+// demoWarmBoot is how long a VM started from the standby pool takes to
+// serve in the demo's cloud (a cold one takes 5 minutes).
+const demoWarmBoot = 90 * time.Second
 
 // initialWorkers sizes the fleet for the first replayed minute, split over
 // the two zones, as a fleet that was already running would be.

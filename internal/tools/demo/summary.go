@@ -57,7 +57,10 @@ type Summary struct {
 	// simulated clock (simulated time): a busy machine's, not the fleet's.
 	GeneratorLag   time.Duration
 	ScalingActions int
-	Price          float64
+	// WarmStarts counts workers started from the standby pool, and
+	// StandbyAtEnd the pool's members when the replay ended.
+	WarmStarts, StandbyAtEnd int
+	Price                    float64
 }
 
 // Cost returns the dollars of the autoscaled fleet and of the static one.
