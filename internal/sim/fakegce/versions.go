@@ -219,12 +219,15 @@ func (m *mig) nextTemplate() string {
 // replacements up to maxSurge above targetSize, and fills the target. It
 // reports a change.
 func (s *Server) rollLocked(m *mig, now time.Time) bool {
-	if m.policy.typ != updateProactive || len(m.versions) == 0 {
+	if len(m.versions) == 0 {
 		return false
 	}
 	outdated, _ := m.assign()
 	if len(outdated) == 0 {
 		return false
+	}
+	if m.policy.typ != updateProactive {
+		return s.finishSurgeLocked(m, outdated, now)
 	}
 	changed := false
 	live := m.live()
@@ -284,6 +287,29 @@ func (s *Server) rollLocked(m *mig, now time.Time) bool {
 	for i := len(m.live()); i < m.target; i++ {
 		s.tryCreateLocked(m, s.newInstanceLocked(m, now), now)
 		changed = true
+	}
+	return changed
+}
+
+// finishSurgeLocked is what an update switched to OPPORTUNISTIC
+// mid-way still does: a surge VM already created is kept and, once it
+// runs, an outdated VM makes room for it, so the MIG returns to its
+// targetSize; no new replacement starts.
+func (s *Server) finishSurgeLocked(m *mig, outdated []*instance, now time.Time) bool {
+	live := m.live()
+	available := 0
+	for _, in := range live {
+		if in.phase == phaseRunning {
+			available++
+		}
+	}
+	changed := false
+	for _, in := range outdated {
+		if len(live) <= m.target || available <= m.target || in.phase == phaseDeleting {
+			break
+		}
+		s.startDeleteLocked(in, now)
+		live, available, changed = live[:len(live)-1], available-1, true
 	}
 	return changed
 }
