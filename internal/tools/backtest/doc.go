@@ -15,6 +15,9 @@
 //   - fleet.go, pool.go: the target's model: workers booting for -lead,
 //     scale-in draining only serving workers, Scale waiting for the MIGs,
 //     billed versus serving hours, and the standby pool of stopped VMs.
+//   - spot.go, spot_outage.go, spot_report.go: the Spot tier (spot_migs,
+//     spot_share, spot_cooldown): the split of the count, preemptions and
+//     the daily outage, the cost by tier.
 //   - replay.go, metrics.go: the queue minute by minute and the SLA per day.
 //   - strategies*.go, targetvalue.go, predictive.go, reference.go: the
 //     compared autoscalers: the policy's own strategy (strategy-slope run in
