@@ -40,6 +40,9 @@ type instance struct {
 	// created again under its name once gone.
 	template string
 	recreate bool
+	// replaced marks an outdated VM an update deletes: the version target
+	// is reached once it is gone.
+	replaced bool
 }
 
 type igmError struct {

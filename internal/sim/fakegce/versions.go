@@ -196,9 +196,18 @@ func (m *mig) assign() (outdated []*instance, deficit []int) {
 
 // reached is status.versionTarget.isReached: no instance of the running
 // target is outdated.
+// An outdated VM the update is still deleting counts as not there yet.
 func (m *mig) reached() bool {
 	outdated, _ := m.assign()
-	return len(outdated) == 0
+	if len(outdated) > 0 {
+		return false
+	}
+	for _, in := range m.instances {
+		if in.replaced && in.phase == phaseDeleting {
+			return false
+		}
+	}
+	return true
 }
 
 // nextTemplate is the template a new instance gets: the version furthest
@@ -260,7 +269,7 @@ func (s *Server) rollLocked(m *mig, now time.Time) bool {
 			available--
 		}
 		s.startDeleteLocked(in, now)
-		in.recreate = recreate
+		in.recreate, in.replaced = recreate, true
 		changed = true
 	}
 	if recreate {
@@ -309,6 +318,7 @@ func (s *Server) finishSurgeLocked(m *mig, outdated []*instance, now time.Time) 
 			break
 		}
 		s.startDeleteLocked(in, now)
+		in.replaced = true
 		live, available, changed = live[:len(live)-1], available-1, true
 	}
 	return changed
@@ -327,7 +337,7 @@ func isOutdated(in *instance, outdated []*instance) bool {
 // same name, a new VM from its target version.
 func (s *Server) recreateLocked(m *mig, in *instance, now time.Time) {
 	s.seq++
-	in.id, in.recreate, in.createdAt = 7000000000000000000+s.seq, false, now
+	in.id, in.recreate, in.replaced, in.createdAt = 7000000000000000000+s.seq, false, false, now
 	in.phase, in.template = phaseCreating, ""
 	in.template = m.nextTemplate()
 	s.tryCreateLocked(m, in, now)

@@ -121,10 +121,12 @@ func TestACanaryVersionWithTargetSizeOneReplacesOneVMBySurgingFirst(t *testing.T
 	clock.Add(60 * time.Second) // the surge VM runs: one old VM goes
 	must.Eq(t, map[string]int{"gpu-a-template/RUNNING": 2, "gpu-v2/RUNNING": 1}, byTemplate(t, client))
 	m = getMIG(t, client, zoneA, "gpu-a")
-	must.True(t, m.GetStatus().GetVersionTarget().GetIsReached())
-	must.False(t, m.GetStatus().GetIsStable(), must.Sprint("the old VM is still being deleted"))
+	must.False(t, m.GetStatus().GetVersionTarget().GetIsReached(), must.Sprint("the old VM is still being deleted"))
+	must.False(t, m.GetStatus().GetIsStable())
 	clock.Add(10 * time.Second)
-	must.True(t, getMIG(t, client, zoneA, "gpu-a").GetStatus().GetIsStable())
+	m = getMIG(t, client, zoneA, "gpu-a")
+	must.True(t, m.GetStatus().GetVersionTarget().GetIsReached())
+	must.True(t, m.GetStatus().GetIsStable())
 	for _, mi := range listInstances(t, client, zoneA, "gpu-a") {
 		if lastSegment(mi.GetVersion().GetInstanceTemplate()) == "gpu-v2" {
 			must.Eq(t, "canary", mi.GetVersion().GetName())
