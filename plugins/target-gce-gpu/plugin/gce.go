@@ -81,11 +81,19 @@ func (c computeMIGs) Get(ctx context.Context, ref migRef) (migState, error) {
 		return migState{}, fmt.Errorf("get MIG %s: %w", ref, err)
 	}
 	a := m.GetCurrentActions()
+	var sized []string
+	for _, v := range m.GetVersions() {
+		if v.GetTargetSize() != nil && len(m.GetVersions()) > 1 {
+			sized = append(sized, lastSegment(v.GetInstanceTemplate()))
+		}
+	}
 	return migState{
-		TargetSize: int64(m.GetTargetSize()),
-		Stable:     m.GetStatus().GetIsStable(),
-		Creating:   int64(a.GetCreating() + a.GetCreatingWithoutRetries()),
-		Deleting:   int64(a.GetDeleting()),
+		Updating:       m.GetStatus().GetVersionTarget() != nil && !m.GetStatus().GetVersionTarget().GetIsReached(),
+		SizedTemplates: sized,
+		TargetSize:     int64(m.GetTargetSize()),
+		Stable:         m.GetStatus().GetIsStable(),
+		Creating:       int64(a.GetCreating() + a.GetCreatingWithoutRetries()),
+		Deleting:       int64(a.GetDeleting()),
 		Standby: standbySettings{
 			Stopped:      int64(m.GetTargetStoppedSize()),
 			Mode:         m.GetStandbyPolicy().GetMode(),
@@ -153,6 +161,7 @@ func (c computeMIGs) ListManagedInstances(ctx context.Context, ref migRef) ([]ma
 				Name:          lastSegment(mi.GetInstance()),
 				Status:        mi.GetInstanceStatus(),
 				CurrentAction: mi.GetCurrentAction(),
+				Template:      lastSegment(mi.GetVersion().GetInstanceTemplate()),
 			}
 			if errs := mi.GetLastAttempt().GetErrors().GetErrors(); len(errs) > 0 {
 				inst.LastAttemptCode = errs[0].GetCode()

@@ -38,7 +38,7 @@ func (z zoneView) stuckInstances() []string {
 			creations = append(creations, in.Name)
 		}
 	}
-	keep := max(int64(len(creations))-z.refillsPending(), 0)
+	keep := max(int64(len(creations))-z.refillsPending()-z.surge(), 0)
 	return append(starts, creations[:keep]...)
 }
 
@@ -57,6 +57,8 @@ func (z zoneView) settled() bool {
 			continue
 		case in.inPool() || in.stuck():
 			pending++
+		case z.State.Updating && in.CurrentAction == actionDeleting:
+			pending++ // an old VM leaving once its replacement runs (rollout.go)
 		case in.CurrentAction == actionCreating:
 			pending++
 			creating++
@@ -64,17 +66,23 @@ func (z zoneView) settled() bool {
 			return false
 		}
 	}
-	// CREATING instances beyond what the pool lacks are workers booting.
-	return pending > 0 && creating <= z.refillsPending()
+	// CREATING instances beyond what the pool lacks and a rollout's surge
+	// are workers booting. A rollout paused with nothing pending is settled.
+	return (pending > 0 || z.State.Updating) && creating <= z.refillsPending()+z.surge()
 }
 
-// running counts RUNNING instances with no pending action.
+// running counts RUNNING instances with no pending action, at most the
+// target size: a rollout's surge VM and the old VM it replaces are one
+// worker's capacity, not two.
 func (z zoneView) running() int64 {
 	var n int64
 	for _, in := range z.Instances {
 		if in.Status == instanceRunning && in.CurrentAction == actionNone {
 			n++
 		}
+	}
+	if z.State.Updating {
+		n = min(n, z.State.TargetSize)
 	}
 	return n
 }
@@ -119,6 +127,7 @@ func observeZone(ctx context.Context, migs migAPI, ref migRef, cooldownStart tim
 	if z.Instances, err = migs.ListManagedInstances(ctx, ref); err != nil {
 		return z, err
 	}
+	z.markCanaries()
 	errs, err := migs.ListErrors(ctx, ref)
 	if err != nil {
 		return z, err

@@ -110,7 +110,7 @@ func candidatesByZone(obs observation) map[string][]nodeCandidate {
 			continue
 		}
 		in, zone, ok := idx.lookup(obs.Zones, n)
-		if !ok || in.Status != instanceRunning || in.CurrentAction != actionNone {
+		if !ok || in.Status != instanceRunning || in.CurrentAction != actionNone || in.Canary {
 			continue
 		}
 		out[zone] = append(out[zone], nodeCandidate{

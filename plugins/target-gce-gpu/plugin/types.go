@@ -31,6 +31,11 @@ type migState struct {
 	// Standby is the MIG's standby pool settings: targetStoppedSize and
 	// standbyPolicy.
 	Standby standbySettings
+	// Updating is true while status.versionTarget.isReached is false: a
+	// rollout replaces VMs (rollout.go). SizedTemplates are the templates
+	// of versions with a targetSize of their own: a canary's.
+	Updating       bool
+	SizedTemplates []string
 }
 
 // GCE instance status and current action values the plugin relies on.
@@ -52,6 +57,10 @@ type managedInstance struct {
 	// LastAttemptCode is the error code of the MIG's last failed attempt to
 	// create the instance (ZONE_RESOURCE_POOL_EXHAUSTED, QUOTA_EXCEEDED, ...).
 	LastAttemptCode string
+	// Template is the name of the instance template of its version; Canary
+	// marks a VM of a version with its own targetSize (rollout.go).
+	Template string
+	Canary   bool
 }
 
 // stuck reports whether the MIG keeps failing to create or to start the
