@@ -237,6 +237,46 @@ func TestHACooldownIsLostOnTakeoverByAgentV050(t *testing.T) {
 		first.Sub(scaled).Round(100*time.Millisecond), cooldown)
 }
 
+// (HA 4, with the workaround) restore_cooldown in the target block, set to
+// the policy's cooldown, makes the new leader's target answer not ready
+// until the old leader's cooldown has run, so the agent's first scaling
+// after the takeover comes after it.
+func TestHACooldownSurvivesTheTakeoverWithRestoreCooldown(t *testing.T) {
+	t.Parallel()
+	const cooldown = 45 * time.Second
+	h := newHAStack(t, stackOptions{
+		initialPerZone: 1, bootTime: time.Second, drainDuration: time.Second,
+		policy: policyParams{Min: 2, Max: 20, Interval: evalInterval, Cooldown: cooldown, RestoreCooldown: cooldown,
+			DrainDeadline: 20 * time.Second, ScaleTimeout: 20 * time.Second},
+	})
+	leader, standby, _ := h.leaderAfter(time.Now().Add(-time.Minute), 30*time.Second)
+	h.waitFor("the leader evaluates", 30*time.Second, func() bool {
+		return strings.Contains(leader.Log(), pluginsLaunched)
+	})
+	h.publishBacklog(100) // no workers: the backlog stays and asks for more
+	var scaled time.Time
+	h.waitFor("the leader scales out", 60*time.Second, func() bool {
+		if c := leader.front.changes(time.Time{}); len(c) > 0 {
+			scaled = c[0].At
+			return true
+		}
+		return false
+	})
+	h.waitFor("the last_event Variable is written", 10*time.Second, func() bool { return len(h.lastEvents()) > 0 })
+	leader.Kill()
+	_, _, at := h.leaderAfter(scaled, haLockTTL+haLockDelay+haRetry+10*time.Second)
+	must.Less(t, cooldown-2*evalInterval, at.Sub(scaled), must.Sprint("the takeover falls within the cooldown"))
+
+	h.waitFor("the new leader scales after the cooldown", cooldown+4*evalInterval, func() bool {
+		return len(standby.front.changes(at)) > 0
+	})
+	first := standby.front.changes(at)[0].At
+	must.False(t, first.Before(scaled.Add(cooldown)),
+		must.Sprintf("the new leader scaled %s after the old leader's scale-out, inside the %s cooldown", first.Sub(scaled), cooldown))
+	t.Logf("COOLDOWN with restore_cooldown the new leader took over %s and scaled %s after the old leader's scale-out (cooldown %s)",
+		at.Sub(scaled).Round(100*time.Millisecond), first.Sub(scaled).Round(100*time.Millisecond), cooldown)
+}
+
 // lockCalls returns the agent's lock operations of kind op answered status.
 func lockCalls(f *agentFront, op string, status int) []frontCall {
 	var out []frontCall

@@ -24,6 +24,8 @@ type policyParams struct {
 	// refills stop StandbyDelay after their creation.
 	StandbySize  int
 	StandbyDelay time.Duration
+	// RestoreCooldown sets the target's restore_cooldown (0: unset).
+	RestoreCooldown time.Duration
 }
 
 type override struct {

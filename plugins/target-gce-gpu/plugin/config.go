@@ -17,18 +17,24 @@ import (
 // Policy target block configuration keys; defaults and bounds are in
 // targetTable.
 const (
-	targetKeyProject        = "project"
-	targetKeyMIGs           = "migs"
-	targetKeyNodeSelector   = "node_selector"
-	targetKeyStockoutCool   = "stockout_cooldown"
-	targetKeyScaleTimeout   = "scale_timeout"
-	targetKeyPollInterval   = "poll_interval"
-	targetKeyRetryAttempts  = "retry_attempts"
-	targetKeyDryRun         = "dry-run"
-	targetKeyStandbySize    = "standby_size"
-	targetKeyStandbyMaxAge  = "standby_max_age"
-	targetKeyStandbyDelay   = "standby_initial_delay"
-	targetKeyNodeSelAliasV1 = sdk.TargetConfigNodeSelectorStrategy
+	targetKeyProject      = "project"
+	targetKeyMIGs         = "migs"
+	targetKeyNodeSelector = "node_selector"
+	targetKeyStockoutCool = "stockout_cooldown"
+	// targetKeyRestoreCooldown repeats the policy's cooldown for the
+	// target, which agent v0.5.0 loses on a restart or HA takeover.
+	targetKeyRestoreCooldown = "restore_cooldown"
+	targetKeyScaleTimeout    = "scale_timeout"
+	targetKeyPollInterval    = "poll_interval"
+	targetKeyRetryAttempts   = "retry_attempts"
+	targetKeyDryRun          = "dry-run"
+	targetKeyStandbySize     = "standby_size"
+	targetKeyStandbyMaxAge   = "standby_max_age"
+	targetKeyStandbyDelay    = "standby_initial_delay"
+	targetKeyNodeSelAliasV1  = sdk.TargetConfigNodeSelectorStrategy
+	targetKeySpotMIGs        = "spot_migs"
+	targetKeySpotShare       = "spot_share"
+	targetKeySpotCooldown    = "spot_cooldown"
 
 	// defaultRetryAttempts is also the tries of calls made outside a
 	// policy (the backoff's default).
@@ -55,7 +61,10 @@ type targetConfig struct {
 	purge                 bool
 	selector              string
 	stockoutCooldown      time.Duration
-	scaleTimeout          time.Duration
+	// restoreCooldown: Status is not ready until this long after the last
+	// scaling (see cooldown.go).
+	restoreCooldown time.Duration
+	scaleTimeout    time.Duration
 	// pollInterval is the pause between reads of the MIGs while Scale
 	// waits for them to be stable or to show a stockout.
 	pollInterval   time.Duration
@@ -64,6 +73,9 @@ type targetConfig struct {
 	dryRun         bool
 	// standby is the warm pool of stopped VMs (standby.go).
 	standby standbyConfig
+	// spot is the Spot tier (spot.go); without spot_migs it is empty and
+	// the policy behaves as before.
+	spot spotConfig
 	// policyKey identifies the policy's set of MIGs in node markers, so that
 	// two policies never reconcile each other's nodes.
 	policyKey string
@@ -101,6 +113,7 @@ var targetTable = &pluginkit.Table{
 		{Name: sdk.TargetConfigKeyNodePurge, Kind: pluginkit.Bool, Default: "false", Doc: "purge the Nomad nodes of deleted instances"},
 		{Name: targetKeyNodeSelector, Kind: pluginkit.Text, Default: selectorLeastBusy, Doc: "which nodes go on scale-in"},
 		{Name: targetKeyNodeSelAliasV1, Kind: pluginkit.Text, Doc: "the SDK's name of node_selector"},
+		{Name: targetKeyRestoreCooldown, Kind: pluginkit.Duration, Default: "0s", Min: "0s", Max: maxDuration, Doc: "not ready until this long after the last scaling (the policy's cooldown, restored across restarts)"},
 		{Name: targetKeyStockoutCool, Kind: pluginkit.Duration, Default: "30m", Min: "0s", Max: maxDuration, Doc: "how long a zone in stockout is not grown"},
 		{Name: targetKeyScaleTimeout, Kind: pluginkit.Duration, Default: "10m", Min: "1s", Max: maxDuration, Doc: "how long one Scale waits for MIGs to become stable"},
 		{Name: targetKeyPollInterval, Kind: pluginkit.Duration, Default: "5s", Min: "1ms", Max: maxDuration, Doc: "pause between reads of the MIGs while Scale waits"},
@@ -108,6 +121,9 @@ var targetTable = &pluginkit.Table{
 		{Name: targetKeyStandbySize, Kind: pluginkit.Int, Default: "0", Min: "0", Max: "1000", Doc: "stopped VMs to keep, split across the MIGs like the workers"},
 		{Name: targetKeyStandbyMaxAge, Kind: pluginkit.Duration, Default: "168h", Min: "1m", Max: maxStandbyAge, Doc: "a VM stopped longer than this is recycled"},
 		{Name: targetKeyStandbyDelay, Kind: pluginkit.Duration, Default: "5m", Min: "0s", Max: "1h", Doc: "standbyPolicy.initialDelaySec of a VM created to refill the pool"},
+		{Name: targetKeySpotMIGs, Kind: pluginkit.Text, Doc: "zone/name,zone/name: zonal MIGs of Spot VMs, one per zone; empty for no Spot tier"},
+		{Name: targetKeySpotShare, Kind: pluginkit.Float, Default: "0.6", Min: "0", Max: "1", Doc: "the most of the count that may run on Spot"},
+		{Name: targetKeySpotCooldown, Kind: pluginkit.Duration, Default: "30m", Min: "0s", Max: "24h", Doc: "how long after a preemption a Spot MIG is not grown"},
 		{Name: targetKeyDryRun, Kind: pluginkit.Bool, Default: "false", Doc: "read by the agent; accepted so it is not unknown"},
 		{Name: shared.PluginConfigKeyGRPCTimeout, Kind: pluginkit.Duration, Default: "30s", Min: "1ms", Max: maxDuration, Doc: "set by the agent: bounds Status"},
 	},
@@ -124,6 +140,7 @@ func parseTargetConfig(raw map[string]string) (targetConfig, error) {
 		drainIgnoreSystemJobs: p.Bool(sdk.TargetConfigKeyIgnoreSystemJobs),
 		purge:                 p.Bool(sdk.TargetConfigKeyNodePurge),
 		stockoutCooldown:      p.Duration(targetKeyStockoutCool),
+		restoreCooldown:       p.Duration(targetKeyRestoreCooldown),
 		scaleTimeout:          p.Duration(targetKeyScaleTimeout),
 		retryAttempts:         int(p.Int(targetKeyRetryAttempts)),
 		statusDeadline:        p.Duration(shared.PluginConfigKeyGRPCTimeout),
@@ -145,6 +162,7 @@ func parseTargetConfig(raw map[string]string) (targetConfig, error) {
 		p.Add(err)
 	}
 	cfg.migs = migs
+	cfg.spot = parseSpotConfig(p, cfg.project, raw, migs)
 
 	hasPool := false
 	for _, k := range poolKeys {
@@ -182,6 +200,11 @@ func parseMIGs(project, v string) ([]migRef, error) {
 	if strings.TrimSpace(v) == "" {
 		return nil, fmt.Errorf("%s: required, as \"zone/name,zone/name\"", targetKeyMIGs)
 	}
+	return parseMIGList(targetKeyMIGs, project, v)
+}
+
+// parseMIGList reads the "zone/name" list of key (migs or spot_migs).
+func parseMIGList(key, project, v string) ([]migRef, error) {
 	var (
 		out  []migRef
 		errs []error
@@ -192,20 +215,20 @@ func parseMIGs(project, v string) ([]migRef, error) {
 		zone, name, ok := strings.Cut(strings.TrimSpace(item), "/")
 		switch {
 		case !ok || zone == "" || name == "" || strings.Contains(name, "/"):
-			errs = append(errs, fmt.Errorf("%s: entry %d is not \"zone/name\"", targetKeyMIGs, entry))
+			errs = append(errs, fmt.Errorf("%s: entry %d is not \"zone/name\"", key, entry))
 			continue
 		case regionName.MatchString(zone):
-			errs = append(errs, fmt.Errorf("%s: entry %d names a region, not a zone: only zonal MIGs are supported, one per zone (a zone is its region plus a letter, like us-central1-a)", targetKeyMIGs, entry))
+			errs = append(errs, fmt.Errorf("%s: entry %d names a region, not a zone: only zonal MIGs are supported, one per zone (a zone is its region plus a letter, like us-central1-a)", key, entry))
 			continue
 		case !zoneName.MatchString(zone):
-			errs = append(errs, fmt.Errorf("%s: entry %d: the zone is not a GCE zone name (a region plus a letter, like us-central1-a)", targetKeyMIGs, entry))
+			errs = append(errs, fmt.Errorf("%s: entry %d: the zone is not a GCE zone name (a region plus a letter, like us-central1-a)", key, entry))
 			continue
 		case !migName.MatchString(name):
-			errs = append(errs, fmt.Errorf("%s: entry %d: the MIG name is not a GCE resource name (up to 63 lowercase letters, digits and hyphens, starting with a letter)", targetKeyMIGs, entry))
+			errs = append(errs, fmt.Errorf("%s: entry %d: the MIG name is not a GCE resource name (up to 63 lowercase letters, digits and hyphens, starting with a letter)", key, entry))
 			continue
 		}
 		if first, dup := zones[zone]; dup {
-			errs = append(errs, fmt.Errorf("%s: entries %d and %d are in the same zone; use one MIG per zone", targetKeyMIGs, first, entry))
+			errs = append(errs, fmt.Errorf("%s: entries %d and %d are in the same zone; use one MIG per zone", key, first, entry))
 			continue
 		}
 		zones[zone] = entry

@@ -97,6 +97,10 @@ func (r *run) status(ctx context.Context) (*sdk.TargetStatus, error) {
 	meta[metaKeyDraining] = strconv.Itoa(countDraining(obs.Nodes, r.cfg.policyKey))
 	if t, ok := r.lastEvent(ctx); ok {
 		meta[metaKeyLastEvent] = strconv.FormatInt(t.UnixNano(), 10)
+		if until, cooling := inRestoredCooldown(t, r.cfg.restoreCooldown, r.p.now()); cooling {
+			ready = false
+			meta[metaKeyCooldownUntil] = until.UTC().Format(time.RFC3339)
+		}
 	}
 	if r.log.IsTrace() {
 		r.log.Trace("status", "count", count, "ready", ready, "scaling", scaling,
