@@ -32,6 +32,9 @@ const (
 	targetKeyStandbyMaxAge   = "standby_max_age"
 	targetKeyStandbyDelay    = "standby_initial_delay"
 	targetKeyNodeSelAliasV1  = sdk.TargetConfigNodeSelectorStrategy
+	targetKeySpotMIGs        = "spot_migs"
+	targetKeySpotShare       = "spot_share"
+	targetKeySpotCooldown    = "spot_cooldown"
 
 	// defaultRetryAttempts is also the tries of calls made outside a
 	// policy (the backoff's default).
@@ -70,6 +73,9 @@ type targetConfig struct {
 	dryRun         bool
 	// standby is the warm pool of stopped VMs (standby.go).
 	standby standbyConfig
+	// spot is the Spot tier (spot.go); without spot_migs it is empty and
+	// the policy behaves as before.
+	spot spotConfig
 	// policyKey identifies the policy's set of MIGs in node markers, so that
 	// two policies never reconcile each other's nodes.
 	policyKey string
@@ -115,6 +121,9 @@ var targetTable = &pluginkit.Table{
 		{Name: targetKeyStandbySize, Kind: pluginkit.Int, Default: "0", Min: "0", Max: "1000", Doc: "stopped VMs to keep, split across the MIGs like the workers"},
 		{Name: targetKeyStandbyMaxAge, Kind: pluginkit.Duration, Default: "168h", Min: "1m", Max: maxStandbyAge, Doc: "a VM stopped longer than this is recycled"},
 		{Name: targetKeyStandbyDelay, Kind: pluginkit.Duration, Default: "5m", Min: "0s", Max: "1h", Doc: "standbyPolicy.initialDelaySec of a VM created to refill the pool"},
+		{Name: targetKeySpotMIGs, Kind: pluginkit.Text, Doc: "zone/name,zone/name: zonal MIGs of Spot VMs, one per zone; empty for no Spot tier"},
+		{Name: targetKeySpotShare, Kind: pluginkit.Float, Default: "0.6", Min: "0", Max: "1", Doc: "the most of the count that may run on Spot"},
+		{Name: targetKeySpotCooldown, Kind: pluginkit.Duration, Default: "30m", Min: "0s", Max: "24h", Doc: "how long after a preemption a Spot MIG is not grown"},
 		{Name: targetKeyDryRun, Kind: pluginkit.Bool, Default: "false", Doc: "read by the agent; accepted so it is not unknown"},
 		{Name: shared.PluginConfigKeyGRPCTimeout, Kind: pluginkit.Duration, Default: "30s", Min: "1ms", Max: maxDuration, Doc: "set by the agent: bounds Status"},
 	},
@@ -153,6 +162,7 @@ func parseTargetConfig(raw map[string]string) (targetConfig, error) {
 		p.Add(err)
 	}
 	cfg.migs = migs
+	cfg.spot = parseSpotConfig(p, cfg.project, raw, migs)
 
 	hasPool := false
 	for _, k := range poolKeys {

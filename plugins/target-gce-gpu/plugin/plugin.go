@@ -90,6 +90,8 @@ type policyState struct {
 	// stoppedAt caches when the pool's stopped VMs stopped, by zone/name,
 	// while they stay stopped (pool.go).
 	stoppedAt map[string]time.Time
+	// spot remembers the Spot tier's preemptions (spot.go).
+	spot spotMemory
 }
 
 // New returns an unconfigured plugin.

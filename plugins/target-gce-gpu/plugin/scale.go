@@ -56,6 +56,9 @@ func (p *Plugin) Scale(action sdk.ScalingAction, raw map[string]string) (err err
 }
 
 func (r *run) scale(ctx context.Context, want int64) error {
+	if r.cfg.spot.enabled() {
+		return r.scaleTiers(ctx, want) // spot.go
+	}
 	obs, err := observe(ctx, r.migs, r.nodes, r.cfg, r.p.now())
 	if err != nil {
 		return err

@@ -95,6 +95,13 @@ func (r *run) status(ctx context.Context) (*sdk.TargetStatus, error) {
 		ready = ready && z.settled()
 	}
 	meta[metaKeyDraining] = strconv.Itoa(countDraining(obs.Nodes, r.cfg.policyKey))
+	if r.cfg.spot.enabled() {
+		spotCount, spotReady, err := r.spotStatus(ctx, obs, meta, locked && !scaling) // spot.go
+		if err != nil {
+			return r.degraded(ctx, obs, err), nil
+		}
+		count, ready = count+spotCount, ready && spotReady
+	}
 	if t, ok := r.lastEvent(ctx); ok {
 		meta[metaKeyLastEvent] = strconv.FormatInt(t.UnixNano(), 10)
 		if until, cooling := inRestoredCooldown(t, r.cfg.restoreCooldown, r.p.now()); cooling {
