@@ -120,6 +120,10 @@ scaling "gpu-workers" {
       # 15m protected nothing more and cost an SLA day in the backtest
       # (-scale-down-wait 15m); 5m is the plugin default and keeps it.
       node_drain_deadline = "5m"
+      # The policy's cooldown again: agent v0.5.0 forgets when a restored
+      # cooldown ends, so after a restart or HA takeover the target holds
+      # the policy not ready for what is left of it (deploy/README.md).
+      restore_cooldown = "30s"
       # Warm pool of stopped VMs (plugins/target-gce-gpu/README.md): off.
       # Chosen with the backtest on the first 14 days of the NASA trace at
       # 2M/day, held out on the rest, at 0.5M-60M/day and on the synthetic
