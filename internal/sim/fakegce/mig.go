@@ -183,6 +183,9 @@ func (s *Server) startDeleteLocked(in *instance, now time.Time) {
 func (s *Server) tryCreateLocked(m *mig, in *instance, now time.Time) {
 	code, msg := s.capacityErrorLocked(m.zone)
 	if code == "" {
+		code, msg = s.spotErrorLocked(m, in) // spot.go
+	}
+	if code == "" {
 		in.phase, in.bootAt, in.lastErr = phaseBooting, now, nil
 		return
 	}
@@ -264,6 +267,9 @@ func (s *Server) advanceLocked() {
 			if s.advanceStopLocked(m, in, now) {
 				changed = true
 			}
+			if s.advancePreemptedLocked(m, in, now) { // spot.go
+				changed = true
+			}
 			if in.phase == phaseDeleting && !now.Before(in.deleteAt) {
 				s.firedDeletedLocked(m, in)
 				changed = true
@@ -295,7 +301,7 @@ func (s *Server) advanceLocked() {
 func (s *Server) advanceInstanceLocked(m *mig, in *instance, now time.Time) bool {
 	changed := false
 	if in.phase == phaseCreating {
-		if s.blockedLocked(m.zone) {
+		if s.blockedLocked(m.zone) || s.spotBlockedLocked(m, in) {
 			// Replay the retries GCE made since the last look, each one
 			// logging an error, so a clock jump does not hide them.
 			for i := 0; i < 100 && !now.Before(in.lastAttempt.Add(s.opts.RetryInterval)); i++ {

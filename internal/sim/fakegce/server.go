@@ -88,7 +88,10 @@ type Server struct {
 	onDeleted []func(zone, mig, instance string)
 	onStopped []func(zone, mig, instance string)
 	pending   []func() // callbacks to run once the lock is released
-	seq       uint64
+	// spot is the Spot model: provisioning models, Spot stockouts and
+	// preemptions (spot.go).
+	spot spotState
+	seq  uint64
 }
 
 type zoneState struct {

@@ -55,6 +55,8 @@ func (s *Server) bootTime(in *instance) time.Duration {
 // statusOf returns the instanceStatus and currentAction GCE shows.
 func (s *Server) statusOf(in *instance) (string, string) {
 	switch {
+	case in.phase == phasePreempted:
+		return s.preemptedStatusLocked(in) // spot.go
 	case in.phase == phaseStopped:
 		return s.opts.StoppedStatus, "NONE"
 	case in.phase == phaseStarting:

@@ -232,6 +232,7 @@ func (c *Cluster) adminHandler() http.Handler {
 		c.Nomad.FailDrain(q.Get("node"), q.Get("message"))
 		writeJSON(w, map[string]string{"result": "ok"})
 	})
+	c.spotRoutes(m) // spot.go
 	return m
 }
 
