@@ -232,14 +232,18 @@ func (r *run) tierMeta(meta map[string]string, std, spot observation) {
 // spotStatus is Status's part for the Spot tier: it reconciles the Spot
 // tier's interrupted scale-ins and falls back from preempted Spot
 // instances when act is true (Status holds the policy and no Scale runs),
-// adds the tier meta, and returns the Spot tier's count and whether it is
-// ready.
+// adds the tier meta, and returns the Spot tier's count (plus what a
+// fallback added to the standard MIGs) and whether it is ready.
 func (r *run) spotStatus(ctx context.Context, std observation, meta map[string]string, act bool) (int64, bool, error) {
 	spot, err := r.observeSpot(ctx, std.Nodes)
 	if err != nil {
 		return 0, false, err
 	}
 	ready := true
+	// Status counted the standard MIGs before a fallback grew them: the
+	// difference is added to the Spot tier's count.
+	stdBefore := servingTotal(std, leavingByZone(std.Zones, std.Nodes, r.p.now()))
+	stdGrowth := int64(0)
 	if act {
 		changedRec, waiting, err := r.spotTier().reconcile(ctx, spot)
 		if err != nil {
@@ -258,6 +262,7 @@ func (r *run) spotStatus(ctx context.Context, std observation, meta map[string]s
 			if std.Zones, err = observeZones(ctx, r.migs, r.cfg, r.p.now()); err != nil {
 				return 0, false, err
 			}
+			stdGrowth = servingTotal(std, leavingByZone(std.Zones, std.Nodes, r.p.now())) - stdBefore
 			waiting = true
 		}
 		ready = !waiting
@@ -273,7 +278,7 @@ func (r *run) spotStatus(ctx context.Context, std observation, meta map[string]s
 	}
 	meta[metaKeyTier(tierSpot, "leaving")] = strconv.FormatInt(nLeaving, 10)
 	meta[metaKeyDraining] = strconv.Itoa(atoi(meta[metaKeyDraining]) + countDraining(spot.Nodes, r.cfg.spot.policyKey))
-	return servingTotal(spot, leaving), ready, nil
+	return servingTotal(spot, leaving) + stdGrowth, ready, nil
 }
 
 func atoi(s string) int { n, _ := strconv.Atoi(s); return n }

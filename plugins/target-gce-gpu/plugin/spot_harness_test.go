@@ -1,0 +1,80 @@
+package plugin
+
+import (
+	"testing"
+	"time"
+
+	"github.com/shoenig/test/must"
+	"github.com/shoenig/test/wait"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/fakegce"
+)
+
+// withSpot adds a Spot MIG per zone (spot-a, spot-b) of size each to the
+// harness and to its policy.
+func withSpot(t *testing.T, h *harness, size int, share string) {
+	t.Helper()
+	for _, z := range []string{zoneA, zoneB} {
+		name := "spot-" + z[len(z)-1:]
+		h.gce.AddMIG(z, name, size)
+		must.NoError(t, h.gce.SetMIGProvisioningModel(z, name, fakegce.ProvisioningSpot))
+	}
+	h.policy["spot_migs"] = zoneA + "/spot-a," + zoneB + "/spot-b"
+	h.policy["spot_share"] = share
+}
+
+func spotTargets(h *harness) int {
+	return h.gce.MIG(zoneA, "spot-a").TargetSize + h.gce.MIG(zoneB, "spot-b").TargetSize
+}
+
+func TestSpotScaleOutFillsStandardFirstThenSpot(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{sizeA: 1, sizeB: 1, bootTime: 10 * time.Millisecond})
+	withSpot(t, h, 0, "0.6")
+	must.NoError(t, h.scale(10))
+	a, b := h.targets()
+	must.Eq(t, 4, a+b) // 10 - floor(0.6 × 10)
+	must.Eq(t, 6, spotTargets(h))
+}
+
+func TestSpotPreemptionWaveMovesToStandardThenDriftsBack(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{sizeA: 2, sizeB: 2, bootTime: 10 * time.Millisecond})
+	withSpot(t, h, 3, "0.6")
+	h.policy["spot_cooldown"] = "200ms"
+	must.Wait(t, wait.InitialSuccess(wait.BoolFunc(func() bool { return h.status().Count == 10 }),
+		wait.Timeout(5*time.Second), wait.Gap(20*time.Millisecond)))
+
+	// A wave with no Spot capacity left: at the next Status the standard
+	// MIGs take the share, the count does not change.
+	h.gce.SetSpotStockout(zoneA, true)
+	h.gce.SetSpotStockout(zoneB, true)
+	must.Eq(t, 6, h.gce.PreemptWave(""))
+	st := h.status()
+	must.False(t, st.Ready)
+	must.Eq(t, int64(10), st.Count)
+	a, b := h.targets()
+	must.Eq(t, 10, a+b)
+	must.Eq(t, 0, spotTargets(h))
+	must.Eq(t, "6", st.Meta["tier.spot.preempted_1h"])
+
+	// Spot back and the cooldown over: the next scale-out goes to Spot,
+	// the next scale-in takes standard workers.
+	h.gce.SetSpotStockout(zoneA, false)
+	h.gce.SetSpotStockout(zoneB, false)
+	must.Wait(t, wait.InitialSuccess(wait.BoolFunc(func() bool { return h.status().Ready }),
+		wait.Timeout(10*time.Second), wait.Gap(50*time.Millisecond)))
+	must.Wait(t, wait.InitialSuccess(wait.BoolFunc(func() bool {
+		return h.status().Meta["spot_zones_unavailable"] == ""
+	}), wait.Timeout(5*time.Second), wait.Gap(50*time.Millisecond)))
+	must.NoError(t, h.scale(12))
+	a, b = h.targets()
+	must.Eq(t, 10, a+b)
+	must.Eq(t, 2, spotTargets(h))
+	must.Wait(t, wait.InitialSuccess(wait.BoolFunc(func() bool { return h.status().Ready }),
+		wait.Timeout(10*time.Second), wait.Gap(50*time.Millisecond)))
+	must.NoError(t, h.scale(8))
+	a, b = h.targets()
+	must.Eq(t, 6, a+b)
+	must.Eq(t, 2, spotTargets(h))
+}
