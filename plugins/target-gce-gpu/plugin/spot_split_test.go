@@ -30,7 +30,9 @@ func TestSpotCapMatchesTheBacktest(t *testing.T) {
 
 func TestTierSplit(t *testing.T) {
 	t.Parallel()
-	both := func(std, spot int64) tierState { return tierState{Standard: std, Spot: spot, StandardOK: true, SpotOK: true} }
+	both := func(std, spot int64) tierState {
+		return tierState{Standard: std, Spot: spot, StandardOK: true, SpotOK: true}
+	}
 	noSpot := func(std, spot int64) tierState { return tierState{Standard: std, Spot: spot, StandardOK: true} }
 	noStd := func(std, spot int64) tierState { return tierState{Standard: std, Spot: spot, SpotOK: true} }
 	cases := []struct {
