@@ -57,3 +57,55 @@ func BenchmarkStatus(b *testing.B) {
 		}
 	}
 }
+
+// fleetMIGs is the fleet of the scale benchmarks: 4 MIGs (one per zone,
+// as the target takes them) of 500 GPU workers each, 2,000 in all.
+var fleetMIGs = harnessOptions{sizeA: 500, sizeB: 500, moreSizes: []int{500, 500}, bootTime: time.Millisecond}
+
+// BenchmarkStatusAt2000Nodes measures one Status of a 2,000-worker fleet
+// through the real compute and Nomad clients against the in-process
+// fakes: 4 MIGs of 500 RUNNING instances, each with a ready Nomad node.
+// It includes the fakes' side of every request (JSON encoding, loopback
+// HTTP); see the README for the split.
+func BenchmarkStatusAt2000Nodes(b *testing.B) {
+	o := fleetMIGs
+	h := newHarness(b, o)
+	// The agent's gRPC deadline is not what is measured here.
+	h.policy["_nomad_autoscaler_grpc_timeout"] = "60s"
+	want := int64(o.sizeA + o.sizeB + o.moreSizes[0] + o.moreSizes[1])
+	for b.Loop() {
+		st, err := h.p.Status(h.policy)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if st.Count != want || !st.Ready {
+			b.Fatalf("count %d ready %v, want %d ready", st.Count, st.Ready, want)
+		}
+	}
+}
+
+// BenchmarkScaleInOf200Nodes measures a scale-in of 200 workers (50 per
+// MIG) out of 2,000: select, mark, drain in parallel (each drain 10 ms in
+// the fake Nomad), delete exactly the drained instances and wait for the
+// MIGs to settle. Each iteration builds a fresh fleet with the timer
+// stopped.
+func BenchmarkScaleInOf200Nodes(b *testing.B) {
+	o := fleetMIGs
+	o.drainDuration = 10 * time.Millisecond
+	const total, remove = 2000, 200
+	for b.Loop() {
+		b.StopTimer()
+		h := newHarness(b, o)
+		h.policy["_nomad_autoscaler_grpc_timeout"] = "60s"
+		h.policy["scale_timeout"] = "60s"
+		b.StartTimer()
+		if err := h.p.Scale(scaleAction(total-remove), h.policy); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		if n := len(h.gceRequests("/deleteInstances")); n == 0 {
+			b.Fatal("nothing deleted")
+		}
+		b.StartTimer()
+	}
+}

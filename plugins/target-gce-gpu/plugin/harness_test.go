@@ -86,18 +86,28 @@ type harnessOptions struct {
 	bootTime      time.Duration
 	drainDuration time.Duration
 	operationTime time.Duration
+	// moreSizes are the sizes of further MIGs, zone-c/gpu-c onwards (the
+	// target takes one MIG per zone), for fleet-scale benchmarks.
+	moreSizes []int
+}
+
+// moreMIG names the i-th MIG after zone-a and zone-b: zone-c/gpu-c, ...
+func moreMIG(i int) simcloud.MIGRef {
+	c := string(rune('c' + i))
+	return simcloud.MIGRef{Zone: "zone-" + c, Name: "gpu-" + c}
 }
 
 func newHarness(t testing.TB, o harnessOptions) *harness {
 	t.Helper()
 	h := &harness{t: t}
+	migs := []simcloud.MIGRef{{Zone: zoneA, Name: migA}, {Zone: zoneB, Name: migB}}
+	sizes := map[simcloud.MIGRef]int{migs[0]: o.sizeA, migs[1]: o.sizeB}
+	for i, size := range o.moreSizes {
+		migs = append(migs, moreMIG(i))
+		sizes[moreMIG(i)] = size
+	}
 	cloud, err := simcloud.New(simcloud.Config{
-		Project: "test-project",
-		MIGs:    []simcloud.MIGRef{{Zone: zoneA, Name: migA}, {Zone: zoneB, Name: migB}},
-		InitialSizes: map[simcloud.MIGRef]int{
-			{Zone: zoneA, Name: migA}: o.sizeA,
-			{Zone: zoneB, Name: migB}: o.sizeB,
-		},
+		Project: "test-project", MIGs: migs, InitialSizes: sizes,
 		BootTime: o.bootTime, DeleteTime: 20 * time.Millisecond,
 		RetryInterval: 20 * time.Millisecond, OperationTime: o.operationTime,
 		// The fake Nomad's own default when a test sets none (simcloud's is 30s).
@@ -153,7 +163,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	h.gceURL, h.nomadURL = gsrv.URL, nsrv.URL
 	h.policy = map[string]string{
 		"project":                        "test-project",
-		"migs":                           zoneA + "/" + migA + "," + zoneB + "/" + migB,
+		"migs":                           joinMIGs(migs),
 		"node_pool":                      "gpu",
 		"node_drain_deadline":            "2s",
 		"scale_timeout":                  "10s",
@@ -238,6 +248,14 @@ func (h *harness) instances(zone, name string) []string {
 		out = append(out, in.Name)
 	}
 	return out
+}
+
+func joinMIGs(migs []simcloud.MIGRef) string {
+	names := make([]string, len(migs))
+	for i, m := range migs {
+		names[i] = m.String()
+	}
+	return strings.Join(names, ",")
 }
 
 func scaleAction(count int64) sdk.ScalingAction {
