@@ -46,6 +46,9 @@ type nomadNodes struct {
 	retry  backoff
 	// blockWait is how long one blocking query of the drain monitor waits.
 	blockWait time.Duration
+	// cache holds the pool nodes already read (nodecache.go); nil reads
+	// every node every time.
+	cache *nodeCache
 }
 
 var _ nodeAPI = nomadNodes{}
@@ -77,6 +80,7 @@ func (n nomadNodes) PoolNodes(ctx context.Context, pool map[string]string) ([]no
 	}); err != nil {
 		return nil, false, fmt.Errorf("list Nomad nodes: %w", err)
 	}
+	n.cache.keepListed(stubs)
 	_, unstable := scaleutils.FilterNodesWithOptions(stubs, poolID.IsPoolMember, filterOpts)
 	var members []*api.NodeListStub
 	for _, s := range stubs {
@@ -89,13 +93,18 @@ func (n nomadNodes) PoolNodes(ctx context.Context, pool map[string]string) ([]no
 }
 
 // infos reads every member's full node (attributes and metadata are not in
-// the list stubs), a few at a time.
+// the list stubs), a few at a time, except those cached at the list's
+// ModifyIndex.
 func (n nomadNodes) infos(ctx context.Context, stubs []*api.NodeListStub) ([]nomadNode, error) {
 	out := make([]nomadNode, len(stubs))
 	errs := make([]error, len(stubs))
 	sem := make(chan struct{}, 8)
 	var wg sync.WaitGroup
 	for i, s := range stubs {
+		if cached, ok := n.cache.get(s.ID, s.ModifyIndex); ok {
+			out[i] = cached
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -117,6 +126,7 @@ func (n nomadNodes) infos(ctx context.Context, stubs []*api.NodeListStub) ([]nom
 				return
 			}
 			out[i] = toNomadNode(node)
+			n.cache.put(node.ID, node.ModifyIndex, out[i])
 		}()
 	}
 	wg.Wait()

@@ -64,6 +64,7 @@ type Plugin struct {
 	migClient  *compute.InstanceGroupManagersClient
 	instClient *compute.InstancesClient
 	nomad      *api.Client
+	nodes      *nodeCache                     // pool nodes read through nomad (nodecache.go)
 	targets    *pluginkit.Cache[targetConfig] // parsed target configs by content
 	// metrics is served on the agent block\'s metrics_address.
 	metrics  *pluginkit.Metrics
@@ -136,7 +137,8 @@ func (p *Plugin) SetConfig(raw map[string]string) (err error) {
 	defer p.mu.Unlock()
 	// The old compute client is dropped, not closed: a Scale that started
 	// before the SIGHUP may still be using it.
-	p.cfg, p.nomad, p.migClient, p.instClient = &cfg, nomadClient, nil, nil
+	// A new Nomad client may point at another cluster: start a new cache.
+	p.cfg, p.nomad, p.nodes, p.migClient, p.instClient = &cfg, nomadClient, newNodeCache(), nil, nil
 	return nil
 }
 
@@ -158,7 +160,7 @@ func (p *Plugin) clients(ctx context.Context, cfg targetConfig) (migAPI, nodeAPI
 	bo := p.timing.backoff
 	bo.Attempts = cfg.retryAttempts
 	return computeMIGs{client: p.migClient, instances: p.instClient, retry: bo, pollInterval: p.timing.operationPoll},
-		nomadNodes{client: p.nomad, retry: bo, blockWait: p.timing.blockWait}, nil
+		nomadNodes{client: p.nomad, retry: bo, blockWait: p.timing.blockWait, cache: p.nodes}, nil
 }
 
 // targetCacheSize bounds the parsed target configs kept: one per policy,

@@ -74,3 +74,37 @@ func TestNomadOutageMakesStatusNotReadyInsteadOfFailing(t *testing.T) {
 		return st.Ready && st.Meta[metaKeyLastEvent] != ""
 	}, poll.Say("ready with the last scaling time once Nomad is back"))
 }
+
+// nodeReads counts the Nomad requests that read one node (not its
+// allocations, not a drain monitor's blocking query).
+func nodeReads(h *harness) int {
+	n := 0
+	for _, r := range h.nomad.Requests() {
+		if r.Method == http.MethodGet && strings.HasPrefix(r.Path, "/v1/node/") &&
+			strings.Count(r.Path, "/") == 3 && r.Query.Get("index") == "" {
+			n++
+		}
+	}
+	return n
+}
+
+func TestStatusRereadsOnlyTheNodesThatChangedSinceTheLastStatus(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{sizeA: 3, sizeB: 2, bootTime: time.Millisecond})
+	st := h.status()
+	must.Eq(t, int64(5), st.Count)
+	must.Eq(t, 5, nodeReads(h), must.Sprint("the first Status reads every pool node"))
+
+	h.status()
+	must.Eq(t, 5, nodeReads(h), must.Sprint("nothing changed: no node is read again"))
+
+	// A scale-in marker left by a crashed Scale of another policy changes
+	// one node's metadata (and so its ModifyIndex); Status must see it.
+	id := h.nodeByInstance(h.instances(zoneA, migA)[0]).ID
+	_, nodes, err := h.p.clients(t.Context(), mustTarget(t, h.policy))
+	must.NoError(t, err)
+	must.NoError(t, nodes.SetMarker(t.Context(), id, scaleInMarker{Policy: "other", DesiredSize: 2, MarkedAt: time.Now()}))
+	before := nodeReads(h)
+	h.status()
+	must.Eq(t, before+1, nodeReads(h), must.Sprint("only the node whose metadata changed is read again"))
+}
