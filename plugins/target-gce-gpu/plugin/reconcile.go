@@ -17,6 +17,8 @@ type run struct {
 	migs  migAPI
 	nodes nodeAPI
 	log   hclog.Logger
+	// spot is set on the Spot tier's run (spotTier).
+	spot bool
 }
 
 // instanceIndex finds a MIG instance by zone and name.

@@ -120,6 +120,15 @@ func (r *run) waitScaleOut(ctx context.Context, grown []zoneView) (stockout bool
 				r.log.Warn("zone ran out of capacity during scale-out", "zone", z.Ref.Zone, "codes", view.Codes)
 				return true, nil
 			}
+			// A Spot MIG losing VMs to preemption is not settled until
+			// Spot capacity lets it recreate them, which may be never:
+			// stop waiting, so that the Scale ends and the next Status
+			// moves their share to the standard MIGs (fallBack).
+			if preempted := view.preemptedNames(); r.spot && len(preempted) > 0 {
+				r.log.Warn("spot instances preempted during scale-out; the next status moves their share to standard",
+					"zone", z.Ref.Zone, "mig", z.Ref.Name, "instances", preempted)
+				continue
+			}
 			// Settled, not stable: the pool refilling in the background
 			// keeps a MIG unstable for initialDelaySec and more.
 			if !view.settled() {

@@ -72,6 +72,7 @@ func (r *run) spotTier() *run {
 	t.cfg.standby = standbyConfig{}
 	t.cfg.policyKey = r.cfg.spot.policyKey
 	t.log = r.log.With("tier", tierSpot)
+	t.spot = true
 	return &t
 }
 

@@ -78,3 +78,29 @@ func TestSpotPreemptionWaveMovesToStandardThenDriftsBack(t *testing.T) {
 	must.Eq(t, 6, a+b)
 	must.Eq(t, 2, spotTargets(h))
 }
+
+// A wave that comes while a scale-out waits for the Spot VMs it added: the
+// preempted VMs would keep the Spot MIGs unstable until they are recreated,
+// so the Scale stops waiting for them instead of running into
+// scale_timeout, and the next Status moves their share to standard.
+func TestSpotPreemptionDuringScaleOutEndsTheWaitAndFallsBack(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{sizeA: 2, sizeB: 2, bootTime: time.Second})
+	withSpot(t, h, 1, "0.6")
+	scaled := make(chan error, 1)
+	go func() { scaled <- h.scale(10) }() // 4 standard kept, Spot 2 → 6
+	must.Wait(t, wait.InitialSuccess(wait.BoolFunc(func() bool { return spotTargets(h) == 6 }),
+		wait.Timeout(5*time.Second), wait.Gap(5*time.Millisecond)))
+	must.Eq(t, 2, h.gce.PreemptWave(""))
+	select {
+	case err := <-scaled:
+		must.NoError(t, err)
+	case <-time.After(8 * time.Second): // scale_timeout is 10s
+		t.Fatal("the scale-out kept waiting for the preempted Spot VMs")
+	}
+	st := h.status()
+	must.Eq(t, int64(10), st.Count)
+	a, b := h.targets()
+	must.Eq(t, 6, a+b, must.Sprint("the two preempted workers' share went to standard"))
+	must.Eq(t, 4, spotTargets(h))
+}
