@@ -121,6 +121,14 @@ type nodeAPI interface {
 	// Drain starts a drain and waits until it completes; an error means the
 	// drain failed, was canceled, or ctx ended first.
 	Drain(ctx context.Context, nodeID string, opts drainOptions) error
+	// StartDrain starts a drain and returns the Raft index to watch it
+	// from; DrainDone is one request of watching it: it waits up to wait
+	// for the node to change after index and reports whether the drain is
+	// over, and the index to ask from next. A canceled drain is an error.
+	// Together they are Drain, split so that a scale-in can bound its
+	// requests in flight (scalein.go).
+	StartDrain(ctx context.Context, nodeID string, opts drainOptions) (index uint64, err error)
+	DrainDone(ctx context.Context, nodeID string, index uint64, wait time.Duration) (done bool, next uint64, err error)
 	// Restore cancels any drain and makes the node eligible again.
 	Restore(ctx context.Context, nodeID string) error
 	// Purge removes a node whose instance is gone.

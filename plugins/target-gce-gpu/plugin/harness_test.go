@@ -47,6 +47,9 @@ type harness struct {
 	// channel is closed; deletesHeld counts the requests it has held.
 	deleteGate  atomic.Pointer[chan struct{}]
 	deletesHeld atomic.Int32
+	// nomadInFlight counts the Nomad requests being answered and
+	// nomadMaxInFlight the most there were at once.
+	nomadInFlight, nomadMaxInFlight atomic.Int32
 	// nomadDown makes the Nomad server drop every connection unanswered.
 	nomadDown atomic.Bool
 	// varStatus, when not 0, answers every Nomad variable request with
@@ -141,6 +144,10 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		h.gce.ServeHTTP(w, r)
 	}))
 	nsrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := h.nomadInFlight.Add(1)
+		defer h.nomadInFlight.Add(-1)
+		for m := h.nomadMaxInFlight.Load(); n > m && !h.nomadMaxInFlight.CompareAndSwap(m, n); m = h.nomadMaxInFlight.Load() {
+		}
 		if h.nomadDown.Load() {
 			// What a crashed Nomad server behind a load balancer gives: the
 			// connection closes without an answer.

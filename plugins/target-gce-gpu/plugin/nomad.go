@@ -247,6 +247,15 @@ func (n nomadNodes) applyMeta(ctx context.Context, nodeID string, meta map[strin
 // blocking queries ignore the context and which reports a canceled drain
 // as complete: here a cancel is a failure and ctx bounds every request.
 func (n nomadNodes) Drain(ctx context.Context, nodeID string, opts drainOptions) error {
+	index, err := n.StartDrain(ctx, nodeID, opts)
+	for done := false; err == nil && !done; {
+		done, index, err = n.DrainDone(ctx, nodeID, index, n.blockWait)
+	}
+	return err
+}
+
+// StartDrain implements nodeAPI.
+func (n nomadNodes) StartDrain(ctx context.Context, nodeID string, opts drainOptions) (uint64, error) {
 	var resp *api.NodeDrainUpdateResponse
 	err := n.retry.do(ctx, func(ctx context.Context) error {
 		var err error
@@ -257,29 +266,31 @@ func (n nomadNodes) Drain(ctx context.Context, nodeID string, opts drainOptions)
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("start drain of node %s: %w", nodeID, err)
+		return 0, fmt.Errorf("start drain of node %s: %w", nodeID, err)
 	}
-	index := resp.LastIndex
-	for {
-		var node *api.Node
-		var meta *api.QueryMeta
-		err := n.retry.do(ctx, func(ctx context.Context) error {
-			q := &api.QueryOptions{WaitIndex: index, WaitTime: n.blockWait}
-			var err error
-			node, meta, err = n.client.Nodes().Info(nodeID, q.WithContext(ctx))
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("monitor drain of node %s: %w", nodeID, err)
-		}
-		if node.DrainStrategy == nil {
-			if node.LastDrain != nil && node.LastDrain.Status == api.DrainStatusCanceled {
-				return fmt.Errorf("drain of node %s was canceled", nodeID)
-			}
-			return nil
-		}
-		index = max(meta.LastIndex, index)
+	return resp.LastIndex, nil
+}
+
+// DrainDone implements nodeAPI with one blocking query of the node.
+func (n nomadNodes) DrainDone(ctx context.Context, nodeID string, index uint64, wait time.Duration) (bool, uint64, error) {
+	var node *api.Node
+	var meta *api.QueryMeta
+	err := n.retry.do(ctx, func(ctx context.Context) error {
+		q := &api.QueryOptions{WaitIndex: index, WaitTime: wait}
+		var err error
+		node, meta, err = n.client.Nodes().Info(nodeID, q.WithContext(ctx))
+		return err
+	})
+	if err != nil {
+		return false, index, fmt.Errorf("monitor drain of node %s: %w", nodeID, err)
 	}
+	if node.DrainStrategy == nil {
+		if node.LastDrain != nil && node.LastDrain.Status == api.DrainStatusCanceled {
+			return false, index, fmt.Errorf("drain of node %s was canceled", nodeID)
+		}
+		return true, index, nil
+	}
+	return false, max(meta.LastIndex, index), nil
 }
 
 // Restore implements nodeAPI: a node that is still draining has its drain

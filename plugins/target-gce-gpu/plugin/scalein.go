@@ -191,29 +191,94 @@ func (r *run) drainThenDelete(ctx context.Context, picks []scaleInPick) (changed
 	return true, errors.Join(errs...)
 }
 
+// A scale-in bounds its requests in flight against the Nomad API. Nomad
+// closes the connections of one client address beyond
+// limits.http_max_conns_per_client (100 by default), and watching a drain
+// holds a connection for each blocking query: a scale-in of 200 nodes
+// watched one connection each would have its requests cut, be retried and
+// fail. The starts end before the watches begin, so 16 drain starts
+// (writes that go through Raft) and then 32 blocking queries, 32
+// connections at most, leave room for the agent's own requests and for
+// Status's 8 node reads; 16 starts of a few milliseconds each start 200
+// drains well within a second.
+const (
+	drainStartsInFlight  = 16
+	drainWatchesInFlight = 32
+)
+
 // drainAll drains the nodes in parallel, each bounded by the drain
-// deadline plus grace, and names every node whose drain failed.
+// deadline plus grace, and names every node whose drain failed. Every
+// drain is started before any is watched, so that the nodes drain
+// together in Nomad however many there are; the requests that start and
+// watch them are bounded (drainStartsInFlight, drainWatchesInFlight).
 func (r *run) drainAll(ctx context.Context, nodes []nodeCandidate) error {
 	dctx, cancel := context.WithTimeout(ctx, r.cfg.drainDeadline+r.p.timing.drainGrace)
 	defer cancel()
 	opts := drainOptions{Deadline: r.cfg.drainDeadline, IgnoreSystemJobs: r.cfg.drainIgnoreSystemJobs}
 	errs := make([]error, len(nodes))
+	index := make([]uint64, len(nodes))
+	started := make([]time.Time, len(nodes))
+	starts := make(chan struct{}, drainStartsInFlight)
 	var wg sync.WaitGroup
 	for i, c := range nodes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		starts <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-starts }()
 			r.log.Info("draining node", "node", c.NodeName, "zone", c.Zone, "instance", c.Instance)
-			start := time.Now()
-			if err := r.nodes.Drain(dctx, c.NodeID, opts); err != nil {
-				errs[i] = fmt.Errorf("drain node %s (instance %s, zone %s): %w", c.NodeName, c.Instance, c.Zone, err)
-				return
-			}
-			r.p.tm.drain.Observe(time.Since(start).Seconds())
-		}()
+			started[i] = time.Now()
+			index[i], errs[i] = r.nodes.StartDrain(dctx, c.NodeID, opts)
+		})
 	}
 	wg.Wait()
+	wait := drainWatchWait(r.p.timing.blockWait, len(nodes))
+	watches := make(chan struct{}, drainWatchesInFlight)
+	for i, c := range nodes {
+		if errs[i] != nil {
+			continue
+		}
+		wg.Go(func() {
+			if errs[i] = watchDrain(dctx, r.nodes, watches, c.NodeID, index[i], wait); errs[i] == nil {
+				r.p.tm.drain.Observe(time.Since(started[i]).Seconds())
+			}
+		})
+	}
+	wg.Wait()
+	for i, c := range nodes {
+		if errs[i] != nil {
+			errs[i] = fmt.Errorf("drain node %s (instance %s, zone %s): %w", c.NodeName, c.Instance, c.Zone, errs[i])
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// watchDrain waits for one node's drain to end, taking a slot of slots
+// for each request.
+func watchDrain(ctx context.Context, nodes nodeAPI, slots chan struct{}, nodeID string, index uint64, wait time.Duration) error {
+	for {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return fmt.Errorf("monitor drain of node %s: %w", nodeID, ctx.Err())
+		}
+		done, next, err := nodes.DrainDone(ctx, nodeID, index, wait)
+		<-slots
+		if err != nil || done {
+			return err
+		}
+		index = next
+	}
+}
+
+// drainWatchWait is how long one blocking query of a drain watch waits.
+// With more drains than slots the watches take turns, so the wait is cut
+// to keep each node asked about at least once per blockWait, as when
+// every drain has its own connection: a finished drain is then seen as
+// soon as without the bound.
+func drainWatchWait(blockWait time.Duration, drains int) time.Duration {
+	if drains <= drainWatchesInFlight {
+		return blockWait
+	}
+	return blockWait * drainWatchesInFlight / time.Duration(drains)
 }
 
 // giveBack undoes a scale-in before anything was deleted: drains are

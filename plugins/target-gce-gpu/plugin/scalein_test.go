@@ -3,6 +3,7 @@ package plugin
 import (
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -317,4 +318,41 @@ func TestAnInstanceThatVanishedBeforeItsDeleteDoesNotFailTheOthers(t *testing.T)
 	deletes := h.gceRequests("/deleteInstances") // the out-of-band one, then the plugin's
 	must.NoError(t, json.Unmarshal([]byte(deletes[len(deletes)-1].Body), &body))
 	must.True(t, body.SkipInstancesOnValidationError)
+}
+
+func TestALargeScaleInStartsEveryDrainButKeepsItsNomadRequestsInFlightBounded(t *testing.T) {
+	t.Parallel()
+	const size, keep = 40, 10 // 70 drains, more than the bound
+	h := newHarness(t, harnessOptions{sizeA: size, sizeB: size})
+	h.policy["scale_timeout"] = "30s"
+	for _, zm := range [][2]string{{zoneA, migA}, {zoneB, migB}} {
+		for _, in := range h.instances(zm[0], zm[1]) {
+			// Held until forced below, so that every drain is in progress at
+			// once and its monitor keeps asking.
+			h.nomad.SetNodeDrainDuration(in, time.Hour)
+		}
+	}
+	done := make(chan error, 1)
+	go func() { done <- h.scale(keep) }()
+	poll.Until(t, 20*time.Second, func() bool { return len(drainEvents(h, fakenomad.EventDrainStarted)) == 2*size-keep },
+		poll.Say("every drain to start while the others are still draining"))
+	// Let the monitors go round a few times before ending the drains.
+	poll.Until(t, 10*time.Second, func() bool {
+		return len(h.nomad.Requests()) > 4*(2*size-keep)
+	}, poll.Say("the drain monitors to ask again"))
+	client, err := api.NewClient(&api.Config{Address: h.nomadURL})
+	must.NoError(t, err)
+	for _, id := range slices.Sorted(maps.Keys(drainEvents(h, fakenomad.EventDrainStarted))) {
+		_, err := client.Nodes().UpdateDrainOpts(h.nodeByInstance(id).ID,
+			&api.DrainOptions{DrainSpec: &api.DrainSpec{Deadline: -1}}, nil)
+		must.NoError(t, err)
+	}
+	must.NoError(t, <-done)
+	ta, tb := h.targets()
+	must.Eq(t, keep, ta+tb)
+	// The starts end before the watches begin; forcing the drains above
+	// added one request at a time. Without the bound there were about 60.
+	limit := int32(max(drainStartsInFlight, drainWatchesInFlight) + 1)
+	must.LessEq(t, limit, h.nomadMaxInFlight.Load(),
+		must.Sprintf("at most %d Nomad requests in flight during a scale-in of %d", limit, 2*size-keep))
 }
