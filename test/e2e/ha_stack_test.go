@@ -88,7 +88,7 @@ func newHAStack(t *testing.T, o stackOptions) *haStack {
 		h.agents = append(h.agents, &haAgent{name: name, Agent: a, front: f})
 	}
 	if o.workerCapacity > 0 {
-		s.startWorkers(o.workerCapacity)
+		s.startWorkers(o.workerCapacity, o.workerFleet)
 	}
 	t.Cleanup(func() {
 		for _, ov := range h.overlaps.Overlaps() {

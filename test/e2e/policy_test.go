@@ -26,6 +26,11 @@ type policyParams struct {
 	StandbyDelay time.Duration
 	// RestoreCooldown sets the target's restore_cooldown (0: unset).
 	RestoreCooldown time.Duration
+	// SpotMIGs, when set, gives the target a Spot tier (spot_migs) with
+	// SpotShare and SpotCooldown (newStack sets it with stackOptions.spot).
+	SpotMIGs     string
+	SpotShare    string
+	SpotCooldown time.Duration
 }
 
 type override struct {

@@ -16,6 +16,7 @@ import (
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/poll"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/tcpproxy"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/testenv"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/fakegce"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/simcloud"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/loadgen"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/workersim"
@@ -26,6 +27,9 @@ const (
 	zoneA = "zone-a"
 	zoneB = "zone-b"
 	migs  = zoneA + "/gpu-a," + zoneB + "/gpu-b"
+	// spotMIGs are the Spot MIGs of the scenarios with a Spot tier
+	// (stackOptions.spot), one per zone beside the standard ones.
+	spotMIGs = zoneA + "/spot-a," + zoneB + "/spot-b"
 )
 
 var queues = []string{"ekyc.facematch", "ekyc.ocr"}
@@ -51,6 +55,12 @@ type stackOptions struct {
 	// warmBootTime and stopTime are the standby pool's start and stop
 	// times (simcloud's defaults when zero).
 	warmBootTime, stopTime time.Duration
+	// spot adds the Spot MIGs of spotMIGs, empty at start and with the
+	// SPOT provisioning model, and names them in the policy (spot_migs).
+	spot bool
+	// workerFleet, when set, is how many workers the worker simulator
+	// serves with; default the cluster's ReadyWorkersTotal.
+	workerFleet func(simcloud.State) int
 }
 
 // stack is one isolated end-to-end environment: its own simulated cloud,
@@ -98,6 +108,9 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	s.policyDir = t.TempDir()
 	s.policy = o.policy
 	s.policy.Vhost, s.policy.Project, s.policy.MIGs = s.vhost, "sim-project", migs
+	if o.spot {
+		s.policy.SpotMIGs = spotMIGs
+	}
 	writePolicy(t, s.policyDir, s.policy)
 	s.agent = agenttest.Start(t, agenttest.Config{
 		PolicyDir:    s.policyDir,
@@ -105,7 +118,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		Blocks:       pluginBlocks(apmAMQP, apmMgmt, dsn, s.cloudURL),
 	})
 	if o.workerCapacity > 0 {
-		s.startWorkers(o.workerCapacity)
+		s.startWorkers(o.workerCapacity, o.workerFleet)
 	}
 	return s
 }
@@ -113,12 +126,24 @@ func newStack(t *testing.T, o stackOptions) *stack {
 func (s *stack) startCloud(o stackOptions) {
 	refs, err := simcloud.ParseMIGs(migs)
 	must.NoError(s.t, err)
+	var spotRefs []simcloud.MIGRef
+	initial := map[simcloud.MIGRef]int{}
+	if o.spot {
+		spotRefs, err = simcloud.ParseMIGs(spotMIGs)
+		must.NoError(s.t, err)
+		for _, r := range spotRefs {
+			initial[r] = 0
+		}
+	}
 	cloud, err := simcloud.New(simcloud.Config{
-		MIGs: refs, InitialSize: o.initialPerZone, BootTime: o.bootTime,
+		MIGs: append(refs, spotRefs...), InitialSize: o.initialPerZone, InitialSizes: initial, BootTime: o.bootTime,
 		DeleteTime: 200 * time.Millisecond, DrainDuration: o.drainDuration,
 		WarmBootTime: o.warmBootTime, StopTime: o.stopTime,
 	})
 	must.NoError(s.t, err)
+	for _, r := range spotRefs {
+		must.NoError(s.t, cloud.GCE.SetMIGProvisioningModel(r.Zone, r.Name, fakegce.ProvisioningSpot))
+	}
 	srv := httptest.NewServer(cloud.Handler())
 	go cloud.Run(s.ctx, 100*time.Millisecond)
 	s.t.Cleanup(func() {
@@ -144,10 +169,13 @@ func (s *stack) proxyRabbitMQ(mgmtURL string) (amqpURL, managementURL string) {
 	return a.String(), m.String()
 }
 
-func (s *stack) startWorkers(capacity float64) {
+func (s *stack) startWorkers(capacity float64, fleet func(simcloud.State) int) {
+	if fleet == nil {
+		fleet = func(st simcloud.State) int { return st.ReadyWorkersTotal }
+	}
 	sim, err := workersim.New(workersim.Config{
 		AMQPURL: s.amqpURL, Queues: queues, CapacityPerWorker: capacity, Compression: 1, PollInterval: 200 * time.Millisecond,
-	}, workersim.FleetFunc(func(context.Context) (int, error) { return s.cloud.State().ReadyWorkersTotal, nil }))
+	}, workersim.FleetFunc(func(context.Context) (int, error) { return fleet(s.cloud.State()), nil }))
 	must.NoError(s.t, err)
 	done := make(chan error, 1)
 	ctx, cancel := context.WithCancel(s.ctx)
