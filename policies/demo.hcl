@@ -104,6 +104,14 @@ scaling "gpu-workers-demo" {
       # refill the pool at once (production waits for the image to pull).
       standby_size          = "4"
       standby_initial_delay = "0s"
+      # A Spot tier: up to half the count on the Spot MIGs, the rest always
+      # standard (production puts up to 80% on Spot; half here so that the
+      # standard tier grows too and takes from its warm pool, which only
+      # standard MIGs keep). The summary says how many worker-hours ran on
+      # Spot.
+      spot_migs     = "us-central1-a/ekyc-gpu-spot-a,us-central1-b/ekyc-gpu-spot-b"
+      spot_share    = "0.5"
+      spot_cooldown = "6s" # 30 simulated minutes
     }
   }
 }

@@ -73,6 +73,8 @@ func TestDemoReplaysTheLaunchHourThroughTheWholeSystem(t *testing.T) {
 	must.True(t, math.Abs(float64(s.Generated)-want) <= 1, must.Sprintf("generated %d of the hour's %.1f requests", s.Generated, want))
 	must.Positive(t, s.ScalingActions, must.Sprint("the agent scaled the MIGs"))
 	must.Positive(t, s.WarmStarts, must.Sprint("the launch traffic took workers from the demo policy's warm pool"))
+	must.Positive(t, s.SpotHours, must.Sprint("the demo policy's Spot tier ran workers"))
+	must.Less(t, s.WorkerHours, s.SpotHours)
 	must.Greater(t, s.MinWorkers, s.MaxWorkers, must.Sprint("the fleet grew with the launch traffic"))
 	must.Greater(t, s.Generated/2, s.Served, must.Sprint("the workers served most of the traffic"))
 	for _, want := range []string{"== 1h0m0s of the NASA-HTTP trace", "autoscaled", "SLA         days met", "1995-07-13  p95", "measured    1995-07-13", "demo.png",

@@ -83,6 +83,7 @@ loop:
 	s := summarize(samples, p.minutes, o.Capacity, waits)
 	s.Real, s.Price, s.ScalingActions = time.Since(started), o.Price, p.scalingActions()
 	s.WarmStarts, s.StandbyAtEnd = p.warmStarts(), p.standby()
+	s.Preemptions = len(p.cloud.Preemptions())
 	s.SLA, s.Measured = scoreRun(track, p.minutes, samples[len(samples)-1].Sim, o.Capacity, o.Start.Location())
 	s.GeneratorLag = track.maxLag
 	files, err := writeFiles(o, samples, s)
@@ -108,6 +109,9 @@ func (p runParts) sample(ctx context.Context, prev []Sample) Sample {
 	target := 0
 	for _, m := range st.MIGs {
 		s.Instances += len(m.Instances)
+		if strings.Contains(","+demoSpotMIGs+",", ","+m.Zone+"/"+m.Name+",") {
+			s.SpotInstances += len(m.Instances)
+		}
 		target += m.TargetSize
 	}
 	s.Demand = p.forecast.demand(ctx, target)

@@ -51,6 +51,8 @@ func writeSummary(w io.Writer, s Summary, o Options, files []string) {
 	fmt.Fprintf(w, "scaling     %d MIG changes (resize or delete after drain)\n", s.ScalingActions)
 	fmt.Fprintf(w, "warm pool   %d workers started from stopped VMs, serving %s after the start (a new VM: 5m0s); %d stopped VMs at the end\n",
 		s.WarmStarts, demoWarmBoot, s.StandbyAtEnd)
+	fmt.Fprintf(w, "tiers       %.1f of %.1f billed worker-hours on Spot VMs (%.0f%%), the rest standard; %d Spot VMs preempted\n",
+		s.SpotHours, s.WorkerHours, 100*s.SpotHours/math.Max(s.WorkerHours, 1e-9), s.Preemptions)
 	fmt.Fprintf(w, "files       %s\n", strings.Join(files, ", "))
 }
 

@@ -34,9 +34,10 @@ func TestWriteSummaryComparesWithStaticSizing(t *testing.T) {
 	o := Options{Start: time.Date(1995, 7, 13, 0, 0, 0, 0, time.FixedZone("", -4*3600)), Compression: 300}
 	writeSummary(&b, Summary{Simulated: 24 * time.Hour, Real: 290 * time.Second, Generated: 2_000_000, Served: 1_999_000,
 		PeakRPM: 6036, PeakAt: time.Date(1995, 7, 13, 13, 49, 0, 0, time.UTC), StaticWorkers: 61, StaticHours: 1464,
-		WorkerHours: 512.4, MinWorkers: 3, MaxWorkers: 63, Price: 0.71, WarmStarts: 7, StandbyAtEnd: 4}, o, []string{"run/demo/demo.png"})
+		WorkerHours: 512.4, MinWorkers: 3, MaxWorkers: 63, Price: 0.71, WarmStarts: 7, StandbyAtEnd: 4, SpotHours: 400.2, Preemptions: 3}, o, []string{"run/demo/demo.png"})
 	for _, want := range []string{"2,000,000 generated", "6,036 req/min at 09:49", "61 workers", "1464.0 worker-hours", "512.4 worker-hours",
-		"(35% of static", "run/demo/demo.png", "warm pool   7 workers started from stopped VMs, serving 1m30s after the start (a new VM: 5m0s); 4 stopped VMs at the end"} {
+		"(35% of static", "run/demo/demo.png", "warm pool   7 workers started from stopped VMs, serving 1m30s after the start (a new VM: 5m0s); 4 stopped VMs at the end",
+		"tiers       400.2 of 512.4 billed worker-hours on Spot VMs (78%), the rest standard; 3 Spot VMs preempted"} {
 		must.StrContains(t, b.String(), want)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/fakegce"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/simcloud"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/loadgen"
 )
@@ -24,6 +25,9 @@ const (
 	demoVhost    = "ekyc-demo"
 	demoProject  = "ekyc-demo"
 	demoMIGs     = "us-central1-a/ekyc-gpu-a,us-central1-b/ekyc-gpu-b"
+	// demoSpotMIGs are the demo policy's Spot tier (spot_migs): they start
+	// empty, with the SPOT provisioning model.
+	demoSpotMIGs = "us-central1-a/ekyc-gpu-spot-a,us-central1-b/ekyc-gpu-spot-b"
 )
 
 // freshDatabase drops and recreates the demo database, applies the schema
@@ -87,15 +91,28 @@ func startCloud(ctx context.Context, o Options, initialPerZone int) (*cloud, err
 	if err != nil {
 		return nil, err
 	}
+	spot, err := simcloud.ParseMIGs(demoSpotMIGs)
+	if err != nil {
+		return nil, err
+	}
+	initial := map[simcloud.MIGRef]int{}
+	for _, r := range refs {
+		initial[r] = initialPerZone
+	}
 	sim := func(d time.Duration) time.Duration { return time.Duration(float64(d) / o.Compression) }
 	c, err := simcloud.New(simcloud.Config{
-		Project: demoProject, MIGs: refs, InitialSize: initialPerZone, NodeClass: "gpu-l4",
+		Project: demoProject, MIGs: append(refs, spot...), InitialSizes: initial, NodeClass: "gpu-l4",
 		BootTime: sim(5 * time.Minute), DeleteTime: sim(time.Minute), DrainDuration: sim(90 * time.Second),
 		// The demo policy keeps a warm pool: a stopped VM serves after 90 s.
 		WarmBootTime: sim(demoWarmBoot), StopTime: sim(30 * time.Second),
 	})
 	if err != nil {
 		return nil, err
+	}
+	for _, r := range spot {
+		if err := c.GCE.SetMIGProvisioningModel(r.Zone, r.Name, fakegce.ProvisioningSpot); err != nil {
+			return nil, err
+		}
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -17,6 +17,8 @@ type Sample struct {
 	Demand    float64        // the strategy's last forecast (requests/min), NaN before the first
 	Ready     map[string]int // workers serving, per zone
 	Instances int            // VMs that exist (booting, serving or draining): what is billed
+	// SpotInstances are those of Instances in the Spot tier's MIGs.
+	SpotInstances int
 }
 
 // Backlog is the number of requests generated and not yet served.
@@ -40,6 +42,7 @@ type Summary struct {
 	StaticWorkers     int
 	StaticHours       float64 // worker-hours of a fleet sized for the peak all day
 	WorkerHours       float64 // worker-hours the autoscaled fleet was billed
+	SpotHours         float64 // the part of WorkerHours on Spot VMs
 	MaxWorkers        int
 	MinWorkers        int
 	MaxBacklog        int64
@@ -60,7 +63,9 @@ type Summary struct {
 	// WarmStarts counts workers started from the standby pool, and
 	// StandbyAtEnd the pool's members when the replay ended.
 	WarmStarts, StandbyAtEnd int
-	Price                    float64
+	// Preemptions counts Spot VMs preempted during the replay.
+	Preemptions int
+	Price       float64
 }
 
 // Cost returns the dollars of the autoscaled fleet and of the static one.
@@ -90,7 +95,9 @@ func summarize(samples []Sample, minutes []loadgen.Minute, capacity float64, wai
 	s.MinWorkers = math.MaxInt
 	for i, x := range samples {
 		if i+1 < len(samples) {
-			s.WorkerHours += float64(x.Instances) * samples[i+1].Sim.Sub(x.Sim).Hours()
+			dt := samples[i+1].Sim.Sub(x.Sim).Hours()
+			s.WorkerHours += float64(x.Instances) * dt
+			s.SpotHours += float64(x.SpotInstances) * dt
 		}
 		s.MaxWorkers = max(s.MaxWorkers, x.ReadyTotal())
 		s.MinWorkers = min(s.MinWorkers, x.ReadyTotal())
