@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/loadgen"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/testenv"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/loadgen"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/workersim"
 )
 
