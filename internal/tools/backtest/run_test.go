@@ -4,10 +4,8 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"image/png"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -123,24 +121,6 @@ func TestRunRejectsATraceShorterThanTheWarmUp(t *testing.T) {
 	tr.Counts = tr.Counts[:60]
 	_, err := Run(context.Background(), testConfig(), tr, "short")
 	must.ErrorContains(t, err, "too short")
-}
-
-func TestWriteTempLeavesTheOldFileWhenTheWriteFails(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	path := filepath.Join(dir, SummaryFile)
-	must.NoError(t, os.WriteFile(path, []byte("previous run"), 0o644))
-	_, err := writeTemp(path, func(w io.Writer) error {
-		_, _ = w.Write([]byte(`{"trace":`))
-		return errors.New("disk full")
-	})
-	must.ErrorContains(t, err, "write "+path+": disk full")
-	b, err := os.ReadFile(path)
-	must.NoError(t, err)
-	must.Eq(t, "previous run", string(b))
-	entries, err := os.ReadDir(dir)
-	must.NoError(t, err)
-	must.SliceLen(t, 1, entries, must.Sprint("no temporary file left behind"))
 }
 
 func TestWriteOutputsWritesTheThreeFiles(t *testing.T) {

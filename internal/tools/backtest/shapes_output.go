@@ -9,6 +9,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/outfiles"
 )
 
 // Output file names of a -shapes run in the -out directory.
@@ -30,11 +32,10 @@ const ShapesCSVHeader = "rank,name,gpus,workers_per_vm,capacity_per_worker,capac
 // way Result.WriteOutputs writes its files: all renamed into place
 // together once all were written.
 func (r *ShapesResult) WriteOutputs(dir string) error {
-	return writeOutputs(dir, []outputFile{
-		{ShapesSummaryFile, r.WriteSummary},
-		{ShapesCSVFile, r.WriteCSV},
-		{ShapesChartFile, r.WriteChart},
-	})
+	return outfiles.Write("-out", dir,
+		outfiles.File{Name: ShapesSummaryFile, Write: r.WriteSummary},
+		outfiles.File{Name: ShapesCSVFile, Write: r.WriteCSV},
+		outfiles.File{Name: ShapesChartFile, Write: r.WriteChart})
 }
 
 // scoredDays is the scored period in days.
@@ -46,6 +47,9 @@ func (r *ShapesResult) WriteTable(w io.Writer) error {
 	fmt.Fprintf(w, "%s: %d minutes from %s scored (warm-up %d min), x%.2f to %.0f requests/day; policy %q replayed once per shape, counting VMs\n",
 		r.Source, r.ScoredMinutes, r.ScoredStart.Format("2006-01-02T15:04Z07:00"), r.WarmupMinutes, r.ScaleFactor,
 		r.ScoredRequests/r.scoredDays(), r.Policy.ID)
+	if r.SpotLeftOut {
+		fmt.Fprintln(w, "the policy's Spot tier is left out: every shape is priced on demand, so shapes compare on their own merits")
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "shape\tGPUs\treq/min per VM\t$/VM-hour\tlead\tbilled VM-hours\tcost/month\tper 1M requests\tSLA days met\tavailability %\tworst-day p95\toracle cost/month\tlimit cost/month\t")
 	for _, s := range r.Shapes {

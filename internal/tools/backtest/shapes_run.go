@@ -69,6 +69,9 @@ type ShapesResult struct {
 	ScoredStart    time.Time
 	ScoredMinutes  int
 	ScoredRequests float64
+	// SpotLeftOut is true when the policy has a Spot tier: the shapes are
+	// compared on demand (withoutSpot), and the table says so.
+	SpotLeftOut bool
 	// Shapes are sorted by the rule of sortShapes.
 	Shapes []ShapeResult
 }
@@ -80,10 +83,26 @@ func PreflightShapes(cfg Config, shapes []Shape) error {
 	if err != nil {
 		return err
 	}
-	if sc, _ := parseSpot(p); sc.on {
-		return fmt.Errorf("target %s: -shapes prices every VM on demand and does not model a Spot tier; compare shapes on a copy of the policy without it", spotKeyMIGs)
-	}
 	return checkShapes(p, shapes)
+}
+
+// withoutSpot returns p without its Spot tier: -shapes prices every VM on
+// demand, so a shape's cost is comparable with another's whatever Spot
+// prices and preemptions would add. It reports whether there was one.
+func withoutSpot(p *sdk.ScalingPolicy) (*sdk.ScalingPolicy, bool) {
+	if p.Target == nil {
+		return p, false
+	}
+	if sc, _ := parseSpot(p); !sc.on {
+		return p, false
+	}
+	out, target := *p, *p.Target
+	target.Config = maps.Clone(p.Target.Config)
+	for _, k := range []string{spotKeyMIGs, spotKeyShare, spotKeyCooldown} {
+		delete(target.Config, k)
+	}
+	out.Target = &target
+	return &out, true
 }
 
 // checkShapes builds every shape's policy, so that a problem shows before
@@ -116,10 +135,11 @@ func runShapes(ctx context.Context, cfg Config, tr Trace, source string, shapes 
 	if err != nil {
 		return nil, err
 	}
-	p, err := LoadPolicy(cfg.PolicyPath, cfg.ScalingName)
+	loaded, err := LoadPolicy(cfg.PolicyPath, cfg.ScalingName)
 	if err != nil {
 		return nil, err
 	}
+	p, spotLeftOut := withoutSpot(loaded)
 	if err := checkShapes(p, shapes); err != nil {
 		return nil, err
 	}
@@ -142,7 +162,7 @@ func runShapes(ctx context.Context, cfg Config, tr Trace, source string, shapes 
 	}
 	res := &ShapesResult{
 		Config: cfg, Source: source, TraceStart: tr.Start, TraceMinutes: tr.Len(), ScaleFactor: factor,
-		Policy: p, WarmupMinutes: warmup, ScoredStart: scaled.MinuteStart(warmup),
+		Policy: p, SpotLeftOut: spotLeftOut, WarmupMinutes: warmup, ScoredStart: scaled.MinuteStart(warmup),
 		ScoredMinutes: scaled.Len() - warmup, ScoredRequests: sum(scaled.Counts[warmup:]),
 	}
 	cal := newCalendar(res.ScoredStart, res.ScoredMinutes, pc.loc, pc.bh)

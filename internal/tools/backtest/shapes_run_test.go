@@ -256,3 +256,18 @@ func TestRunShapesGivesTheSameResultWhateverTheOrderOfTheReplays(t *testing.T) {
 		must.Eq(t, a.String(), b.String())
 	}
 }
+
+func TestShapesLeaveThePolicysSpotTierOutAndSaySo(t *testing.T) {
+	p, err := LoadPolicy("../../../policies/gpu-workers.hcl", "")
+	must.NoError(t, err)
+	must.MapContainsKey(t, p.Target.Config, spotKeyMIGs, must.Sprint("the shipped policy has a Spot tier"))
+	out, left := withoutSpot(p)
+	must.True(t, left)
+	for _, k := range []string{spotKeyMIGs, spotKeyShare, spotKeyCooldown} {
+		must.MapNotContainsKey(t, out.Target.Config, k)
+	}
+	must.MapContainsKey(t, p.Target.Config, spotKeyMIGs, must.Sprint("the loaded policy is not changed"))
+	same, left := withoutSpot(out)
+	must.False(t, left)
+	must.Eq(t, out, same)
+}

@@ -3,12 +3,10 @@ package sli
 import (
 	"encoding/csv"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/outfiles"
 )
 
 // Output file names in the -out directory.
@@ -63,56 +61,8 @@ func (r *Report) WriteCSV(w io.Writer) error {
 // written, so a failed run leaves neither a truncated file nor a new file
 // beside an older run's.
 func (r *Report) WriteFiles(dir string) error {
-	return writeAll(dir, []outputFile{
-		{JSONFile, r.WriteJSON},
-		{CSVFile, r.WriteCSV},
-		{ChartFile, r.WriteChart},
-	})
-}
-
-// outputFile is one file of -out and how to write it.
-type outputFile struct {
-	name  string
-	write func(io.Writer) error
-}
-
-// writeAll writes files into dir, all or none.
-func writeAll(dir string, files []outputFile) (err error) {
-	temps := make([]string, 0, len(files))
-	defer func() {
-		if err != nil {
-			for _, t := range temps {
-				os.Remove(t)
-			}
-		}
-	}()
-	for _, f := range files {
-		tmp, err := writeTemp(filepath.Join(dir, f.name), f.write)
-		if err != nil {
-			return err
-		}
-		temps = append(temps, tmp)
-	}
-	for i, f := range files {
-		if err := os.Rename(temps[i], filepath.Join(dir, f.name)); err != nil {
-			return fmt.Errorf("write %s: %w", filepath.Join(dir, f.name), err)
-		}
-	}
-	return nil
-}
-
-// writeTemp writes what path will hold into a temporary file beside it and
-// returns the temporary file's name.
-func writeTemp(path string, write func(io.Writer) error) (string, error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return "", fmt.Errorf("write %s: %w", path, err)
-	}
-	// CreateTemp makes the file 0600; the outputs are reports to share.
-	err = errors.Join(write(f), f.Chmod(0o644), f.Close())
-	if err != nil {
-		os.Remove(f.Name())
-		return "", fmt.Errorf("write %s: %w", path, err)
-	}
-	return f.Name(), nil
+	return outfiles.Write("-out", dir,
+		outfiles.File{Name: JSONFile, Write: r.WriteJSON},
+		outfiles.File{Name: CSVFile, Write: r.WriteCSV},
+		outfiles.File{Name: ChartFile, Write: r.WriteChart})
 }

@@ -2,13 +2,11 @@ package sli
 
 import (
 	"bytes"
-	"errors"
 	"flag"
 	"image/png"
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -106,29 +104,4 @@ func TestTheFilesAreWrittenAndReplacedWhole(t *testing.T) {
 	entries, err := os.ReadDir(dir)
 	must.NoError(t, err)
 	must.Len(t, 3, entries) // no temporary file left behind
-}
-
-func TestAFailedWriteLeavesThePreviousFilesAndNoTemporaryOnes(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	must.NoError(t, os.WriteFile(filepath.Join(dir, JSONFile), []byte("previous run\n"), 0o644))
-	write := func(s string) func(io.Writer) error {
-		return func(w io.Writer) error { _, err := io.WriteString(w, s); return err }
-	}
-	err := writeAll(dir, []outputFile{
-		{JSONFile, write("new run\n")},
-		{CSVFile, write("new,run\n")},
-		{ChartFile, func(w io.Writer) error { _, _ = io.WriteString(w, "half a png"); return errors.New("out of fonts") }},
-	})
-	must.ErrorContains(t, err, "write "+filepath.Join(dir, ChartFile)+": out of fonts")
-	got, err := os.ReadFile(filepath.Join(dir, JSONFile))
-	must.NoError(t, err)
-	must.Eq(t, "previous run\n", string(got))
-	entries, err := os.ReadDir(dir)
-	must.NoError(t, err)
-	names := make([]string, len(entries))
-	for i, e := range entries {
-		names[i] = e.Name()
-	}
-	must.Eq(t, []string{JSONFile}, names, must.Sprint(strings.Join(names, ", ")))
 }

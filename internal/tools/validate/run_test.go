@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -179,22 +178,4 @@ func TestMainFailsBeforeAnyRunOnABadPolicyOrFlag(t *testing.T) {
 	for _, want := range []string{`unexpected arguments ["extra"]`, `-policy ""`, `-days "-1"`} {
 		must.StrContains(t, err.Error(), want)
 	}
-}
-
-func TestAFailedWriteLeavesThePreviousFileAndNoTemporaryOne(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	path := filepath.Join(dir, JSONFile)
-	must.NoError(t, os.WriteFile(path, []byte("previous run"), 0o644))
-	_, err := writeTemp(path, func(w io.Writer) error {
-		_, _ = w.Write([]byte(`{"rows":`))
-		return errors.New("disk full")
-	})
-	must.ErrorContains(t, err, "write "+path+": disk full")
-	b, err := os.ReadFile(path)
-	must.NoError(t, err)
-	must.Eq(t, "previous run", string(b))
-	entries, err := os.ReadDir(dir)
-	must.NoError(t, err)
-	must.SliceLen(t, 1, entries, must.Sprint("no temporary file left behind"))
 }
