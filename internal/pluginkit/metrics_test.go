@@ -1,32 +1,16 @@
 package pluginkit
 
 import (
-	"context"
-	"io"
 	"net"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/shoenig/test/must"
-)
 
-func scrape(t *testing.T, addr string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
-	must.NoError(t, err)
-	resp, err := http.DefaultClient.Do(req)
-	must.NoError(t, err)
-	defer resp.Body.Close()
-	must.Eq(t, http.StatusOK, resp.StatusCode)
-	b, err := io.ReadAll(resp.Body)
-	must.NoError(t, err)
-	return string(b)
-}
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/promtest"
+)
 
 func TestMetricsAreServedOnTheConfiguredAddressAndMoveWithIt(t *testing.T) {
 	m := NewMetrics()
@@ -38,7 +22,7 @@ func TestMetricsAreServedOnTheConfiguredAddressAndMoveWithIt(t *testing.T) {
 
 	must.NoError(t, m.Serve("127.0.0.1:0"))
 	first := m.Addr()
-	body := scrape(t, first)
+	body := promtest.Scrape(t, first)
 	must.StrContains(t, body, "kit_test_total 3")
 	must.StrContains(t, body, "go_goroutines ")
 	must.StrContains(t, body, "process_resident_memory_bytes ")

@@ -1,14 +1,12 @@
 package plugin
 
 import (
-	"context"
-	"io"
-	"net/http"
 	"testing"
-	"time"
 
 	"github.com/hashicorp/nomad-autoscaler/sdk"
 	"github.com/shoenig/test/must"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/promtest"
 )
 
 func TestReasonClassNamesWhatDroveTheDecision(t *testing.T) {
@@ -39,7 +37,7 @@ func TestTheMetricsEndpointServesTheLastDecision(t *testing.T) {
 	_, err = p.Run(evalOf(map[string]string{keyCapacity: "100", "colour": "blue"}, friday, repeat(60, 1000)...), 5)
 	must.Error(t, err)
 
-	body := scrapeMetrics(t, p.metrics.Addr())
+	body := promtest.Scrape(t, p.metrics.Addr())
 	for _, want := range []string{
 		`fleetslope_strategy_desired_workers{check="request-rate"} 13`,
 		`fleetslope_strategy_current_workers{check="request-rate"} 5`,
@@ -59,18 +57,4 @@ func TestAMetricsAddressThatCannotBeServedFailsSetConfigByName(t *testing.T) {
 	p := New(nil)
 	err := p.SetConfig(map[string]string{"metrics_address": "no-port"})
 	must.ErrorContains(t, err, "metrics_address: want host:port")
-}
-
-func scrapeMetrics(t *testing.T, addr string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
-	must.NoError(t, err)
-	resp, err := http.DefaultClient.Do(req)
-	must.NoError(t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	must.NoError(t, err)
-	return string(b)
 }

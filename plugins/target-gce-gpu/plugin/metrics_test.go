@@ -1,13 +1,12 @@
 package plugin
 
 import (
-	"context"
-	"io"
-	"net/http"
 	"testing"
 	"time"
 
 	"github.com/shoenig/test/must"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/promtest"
 )
 
 func TestTheMetricsEndpointServesTheFleetAndTheCalls(t *testing.T) {
@@ -23,7 +22,7 @@ func TestTheMetricsEndpointServesTheFleetAndTheCalls(t *testing.T) {
 	_, err := h.p.Status(bad)
 	must.Error(t, err)
 
-	body := scrape(t, h.p.metrics.Addr())
+	body := promtest.Scrape(t, h.p.metrics.Addr())
 	for _, want := range []string{
 		`fleetslope_target_workers{mig="zone-a/gpu-a",state="target"} 2`,
 		`fleetslope_target_workers{mig="zone-b/gpu-b",state="target"} 2`,
@@ -37,18 +36,4 @@ func TestTheMetricsEndpointServesTheFleetAndTheCalls(t *testing.T) {
 	} {
 		must.StrContains(t, body, want)
 	}
-}
-
-func scrape(t *testing.T, addr string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
-	must.NoError(t, err)
-	resp, err := http.DefaultClient.Do(req)
-	must.NoError(t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	must.NoError(t, err)
-	return string(b)
 }
