@@ -197,30 +197,9 @@ func TestHASplitLeaderStopsActingAndIsRestartedAsStandbyAfterHeal(t *testing.T) 
 func TestHACooldownIsLostOnTakeoverByAgentV050(t *testing.T) {
 	t.Parallel()
 	const cooldown = 45 * time.Second
-	h := newHAStack(t, stackOptions{
-		initialPerZone: 1, bootTime: time.Second, drainDuration: time.Second,
-		policy: policyParams{Min: 2, Max: 20, Interval: evalInterval, Cooldown: cooldown,
-			DrainDeadline: 20 * time.Second, ScaleTimeout: 20 * time.Second},
-	})
-	leader, standby, _ := h.leaderAfter(time.Now().Add(-time.Minute), 30*time.Second)
-	h.waitFor("the leader evaluates", 30*time.Second, func() bool {
-		return strings.Contains(leader.Log(), pluginsLaunched)
-	})
-	h.publishBacklog(100) // no workers: the backlog stays and asks for more
-	var scaled time.Time
-	h.waitFor("the leader scales out", 60*time.Second, func() bool {
-		if c := leader.front.changes(time.Time{}); len(c) > 0 {
-			scaled = c[0].At
-			return true
-		}
-		return false
-	})
-	h.waitFor("the last_event Variable is written", 10*time.Second, func() bool { return len(h.lastEvents()) > 0 })
-	leader.Kill()
-	_, _, at := h.leaderAfter(scaled, haLockTTL+haLockDelay+haRetry+10*time.Second)
+	h, standby, scaled, at := takeOverInsideTheCooldown(t, cooldown, 0)
 	t.Logf("COOLDOWN %s took over %s after the scale-out; the cooldown ends %s after it",
 		standby.name, at.Sub(scaled).Round(100*time.Millisecond), cooldown)
-	must.Less(t, cooldown-2*evalInterval, at.Sub(scaled), must.Sprint("the takeover falls within the cooldown"))
 
 	h.waitFor("the new leader scales", 4*evalInterval, func() bool {
 		return len(standby.front.changes(at)) > 0
@@ -244,9 +223,27 @@ func TestHACooldownIsLostOnTakeoverByAgentV050(t *testing.T) {
 func TestHACooldownSurvivesTheTakeoverWithRestoreCooldown(t *testing.T) {
 	t.Parallel()
 	const cooldown = 45 * time.Second
-	h := newHAStack(t, stackOptions{
+	h, standby, scaled, at := takeOverInsideTheCooldown(t, cooldown, cooldown)
+	h.waitFor("the new leader scales after the cooldown", cooldown+4*evalInterval, func() bool {
+		return len(standby.front.changes(at)) > 0
+	})
+	first := standby.front.changes(at)[0].At
+	must.False(t, first.Before(scaled.Add(cooldown)),
+		must.Sprintf("the new leader scaled %s after the old leader's scale-out, inside the %s cooldown", first.Sub(scaled), cooldown))
+	t.Logf("COOLDOWN with restore_cooldown the new leader took over %s and scaled %s after the old leader's scale-out (cooldown %s)",
+		at.Sub(scaled).Round(100*time.Millisecond), first.Sub(scaled).Round(100*time.Millisecond), cooldown)
+}
+
+// takeOverInsideTheCooldown runs two agents on a policy with the given
+// cooldown (and the target's restore_cooldown), makes the leader scale out
+// on a backlog, kills it once the last_event Variable is written, and
+// returns when the standby holds the lock: when the leader scaled and when
+// the standby took over, inside the cooldown.
+func takeOverInsideTheCooldown(t *testing.T, cooldown, restore time.Duration) (h *haStack, standby *haAgent, scaled, at time.Time) {
+	t.Helper()
+	h = newHAStack(t, stackOptions{
 		initialPerZone: 1, bootTime: time.Second, drainDuration: time.Second,
-		policy: policyParams{Min: 2, Max: 20, Interval: evalInterval, Cooldown: cooldown, RestoreCooldown: cooldown,
+		policy: policyParams{Min: 2, Max: 20, Interval: evalInterval, Cooldown: cooldown, RestoreCooldown: restore,
 			DrainDeadline: 20 * time.Second, ScaleTimeout: 20 * time.Second},
 	})
 	leader, standby, _ := h.leaderAfter(time.Now().Add(-time.Minute), 30*time.Second)
@@ -254,7 +251,6 @@ func TestHACooldownSurvivesTheTakeoverWithRestoreCooldown(t *testing.T) {
 		return strings.Contains(leader.Log(), pluginsLaunched)
 	})
 	h.publishBacklog(100) // no workers: the backlog stays and asks for more
-	var scaled time.Time
 	h.waitFor("the leader scales out", 60*time.Second, func() bool {
 		if c := leader.front.changes(time.Time{}); len(c) > 0 {
 			scaled = c[0].At
@@ -264,17 +260,9 @@ func TestHACooldownSurvivesTheTakeoverWithRestoreCooldown(t *testing.T) {
 	})
 	h.waitFor("the last_event Variable is written", 10*time.Second, func() bool { return len(h.lastEvents()) > 0 })
 	leader.Kill()
-	_, _, at := h.leaderAfter(scaled, haLockTTL+haLockDelay+haRetry+10*time.Second)
+	_, _, at = h.leaderAfter(scaled, haLockTTL+haLockDelay+haRetry+10*time.Second)
 	must.Less(t, cooldown-2*evalInterval, at.Sub(scaled), must.Sprint("the takeover falls within the cooldown"))
-
-	h.waitFor("the new leader scales after the cooldown", cooldown+4*evalInterval, func() bool {
-		return len(standby.front.changes(at)) > 0
-	})
-	first := standby.front.changes(at)[0].At
-	must.False(t, first.Before(scaled.Add(cooldown)),
-		must.Sprintf("the new leader scaled %s after the old leader's scale-out, inside the %s cooldown", first.Sub(scaled), cooldown))
-	t.Logf("COOLDOWN with restore_cooldown the new leader took over %s and scaled %s after the old leader's scale-out (cooldown %s)",
-		at.Sub(scaled).Round(100*time.Millisecond), first.Sub(scaled).Round(100*time.Millisecond), cooldown)
+	return h, standby, scaled, at
 }
 
 // lockCalls returns the agent's lock operations of kind op answered status.

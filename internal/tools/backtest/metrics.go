@@ -55,10 +55,10 @@ func waitMinutes(backlog float64, workers int64, capacity float64) float64 {
 	return backlog / (float64(workers) * capacity)
 }
 
-// weighted is one minute's latency and the requests that saw it.
-type weighted struct {
-	latency float64 // seconds
-	weight  float64 // arrivals
+// WeightedLatency is one minute's latency and the requests that saw it.
+type WeightedLatency struct {
+	Seconds float64 // latency
+	Weight  float64 // arrivals
 }
 
 // scorer scores strategies over one scored period; its scratch space is
@@ -67,7 +67,7 @@ type scorer struct {
 	arrivals []float64 // scored minutes
 	cal      calendar
 	p        slaParams
-	scratch  []weighted
+	scratch  []WeightedLatency
 	// dayOK counts the business minutes of the current day within the
 	// request timeout (len(scratch) is the day's business minutes).
 	dayOK int
@@ -108,7 +108,7 @@ func (s *scorer) scoreWith(workers []int64, requeued []float64) Score {
 			okMinutes++
 			s.dayOK++
 		}
-		s.scratch = append(s.scratch, weighted{latency: service + wait*60, weight: a})
+		s.scratch = append(s.scratch, WeightedLatency{Seconds: service + wait*60, Weight: a})
 	}
 	if len(s.arrivals) > 0 {
 		s.closeDay(&sc, s.cal.days[s.cal.day[len(s.arrivals)-1]])
@@ -129,7 +129,7 @@ func (s *scorer) closeDay(sc *Score, date string) {
 	if business == 0 {
 		return
 	}
-	p95 := weightedP95(s.scratch, s.p.serviceTime.Seconds())
+	p95 := WeightedP95(s.scratch, s.p.serviceTime.Seconds())
 	s.scratch = s.scratch[:0]
 	met := p95 <= s.p.slaP95.Seconds()
 	sc.Days++
@@ -141,23 +141,23 @@ func (s *scorer) closeDay(sc *Score, date string) {
 		AvailabilityPct: 100 * float64(ok) / float64(business), BusinessMinutes: business})
 }
 
-// weightedP95 is the arrival-weighted 95th percentile: sort the minutes by
+// WeightedP95 is the arrival-weighted 95th percentile: sort the minutes by
 // latency and take the first latency at which the cumulative arrivals reach
 // 95% of the day's. A day without arrivals had no request wait: its p95 is
 // the service time. The entries are sorted in place.
-func weightedP95(es []weighted, serviceTime float64) float64 {
+func WeightedP95(es []WeightedLatency, serviceTime float64) float64 {
 	var total float64
 	for _, e := range es {
-		total += e.weight
+		total += e.Weight
 	}
 	if total == 0 {
 		return serviceTime
 	}
-	slices.SortFunc(es, func(a, b weighted) int {
+	slices.SortFunc(es, func(a, b WeightedLatency) int {
 		switch {
-		case a.latency < b.latency:
+		case a.Seconds < b.Seconds:
 			return -1
-		case a.latency > b.latency:
+		case a.Seconds > b.Seconds:
 			return 1
 		}
 		return 0
@@ -167,10 +167,10 @@ func weightedP95(es []weighted, serviceTime float64) float64 {
 	goal := 0.95 * total * (1 - 1e-12)
 	var cum float64
 	for _, e := range es {
-		cum += e.weight
-		if e.weight > 0 && cum >= goal {
-			return e.latency
+		cum += e.Weight
+		if e.Weight > 0 && cum >= goal {
+			return e.Seconds
 		}
 	}
-	return es[len(es)-1].latency
+	return es[len(es)-1].Seconds
 }

@@ -12,27 +12,27 @@ func TestWeightedP95IsTheFirstLatencyWhereArrivalsReach95Percent(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name string
-		in   []weighted
+		in   []WeightedLatency
 		want float64
 	}{
 		{"twenty equal minutes give the 19th latency", ramp(20), 19},
-		{"94 percent fast is not enough", []weighted{{10, 6}, {1, 94}}, 10},
-		{"95 percent fast is enough", []weighted{{10, 5}, {1, 95}}, 1},
-		{"minutes without arrivals do not count", []weighted{{1, 100}, {99, 0}}, 1},
-		{"a day without arrivals has the service time", []weighted{{50, 0}}, 0.5},
-		{"an unbounded wait is infinite", []weighted{{math.Inf(1), 50}, {1, 50}}, math.Inf(1)},
+		{"94 percent fast is not enough", []WeightedLatency{{10, 6}, {1, 94}}, 10},
+		{"95 percent fast is enough", []WeightedLatency{{10, 5}, {1, 95}}, 1},
+		{"minutes without arrivals do not count", []WeightedLatency{{1, 100}, {99, 0}}, 1},
+		{"a day without arrivals has the service time", []WeightedLatency{{50, 0}}, 0.5},
+		{"an unbounded wait is infinite", []WeightedLatency{{math.Inf(1), 50}, {1, 50}}, math.Inf(1)},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			must.Eq(t, tc.want, weightedP95(tc.in, 0.5))
+			must.Eq(t, tc.want, WeightedP95(tc.in, 0.5))
 		})
 	}
 }
 
-func ramp(n int) []weighted {
-	out := make([]weighted, n)
+func ramp(n int) []WeightedLatency {
+	out := make([]WeightedLatency, n)
 	for i := range out {
-		out[i] = weighted{latency: float64(n - i), weight: 1}
+		out[i] = WeightedLatency{Seconds: float64(n - i), Weight: 1}
 	}
 	return out
 }

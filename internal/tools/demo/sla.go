@@ -2,7 +2,6 @@ package demo
 
 import (
 	"math"
-	"slices"
 	"time"
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/backtest"
@@ -52,12 +51,12 @@ type SLAScore struct {
 // keeps it unexported; this copy takes the demo's fractional counts.
 func scoreSLA(start time.Time, loc *time.Location, arrivals, workers []float64, capacity float64, r slaRule) SLAScore {
 	var sc SLAScore
-	var day []latency
+	var day []backtest.WeightedLatency
 	var date string
 	var okDay, okAll, businessAll int
 	closeDay := func() {
 		if len(day) > 0 {
-			p95 := arrivalWeightedP95(day, r.serviceTime.Seconds())
+			p95 := backtest.WeightedP95(day, r.serviceTime.Seconds())
 			met := p95 <= r.p95.Seconds()
 			if met {
 				sc.DaysMet++
@@ -87,7 +86,7 @@ func scoreSLA(start time.Time, loc *time.Location, arrivals, workers []float64, 
 			okDay++
 			okAll++
 		}
-		day = append(day, latency{seconds: r.serviceTime.Seconds() + wait*60, weight: a})
+		day = append(day, backtest.WeightedLatency{Seconds: r.serviceTime.Seconds() + wait*60, Weight: a})
 	}
 	closeDay()
 	sc.AvailabilityPct = 100
@@ -107,43 +106,4 @@ func waitMinutes(backlog, workers, capacity float64) float64 {
 		return math.Inf(1)
 	}
 	return backlog / (workers * capacity)
-}
-
-// latency is one minute's latency and the requests that saw it.
-type latency struct {
-	seconds float64
-	weight  float64
-}
-
-// arrivalWeightedP95 sorts the minutes by latency and returns the first
-// latency at which the cumulative arrivals reach 95% of the day's; a day
-// without arrivals has the service time. It sorts es in place.
-func arrivalWeightedP95(es []latency, serviceTime float64) float64 {
-	var total float64
-	for _, e := range es {
-		total += e.weight
-	}
-	if total == 0 {
-		return serviceTime
-	}
-	slices.SortFunc(es, func(a, b latency) int {
-		switch {
-		case a.seconds < b.seconds:
-			return -1
-		case a.seconds > b.seconds:
-			return 1
-		}
-		return 0
-	})
-	// As in the backtest, a relative tolerance keeps 19 of 20 equal
-	// minutes at exactly 95% despite floating-point sums.
-	goal := 0.95 * total * (1 - 1e-12)
-	var cum float64
-	for _, e := range es {
-		cum += e.weight
-		if e.weight > 0 && cum >= goal {
-			return e.seconds
-		}
-	}
-	return es[len(es)-1].seconds
 }

@@ -9,33 +9,6 @@ import (
 	"github.com/shoenig/test/must"
 )
 
-// The cases of internal/tools/backtest's TestWeightedP95IsTheFirstLatency...:
-// the two copies of the rule must agree.
-func TestArrivalWeightedP95IsTheFirstLatencyWhereArrivalsReach95Percent(t *testing.T) {
-	t.Parallel()
-	ramp := make([]latency, 20)
-	for i := range ramp {
-		ramp[i] = latency{seconds: float64(20 - i), weight: 1}
-	}
-	cases := []struct {
-		name string
-		in   []latency
-		want float64
-	}{
-		{"twenty equal minutes give the 19th latency", ramp, 19},
-		{"94 percent fast is not enough", []latency{{10, 6}, {1, 94}}, 10},
-		{"95 percent fast is enough", []latency{{10, 5}, {1, 95}}, 1},
-		{"minutes without arrivals do not count", []latency{{1, 100}, {99, 0}}, 1},
-		{"a day without arrivals has the service time", []latency{{50, 0}}, 0.5},
-		{"an unbounded wait is infinite", []latency{{math.Inf(1), 50}, {1, 50}}, math.Inf(1)},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			must.Eq(t, tc.want, arrivalWeightedP95(tc.in, 0.5))
-		})
-	}
-}
-
 var testSLA = slaRule{serviceTime: time.Second, requestTimeout: 30 * time.Second, p95: 3 * time.Second, from: 8 * 60, to: 22 * 60}
 
 // The backtest's TestScoreOnATinyTraceWithAKnownAnswer, with the same
