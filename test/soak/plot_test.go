@@ -10,6 +10,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/demo"
 )
 
 var (
@@ -53,21 +55,21 @@ func writePlot(file string, rep report) error {
 	}
 	title := fmt.Sprintf("soak %s: %s from %s, %.0fM requests/day, %d faults; lost %d, leaked VMs %d, left ineligible %d, nodes peak %d",
 		rep.Profile, rep.Simulated, rep.Start, rep.DailyVolume/1e6, len(rep.Faults), rep.Lost, rep.LeakedVMs, rep.NodesLeftIneligible, rep.NodesPeak)
-	traffic := panel(title, "requests / simulated minute")
-	line(traffic, "requests published (sample x factor)", colorTraffic, series(rate))
-	line(traffic, "serving capacity", colorCapacity, series(func(i int) (float64, bool) { return float64(s[i].Serving) * capacityPerWorker, true }))
+	traffic := demo.NewPanel(title, "requests / simulated minute")
+	demo.AddLine(traffic, "requests published (sample x factor)", colorTraffic, series(rate))
+	demo.AddLine(traffic, "serving capacity", colorCapacity, series(func(i int) (float64, bool) { return float64(s[i].Serving) * capacityPerWorker, true }))
 
-	nodes := panel("", "nodes")
-	line(nodes, "MIG target total", colorTarget, series(func(i int) (float64, bool) { return float64(s[i].Target), true }))
-	line(nodes, "MIG instances (booting, serving, deleting)", colorBilled, series(func(i int) (float64, bool) { return float64(s[i].Instances), true }))
-	line(nodes, "serving workers", colorCapacity, series(func(i int) (float64, bool) { return float64(s[i].Serving), true }))
+	nodes := demo.NewPanel("", "nodes")
+	demo.AddLine(nodes, "MIG target total", colorTarget, series(func(i int) (float64, bool) { return float64(s[i].Target), true }))
+	demo.AddLine(nodes, "MIG instances (booting, serving, deleting)", colorBilled, series(func(i int) (float64, bool) { return float64(s[i].Instances), true }))
+	demo.AddLine(nodes, "serving workers", colorCapacity, series(func(i int) (float64, bool) { return float64(s[i].Serving), true }))
 
-	backlog := panel("", "backlog (requests)")
-	line(backlog, "published, not yet consumed", colorBacklog, series(func(i int) (float64, bool) {
+	backlog := demo.NewPanel("", "backlog (requests)")
+	demo.AddLine(backlog, "published, not yet consumed", colorBacklog, series(func(i int) (float64, bool) {
 		return float64(s[i].Published-s[i].Consumed) * rep.Sample, true
 	}))
 
-	faults := panel("", "faults")
+	faults := demo.NewPanel("", "faults")
 	faults.X.Label.Text = "simulated hours since " + rep.Start
 	kinds := map[string]int{}
 	for _, f := range rep.Faults {
@@ -128,28 +130,3 @@ var faultColors = []color.Color{
 }
 
 func plotutilColor(i int) color.Color { return faultColors[i%len(faultColors)] }
-
-func panel(title, ylabel string) *plot.Plot {
-	p := plot.New()
-	p.Title.Text = title
-	p.Y.Label.Text = ylabel
-	p.Y.Min = 0
-	p.Legend.Top = true
-	p.Legend.Left = true
-	p.Add(plotter.NewGrid())
-	return p
-}
-
-func line(p *plot.Plot, name string, c color.Color, xy plotter.XYs) {
-	if len(xy) == 0 {
-		return
-	}
-	l, err := plotter.NewLine(xy)
-	if err != nil {
-		return
-	}
-	l.Color = c
-	l.Width = vg.Points(1.2)
-	p.Add(l)
-	p.Legend.Add(name, l)
-}

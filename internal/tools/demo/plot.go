@@ -44,12 +44,12 @@ func writePlot(path string, samples []Sample, capacity float64, title string, lo
 		return xy
 	}
 
-	traffic := newPanel(title, "requests / simulated minute")
-	addLine(traffic, "requests", colorTraffic, series(func(s Sample) float64 { return s.RPM }))
-	addLine(traffic, "forecast + margin (strategy Meta demand_up)", colorForecast, series(func(s Sample) float64 { return s.Demand }))
-	addLine(traffic, "serving capacity", colorCapacity, series(func(s Sample) float64 { return float64(s.ReadyTotal()) * capacity }))
+	traffic := NewPanel(title, "requests / simulated minute")
+	AddLine(traffic, "requests", colorTraffic, series(func(s Sample) float64 { return s.RPM }))
+	AddLine(traffic, "forecast + margin (strategy Meta demand_up)", colorForecast, series(func(s Sample) float64 { return s.Demand }))
+	AddLine(traffic, "serving capacity", colorCapacity, series(func(s Sample) float64 { return float64(s.ReadyTotal()) * capacity }))
 
-	workers := newPanel("", "workers")
+	workers := NewPanel("", "workers")
 	zones := map[string]bool{}
 	for _, s := range samples {
 		for z := range s.Ready {
@@ -57,14 +57,14 @@ func writePlot(path string, samples []Sample, capacity float64, title string, lo
 		}
 	}
 	for i, z := range slices.Sorted(maps.Keys(zones)) {
-		addLine(workers, "serving in "+z, zoneColors[i%len(zoneColors)], series(func(s Sample) float64 { return float64(s.Ready[z]) }))
+		AddLine(workers, "serving in "+z, zoneColors[i%len(zoneColors)], series(func(s Sample) float64 { return float64(s.Ready[z]) }))
 	}
-	addLine(workers, "serving, both zones", colorCapacity, series(func(s Sample) float64 { return float64(s.ReadyTotal()) }))
-	addLine(workers, "VMs billed (booting, serving, draining)", colorBilled, series(func(s Sample) float64 { return float64(s.Instances) }))
+	AddLine(workers, "serving, both zones", colorCapacity, series(func(s Sample) float64 { return float64(s.ReadyTotal()) }))
+	AddLine(workers, "VMs billed (booting, serving, draining)", colorBilled, series(func(s Sample) float64 { return float64(s.Instances) }))
 
-	backlog := newPanel("", "backlog (requests)")
+	backlog := NewPanel("", "backlog (requests)")
 	backlog.X.Label.Text = "simulated hours since " + t0.In(loc).Format("2006-01-02 15:04 -07:00")
-	addLine(backlog, "waiting requests", colorBacklog, series(func(s Sample) float64 { return float64(s.Backlog()) }))
+	AddLine(backlog, "waiting requests", colorBacklog, series(func(s Sample) float64 { return float64(s.Backlog()) }))
 
 	const w, h = 30 * vg.Centimeter, 30 * vg.Centimeter
 	img := vgimg.New(w, h)
@@ -86,7 +86,9 @@ func writePlot(path string, samples []Sample, capacity float64, title string, lo
 	return f.Close()
 }
 
-func newPanel(title, ylabel string) *plot.Plot {
+// NewPanel is a chart panel as the demo and the soak draw them: a title,
+// a y axis from 0, a grid and the legend top left.
+func NewPanel(title, ylabel string) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title
 	p.Y.Label.Text = ylabel
@@ -97,7 +99,8 @@ func newPanel(title, ylabel string) *plot.Plot {
 	return p
 }
 
-func addLine(p *plot.Plot, name string, c color.Color, xy plotter.XYs) {
+// AddLine adds a named line to p; an empty series adds nothing.
+func AddLine(p *plot.Plot, name string, c color.Color, xy plotter.XYs) {
 	if len(xy) == 0 {
 		return
 	}
