@@ -67,9 +67,7 @@ func TestSoak(t *testing.T) {
 	// (a node dies for real) and through proxies in the short form, which
 	// cuts it off without touching the shared servers.
 	apmAMQP, apmMgmt, apmDSN := amqpURLs, svc.mgmt, dsn
-	if p.cluster {
-		apmMgmt = svc.mgmt
-	} else {
+	if !p.cluster {
 		var a, m []*tcpproxy.Proxy
 		apmAMQP, a = proxied(t, amqpURLs)
 		apmMgmt, m = proxied(t, svc.mgmt)

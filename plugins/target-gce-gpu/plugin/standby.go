@@ -73,12 +73,6 @@ func (m managedInstance) stuckStart() bool {
 	return m.CurrentAction == actionStarting && m.isStopped() && isCapacityCode(m.LastAttemptCode)
 }
 
-// serving reports a VM of the running target that runs with nothing
-// pending.
-func (m managedInstance) serving() bool {
-	return m.Status == instanceRunning && m.CurrentAction == actionNone
-}
-
 // pooledNames lists the zone's stopped members that can be started, in
 // the MIG's order.
 func (z zoneView) pooledNames() []string {
