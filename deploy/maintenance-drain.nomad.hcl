@@ -8,8 +8,11 @@
 #
 #   nomad acl policy apply -namespace default -job maintenance-drain \
 #     maintenance-drain deploy/maintenance-drain.acl.hcl   # node write
-#   nomad job run -var binary_url=https://.../maintenance-drain_linux_amd64 \
-#     -var binary_sha256=<sha256 of that file> deploy/maintenance-drain.nomad.hcl
+#   nomad job run -var binary_url=https://.../maintenance-drain_<version>_linux_amd64 \
+#     -var binary_sha256=<its line of SHA256SUMS> deploy/maintenance-drain.nomad.hcl
+#
+# `make dist` builds the binary for linux/amd64 and linux/arm64 beside the
+# plugin archives and lists it in SHA256SUMS.
 #
 # deploy/README.md ("Host maintenance") explains what it does and how to
 # watch it; deploy/maintenance_drain_test.go checks this file against the
@@ -17,7 +20,7 @@
 
 variable "binary_url" {
   type        = string
-  description = "URL of a linux build of cmd/maintenance-drain (go build ./cmd/maintenance-drain)."
+  description = "URL of maintenance-drain_<version>_linux_<arch> from make dist (or any linux build of ./cmd/maintenance-drain)."
 }
 
 variable "binary_sha256" {

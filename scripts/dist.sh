@@ -7,8 +7,11 @@
 # Writes into dist/ one archive per platform (linux/amd64, linux/arm64),
 #   nomad-gpu-autoscaler-plugins_<version>_linux_<arch>.tar.gz
 # holding apm-rabbitmq, strategy-slope and target-gce-gpu at the archive root
-# (ready for a Nomad artifact block with destination = plugin_dir), and
-# SHA256SUMS over the archives. Binaries are static (CGO off), stripped, built
+# (ready for a Nomad artifact block with destination = plugin_dir), the
+# per-node daemon as a bare binary per platform,
+#   maintenance-drain_<version>_linux_<arch>
+# (the artifact of deploy/maintenance-drain.nomad.hcl), and SHA256SUMS over
+# all of them. Binaries are static (CGO off), stripped, built
 # with -trimpath and stamped with the version (`<binary> -version`). Archives
 # are reproducible: sorted entries, fixed owner and modification time.
 set -euo pipefail
@@ -55,11 +58,16 @@ for platform in "${PLATFORMS[@]}"; do
       [[ $got == "$p $VER" ]] || { echo "dist: $p -version printed '$got', want '$p $VER'" >&2; exit 1; }
     done
   fi
+  daemon="maintenance-drain_${FILE_VER}_${goos}_${goarch}"
+  echo "dist: building maintenance-drain $VER for $goos/$goarch" >&2
+  CGO_ENABLED=0 GOOS=$goos GOARCH=$goarch go build -trimpath \
+    -ldflags "-s -w -X $MODULE/internal/version.Version=$VER" \
+    -o "$OUT/$daemon" ./cmd/maintenance-drain
   archive="nomad-gpu-autoscaler-plugins_${FILE_VER}_${goos}_${goarch}.tar.gz"
   tar -C "$stage" --sort=name --owner=0 --group=0 --numeric-owner \
     --mtime='2020-01-01 00:00:00Z' -cf - "${PLUGINS[@]}" | gzip -n -9 > "$OUT/$archive"
 done
 
-(cd "$OUT" && sha256sum -- *.tar.gz > SHA256SUMS)
+(cd "$OUT" && sha256sum -- *.tar.gz maintenance-drain_* > SHA256SUMS)
 echo "dist: wrote $OUT/ for version $VER:" >&2
 cat "$OUT/SHA256SUMS" >&2
