@@ -11,6 +11,8 @@ import (
 	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 )
 
 // GCE update policy values the rollout sets.
@@ -74,7 +76,7 @@ func (c *computeClients) Close() {
 func (c *computeClients) View(ctx context.Context, ref migRef) (migView, error) {
 	v := migView{Ref: ref}
 	var m *computepb.InstanceGroupManager
-	err := c.calls.do(ctx, func(ctx context.Context) error {
+	err := c.calls.backoff().Do(ctx, func(ctx context.Context) error {
 		var err error
 		m, err = c.migs.Get(ctx, &computepb.GetInstanceGroupManagerRequest{Project: c.project, Zone: ref.Zone, InstanceGroupManager: ref.Name})
 		return err
@@ -96,7 +98,7 @@ func (c *computeClients) View(ctx context.Context, ref migRef) (migView, error) 
 	if len(v.Versions) == 0 && m.GetInstanceTemplate() != "" {
 		v.Versions = []version{{Template: templateName(m.GetInstanceTemplate()), URL: m.GetInstanceTemplate(), Fixed: -1}}
 	}
-	err = c.calls.do(ctx, func(ctx context.Context) error {
+	err = c.calls.backoff().Do(ctx, func(ctx context.Context) error {
 		v.Instances = v.Instances[:0]
 		it := c.migs.ListManagedInstances(ctx, &computepb.ListManagedInstancesInstanceGroupManagersRequest{
 			Project: c.project, Zone: ref.Zone, InstanceGroupManager: ref.Name,
@@ -160,9 +162,9 @@ func (c *computeClients) SetUpdateType(ctx context.Context, ref migRef, typ stri
 // applies it once, waits for the operation and checks its error field
 // (which Operation.Wait alone does not report).
 func (c *computeClients) patch(ctx context.Context, ref migRef, res *computepb.InstanceGroupManager) error {
-	reqID := newRequestID()
+	reqID := pluginkit.NewRequestID()
 	var op *compute.Operation
-	if err := c.calls.do(ctx, func(ctx context.Context) error {
+	if err := c.calls.backoff().Do(ctx, func(ctx context.Context) error {
 		var err error
 		op, err = c.migs.Patch(ctx, &computepb.PatchInstanceGroupManagerRequest{
 			Project: c.project, Zone: ref.Zone, InstanceGroupManager: ref.Name,
@@ -194,7 +196,7 @@ func (c *computeClients) CheckTemplate(ctx context.Context, url string) error {
 	if p := projectOf(url); p != "" {
 		project = p
 	}
-	err := c.calls.do(ctx, func(ctx context.Context) error {
+	err := c.calls.backoff().Do(ctx, func(ctx context.Context) error {
 		_, err := c.templates.Get(ctx, &computepb.GetInstanceTemplateRequest{Project: project, InstanceTemplate: templateName(url)})
 		return err
 	})

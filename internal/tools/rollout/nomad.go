@@ -38,7 +38,7 @@ func newNomadNodes(cfg config) (nomadNodes, error) {
 // Node implements nodeSource.
 func (n nomadNodes) Node(ctx context.Context, instance string) (nodeObs, error) {
 	var stubs []*api.NodeListStub
-	if err := n.calls.do(ctx, func(ctx context.Context) error {
+	if err := n.calls.backoff().Do(ctx, func(ctx context.Context) error {
 		var err error
 		stubs, _, err = n.client.Nodes().List((&api.QueryOptions{}).WithContext(ctx))
 		return err
@@ -59,7 +59,7 @@ func (n nomadNodes) Node(ctx context.Context, instance string) (nodeObs, error) 
 	obs := nodeObs{Found: true, Name: stub.Name, Status: stub.Status, Eligibility: stub.SchedulingEligibility, Draining: stub.Drain}
 	var node *api.Node
 	var allocs []*api.Allocation
-	if err := n.calls.do(ctx, func(ctx context.Context) error {
+	if err := n.calls.backoff().Do(ctx, func(ctx context.Context) error {
 		var err error
 		q := (&api.QueryOptions{}).WithContext(ctx)
 		if node, _, err = n.client.Nodes().Info(stub.ID, q); err != nil {

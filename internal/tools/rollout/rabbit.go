@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 )
 
 // queueSource reads how many consumers each model queue has.
@@ -46,7 +48,7 @@ func (m managementAPI) Consumers(ctx context.Context) (map[string]int, error) {
 		var body struct {
 			Consumers *int `json:"consumers"`
 		}
-		err := m.calls.do(ctx, func(ctx context.Context) error {
+		err := m.calls.backoff().Do(ctx, func(ctx context.Context) error {
 			req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
 			if err != nil {
 				return err
@@ -62,7 +64,7 @@ func (m managementAPI) Consumers(ctx context.Context) (map[string]int, error) {
 			defer resp.Body.Close()
 			if resp.StatusCode != http.StatusOK {
 				_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
-				return statusError(resp.StatusCode)
+				return pluginkit.StatusError(resp.StatusCode)
 			}
 			return json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&body)
 		})

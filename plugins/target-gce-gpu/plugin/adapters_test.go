@@ -13,6 +13,8 @@ import (
 	"github.com/hashicorp/nomad/api"
 	"github.com/shoenig/test/must"
 	"google.golang.org/api/googleapi"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 )
 
 func TestNomadAdapterCountsLoadAndSkipsVanishedNodes(t *testing.T) {
@@ -53,12 +55,12 @@ func TestRetryable(t *testing.T) {
 		{"permission denied is final", apiErr(http.StatusForbidden), false},
 		{"a timed out attempt is retried", context.DeadlineExceeded, true},
 		{"cancellation is final", context.Canceled, false},
-		{"a failed operation is final even if it wraps a 503", permanent{apiErr(http.StatusServiceUnavailable)}, false},
+		{"a failed operation is final even if it wraps a 503", pluginkit.Permanent(apiErr(http.StatusServiceUnavailable)), false},
 		{"an operation error is final", &operationError{Name: "op", Codes: []string{"X"}, Msgs: []string{"y"}}, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			must.Eq(t, tc.want, retryable(tc.err))
+			must.Eq(t, tc.want, pluginkit.Retryable(tc.err))
 		})
 	}
 }
@@ -67,14 +69,14 @@ func TestBackoffStopsAtTheAttemptLimitAndTheDeadline(t *testing.T) {
 	t.Parallel()
 	b := backoff{Attempts: 3, Initial: time.Millisecond, Max: 2 * time.Millisecond}
 	calls := 0
-	err := b.do(t.Context(), func(context.Context) error { calls++; return context.DeadlineExceeded })
+	err := b.Do(t.Context(), func(context.Context) error { calls++; return context.DeadlineExceeded })
 	must.ErrorIs(t, err, context.DeadlineExceeded)
 	must.Eq(t, 3, calls)
 
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	calls = 0
-	err = backoff{Attempts: 50, Initial: time.Hour, Max: time.Hour}.do(ctx, func(context.Context) error {
+	err = backoff{Attempts: 50, Initial: time.Hour, Max: time.Hour}.Do(ctx, func(context.Context) error {
 		calls++
 		return errors.Join(errors.New("busy"), context.DeadlineExceeded)
 	})
@@ -82,7 +84,7 @@ func TestBackoffStopsAtTheAttemptLimitAndTheDeadline(t *testing.T) {
 	must.Eq(t, 1, calls, must.Sprint("a dead context stops the retries instead of sleeping"))
 
 	for n := range 30 {
-		p := defaultBackoff.pause(n)
+		p := defaultBackoff.Pause(n)
 		must.Positive(t, p)
 		must.LessEq(t, defaultBackoff.Max+defaultBackoff.Max/10, p)
 	}

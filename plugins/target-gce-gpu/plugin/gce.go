@@ -12,6 +12,8 @@ import (
 	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 )
 
 // perAttemptTimeout bounds one HTTP request so that a hung connection is
@@ -60,7 +62,7 @@ var _ migAPI = computeMIGs{}
 
 // attempt runs one retried API call with a per-attempt deadline.
 func (c computeMIGs) attempt(ctx context.Context, fn func(context.Context) error) error {
-	return c.retry.do(ctx, func(ctx context.Context) error {
+	return c.retry.Do(ctx, func(ctx context.Context) error {
 		actx, cancel := context.WithTimeout(ctx, perAttemptTimeout)
 		defer cancel()
 		return fn(actx)
@@ -246,7 +248,7 @@ func (c computeMIGs) runOperation(ctx context.Context, start func(context.Contex
 			if err != nil && op.Done() {
 				// The operation itself failed (httpErrorStatusCode set):
 				// polling it again cannot change that.
-				return permanent{err}
+				return pluginkit.Permanent(err)
 			}
 			return err
 		}); err != nil {

@@ -73,7 +73,7 @@ func (n nomadNodes) PoolNodes(ctx context.Context, pool map[string]string) ([]no
 		return nil, false, err
 	}
 	var stubs []*api.NodeListStub
-	if err := n.retry.do(ctx, func(ctx context.Context) error {
+	if err := n.retry.Do(ctx, func(ctx context.Context) error {
 		var err error
 		stubs, _, err = n.client.Nodes().List(n.q(ctx))
 		return err
@@ -111,7 +111,7 @@ func (n nomadNodes) infos(ctx context.Context, stubs []*api.NodeListStub) ([]nom
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			var node *api.Node
-			errs[i] = n.retry.do(ctx, func(ctx context.Context) error {
+			errs[i] = n.retry.Do(ctx, func(ctx context.Context) error {
 				var err error
 				node, _, err = n.client.Nodes().Info(s.ID, n.q(ctx))
 				return err
@@ -186,7 +186,7 @@ func parseMarker(meta map[string]string) *scaleInMarker {
 // read-job in "*".
 func (n nomadNodes) Load(ctx context.Context, nodeID string) (nodeLoad, error) {
 	var allocs []*api.Allocation
-	if err := n.retry.do(ctx, func(ctx context.Context) error {
+	if err := n.retry.Do(ctx, func(ctx context.Context) error {
 		var err error
 		allocs, _, err = n.client.Nodes().Allocations(nodeID, n.q(ctx))
 		return err
@@ -233,7 +233,7 @@ func (n nomadNodes) ClearMarker(ctx context.Context, nodeID string) error {
 }
 
 func (n nomadNodes) applyMeta(ctx context.Context, nodeID string, meta map[string]*string) error {
-	err := n.retry.do(ctx, func(ctx context.Context) error {
+	err := n.retry.Do(ctx, func(ctx context.Context) error {
 		_, err := n.client.Nodes().Meta().Apply(&api.NodeMetaApplyRequest{NodeID: nodeID, Meta: meta}, n.q(ctx))
 		return err
 	})
@@ -257,7 +257,7 @@ func (n nomadNodes) Drain(ctx context.Context, nodeID string, opts drainOptions)
 // StartDrain implements nodeAPI.
 func (n nomadNodes) StartDrain(ctx context.Context, nodeID string, opts drainOptions) (uint64, error) {
 	var resp *api.NodeDrainUpdateResponse
-	err := n.retry.do(ctx, func(ctx context.Context) error {
+	err := n.retry.Do(ctx, func(ctx context.Context) error {
 		var err error
 		resp, err = n.client.Nodes().UpdateDrainOpts(nodeID, &api.DrainOptions{
 			DrainSpec: &api.DrainSpec{Deadline: opts.Deadline, IgnoreSystemJobs: opts.IgnoreSystemJobs},
@@ -275,7 +275,7 @@ func (n nomadNodes) StartDrain(ctx context.Context, nodeID string, opts drainOpt
 func (n nomadNodes) DrainDone(ctx context.Context, nodeID string, index uint64, wait time.Duration) (bool, uint64, error) {
 	var node *api.Node
 	var meta *api.QueryMeta
-	err := n.retry.do(ctx, func(ctx context.Context) error {
+	err := n.retry.Do(ctx, func(ctx context.Context) error {
 		q := &api.QueryOptions{WaitIndex: index, WaitTime: wait}
 		var err error
 		node, meta, err = n.client.Nodes().Info(nodeID, q.WithContext(ctx))
@@ -297,7 +297,7 @@ func (n nomadNodes) DrainDone(ctx context.Context, nodeID string, index uint64, 
 // canceled (Nomad refuses eligibility while draining), otherwise it is
 // marked eligible.
 func (n nomadNodes) Restore(ctx context.Context, nodeID string) error {
-	err := n.retry.do(ctx, func(ctx context.Context) error {
+	err := n.retry.Do(ctx, func(ctx context.Context) error {
 		node, _, err := n.client.Nodes().Info(nodeID, n.q(ctx))
 		if err != nil {
 			return err
@@ -320,7 +320,7 @@ func (n nomadNodes) Restore(ctx context.Context, nodeID string) error {
 
 // Purge implements nodeAPI.
 func (n nomadNodes) Purge(ctx context.Context, nodeID string) error {
-	err := n.retry.do(ctx, func(ctx context.Context) error {
+	err := n.retry.Do(ctx, func(ctx context.Context) error {
 		_, _, err := n.client.Nodes().Purge(nodeID, n.q(ctx))
 		return err
 	})
@@ -334,7 +334,7 @@ func (n nomadNodes) Purge(ctx context.Context, nodeID string) error {
 // (see pluginkit.ReadVariable).
 func (n nomadNodes) LastEvent(ctx context.Context, policy string) (time.Time, error) {
 	var items map[string]string
-	err := n.retry.do(ctx, func(ctx context.Context) error {
+	err := n.retry.Do(ctx, func(ctx context.Context) error {
 		var err error
 		items, err = pluginkit.ReadVariable(ctx, n.client, lastEventPath(policy), n.q(ctx))
 		return err
@@ -355,7 +355,7 @@ func (n nomadNodes) LastEvent(ctx context.Context, policy string) (time.Time, er
 // SetLastEvent implements nodeAPI.
 func (n nomadNodes) SetLastEvent(ctx context.Context, policy string, t time.Time) error {
 	v := &api.Variable{Path: lastEventPath(policy), Items: api.VariableItems{lastEventItem: strconv.FormatInt(t.UnixNano(), 10)}}
-	err := n.retry.do(ctx, func(ctx context.Context) error {
+	err := n.retry.Do(ctx, func(ctx context.Context) error {
 		_, _, err := n.client.Variables().Update(v, n.w(ctx))
 		return err
 	})

@@ -7,7 +7,6 @@ package plugin
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
@@ -181,16 +180,6 @@ func (p *Plugin) target(raw map[string]string) (targetConfig, *policyState, erro
 		p.policies[cfg.policyKey] = st
 	}
 	return cfg, st, nil
-}
-
-// newRequestID returns a random UUID for a GCE requestId: the same ID is
-// reused for every retry of one request, which GCE then runs only once.
-func newRequestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
 // MetricNames lists the Prometheus metrics the plugin exports (without the

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 )
 
 // maintainPool keeps each MIG's standby pool at its share of standby_size
@@ -49,7 +51,7 @@ func (r *run) maintainPool(ctx context.Context, zones []zoneView) (changed bool,
 		}
 		if name := recycle[i]; name != "" {
 			log.Info("recycling a stopped VM older than standby_max_age", "instance", name)
-			if err := r.migs.DeleteInstances(ctx, z.Ref, []string{name}, newRequestID()); err != nil {
+			if err := r.migs.DeleteInstances(ctx, z.Ref, []string{name}, pluginkit.NewRequestID()); err != nil {
 				errs = append(errs, err)
 				continue
 			}
@@ -60,7 +62,7 @@ func (r *run) maintainPool(ctx context.Context, zones []zoneView) (changed bool,
 		if have != want {
 			log.Info("setting the standby pool", "stopped_from", have.Stopped, "stopped_to", want.Stopped,
 				"initial_delay", want.InitialDelay)
-			if err := r.migs.SetStandby(ctx, z.Ref, want, newRequestID()); err != nil {
+			if err := r.migs.SetStandby(ctx, z.Ref, want, pluginkit.NewRequestID()); err != nil {
 				errs = append(errs, err)
 				continue
 			}
@@ -165,7 +167,7 @@ func (r *run) retire(ctx context.Context, z zoneView, drained []nodeCandidate, r
 	log := r.log.With("zone", z.Ref.Zone, "mig", z.Ref.Name)
 	if len(toStop) > 0 {
 		log.Info("stopping drained instances into the standby pool", "instances", toStop)
-		if err := r.migs.StopInstances(ctx, z.Ref, toStop, newRequestID()); err != nil {
+		if err := r.migs.StopInstances(ctx, z.Ref, toStop, pluginkit.NewRequestID()); err != nil {
 			errs = append(errs, fmt.Errorf("%w (nodes stay drained and marked; the next Status or Scale gives them back)", err))
 		} else {
 			stopped = toStop
@@ -177,7 +179,7 @@ func (r *run) retire(ctx context.Context, z zoneView, drained []nodeCandidate, r
 	}
 	if len(toDelete) > 0 {
 		log.Info("deleting drained instances", "instances", toDelete)
-		if err := r.migs.DeleteInstances(ctx, z.Ref, toDelete, newRequestID()); err != nil {
+		if err := r.migs.DeleteInstances(ctx, z.Ref, toDelete, pluginkit.NewRequestID()); err != nil {
 			errs = append(errs, fmt.Errorf("%w (nodes stay drained and marked; the next Status or Scale deletes them)", err))
 		} else {
 			deleted = toDelete

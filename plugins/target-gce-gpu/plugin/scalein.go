@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/nomad/api"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 )
 
 // scaleInPick is what a scale-in removes from one zone.
@@ -35,7 +37,7 @@ func (r *run) scaleIn(ctx context.Context, obs observation, want int64) (changed
 		if len(pk.Stuck) > 0 {
 			r.log.Info("removing instances that cannot be created", "zone", pk.Zone.Ref.Zone, "instances", pk.Stuck)
 			changed = true
-			errs = append(errs, r.migs.DeleteInstances(ctx, pk.Zone.Ref, pk.Stuck, newRequestID()))
+			errs = append(errs, r.migs.DeleteInstances(ctx, pk.Zone.Ref, pk.Stuck, pluginkit.NewRequestID()))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {

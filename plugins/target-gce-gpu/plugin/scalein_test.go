@@ -21,6 +21,8 @@ import (
 	"google.golang.org/api/option"
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/poll"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 )
 
 // deletedInstances decodes the instance names of a deleteInstances request.
@@ -215,7 +217,7 @@ func TestScaleInRemovesStuckCreationsWithoutDrainingAnything(t *testing.T) {
 	h.gce.SetStockout(zoneB, true)
 	migs, _, err := h.p.clients(t.Context(), mustTarget(t, h.policy))
 	must.NoError(t, err)
-	must.NoError(t, migs.Resize(t.Context(), migRef{Project: "test-project", Zone: zoneB, Name: migB}, 2, newRequestID()))
+	must.NoError(t, migs.Resize(t.Context(), migRef{Project: "test-project", Zone: zoneB, Name: migB}, 2, pluginkit.NewRequestID()))
 	poll.Until(t, 10*time.Second, func() bool { return len(h.gce.MIG(zoneB, migB).Errors) > 0 }, poll.Say("a failed creation attempt"))
 	var stuck string
 	for _, in := range h.gce.MIG(zoneB, migB).Instances {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 )
 
 // scaleOut grows the MIGs to want workers in total. Zones in stockout keep
@@ -78,7 +80,7 @@ func (r *run) applyScaleOut(ctx context.Context, zones []zoneView, want int64, l
 		log := r.log.With("zone", z.Ref.Zone, "mig", z.Ref.Name)
 		if stuck := z.stuckInstances(); z.Stockout && len(stuck) > 0 {
 			log.Info("zone out of capacity: giving up instances it cannot create or start", "instances", stuck, "codes", z.Codes)
-			if err := r.migs.DeleteInstances(ctx, z.Ref, stuck, newRequestID()); err != nil {
+			if err := r.migs.DeleteInstances(ctx, z.Ref, stuck, pluginkit.NewRequestID()); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -86,7 +88,7 @@ func (r *run) applyScaleOut(ctx context.Context, zones []zoneView, want int64, l
 		if k := plan[i].Start; k > 0 {
 			names := z.pooledNames()[:k]
 			log.Info("starting stopped instances from the standby pool", "instances", names)
-			if err := r.migs.StartInstances(ctx, z.Ref, names, newRequestID()); err != nil {
+			if err := r.migs.StartInstances(ctx, z.Ref, names, pluginkit.NewRequestID()); err != nil {
 				errs = append(errs, err)
 				continue
 			}
@@ -95,7 +97,7 @@ func (r *run) applyScaleOut(ctx context.Context, zones []zoneView, want int64, l
 		}
 		if plan[i].Target > size {
 			log.Info("resizing MIG", "from", size, "to", plan[i].Target)
-			if err := r.migs.Resize(ctx, z.Ref, plan[i].Target, newRequestID()); err != nil {
+			if err := r.migs.Resize(ctx, z.Ref, plan[i].Target, pluginkit.NewRequestID()); err != nil {
 				errs = append(errs, err)
 				continue
 			}

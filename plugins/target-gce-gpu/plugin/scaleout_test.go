@@ -7,6 +7,8 @@ import (
 	"github.com/shoenig/test/must"
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/poll"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 )
 
 func TestScaleOutFillsZonesOddEven(t *testing.T) {
@@ -117,7 +119,7 @@ func TestStatusIsReadyWhileAMIGIsStuckOnQuota(t *testing.T) {
 	h.gce.SetQuotaExceeded(zoneB, true)
 	migs, _, err := h.p.clients(t.Context(), mustTarget(t, h.policy))
 	must.NoError(t, err)
-	must.NoError(t, migs.Resize(t.Context(), migRef{Project: "test-project", Zone: zoneB, Name: migB}, 2, newRequestID()))
+	must.NoError(t, migs.Resize(t.Context(), migRef{Project: "test-project", Zone: zoneB, Name: migB}, 2, pluginkit.NewRequestID()))
 	poll.Until(t, 10*time.Second, func() bool {
 		return len(h.gce.MIG(zoneB, migB).Errors) > 0
 	}, poll.Say("a failed creation attempt"))
@@ -126,7 +128,7 @@ func TestStatusIsReadyWhileAMIGIsStuckOnQuota(t *testing.T) {
 	must.StrContains(t, st.Meta[metaKeyStockout], "QUOTA_EXCEEDED")
 
 	// A MIG that is still booting a VM is not ready.
-	must.NoError(t, migs.Resize(t.Context(), migRef{Project: "test-project", Zone: zoneA, Name: migA}, 2, newRequestID()))
+	must.NoError(t, migs.Resize(t.Context(), migRef{Project: "test-project", Zone: zoneA, Name: migA}, 2, pluginkit.NewRequestID()))
 	must.False(t, h.status().Ready)
 }
 

@@ -186,7 +186,7 @@ func (r *run) fallBack(ctx context.Context, std, spot observation) (changed bool
 		names = names[:min(int64(len(names)), k)]
 		k -= int64(len(names))
 		r.log.Info("giving up spot instances; the standard MIGs took their share", "zone", ref.Zone, "mig", ref.Name, "instances", names)
-		if err := r.migs.DeleteInstances(ctx, ref, names, newRequestID()); err != nil {
+		if err := r.migs.DeleteInstances(ctx, ref, names, pluginkit.NewRequestID()); err != nil {
 			errs = append(errs, fmt.Errorf("fall back to standard: %w", err))
 			continue
 		}
