@@ -12,6 +12,9 @@
 //   - Cache, parsed configs remembered by content;
 //   - ReadVariable, one Nomad Variables reader that does not take a 403
 //     for a missing variable;
+//   - Metrics, a Prometheus registry served on the opt-in metrics_address;
+//   - Backoff, Retryable and Permanent, one retry policy for the GCE, Nomad
+//     and plain HTTP APIs, and NewRequestID for GCE's idempotent requests;
 //   - Main and Run, the plugin binaries' entry point;
 //   - CheckReadme, which holds a README's key table to the Table.
 package pluginkit
