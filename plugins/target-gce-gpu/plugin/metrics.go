@@ -64,21 +64,39 @@ func newTargetMetrics(reg *pluginkit.Metrics) *targetMetrics {
 	return m
 }
 
-// observeStatus records what a Status saw.
+// observeStatus records what a Status saw of the standard MIGs.
 func (m *targetMetrics) observeStatus(policy string, obs observation, ready bool) {
-	draining := map[string]int{}
-	for _, n := range obs.Nodes {
-		if n.Draining && n.Marker != nil && n.Marker.Policy == policy {
-			draining[n.Zone]++
+	m.observeMIGs(obs.Zones, obs.Nodes)
+	r := 0.0
+	if ready {
+		r = 1
+	}
+	m.ready.WithLabelValues(policy).Set(r)
+}
+
+// observeMIGs records the workers of each MIG by state. A worker is
+// draining when its node drains, whoever asked (a scale-in, the
+// maintenance daemon).
+func (m *targetMetrics) observeMIGs(zones []zoneView, nodes []nomadNode) {
+	draining := map[string]bool{}
+	for _, n := range nodes {
+		if n.Draining {
+			draining[n.Zone+"/"+n.Instance] = true
 		}
 	}
-	for _, z := range obs.Zones {
+	for _, z := range zones {
 		mig := z.Ref.Zone + "/" + z.Ref.Name
 		serving := z.running()
+		drains := 0
+		for _, in := range z.Instances {
+			if draining[z.Ref.Zone+"/"+in.Name] {
+				drains++
+			}
+		}
 		m.workers.WithLabelValues(mig, stateTarget).Set(float64(z.State.TargetSize))
 		m.workers.WithLabelValues(mig, stateServing).Set(float64(serving))
 		m.workers.WithLabelValues(mig, stateBooting).Set(float64(max(z.State.TargetSize-serving, 0)))
-		m.workers.WithLabelValues(mig, stateDraining).Set(float64(draining[z.Ref.Zone]))
+		m.workers.WithLabelValues(mig, stateDraining).Set(float64(drains))
 		m.workers.WithLabelValues(mig, stateStandby).Set(float64(len(z.pooledNames())))
 		stockout := 0.0
 		if z.Stockout {
@@ -86,11 +104,6 @@ func (m *targetMetrics) observeStatus(policy string, obs observation, ready bool
 		}
 		m.stockout.WithLabelValues(mig).Set(stockout)
 	}
-	r := 0.0
-	if ready {
-		r = 1
-	}
-	m.ready.WithLabelValues(policy).Set(r)
 }
 
 // failed counts a failed call of op.

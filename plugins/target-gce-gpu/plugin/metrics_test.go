@@ -37,3 +37,18 @@ func TestTheMetricsEndpointServesTheFleetAndTheCalls(t *testing.T) {
 		must.StrContains(t, body, want)
 	}
 }
+
+func TestTheSpotMIGsHaveTheirSeriesToo(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{sizeA: 1, sizeB: 1, bootTime: 10 * time.Millisecond})
+	withSpot(t, h, 0, "0.6")
+	must.NoError(t, h.p.SetConfig(map[string]string{"compute_endpoint": h.gceURL, "compute_insecure": "true",
+		"nomad_address": h.nomadURL, "metrics_address": "127.0.0.1:0"}))
+	t.Cleanup(h.p.metrics.Close)
+	must.NoError(t, h.scale(10))
+	_ = h.status()
+	body := promtest.Scrape(t, h.p.metrics.Addr())
+	must.StrContains(t, body, `fleetslope_target_workers{mig="zone-a/spot-a",state="target"} 3`)
+	must.StrContains(t, body, `fleetslope_target_workers{mig="zone-b/spot-b",state="target"} 3`)
+	must.StrContains(t, body, `fleetslope_target_mig_stockout{mig="zone-a/spot-a"} 0`)
+}

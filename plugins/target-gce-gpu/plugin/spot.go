@@ -272,6 +272,7 @@ func (r *run) spotStatus(ctx context.Context, std observation, meta map[string]s
 		ready = ready && z.settled()
 	}
 	r.tierMeta(meta, std, spot)
+	r.p.tm.observeMIGs(spot.Zones, spot.Nodes)
 	leaving := leavingByZone(spot.Zones, spot.Nodes, r.p.now())
 	var nLeaving int64
 	for _, z := range spot.Zones {

@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"github.com/shoenig/test/must"
-	"github.com/shoenig/test/wait"
 
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/poll"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/fakegce"
 )
 
@@ -42,8 +42,7 @@ func TestSpotPreemptionWaveMovesToStandardThenDriftsBack(t *testing.T) {
 	h := newHarness(t, harnessOptions{sizeA: 2, sizeB: 2, bootTime: 10 * time.Millisecond})
 	withSpot(t, h, 3, "0.6")
 	h.policy["spot_cooldown"] = "200ms"
-	must.Wait(t, wait.InitialSuccess(wait.BoolFunc(func() bool { return h.status().Count == 10 }),
-		wait.Timeout(5*time.Second), wait.Gap(20*time.Millisecond)))
+	poll.Until(t, 5*time.Second, func() bool { return h.status().Count == 10 }, poll.Say("the count back at 10"))
 
 	// A wave with no Spot capacity left: at the next Status the standard
 	// MIGs take the share, the count does not change.
@@ -62,17 +61,15 @@ func TestSpotPreemptionWaveMovesToStandardThenDriftsBack(t *testing.T) {
 	// the next scale-in takes standard workers.
 	h.gce.SetSpotStockout(zoneA, false)
 	h.gce.SetSpotStockout(zoneB, false)
-	must.Wait(t, wait.InitialSuccess(wait.BoolFunc(func() bool { return h.status().Ready }),
-		wait.Timeout(10*time.Second), wait.Gap(50*time.Millisecond)))
-	must.Wait(t, wait.InitialSuccess(wait.BoolFunc(func() bool {
+	poll.Until(t, 10*time.Second, func() bool { return h.status().Ready }, poll.Say("the policy ready"))
+	poll.Until(t, 5*time.Second, func() bool {
 		return h.status().Meta["spot_zones_unavailable"] == ""
-	}), wait.Timeout(5*time.Second), wait.Gap(50*time.Millisecond)))
+	}, poll.Say("Spot capacity back"))
 	must.NoError(t, h.scale(12))
 	a, b = h.targets()
 	must.Eq(t, 10, a+b)
 	must.Eq(t, 2, spotTargets(h))
-	must.Wait(t, wait.InitialSuccess(wait.BoolFunc(func() bool { return h.status().Ready }),
-		wait.Timeout(10*time.Second), wait.Gap(50*time.Millisecond)))
+	poll.Until(t, 10*time.Second, func() bool { return h.status().Ready }, poll.Say("the policy ready again"))
 	must.NoError(t, h.scale(8))
 	a, b = h.targets()
 	must.Eq(t, 6, a+b)
@@ -89,8 +86,7 @@ func TestSpotPreemptionDuringScaleOutEndsTheWaitAndFallsBack(t *testing.T) {
 	withSpot(t, h, 1, "0.6")
 	scaled := make(chan error, 1)
 	go func() { scaled <- h.scale(10) }() // 4 standard kept, Spot 2 → 6
-	must.Wait(t, wait.InitialSuccess(wait.BoolFunc(func() bool { return spotTargets(h) == 6 }),
-		wait.Timeout(5*time.Second), wait.Gap(5*time.Millisecond)))
+	poll.Until(t, 5*time.Second, func() bool { return spotTargets(h) == 6 }, poll.Say("six Spot workers"))
 	must.Eq(t, 2, h.gce.PreemptWave(""))
 	select {
 	case err := <-scaled:
