@@ -16,7 +16,10 @@ BIN      := bin
 AGENT    := $(BIN)/nomad-autoscaler
 STATICCHECK_VERSION := v0.8.2
 SERVICES_ENV = eval "$$(scripts/services.sh env)"
-GOTEST_FLAGS ?= -race -timeout 14m
+# -count=1: the end-to-end, demo and contract tests build and run the plugin
+# binaries themselves, which go test's result cache cannot see, so a cached
+# pass could hide a change to a plugin.
+GOTEST_FLAGS ?= -race -count=1 -timeout 14m
 
 .PHONY: all build agent test unit e2e demo dist lint bench validate services-up services-down clean readme-check readme-check-all soak soak-services-up soak-services-down
 
