@@ -87,7 +87,7 @@ func addMatch(r *rand.Rand, fx effects, at int) {
 	for j := range fall {
 		fx.add(at+hold+j, excess*(1-float64(j+1)/float64(fall+1)))
 	}
-	for range poisson(r, 2.5) {
+	for range Poisson(r, 2.5) {
 		goal := at + 1 + r.IntN(hold-3)
 		fx.scale(goal, 1+r.IntN(3), logUniform(r, 1.3, 3))
 	}
@@ -98,7 +98,7 @@ func addMatch(r *rand.Rand, fx effects, at int) {
 // 2 minutes that decays over 30 to 90 minutes. Nothing in the history
 // announces them, so only a fast reaction helps.
 func addCrowds(r *rand.Rand, fx effects, n int, perWeek float64) {
-	for range poisson(r, perWeek*float64(n)/(7*1440)) {
+	for range Poisson(r, perWeek*float64(n)/(7*1440)) {
 		at := r.IntN(n)
 		excess := uniform(r, 2, 5) - 1
 		rise := 1 + r.IntN(2)

@@ -58,14 +58,14 @@ func drawCount(r *rand.Rand, rate, dispersion float64) int64 {
 	if extra := dispersion - 1; extra > minExtraDispersion {
 		rate = gamma(r, rate/extra) * extra
 	}
-	return poisson(r, rate)
+	return Poisson(r, rate)
 }
 
-// poisson draws from a Poisson distribution: by multiplying uniforms for a
+// Poisson draws from a Poisson distribution: by multiplying uniforms for a
 // small mean, and by Hörmann's transformed rejection (PTRS, as in NumPy)
 // otherwise, which is exact and takes about one uniform pair per draw at
 // any mean.
-func poisson(r *rand.Rand, mean float64) int64 {
+func Poisson(r *rand.Rand, mean float64) int64 {
 	if !(mean > 0) {
 		return 0
 	}

@@ -28,7 +28,7 @@ func TestPoissonHasItsMeanAsMeanAndVariance(t *testing.T) {
 			t.Parallel()
 			r := newRand(7, streamCounts)
 			const n = 200_000
-			m, v := moments(n, func() float64 { return float64(poisson(r, mean)) })
+			m, v := moments(n, func() float64 { return float64(Poisson(r, mean)) })
 			// Five standard errors of the mean, and 3% of the variance.
 			must.Less(t, 5*math.Sqrt(mean/n), math.Abs(m-mean))
 			must.Less(t, 0.03, math.Abs(v/mean-1))
@@ -40,7 +40,7 @@ func TestPoissonOfNothingIsZero(t *testing.T) {
 	t.Parallel()
 	r := newRand(1, streamCounts)
 	for _, mean := range []float64{0, -1, math.NaN()} {
-		must.Eq(t, 0, poisson(r, mean))
+		must.Eq(t, 0, Poisson(r, mean))
 		must.Eq(t, 0, drawCount(r, mean, 2))
 	}
 }

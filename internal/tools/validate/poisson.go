@@ -2,10 +2,11 @@ package validate
 
 import (
 	"errors"
-	"math"
 	"math/rand/v2"
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/backtest"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/tracegen"
 )
 
 // The nasa~poisson transformation's parameters.
@@ -45,7 +46,7 @@ func SmoothPoisson(tr backtest.Trace, daily float64, window int, seed uint64) (b
 	r := rand.New(rand.NewPCG(seed, 0))
 	out := backtest.Trace{Start: tr.Start, Counts: make([]float64, len(mean))}
 	for i, m := range mean {
-		out.Counts[i] = float64(poisson(r, m))
+		out.Counts[i] = float64(tracegen.Poisson(r, m))
 	}
 	return out, nil
 }
@@ -63,45 +64,4 @@ func movingAverage(v []float64, half int) []float64 {
 		out[i] = max(0, (prefix[hi]-prefix[lo])/float64(hi-lo))
 	}
 	return out
-}
-
-// poisson draws from a Poisson distribution with the given mean: by
-// multiplying uniforms for a small mean, and by Hörmann's transformed
-// rejection with squeeze (PTRS, "The transformed rejection method for
-// generating Poisson random variables", 1993, as NumPy draws) otherwise,
-// which is exact and takes about one pair of uniforms at any mean.
-func poisson(r *rand.Rand, mean float64) int64 {
-	if !(mean > 0) {
-		return 0
-	}
-	if mean < 10 {
-		limit := math.Exp(-mean)
-		var k int64
-		for p := r.Float64(); p > limit; p *= r.Float64() {
-			k++
-		}
-		return k
-	}
-	slam := math.Sqrt(mean)
-	logMean := math.Log(mean)
-	b := 0.931 + 2.53*slam
-	a := -0.059 + 0.02483*b
-	invAlpha := 1.1239 + 1.1328/(b-3.4)
-	vr := 0.9277 - 3.6224/(b-2)
-	for {
-		u := r.Float64() - 0.5
-		v := r.Float64()
-		us := 0.5 - math.Abs(u)
-		k := math.Floor((2*a/us+b)*u + mean + 0.43)
-		if us >= 0.07 && v <= vr {
-			return int64(k)
-		}
-		if k < 0 || (us < 0.013 && v > us) {
-			continue
-		}
-		lg, _ := math.Lgamma(k + 1)
-		if math.Log(v)+math.Log(invAlpha)-math.Log(a/(us*us)+b) <= -mean+k*logMean-lg {
-			return int64(k)
-		}
-	}
 }

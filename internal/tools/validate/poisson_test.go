@@ -9,6 +9,8 @@ import (
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/backtest"
 	"github.com/shoenig/test/must"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/tracegen"
 )
 
 func loadNASA(t *testing.T) backtest.Trace {
@@ -124,7 +126,7 @@ func TestPoissonDrawsHaveTheMeanAndVarianceOfTheirMean(t *testing.T) {
 		const n = 20_000
 		var s, ss float64
 		for range n {
-			k := float64(poisson(r, mean))
+			k := float64(tracegen.Poisson(r, mean))
 			s += k
 			ss += k * k
 		}
@@ -134,5 +136,5 @@ func TestPoissonDrawsHaveTheMeanAndVarianceOfTheirMean(t *testing.T) {
 		must.Less(t, 5*math.Sqrt(mean/n), math.Abs(m-mean), must.Sprintf("mean %g", mean))
 		must.Less(t, 0.1, math.Abs(v/mean-1), must.Sprintf("variance at mean %g", mean))
 	}
-	must.Eq(t, int64(0), poisson(r, 0))
+	must.Eq(t, int64(0), tracegen.Poisson(r, 0))
 }
