@@ -92,3 +92,32 @@ func userInfo(cfg *pgx.ConnConfig) string {
 	}
 	return cfg.User + ":" + cfg.Password
 }
+
+// KeptDatabase returns the DSN of the named database on the shared server,
+// creating it when missing and keeping it after the test: benchmarks seed
+// large tables once and reuse them across runs.
+func KeptDatabase(t testing.TB, name string) string {
+	t.Helper()
+	dsn := Postgres(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	admin, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatalf("connect to DATABASE_URL: %v", err)
+	}
+	defer admin.Close(ctx)
+	var exists bool
+	if err := admin.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
+		t.Fatalf("look up database %s: %v", name, err)
+	}
+	if !exists {
+		if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+			t.Fatalf("create database %s: %v", name, err)
+		}
+	}
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		t.Fatalf("parse DATABASE_URL: %v", err)
+	}
+	return fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", userInfo(cfg), cfg.Host, cfg.Port, name)
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"os/exec"
 	"regexp"
@@ -140,27 +139,6 @@ func localDate(t time.Time, loc *time.Location) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
-// benchDatabase returns the DSN of the named database on the test server,
-// creating it when missing.
-func benchDatabase(b *testing.B, name string) string {
-	b.Helper()
-	admin := testenv.Postgres(b)
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, admin)
-	must.NoError(b, err)
-	defer conn.Close(ctx)
-	var exists bool
-	must.NoError(b, conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists))
-	if !exists {
-		_, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
-		must.NoError(b, err)
-	}
-	u, err := url.Parse(admin)
-	must.NoError(b, err, must.Sprint("DATABASE_URL must be a postgres:// URL for the benchmarks"))
-	u.Path = "/" + name
-	return u.String()
-}
-
 // estimatedRows is the planner's row count of a table (exact after VACUUM
 // ANALYZE, and instant), 0 when there is no such table.
 func estimatedRows(b *testing.B, dsn, table string) float64 {
@@ -179,7 +157,7 @@ func estimatedRows(b *testing.B, dsn, table string) float64 {
 // (about two minutes; only under -bench).
 func apmBenchTable(b *testing.B) string {
 	b.Helper()
-	dsn := benchDatabase(b, apmBenchDatabase)
+	dsn := testenv.KeptDatabase(b, apmBenchDatabase)
 	if rows := estimatedRows(b, dsn, "api_requests"); rows >= 0.99*apmBenchDays*apmBenchPerDay {
 		return dsn
 	}
@@ -197,7 +175,7 @@ func apmBenchTable(b *testing.B) string {
 // kept between runs).
 func indexBenchDatabaseDSN(b *testing.B) string {
 	b.Helper()
-	dsn := benchDatabase(b, indexBenchDatabase)
+	dsn := testenv.KeptDatabase(b, indexBenchDatabase)
 	ctx := context.Background()
 	for _, tb := range indexBenchTables {
 		if estimatedRows(b, dsn, tb.name) >= 0.99*indexBenchDays*indexBenchPerDay {

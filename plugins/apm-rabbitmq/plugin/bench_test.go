@@ -2,7 +2,6 @@ package plugin
 
 import (
 	"context"
-	"net/url"
 	"os"
 	"os/exec"
 	"strconv"
@@ -175,21 +174,8 @@ func forgetMinutes(p *Plugin) {
 // and seeding it when needed.
 func benchRequestsDatabase(b *testing.B) string {
 	b.Helper()
-	admin := testenv.Postgres(b)
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, admin)
-	must.NoError(b, err)
-	defer conn.Close(ctx)
-	var exists bool
-	must.NoError(b, conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", benchDatabaseName).Scan(&exists))
-	if !exists {
-		_, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{benchDatabaseName}.Sanitize())
-		must.NoError(b, err)
-	}
-	u, err := url.Parse(admin)
-	must.NoError(b, err, must.Sprint("DATABASE_URL must be a postgres:// URL for the benchmark"))
-	u.Path = "/" + benchDatabaseName
-	dsn := u.String()
+	dsn := testenv.KeptDatabase(b, benchDatabaseName)
 
 	bench, err := pgx.Connect(ctx, dsn)
 	must.NoError(b, err)
