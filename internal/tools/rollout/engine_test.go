@@ -179,8 +179,13 @@ func TestAnInterruptedRolloutPausesTheUpdateAndSaysHowToResumeOrRollBack(t *test
 	var out syncBuffer
 	done := make(chan error, 1)
 	go func() { done <- f.run(ctx, &out) }()
-	poll.Until(t, 20*time.Second, func() bool { return strings.Contains(out.String(), "update: zone-a/gpu-a rolls") },
-		func() string { return out.String() })
+	// Cancel once the update is applied (the log line comes just before
+	// the PATCH; a cancel between the two leaves the canary state, which a
+	// resume rightly checks again).
+	poll.Until(t, 20*time.Second, func() bool {
+		v := f.cloud.GCE.MIG("zone-a", "gpu-a").Versions
+		return strings.Contains(out.String(), "update: zone-a/gpu-a rolls") && len(v) == 1 && strings.HasSuffix(v[0].Template, "gpu-v2")
+	}, func() string { return out.String() })
 	cancel()
 	err := <-done
 	must.Error(t, err)
