@@ -58,6 +58,11 @@ type calibration struct {
 	// unavailable the largest daily share of business minutes whose wait
 	// passed the request timeout.
 	share, unavailable float64
+	// offHours is how many days of the window had their busiest
+	// business-length stretch mostly outside the business hours, when most
+	// did (a timezone that is not the traffic's?): the replay judged each
+	// day's busiest stretch instead. 0 otherwise.
+	offHours int
 }
 
 // replayRules are the config's SLA and fleet rules in slots.
@@ -123,6 +128,7 @@ func calibrate(g *grid, lo, hi int, p forecasterParams, r replayRules, buf *repl
 		f.push(g.v[i])
 	}
 	markDays(g, lo, hi, r, buf)
+	offHours := markBusiest(g.v[lo:hi], buf.day, buf.biz, r.businessSlots())
 	// The lines need a few half-lives of history before their forecasts
 	// are those of the running strategy. The oldest day of the window is
 	// judged too, although its forecasts had no yesterday to look at: so
@@ -134,7 +140,7 @@ func calibrate(g *grid, lo, hi int, p forecasterParams, r replayRules, buf *repl
 	}
 	judge := func(m float64) calibration {
 		cal := replayDays(g.v[lo:hi], first, m, p, r, minDay, buf)
-		cal.margin = m
+		cal.margin, cal.offHours = m, offHours
 		return cal
 	}
 	// Most traffic needs a few units: search [0, firstBracket] first, and
@@ -210,6 +216,74 @@ func markDays(g *grid, lo, hi int, r replayRules, buf *replayBuffers) {
 			buf.biz[k] = minute >= r.bizStart || minute < r.bizEnd
 		}
 	}
+}
+
+// markBusiest guards the replay against business hours set in another zone
+// than the traffic's (a policy copied from a deployment elsewhere): a
+// margin calibrated on a quiet night would be no margin at the peak. On
+// every whole local day it finds the stretch of w slots that carries the
+// most requests; when that stretch lies mostly outside the configured hours
+// on most of those days, the replay judges each day's busiest stretch
+// instead of the configured hours, and markBusiest returns how many days
+// were so. Where the zone is right the busiest stretch lies within the
+// hours (a holiday or a weekend may not) and nothing changes: it returns 0.
+func markBusiest(v []float64, day []int32, biz []bool, w int) int {
+	type stretch struct{ from, to, at int }
+	var whole []stretch
+	off := 0
+	for from := 0; from < len(v); {
+		to := from
+		for to < len(v) && day[to] == day[from] {
+			to++
+		}
+		// A stub of a day (the window's first or last) has no stretch of
+		// a business day's length to compare.
+		if best, at := busiestStretch(v[from:to], w); best > 0 && to-from >= w {
+			whole = append(whole, stretch{from, to, from + at})
+			outside := 0
+			for k := from + at; k < from+at+w; k++ {
+				if !biz[k] {
+					outside++
+				}
+			}
+			if 2*outside > w {
+				off++
+			}
+		}
+		from = to
+	}
+	if 2*off <= len(whole) {
+		return 0
+	}
+	for _, s := range whole {
+		clear(biz[s.from:s.to])
+		for k := s.at; k < s.at+w; k++ {
+			biz[k] = true
+		}
+	}
+	return off
+}
+
+// busiestStretch returns the most requests any w consecutive slots of v
+// hold (gaps count as none) and where the first such stretch starts; all
+// of v when it is shorter.
+func busiestStretch(v []float64, w int) (best float64, at int) {
+	w = min(w, len(v))
+	var sum float64
+	for k, a := range v {
+		if a == a { // not a gap
+			sum += a
+		}
+		if k >= w {
+			if b := v[k-w]; b == b {
+				sum -= b
+			}
+		}
+		if k >= w-1 && sum > best {
+			best, at = sum, k-w+1
+		}
+	}
+	return best, at
 }
 
 // replayDays runs the queue over arrivals with the capacity the decisions

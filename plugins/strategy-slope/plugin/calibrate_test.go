@@ -133,3 +133,50 @@ func TestBusinessHoursAndDaysFollowTheZone(t *testing.T) {
 	must.NotEq(t, buf.day[m-1], buf.day[m])
 	must.Eq(t, buf.day[m], buf.day[m+1])
 }
+
+func TestTheBusiestStretchOfADayIsFoundAndGapsCountAsNone(t *testing.T) {
+	nan := math.NaN()
+	best, at := busiestStretch([]float64{1, 5, nan, 4, 4, 1, 0}, 3)
+	must.Eq(t, 9.0, best)
+	must.Eq(t, 1, at, must.Sprint("5, the gap and 4: the first of the two stretches of 9"))
+	best, at = busiestStretch([]float64{2, 3}, 5)
+	must.Eq(t, 5.0, best, must.Sprint("a stub of a day is all of its stretch"))
+	must.Eq(t, 0, at)
+}
+
+func TestAPolicyWhoseZoneIsNotTheTrafficsStillCalibratesOnItsPeak(t *testing.T) {
+	// The traffic is busy 08:00-20:00 UTC, with bursts at noon and 15:00.
+	// A policy set up for UTC+14 has its 08:00-22:00 at 18:00-08:00 UTC,
+	// quiet hours but for the plateau's last two: judged on those alone,
+	// the bursts would need no margin.
+	pts := history(4, 1.8, 12*60, 15*60)
+	right := calibrateAll(t, pts)
+	wrong := calibrateAll(t, pts, keyTimezone, "Etc/GMT-14")
+	must.Eq(t, 0, right.offHours)
+	must.Positive(t, wrong.offHours)
+	must.Less(t, 1.0, math.Abs(right.margin-wrong.margin),
+		must.Sprintf("margin %.2f in the traffic's zone, %.2f in the policy's", right.margin, wrong.margin))
+	c := mustConfig(t, keyTimezone, "Etc/GMT-14")
+	must.StrContains(t, describeCalibration(wrong, c), "the busiest 14h0m0s lay mostly outside floor_hours 08:00-22:00 in Etc/GMT-14 (is timezone the traffic's zone?): each day's busiest 14h0m0s was judged instead")
+}
+
+func TestTheBusiestStretchReplacesTheHoursOnlyWhenMostDaysPeakOutsideThem(t *testing.T) {
+	// Three days of four slots; the configured hours are each day's first
+	// two slots; w = 2.
+	day := []int32{0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2}
+	hours := func() []bool {
+		b := make([]bool, 12)
+		for _, k := range []int{0, 1, 4, 5, 8, 9} {
+			b[k] = true
+		}
+		return b
+	}
+	// One day of three peaks late (a holiday, say): nothing changes.
+	biz := hours()
+	must.Eq(t, 0, markBusiest([]float64{9, 9, 1, 1, 9, 9, 1, 1, 1, 1, 9, 9}, day, biz, 2))
+	must.Eq(t, hours(), biz)
+	// Two of three: every day is judged on its own busiest stretch.
+	biz = hours()
+	must.Eq(t, 2, markBusiest([]float64{1, 1, 9, 9, 9, 9, 1, 1, 1, 1, 9, 9}, day, biz, 2))
+	must.Eq(t, []bool{false, false, true, true, true, true, false, false, false, false, true, true}, biz)
+}

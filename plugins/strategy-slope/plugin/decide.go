@@ -136,8 +136,13 @@ func describeCalibration(cal calibration, c config) string {
 	if cal.days == 0 {
 		return fmt.Sprintf("; margin %.0f units by default (no replayable business day yet)", cal.margin)
 	}
-	return fmt.Sprintf("; margin replayed on %d days: at most %.2f%% of a day's requests waited over %s (%s %g%%), %.2f%% of its minutes over %s (%s %g%%)",
+	s := fmt.Sprintf("; margin replayed on %d days: at most %.2f%% of a day's requests waited over %s (%s %g%%), %.2f%% of its minutes over %s (%s %g%%)",
 		cal.days, 100*cal.share, c.maxWait, keySlowShare, 100*c.slowShare, 100*cal.unavailable, c.requestTimeout, keyAvailability, 100*c.availability)
+	if cal.offHours > 0 {
+		s += fmt.Sprintf("; on %d days the busiest %s lay mostly outside %s %s in %s (is %s the traffic's zone?): each day's busiest %s was judged instead",
+			cal.offHours, c.floor.length(), keyFloorHours, c.floor.hours(), c.floor.loc, keyTimezone, c.floor.length())
+	}
+	return s
 }
 
 // decideBacklog adds the workers that clear the waiting messages within
@@ -246,6 +251,7 @@ func addForecast(meta map[string]any, fc forecast, cal calibration, upDemand, ho
 	meta["margin_unit"] = fc.upScale
 	meta["calibration_days"] = float64(cal.days)
 	meta["calibration_slow_share"] = cal.share
+	meta["calibration_off_hours_days"] = float64(cal.offHours)
 	meta["demand_up"] = upDemand
 	meta["demand_hold"] = holdDemand
 	meta["forecast_workers"] = float64(up)

@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -40,6 +41,20 @@ func (f floorRule) active(now time.Time) bool {
 		return f.days[(day+6)%7]
 	}
 	return false
+}
+
+// length is the business window's length (14h0m0s for 08:00-22:00).
+func (f floorRule) length() time.Duration {
+	m := f.end - f.start
+	if m <= 0 {
+		m += 24 * 60
+	}
+	return time.Duration(m) * time.Minute
+}
+
+// hours is the window as configured, HH:MM-HH:MM.
+func (f floorRule) hours() string {
+	return fmt.Sprintf("%02d:%02d-%02d:%02d", f.start/60, f.start%60, f.end/60, f.end%60)
 }
 
 func parseFloor(p *pluginkit.Parser) floorRule {
