@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"fmt"
 	"math"
 	"time"
 )
@@ -11,8 +12,17 @@ import (
 // point forecasts of every past decision against the demand that followed,
 // runs the queue minute by minute with the capacity those decisions (plus
 // m units) would have ordered, and finds the smallest m for which, on every
-// past day but the worst, at most slow_share of the business-hours
-// requests waited longer than max_wait.
+// whole past day, at most slow_share of the business-hours requests waited
+// longer than max_wait and at most 1 - availability of its business minutes
+// waited longer than request_timeout.
+//
+// Business hours are floor_hours in timezone, unless the traffic's busiest
+// stretch of that length lies mostly outside them (busiestHours): then the
+// replay judges that stretch, and decisions use it too. With
+// off_hours_max_wait longer than max_wait, a second search finds the
+// smaller margin of decisions whose windows lie wholly outside business
+// hours: the relaxed wait and availability hold there, and every business
+// day stays met.
 //
 // The replayed fleet follows the decision rules of decideRate: capacity
 // for a slot is the largest up-window provision of the decisions whose
@@ -48,6 +58,9 @@ const (
 	minReplayDay = 2 * time.Hour
 	// wholeDay is the share of a day's business hours that makes it whole.
 	wholeDay = 0.95
+	// minProfileDays is the history the busiest hours of the day are
+	// looked for in (see busiestHours).
+	minProfileDays = 2
 )
 
 // calibration is the result of one replay.
@@ -58,16 +71,29 @@ type calibration struct {
 	// unavailable the largest daily share of business minutes whose wait
 	// passed the request timeout.
 	share, unavailable float64
-	// offHours is how many days of the window had their busiest
-	// business-length stretch mostly outside the business hours, when most
-	// did (a timezone that is not the traffic's?): the replay judged each
-	// day's busiest stretch instead. 0 otherwise.
-	offHours int
+	// moved: the traffic's busiest stretch of business-hours length lay
+	// mostly outside floor_hours in timezone (a policy set up in another
+	// zone than its traffic's?), and the replay judged that stretch.
+	moved bool
+	// offMargin is the margin, in units, of decisions whose windows lie
+	// wholly outside business hours: the smallest that meets the relaxed
+	// wait there (off_hours_max_wait) and keeps every business day met.
+	// It is margin when the wait is not relaxed.
+	offMargin float64
+	// offShare and offUnavailable are share and unavailable outside
+	// business hours, at offMargin.
+	offShare, offUnavailable float64
+	// bizStart and bizEnd are the business hours the replay judged, in
+	// minutes after local midnight: floor_hours, or the traffic's busiest
+	// stretch (moved). Decisions use the same.
+	bizStart, bizEnd int
 }
 
 // replayRules are the config's SLA and fleet rules in slots.
 type replayRules struct {
 	maxWait float64 // slots of queue wait allowed
+	// offWait is the wait allowed outside business hours (>= maxWait).
+	offWait float64
 	timeout float64 // slots of queue wait after which a request fails
 	// unavailable is the largest share of a day's business minutes that
 	// may fail (1 - availability).
@@ -96,6 +122,7 @@ func newReplayRules(c config, g *grid) replayRules {
 	}
 	return replayRules{
 		maxWait:     c.maxWait.Minutes() / g.step,
+		offWait:     c.offHoursWait.Minutes() / g.step,
 		timeout:     c.requestTimeout.Minutes() / g.step,
 		unavailable: 1 - c.availability,
 		slowShare:   c.slowShare,
@@ -108,8 +135,14 @@ func newReplayRules(c config, g *grid) replayRules {
 type replayBuffers struct {
 	upP, upS, holdP, holdS []float64
 	backlog                []float64
+	local                  []int64 // local time, seconds
+	profile                []float64
 	day                    []int32
 	biz                    []bool
+	// upBiz and holdBiz: the decision before slot k has business slots
+	// in its up window [k+lead, k+horizon] or its hold window [k, k+horizon].
+	upBiz, holdBiz []bool
+	next           []int32
 }
 
 // calibrate finds the margin for slots [lo, hi) of g. The result depends
@@ -127,8 +160,19 @@ func calibrate(g *grid, lo, hi int, p forecasterParams, r replayRules, buf *repl
 		buf.upP[k], buf.upS[k], buf.holdP[k], buf.holdS[k] = fc.up, fc.upScale, fc.hold, fc.holdScale
 		f.push(g.v[i])
 	}
-	markDays(g, lo, hi, r, buf)
-	offHours := markBusiest(g.v[lo:hi], buf.day, buf.biz, r.businessSlots())
+	markLocal(g, lo, hi, r.loc, buf)
+	markHours(buf, r.bizStart, r.bizEnd)
+	start, outside := busiestHours(g.v[lo:hi], buf.local, g.step, r.bizEnd-r.bizStart, r.bizStart, r.bizEnd, &buf.profile)
+	// Less than two days of history is no profile of a day: hours from
+	// 00:00 to 10:00 alone would make their own stretch look busiest.
+	profiled := float64(n)*g.step >= minProfileDays*24*60
+	moved := profiled && 2*outside > r.businessSlots()
+	if moved {
+		r.bizEnd = (start + r.bizEnd - r.bizStart + 24*60) % (24 * 60)
+		r.bizStart = start
+		markHours(buf, r.bizStart, r.bizEnd)
+	}
+	markWindows(buf, p)
 	// The lines need a few half-lives of history before their forecasts
 	// are those of the running strategy. The oldest day of the window is
 	// judged too, although its forecasts had no yesterday to look at: so
@@ -138,33 +182,134 @@ func calibrate(g *grid, lo, hi int, p forecasterParams, r replayRules, buf *repl
 	if wholeDays(buf.day[first:], buf.biz[first:], minDay) == 0 {
 		minDay = int(minReplayDay.Minutes() / g.step)
 	}
-	judge := func(m float64) calibration {
-		cal := replayDays(g.v[lo:hi], first, m, p, r, minDay, buf)
-		cal.margin, cal.offHours = m, offHours
+	finish := func(cal calibration) calibration {
+		cal.moved, cal.bizStart, cal.bizEnd = moved, r.bizStart, r.bizEnd
 		return cal
 	}
-	// Most traffic needs a few units: search [0, firstBracket] first, and
-	// the whole range only when that is not enough.
+	judge := func(m float64) calibration {
+		cal := replayDays(g.v[lo:hi], first, m, m, p, r, minDay, buf)
+		cal.margin, cal.offMargin = m, m
+		return cal
+	}
+	best, ok := search(judge, r.met)
+	if best.days == 0 {
+		return finish(calibration{margin: defaultMargin, offMargin: defaultMargin})
+	}
+	// Nor are the hours relaxed before the history can say where the
+	// traffic's day lies (a policy in another zone, on a young table).
+	if !ok || r.offWait <= r.maxWait || best.margin == 0 || !profiled {
+		return finish(best)
+	}
+	// Outside business hours only the relaxed wait and availability hold,
+	// and the business days must stay met: a night that ends with a queue
+	// is a morning that starts with one.
+	mb := best.margin
+	judgeOff := func(m float64) calibration {
+		cal := replayDays(g.v[lo:hi], first, mb, m, p, r, minDay, buf)
+		cal.margin, cal.offMargin = mb, m
+		return cal
+	}
+	metAll := func(cal calibration) bool {
+		return r.met(cal) && cal.offShare <= r.slowShare && cal.offUnavailable <= r.unavailable
+	}
+	if off := judgeOff(mb); metAll(off) {
+		best = bisect(judgeOff, metAll, 0, mb, off)
+	}
+	return finish(best)
+}
+
+// search finds the smallest margin whose replay meets ok: [0, firstBracket]
+// first (most traffic needs a few units), the whole range only when that
+// is not enough. It returns false with the replay at maxMargin when even
+// that fails.
+func search(judge func(float64) calibration, ok func(calibration) bool) (calibration, bool) {
 	best := judge(firstBracket)
 	if best.days == 0 {
-		return calibration{margin: defaultMargin}
+		return best, false
 	}
-	low, high := 0.0, firstBracket
-	if !r.met(best) {
-		if best = judge(maxMargin); !r.met(best) {
-			return best
+	high := firstBracket
+	if !ok(best) {
+		if best = judge(maxMargin); !ok(best) {
+			return best, false
 		}
 		high = maxMargin
 	}
+	return bisect(judge, ok, 0, high, best), true
+}
+
+// bisect narrows [low, high], where high meets ok with the replay best, to
+// marginResolution and returns the replay at the smallest margin found
+// that meets ok.
+func bisect(judge func(float64) calibration, ok func(calibration) bool, low, high float64, best calibration) calibration {
 	for high-low > marginResolution {
 		mid := (low + high) / 2
-		if cal := judge(mid); r.met(cal) {
+		if cal := judge(mid); ok(cal) {
 			high, best = mid, cal
 		} else {
 			low = mid
 		}
 	}
 	return best
+}
+
+// markWindows fills upBiz and holdBiz from biz: whether the up window
+// [k+lead, k+horizon] and the hold window [k, k+horizon] of the decision
+// before slot k hold a business slot. Past the range's end its last slot
+// stands for the rest.
+func markWindows(buf *replayBuffers, p forecasterParams) {
+	n := len(buf.biz)
+	buf.upBiz, buf.holdBiz = resizeBool(buf.upBiz, n), resizeBool(buf.holdBiz, n)
+	buf.next = resizeInt32(buf.next, n)
+	if n == 0 {
+		return
+	}
+	// next[k]: the first business slot at or after k; MaxInt32 when none.
+	next := int32(math.MaxInt32)
+	for k := n - 1; k >= 0; k-- {
+		if buf.biz[k] {
+			next = int32(k)
+		}
+		buf.next[k] = next
+	}
+	for k := range n {
+		end := k + p.horizon
+		buf.holdBiz[k] = int(buf.next[k]) <= end
+		buf.upBiz[k] = int(buf.next[min(k+p.lead, n-1)]) <= end
+	}
+}
+
+// touches reports whether any of the slots from to through to after the
+// newest slot of g lies in the business hours the calibration judged
+// (bizStart-bizEnd in loc). Before any replay (days == 0) every slot does.
+func (cal calibration) touches(g *grid, from, to int, loc *time.Location) bool {
+	if cal.days == 0 || cal.bizStart == cal.bizEnd {
+		return true
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	stepSec := int64(math.Round(g.step * 60))
+	for j := from; j <= to; j++ {
+		t := time.Unix(int64(g.newest)+int64(j)*stepSec, 0).In(loc)
+		if inHours(t.Hour()*60+t.Minute(), cal.bizStart, cal.bizEnd) {
+			return true
+		}
+	}
+	return false
+}
+
+// hours is the judged business hours, HH:MM-HH:MM.
+func (cal calibration) hours() string {
+	return fmt.Sprintf("%02d:%02d-%02d:%02d", cal.bizStart/60, cal.bizStart%60, cal.bizEnd/60, cal.bizEnd%60)
+}
+
+// inHours reports whether minute (after local midnight) lies in
+// [start, end), which wraps past midnight when end <= start.
+func inHours(minute, start, end int) bool {
+	if start < end {
+		return minute >= start && minute < end
+	}
+	return minute >= start || minute < end
 }
 
 // met reports whether a replay meets both parts of the SLA on every day.
@@ -192,122 +337,117 @@ func wholeDays(day []int32, biz []bool, minDay int) int {
 	return days
 }
 
-// markDays fills the local day and the business-hours flag of each slot.
-// The zone offset is looked up once an hour of slots, not once a slot.
-func markDays(g *grid, lo, hi int, r replayRules, buf *replayBuffers) {
+// markLocal fills the local time of each slot, in seconds (Unix time plus
+// the zone's offset). The offset is looked up once an hour of slots, not
+// once a slot.
+func markLocal(g *grid, lo, hi int, loc *time.Location, buf *replayBuffers) {
 	n := hi - lo
-	buf.day, buf.biz = resizeInt32(buf.day, n), resizeBool(buf.biz, n)
+	buf.local = resizeInt64(buf.local, n)
 	stepSec := int64(math.Round(g.step * 60))
 	newest := int64(g.newest)
 	var offset, offsetUntil int64 = 0, math.MinInt64
 	for k := 0; k < n; k++ {
 		t := newest - int64(g.len()-1-(lo+k))*stepSec
 		if t >= offsetUntil || k == 0 {
-			_, off := time.Unix(t, 0).In(r.loc).Zone()
+			_, off := time.Unix(t, 0).In(loc).Zone()
 			offset = int64(off)
 			offsetUntil = t - (t % 3600) + 3600 // offsets change on the hour
 		}
-		local := t + offset
-		buf.day[k] = int32(floorDiv(local, 86400))
-		minute := int(floorMod(local, 86400) / 60)
-		if r.bizStart < r.bizEnd {
-			buf.biz[k] = minute >= r.bizStart && minute < r.bizEnd
-		} else {
-			buf.biz[k] = minute >= r.bizStart || minute < r.bizEnd
-		}
+		buf.local[k] = t + offset
 	}
 }
 
-// markBusiest guards the replay against business hours set in another zone
-// than the traffic's (a policy copied from a deployment elsewhere): a
-// margin calibrated on a quiet night would be no margin at the peak. On
-// every whole local day it finds the stretch of w slots that carries the
-// most requests; when that stretch lies mostly outside the configured hours
-// on most of those days, the replay judges each day's busiest stretch
-// instead of the configured hours, and markBusiest returns how many days
-// were so. Where the zone is right the busiest stretch lies within the
-// hours (a holiday or a weekend may not) and nothing changes: it returns 0.
-func markBusiest(v []float64, day []int32, biz []bool, w int) int {
-	type stretch struct{ from, to, at int }
-	var whole []stretch
-	off := 0
-	for from := 0; from < len(v); {
-		to := from
-		for to < len(v) && day[to] == day[from] {
-			to++
-		}
-		// A stub of a day (the window's first or last) has no stretch of
-		// a business day's length to compare.
-		if best, at := busiestStretch(v[from:to], w); best > 0 && to-from >= w {
-			whole = append(whole, stretch{from, to, from + at})
-			outside := 0
-			for k := from + at; k < from+at+w; k++ {
-				if !biz[k] {
-					outside++
-				}
-			}
-			if 2*outside > w {
-				off++
-			}
-		}
-		from = to
+// markHours fills the day and the business-hours flag of each slot for
+// business hours [start, end) (minutes after local midnight; end <= start
+// wraps past midnight). A day starts when its business hours do, so hours
+// that wrap past midnight are judged as one day.
+func markHours(buf *replayBuffers, start, end int) {
+	n := len(buf.local)
+	buf.day, buf.biz = resizeInt32(buf.day, n), resizeBool(buf.biz, n)
+	shift := int64(start) * 60
+	for k, local := range buf.local {
+		buf.day[k] = int32(floorDiv(local-shift, 86400))
+		buf.biz[k] = inHours(int(floorMod(local, 86400)/60), start, end)
 	}
-	if 2*off <= len(whole) {
-		return 0
-	}
-	for _, s := range whole {
-		clear(biz[s.from:s.to])
-		for k := s.at; k < s.at+w; k++ {
-			biz[k] = true
-		}
-	}
-	return off
 }
 
-// busiestStretch returns the most requests any w consecutive slots of v
-// hold (gaps count as none) and where the first such stretch starts; all
-// of v when it is shorter.
-func busiestStretch(v []float64, w int) (best float64, at int) {
-	w = min(w, len(v))
-	var sum float64
+// busiestHours guards the replay against business hours set in another zone
+// than the traffic's (a policy copied from a deployment elsewhere): a margin
+// calibrated on a quiet night would be no margin at the peak. It adds up
+// the requests of v by minute of the local day over the whole range and
+// returns where the stretch of length minutes (wrapping past midnight) that
+// carries the most starts, and how many of its slots lie outside the
+// business hours [start, end). buf is reused for the profile.
+func busiestHours(v []float64, local []int64, step float64, length, start, end int, buf *[]float64) (from, outside int) {
+	if length <= 0 {
+		length += 24 * 60
+	}
+	buckets := max(int(math.Round(24*60/step)), 1)
+	*buf = resize(*buf, buckets)
+	profile := *buf
+	clear(profile)
 	for k, a := range v {
 		if a == a { // not a gap
-			sum += a
-		}
-		if k >= w {
-			if b := v[k-w]; b == b {
-				sum -= b
-			}
-		}
-		if k >= w-1 && sum > best {
-			best, at = sum, k-w+1
+			profile[int(float64(floorMod(local[k], 86400))/60/step)%buckets] += a
 		}
 	}
-	return best, at
+	w := min(max(int(math.Round(float64(length)/step)), 1), buckets)
+	var sum, best float64
+	for b := range w {
+		sum += profile[b]
+	}
+	best, at := sum, 0
+	for b := 1; b < buckets; b++ {
+		sum += profile[(b+w-1)%buckets] - profile[b-1]
+		if sum > best {
+			best, at = sum, b
+		}
+	}
+	from = int(math.Round(float64(at)*step)) % (24 * 60)
+	for b := at; b < at+w; b++ {
+		if !inHours(int(float64(b%buckets)*step), start, end) {
+			outside++
+		}
+	}
+	return from, outside
 }
 
 // replayDays runs the queue over arrivals with the capacity the decisions
-// plus m units order, and returns, over the days with at least minDay
+// order, m units of margin for those whose windows touch business hours and
+// mOff for the rest, and returns, over the days with at least minDay
 // business slots, the largest share of business-hours requests that waited
 // longer than r.maxWait and the largest share of business slots whose
-// wait passed r.timeout.
-func replayDays(arrivals []float64, first int, m float64, p forecasterParams, r replayRules, minDay int, buf *replayBuffers) calibration {
+// wait passed r.timeout; and the same outside business hours, with
+// r.offWait for r.maxWait.
+func replayDays(arrivals []float64, first int, m, mOff float64, p forecasterParams, r replayRules, minDay int, buf *replayBuffers) calibration {
 	L, H := p.lead, p.horizon
 	upP, upS, holdP, holdS, backlog := buf.upP, buf.upS, buf.holdP, buf.holdS, buf.backlog
-	day, biz := buf.day, buf.biz
+	day, biz, upBiz, holdBiz := buf.day, buf.biz, buf.upBiz, buf.holdBiz
 	perDrain := 1 / r.drain
-	var queue, slow, total float64
+	margin := func(inBiz bool) float64 {
+		if inBiz {
+			return m
+		}
+		return mOff
+	}
+	var queue float64
 	held := math.Inf(1)
-	bizSlots, failed := 0, 0
+	// Per day, business hours [0] and the rest [1].
+	var slow, total [2]float64
+	var slots, failed [2]int
 	var out calibration
 	clear(backlog[:first])
 	closeDay := func() {
-		if bizSlots >= minDay && total > 0 {
+		if slots[0] >= minDay && total[0] > 0 {
 			out.days++
-			out.share = fmax(out.share, slow/total)
-			out.unavailable = fmax(out.unavailable, float64(failed)/float64(bizSlots))
+			out.share = fmax(out.share, slow[0]/total[0])
+			out.unavailable = fmax(out.unavailable, float64(failed[0])/float64(slots[0]))
+			if total[1] > 0 {
+				out.offShare = fmax(out.offShare, slow[1]/total[1])
+				out.offUnavailable = fmax(out.offUnavailable, float64(failed[1])/float64(slots[1]))
+			}
 		}
-		slow, total, bizSlots, failed = 0, 0, 0, 0
+		slow, total, slots, failed = [2]float64{}, [2]float64{}, [2]int{}, [2]int{}
 	}
 	for t := first; t < len(arrivals); t++ {
 		if day[t] != day[t-1] {
@@ -317,7 +457,7 @@ func replayDays(arrivals []float64, first int, m float64, p forecasterParams, r 
 		// the extra ordered for the backlog those decisions saw.
 		ordered, seen := 0.0, 0.0
 		for d := max(t-H, 1); d <= t-L; d++ {
-			if o := upP[d] + m*upS[d]; o > ordered {
+			if o := upP[d] + margin(upBiz[d])*upS[d]; o > ordered {
 				ordered = o
 			}
 			if b := backlog[d-1]; b > seen {
@@ -326,7 +466,7 @@ func replayDays(arrivals []float64, first int, m float64, p forecasterParams, r 
 		}
 		// A scale-in goes no lower than the hold window's provision; the
 		// backlog's extra is not held: it clears the queue and goes.
-		if h := holdP[t] + m*holdS[t]; h < held {
+		if h := holdP[t] + margin(holdBiz[t])*holdS[t]; h < held {
 			held = h
 		}
 		if ordered > held {
@@ -343,15 +483,17 @@ func replayDays(arrivals []float64, first int, m float64, p forecasterParams, r 
 			queue = 0
 		}
 		backlog[t] = queue
-		if biz[t] {
-			bizSlots++
-			total += a
-			if queue > r.maxWait*capacity {
-				slow += a
-			}
-			if queue > r.timeout*capacity {
-				failed++
-			}
+		part, wait := 0, r.maxWait
+		if !biz[t] {
+			part, wait = 1, r.offWait
+		}
+		slots[part]++
+		total[part] += a
+		if queue > wait*capacity {
+			slow[part] += a
+		}
+		if queue > r.timeout*capacity {
+			failed[part]++
 		}
 	}
 	closeDay()
@@ -371,6 +513,13 @@ func floorMod(a, b int64) int64 { return a - floorDiv(a, b)*b }
 func resizeInt32(s []int32, n int) []int32 {
 	if cap(s) < n {
 		return make([]int32, n, n+n/8)
+	}
+	return s[:n]
+}
+
+func resizeInt64(s []int64, n int) []int64 {
+	if cap(s) < n {
+		return make([]int64, n, n+n/8)
 	}
 	return s[:n]
 }

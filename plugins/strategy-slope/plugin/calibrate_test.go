@@ -45,7 +45,7 @@ func calibrateAll(t *testing.T, pts []point, kv ...string) calibration {
 
 func TestCalibrationWithoutABusinessDayUsesTheDefault(t *testing.T) {
 	cal := calibrateAll(t, flat(90, 1000))
-	must.Eq(t, calibration{margin: defaultMargin}, cal)
+	must.Eq(t, calibration{margin: defaultMargin, offMargin: defaultMargin}, cal)
 }
 
 func TestCalibrationGivesBurstyHistoryAWiderMargin(t *testing.T) {
@@ -68,7 +68,7 @@ func TestCalibrationFindsTheSmallestSufficientMargin(t *testing.T) {
 	buf := new(replayBuffers)
 	cal := calibrate(g, lo, hi, p, r, buf)
 	must.True(t, r.met(cal))
-	worse := replayDays(g.v[lo:hi], p.horizon+p.settle, cal.margin-2*marginResolution, p, r, int(wholeDay*float64(r.businessSlots())), buf)
+	worse := replayDays(g.v[lo:hi], p.horizon+p.settle, cal.margin-2*marginResolution, cal.margin-2*marginResolution, p, r, int(wholeDay*float64(r.businessSlots())), buf)
 	must.False(t, r.met(worse), must.Sprint("a slightly smaller margin lets too many requests wait"))
 }
 
@@ -106,9 +106,10 @@ func TestTheReplayedQueueAddsUpByHand(t *testing.T) {
 		upP: []float64{0, 0, 0, 0, 0}, upS: make([]float64, 5),
 		holdP: []float64{100, 100, 100, 100, 100}, holdS: make([]float64, 5),
 		backlog: make([]float64, 5), day: make([]int32, 5), biz: []bool{true, true, true, true, true},
+		upBiz: []bool{true, true, true, true, true}, holdBiz: []bool{true, true, true, true, true},
 	}
 	r := replayRules{maxWait: 0.5, timeout: 0.9, slowShare: 0.02, drain: math.Inf(1), step: 1}
-	cal := replayDays([]float64{0, 100, 150, 150, 50}, 1, 0, forecasterParams{}, r, 1, buf)
+	cal := replayDays([]float64{0, 100, 150, 150, 50}, 1, 0, 0, forecasterParams{}, r, 1, buf)
 	must.Eq(t, 1, cal.days)
 	must.InDelta(t, 150.0/450, cal.share, 1e-12)
 	must.InDelta(t, 1.0/4, cal.unavailable, 1e-12, must.Sprint("one slot of four waited past the timeout"))
@@ -120,7 +121,8 @@ func TestBusinessHoursAndDaysFollowTheZone(t *testing.T) {
 	kolkata, err := loadLocation("Asia/Kolkata")
 	must.NoError(t, err)
 	buf := new(replayBuffers)
-	markDays(g, 0, g.len(), replayRules{bizStart: 8 * 60, bizEnd: 22 * 60, loc: kolkata}, buf)
+	markLocal(g, 0, g.len(), kolkata, buf)
+	markHours(buf, 8*60, 22*60)
 	// The newest slot is 11:59 UTC, 17:29 in Kolkata: business hours.
 	must.True(t, buf.biz[g.len()-1])
 	// 16:29 UTC is 21:59 in Kolkata, 16:30 UTC is 22:00.
@@ -128,20 +130,36 @@ func TestBusinessHoursAndDaysFollowTheZone(t *testing.T) {
 	k := int(time.Date(2026, 11, 26, 16, 29, 0, 0, time.UTC).Sub(first).Minutes())
 	must.True(t, buf.biz[k])
 	must.False(t, buf.biz[k+1])
-	// Local midnight (18:30 UTC) starts a new day.
-	m := int(time.Date(2026, 11, 26, 18, 30, 0, 0, time.UTC).Sub(first).Minutes())
+	// A day starts with its business hours: 08:00 in Kolkata, 02:30 UTC.
+	m := int(time.Date(2026, 11, 27, 2, 30, 0, 0, time.UTC).Sub(first).Minutes())
 	must.NotEq(t, buf.day[m-1], buf.day[m])
 	must.Eq(t, buf.day[m], buf.day[m+1])
+	must.Eq(t, buf.day[k], buf.day[k+600], must.Sprint("22:00 to 08:00 belongs to the day before"))
 }
 
-func TestTheBusiestStretchOfADayIsFoundAndGapsCountAsNone(t *testing.T) {
-	nan := math.NaN()
-	best, at := busiestStretch([]float64{1, 5, nan, 4, 4, 1, 0}, 3)
-	must.Eq(t, 9.0, best)
-	must.Eq(t, 1, at, must.Sprint("5, the gap and 4: the first of the two stretches of 9"))
-	best, at = busiestStretch([]float64{2, 3}, 5)
-	must.Eq(t, 5.0, best, must.Sprint("a stub of a day is all of its stretch"))
-	must.Eq(t, 0, at)
+func TestHoursThatWrapPastMidnightAreOneDay(t *testing.T) {
+	g := filled(flat(3*24*60, 1))
+	buf := new(replayBuffers)
+	markLocal(g, 0, g.len(), time.UTC, buf)
+	markHours(buf, 22*60, 6*60)
+	first := time.Unix(int64(fridayUnix), 0).Add(-time.Duration(g.len()-1) * time.Minute)
+	at := func(h, m int) int { return int(time.Date(2026, 11, 26, h, m, 0, 0, time.UTC).Sub(first).Minutes()) }
+	must.True(t, buf.biz[at(23, 0)])
+	must.Eq(t, buf.day[at(22, 0)], buf.day[at(22, 0)+7*60+59], must.Sprint("22:00 to 05:59 is one day"))
+	must.NotEq(t, buf.day[at(21, 59)], buf.day[at(22, 0)])
+}
+
+func TestTheBusiestHoursOfTheLocalDayWrapPastMidnight(t *testing.T) {
+	// Two days of six-hour slots, local midnight first: the traffic lives
+	// from 18:00 to 06:00. Business hours 06:00-18:00 hold none of it.
+	local := []int64{0, 6 * 3600, 12 * 3600, 18 * 3600, 24 * 3600, 30 * 3600, 36 * 3600, 42 * 3600}
+	v := []float64{9, 1, 1, 9, 9, 1, math.NaN(), 9}
+	from, outside := busiestHours(v, local, 360, 12*60, 6*60, 18*60, new([]float64))
+	must.Eq(t, 18*60, from)
+	must.Eq(t, 2, outside)
+	// With business hours 00:00-12:00, one of the two slots is outside.
+	_, outside = busiestHours(v, local, 360, 12*60, 0, 12*60, new([]float64))
+	must.Eq(t, 1, outside)
 }
 
 func TestAPolicyWhoseZoneIsNotTheTrafficsStillCalibratesOnItsPeak(t *testing.T) {
@@ -152,31 +170,57 @@ func TestAPolicyWhoseZoneIsNotTheTrafficsStillCalibratesOnItsPeak(t *testing.T) 
 	pts := history(4, 1.8, 12*60, 15*60)
 	right := calibrateAll(t, pts)
 	wrong := calibrateAll(t, pts, keyTimezone, "Etc/GMT-14")
-	must.Eq(t, 0, right.offHours)
-	must.Positive(t, wrong.offHours)
+	must.False(t, right.moved)
+	must.True(t, wrong.moved)
 	must.Less(t, 1.0, math.Abs(right.margin-wrong.margin),
 		must.Sprintf("margin %.2f in the traffic's zone, %.2f in the policy's", right.margin, wrong.margin))
+	// A day and a half of history is no profile of a day: its hours stay.
+	must.False(t, calibrateAll(t, history(1, 1.8, 12*60, 15*60), keyTimezone, "Etc/GMT-14").moved)
 	c := mustConfig(t, keyTimezone, "Etc/GMT-14")
-	must.StrContains(t, describeCalibration(wrong, c), "the busiest 14h0m0s lay mostly outside floor_hours 08:00-22:00 in Etc/GMT-14 (is timezone the traffic's zone?): each day's busiest 14h0m0s was judged instead")
+	must.StrContains(t, describeCalibration(wrong, c), "the traffic's busiest 14h0m0s (")
+	must.StrContains(t, describeCalibration(wrong, c), ") lies mostly outside floor_hours 08:00-22:00 in Etc/GMT-14 (is timezone the traffic's zone?): the replay judged those hours instead")
 }
 
-func TestTheBusiestStretchReplacesTheHoursOnlyWhenMostDaysPeakOutsideThem(t *testing.T) {
-	// Three days of four slots; the configured hours are each day's first
-	// two slots; w = 2.
-	day := []int32{0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2}
-	hours := func() []bool {
-		b := make([]bool, 12)
-		for _, k := range []int{0, 1, 4, 5, 8, 9} {
-			b[k] = true
-		}
-		return b
-	}
-	// One day of three peaks late (a holiday, say): nothing changes.
-	biz := hours()
-	must.Eq(t, 0, markBusiest([]float64{9, 9, 1, 1, 9, 9, 1, 1, 1, 1, 9, 9}, day, biz, 2))
-	must.Eq(t, hours(), biz)
-	// Two of three: every day is judged on its own busiest stretch.
-	biz = hours()
-	must.Eq(t, 2, markBusiest([]float64{1, 1, 9, 9, 9, 9, 1, 1, 1, 1, 9, 9}, day, biz, 2))
-	must.Eq(t, []bool{false, false, true, true, true, true, false, false, false, false, true, true}, biz)
+func TestARelaxedOffHoursWaitGetsASmallerMarginOutsideBusinessHoursOnly(t *testing.T) {
+	// Bursts at night (02:00, 04:00) and in business hours (12:00, 15:00).
+	pts := history(4, 1.8, 2*60, 4*60, 12*60, 15*60)
+	sla := calibrateAll(t, pts)
+	relaxed := calibrateAll(t, pts, keyOffHoursMaxWait, "30s")
+	must.Eq(t, sla.margin, sla.offMargin, must.Sprint("0s: the SLA all day"))
+	must.Eq(t, sla.margin, relaxed.margin, must.Sprint("business hours keep their margin"))
+	must.Less(t, relaxed.margin, relaxed.offMargin)
+	must.LessEq(t, 0.02, relaxed.offShare)
+
+	// Less than two days of history cannot say where the traffic's day
+	// lies: nothing is relaxed.
+	young := calibrateAll(t, history(1, 1.8, 2*60, 4*60, 12*60, 15*60), keyOffHoursMaxWait, "30s")
+	must.Eq(t, young.margin, young.offMargin)
+
+	// The replay with both margins still meets every business day: a
+	// night that ends with a queue is a morning that starts with one.
+	g := filled(pts)
+	c := mustConfig(t, keyOffHoursMaxWait, "30s")
+	p, r := newForecasterParams(c, g), newReplayRules(c, g)
+	lo, hi := blockRange(g)
+	buf := new(replayBuffers)
+	cal := calibrate(g, lo, hi, p, r, buf)
+	must.Eq(t, relaxed, cal)
+	must.True(t, r.met(cal))
+	less := replayDays(g.v[lo:hi], p.horizon+p.settle, cal.margin, cal.offMargin-2*marginResolution, p, r, int(wholeDay*float64(r.businessSlots())), buf)
+	must.False(t, r.met(less) && less.offShare <= r.slowShare && less.offUnavailable <= r.unavailable,
+		must.Sprint("the off-hours margin is the smallest that holds"))
+}
+
+func TestAnOffHoursWaitShorterThanMaxWaitIsAnError(t *testing.T) {
+	_, err := parseConfig(map[string]string{keyCapacity: "100", keyMaxWait: "5s", keyOffHoursMaxWait: "3s"})
+	must.ErrorContains(t, err, `off_hours_max_wait`)
+	must.ErrorContains(t, err, "must be 0s or at least max_wait (5s)")
+}
+
+func TestWindowsTouchBusinessHoursFromTheirFirstToTheirLastSlot(t *testing.T) {
+	buf := &replayBuffers{biz: []bool{false, false, false, true, true, false, false, false}}
+	markWindows(buf, forecasterParams{lead: 1, horizon: 2})
+	// hold [k, k+2], up [k+1, k+2]; past the end the last slot (off) stands.
+	must.Eq(t, []bool{false, true, true, true, true, false, false, false}, buf.holdBiz)
+	must.Eq(t, []bool{false, true, true, true, false, false, false, false}, buf.upBiz)
 }

@@ -23,6 +23,7 @@ const (
 	keyNoiseHalfLife    = "noise_half_life"
 	keySeasonal         = "seasonal"
 	keyMaxWait          = "max_wait"
+	keyOffHoursMaxWait  = "off_hours_max_wait"
 	keySlowShare        = "slow_share"
 	keyRequestTimeout   = "request_timeout"
 	keyAvailability     = "availability"
@@ -71,6 +72,7 @@ var configTable = &pluginkit.Table{
 		{Name: keyNoiseHalfLife, Kind: pluginkit.Duration, Default: "60m", Min: "1s", Max: "24h", Doc: "half-life of the noise that shapes the margin's unit"},
 		{Name: keySeasonal, Kind: pluginkit.Bool, Default: "true", Doc: "also forecast from yesterday and a week ago"},
 		{Name: keyMaxWait, Kind: pluginkit.Duration, Default: "2s", Min: "0s", Max: "24h", Doc: "the queue wait the latency SLO allows"},
+		{Name: keyOffHoursMaxWait, Kind: pluginkit.Duration, Default: "0s", Min: "0s", Max: "24h", Doc: "the wait allowed outside business hours, where the SLA does not apply; 0s: max_wait (the SLA all day)"},
 		{Name: keySlowShare, Kind: pluginkit.Float, Default: "0.02", Min: "0", Max: "0.5", Doc: "most of a day's business requests that may wait longer than max_wait"},
 		{Name: keyRequestTimeout, Kind: pluginkit.Duration, Default: "30s", Min: "1s", Max: "24h", Doc: "a request that waits longer fails"},
 		{Name: keyAvailability, Kind: pluginkit.Float, Default: "0.99", Min: "0.5", Max: "1", Doc: "share of business minutes whose requests must not fail"},
@@ -114,6 +116,7 @@ type config struct {
 	noiseHalfLife  time.Duration
 	seasonal       bool
 	maxWait        time.Duration
+	offHoursWait   time.Duration // max_wait when off_hours_max_wait is 0s
 	slowShare      float64
 	requestTimeout time.Duration
 	availability   float64
@@ -155,6 +158,12 @@ func parseConfig(m map[string]string) (config, error) {
 	c.noiseHalfLife = p.Duration(keyNoiseHalfLife)
 	c.seasonal = p.Bool(keySeasonal)
 	c.maxWait = p.Duration(keyMaxWait)
+	switch c.offHoursWait = p.Duration(keyOffHoursMaxWait); {
+	case c.offHoursWait == 0:
+		c.offHoursWait = c.maxWait
+	case c.offHoursWait < c.maxWait:
+		p.Fail(keyOffHoursMaxWait, "must be 0s or at least %s (%s)", keyMaxWait, c.maxWait)
+	}
 	c.slowShare = p.Float(keySlowShare)
 	c.requestTimeout = p.Duration(keyRequestTimeout)
 	c.availability = p.Float(keyAvailability)

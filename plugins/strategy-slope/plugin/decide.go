@@ -45,7 +45,7 @@ type decision struct {
 // precedence over all of it.
 func decide(in input) (decision, error) {
 	in.count = clampCount(in.count)
-	meta := make(map[string]any, 24) // room for every key, no rehashing
+	meta := make(map[string]any, 40) // room for every key, no rehashing
 	meta["mode"], meta["current_count"] = in.cfg.mode, float64(in.count)
 	addQuality(meta, in.quality)
 
@@ -98,13 +98,27 @@ func decideRate(in input, meta map[string]any) (int64, string, error) {
 	fc := forecastNow(g, p)
 	cal := in.margin(g, p, newReplayRules(c, g))
 
-	m := cal.margin
+	// The business margin for a window that touches business hours (as
+	// the replay judged them), the off-hours one for the rest.
+	m, mHold := cal.margin, cal.margin
+	offUp := !cal.touches(g, 1+p.lead, 1+p.horizon, c.floor.loc)
+	if offUp {
+		m = cal.offMargin
+	}
+	if !cal.touches(g, 1, 1+p.horizon, c.floor.loc) {
+		mHold = cal.offMargin
+	}
 	upDemand := math.Min((fc.up+m*fc.upScale)*(1+c.headroom), maxRate)
-	holdDemand := math.Min((fc.hold+m*fc.holdScale)*(1+c.headroom), maxRate)
+	holdDemand := math.Min((fc.hold+mHold*fc.holdScale)*(1+c.headroom), maxRate)
 	up, hold := workersFor(upDemand, c.capacity), workersFor(holdDemand, c.capacity)
 	addForecast(meta, fc, cal, upDemand, holdDemand, up, hold)
+	meta["margin_units"] = m
 	reason := fmt.Sprintf("forecast %.0f/min in %s-%s (trend %.0f, recent %.0f, seasonal %.0f) + margin %.2f x %.0f = %.0f; workers = ceil(%.0f / %g) = %d",
 		fc.up, c.lead, c.horizon, fc.trend, fc.recent, fc.seasonal, m, fc.upScale, upDemand, upDemand, c.capacity, up)
+	if offUp && cal.offMargin < cal.margin {
+		reason += fmt.Sprintf("; outside business hours %s: off-hours margin %.2f (business %.2f; %s %s)",
+			cal.hours(), cal.offMargin, cal.margin, keyOffHoursMaxWait, c.offHoursWait)
+	}
 	reason += describeCalibration(cal, c)
 	if up >= in.count {
 		return up, reason, nil
@@ -138,9 +152,9 @@ func describeCalibration(cal calibration, c config) string {
 	}
 	s := fmt.Sprintf("; margin replayed on %d days: at most %.2f%% of a day's requests waited over %s (%s %g%%), %.2f%% of its minutes over %s (%s %g%%)",
 		cal.days, 100*cal.share, c.maxWait, keySlowShare, 100*c.slowShare, 100*cal.unavailable, c.requestTimeout, keyAvailability, 100*c.availability)
-	if cal.offHours > 0 {
-		s += fmt.Sprintf("; on %d days the busiest %s lay mostly outside %s %s in %s (is %s the traffic's zone?): each day's busiest %s was judged instead",
-			cal.offHours, c.floor.length(), keyFloorHours, c.floor.hours(), c.floor.loc, keyTimezone, c.floor.length())
+	if cal.moved {
+		s += fmt.Sprintf("; the traffic's busiest %s (%s) lies mostly outside %s %s in %s (is %s the traffic's zone?): the replay judged those hours instead",
+			c.floor.length(), cal.hours(), keyFloorHours, c.floor.hours(), c.floor.loc, keyTimezone)
 	}
 	return s
 }
@@ -247,11 +261,14 @@ func addForecast(meta map[string]any, fc forecast, cal calibration, upDemand, ho
 	meta["recent"] = fc.recent
 	meta["seasonal"] = fc.seasonal
 	meta["noise_sigma"] = fc.sigma
-	meta["margin_units"] = cal.margin
+	meta["margin_units_business"] = cal.margin
+	meta["margin_units_off_hours"] = cal.offMargin
+	meta["calibration_off_hours_slow_share"] = cal.offShare
 	meta["margin_unit"] = fc.upScale
 	meta["calibration_days"] = float64(cal.days)
 	meta["calibration_slow_share"] = cal.share
-	meta["calibration_off_hours_days"] = float64(cal.offHours)
+	meta["calibration_business_hours"] = cal.hours()
+	meta["calibration_hours_moved"] = cal.moved
 	meta["demand_up"] = upDemand
 	meta["demand_hold"] = holdDemand
 	meta["forecast_workers"] = float64(up)

@@ -200,3 +200,32 @@ func testInput(t *testing.T, count int64, pts []point, kv ...string) input {
 			return newMarginCache().calibratedMargin("test", g, p, r)
 		}}
 }
+
+func TestANightDecisionUsesTheOffHoursMarginAndSaysSo(t *testing.T) {
+	// The same history cut at 03:00: a decision whose windows lie wholly
+	// outside 08:00-22:00.
+	pts := history(4, 1.8, 2*60, 4*60, 12*60, 15*60)
+	pts = pts[:len(pts)-9*60]
+	for i := range pts {
+		pts[i].x = float64(i - (len(pts) - 1))
+	}
+	night := func(kv ...string) decision {
+		in := testInput(t, 1, pts, kv...)
+		in.now, in.newest = friday.Add(-9*time.Hour), fridayUnix-9*3600
+		d, err := decide(in)
+		must.NoError(t, err)
+		return d
+	}
+	sla, relaxed := night(), night(keyOffHoursMaxWait, "30s")
+	must.Eq(t, sla.meta["margin_units_business"], relaxed.meta["margin_units_business"])
+	must.Eq(t, relaxed.meta["margin_units_off_hours"], relaxed.meta["margin_units"])
+	must.Less(t, sla.meta["margin_units"].(float64), relaxed.meta["margin_units"].(float64))
+	must.StrContains(t, relaxed.reason, "outside business hours 08:00-22:00: off-hours margin")
+	must.StrNotContains(t, sla.reason, "outside business hours")
+	must.Greater(t, relaxed.count, sla.count)
+
+	// At noon the business margin applies whatever the off-hours wait.
+	d, err := decide(testInput(t, 1, history(4, 1.8, 2*60, 4*60, 12*60, 15*60), keyOffHoursMaxWait, "30s"))
+	must.NoError(t, err)
+	must.Eq(t, d.meta["margin_units_business"], d.meta["margin_units"])
+}
