@@ -49,7 +49,7 @@ func newMarginCache() *marginCache {
 func (mc *marginCache) calibratedMargin(key string, g *grid, p forecasterParams, r replayRules) calibration {
 	lo, hi := blockRange(g)
 	if hi-lo <= p.horizon+p.settle {
-		return calibration{margin: defaultMargin, offMargin: defaultMargin}
+		return calibration{margin: defaultMargin, offMargin: defaultMargin, relative: relativeScale}
 	}
 	h := rangeHash(g, lo, hi, p, r)
 	mc.mu.Lock()

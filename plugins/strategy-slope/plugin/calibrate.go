@@ -37,6 +37,16 @@ import (
 // defaults holds across traces and volumes where a fixed confidence does
 // not: the margin is whatever this traffic needed, not what one trace did.
 
+// relativeScales are the unit shapes the calibration tries, the default
+// first; another is chosen only when its margin costs at least
+// minShapeGain less capacity than the default's: a shape is fitted on the
+// very days it is judged on, and a small gain there is as likely luck as a
+// better fit (with no such bound, the NASA trace lost 1-3 days of 28 at
+// 2M-60M/day; 5%, 10% and 20% all kept every day).
+var relativeScales = [...]float64{relativeScale, 0.1, 0.2, 0.4}
+
+const minShapeGain = 0.10
+
 const (
 	// defaultMargin is the margin, in units, before the window holds two
 	// business hours of replayable history (a new deployment, a young
@@ -75,6 +85,9 @@ type calibration struct {
 	// mostly outside floor_hours in timezone (a policy set up in another
 	// zone than its traffic's?), and the replay judged that stretch.
 	moved bool
+	// relative is the unit's share of the forecast (scaleAt) the margin
+	// is counted in.
+	relative float64
 	// offMargin is the margin, in units, of decisions whose windows lie
 	// wholly outside business hours: the smallest that meets the relaxed
 	// wait there (off_hours_max_wait) and keeps every business day met.
@@ -133,9 +146,11 @@ func newReplayRules(c config, g *grid) replayRules {
 
 // replayBuffers are the per-slot arrays of one calibration, recycled.
 type replayBuffers struct {
+	// upS and holdS are the noise parts of the units (forecast.upNoise).
 	upP, upS, holdP, holdS []float64
 	backlog                []float64
-	local                  []int64 // local time, seconds
+	prov                   []float64 // up-window provisions of one replay
+	local                  []int64   // local time, seconds
 	profile                []float64
 	day                    []int32
 	biz                    []bool
@@ -157,7 +172,7 @@ func calibrate(g *grid, lo, hi int, p forecasterParams, r replayRules, buf *repl
 	for i := lo; i < hi; i++ {
 		fc := f.at(g, i, lo)
 		k := i - lo
-		buf.upP[k], buf.upS[k], buf.holdP[k], buf.holdS[k] = fc.up, fc.upScale, fc.hold, fc.holdScale
+		buf.upP[k], buf.upS[k], buf.holdP[k], buf.holdS[k] = fc.up, fc.upNoise, fc.hold, fc.holdNoise
 		f.push(g.v[i])
 	}
 	markLocal(g, lo, hi, r.loc, buf)
@@ -186,14 +201,48 @@ func calibrate(g *grid, lo, hi int, p forecasterParams, r replayRules, buf *repl
 		cal.moved, cal.bizStart, cal.bizEnd = moved, r.bizStart, r.bizEnd
 		return cal
 	}
-	judge := func(m float64) calibration {
-		cal := replayDays(g.v[lo:hi], first, m, m, p, r, minDay, buf)
-		cal.margin, cal.offMargin = m, m
-		return cal
+	// The unit's shape: of the shares of the forecast in relativeScales,
+	// the one whose smallest sufficient margin orders the least capacity.
+	// Noise that grows with the square root of the traffic wants a small
+	// share; bursts and ramps that grow with the traffic itself, a large one.
+	judge := func(rel float64) func(float64) calibration {
+		return func(m float64) calibration {
+			cal := replayDays(g.v[lo:hi], first, m, m, rel, p, r, minDay, buf)
+			cal.margin, cal.offMargin, cal.relative = m, m, rel
+			return cal
+		}
 	}
-	best, ok := search(judge, r.met)
+	best, ok := search(judge(relativeScales[0]), r.met)
 	if best.days == 0 {
-		return finish(calibration{margin: defaultMargin, offMargin: defaultMargin})
+		return finish(calibration{margin: defaultMargin, offMargin: defaultMargin, relative: relativeScale})
+	}
+	// Another shape is chosen only when its margin costs at least
+	// minShapeGain less than the default's, and then only the cheapest:
+	// bound is the cost to beat. The cost is linear in the margin, so a
+	// shape can beat it only with a margin below bound / its unit cost; one
+	// replay there tells whether it can at all.
+	bound := math.Inf(1)
+	if ok {
+		bound = (1 - minShapeGain) * marginCost(buf, first, best.margin, relativeScales[0])
+	}
+	// The widest shape first: on traffic where one of them wins it is
+	// usually the widest, and once its cost is the bound, one replay each
+	// rules the others out.
+	for i := len(relativeScales) - 1; i > 0; i-- {
+		rel := relativeScales[i]
+		perUnit := marginCost(buf, first, 1, rel)
+		var cal calibration
+		var met bool
+		if math.IsInf(bound, 1) {
+			cal, met = search(judge(rel), r.met)
+		} else if mcap := bound / perUnit; mcap > 0 {
+			if cal = judge(rel)(mcap); r.met(cal) {
+				cal, met = bisect(judge(rel), r.met, 0, mcap, cal), true
+			}
+		}
+		if met && cal.margin*perUnit < bound {
+			best, ok, bound = cal, true, cal.margin*perUnit
+		}
 	}
 	// Nor are the hours relaxed before the history can say where the
 	// traffic's day lies (a policy in another zone, on a young table).
@@ -205,8 +254,8 @@ func calibrate(g *grid, lo, hi int, p forecasterParams, r replayRules, buf *repl
 	// is a morning that starts with one.
 	mb := best.margin
 	judgeOff := func(m float64) calibration {
-		cal := replayDays(g.v[lo:hi], first, mb, m, p, r, minDay, buf)
-		cal.margin, cal.offMargin = mb, m
+		cal := replayDays(g.v[lo:hi], first, mb, m, best.relative, p, r, minDay, buf)
+		cal.margin, cal.offMargin, cal.relative = mb, m, best.relative
 		return cal
 	}
 	metAll := func(cal calibration) bool {
@@ -216,6 +265,17 @@ func calibrate(g *grid, lo, hi int, p forecasterParams, r replayRules, buf *repl
 		best = bisect(judgeOff, metAll, 0, mb, off)
 	}
 	return finish(best)
+}
+
+// marginCost is the capacity a margin of m units of share rel adds to the
+// up-window provisions of slots [first, n): what the choice of the unit's
+// shape compares.
+func marginCost(buf *replayBuffers, first int, m, rel float64) float64 {
+	var sum float64
+	for k := first; k < len(buf.upP); k++ {
+		sum += buf.upS[k] + rel*buf.upP[k]
+	}
+	return m * sum
 }
 
 // search finds the smallest margin whose replay meets ok: [0, firstBracket]
@@ -414,12 +474,13 @@ func busiestHours(v []float64, local []int64, step float64, length, start, end i
 
 // replayDays runs the queue over arrivals with the capacity the decisions
 // order, m units of margin for those whose windows touch business hours and
-// mOff for the rest, and returns, over the days with at least minDay
+// mOff for the rest (a unit being the noise part plus rel of the forecast), and returns, over the days with at least minDay
 // business slots, the largest share of business-hours requests that waited
 // longer than r.maxWait and the largest share of business slots whose
 // wait passed r.timeout; and the same outside business hours, with
-// r.offWait for r.maxWait.
-func replayDays(arrivals []float64, first int, m, mOff float64, p forecasterParams, r replayRules, minDay int, buf *replayBuffers) calibration {
+// r.offWait for r.maxWait. It stops at the first day that misses the SLA
+// (r.met), whose figures it then returns.
+func replayDays(arrivals []float64, first int, m, mOff, rel float64, p forecasterParams, r replayRules, minDay int, buf *replayBuffers) calibration {
 	L, H := p.lead, p.horizon
 	upP, upS, holdP, holdS, backlog := buf.upP, buf.upS, buf.holdP, buf.holdS, buf.backlog
 	day, biz, upBiz, holdBiz := buf.day, buf.biz, buf.upBiz, buf.holdBiz
@@ -429,6 +490,13 @@ func replayDays(arrivals []float64, first int, m, mOff float64, p forecasterPara
 			return m
 		}
 		return mOff
+	}
+	// Each decision's up-window provision, once: the queue loop below
+	// takes the largest of the few that serve each slot.
+	buf.prov = resize(buf.prov, len(arrivals))
+	prov := buf.prov
+	for d := range prov {
+		prov[d] = upP[d] + margin(upBiz[d])*(upS[d]+rel*upP[d])
 	}
 	var queue float64
 	held := math.Inf(1)
@@ -452,12 +520,18 @@ func replayDays(arrivals []float64, first int, m, mOff float64, p forecasterPara
 	for t := first; t < len(arrivals); t++ {
 		if day[t] != day[t-1] {
 			closeDay()
+			// A day that misses the SLA decides the replay: the search
+			// only asks met or not, and keeps full figures of replays
+			// that met.
+			if !r.met(out) {
+				return out
+			}
 		}
 		// Workers ordered by the decisions whose up window covers t, and
 		// the extra ordered for the backlog those decisions saw.
 		ordered, seen := 0.0, 0.0
 		for d := max(t-H, 1); d <= t-L; d++ {
-			if o := upP[d] + margin(upBiz[d])*upS[d]; o > ordered {
+			if o := prov[d]; o > ordered {
 				ordered = o
 			}
 			if b := backlog[d-1]; b > seen {
@@ -466,7 +540,7 @@ func replayDays(arrivals []float64, first int, m, mOff float64, p forecasterPara
 		}
 		// A scale-in goes no lower than the hold window's provision; the
 		// backlog's extra is not held: it clears the queue and goes.
-		if h := holdP[t] + margin(holdBiz[t])*holdS[t]; h < held {
+		if h := holdP[t] + margin(holdBiz[t])*(holdS[t]+rel*holdP[t]); h < held {
 			held = h
 		}
 		if ordered > held {

@@ -45,7 +45,7 @@ func calibrateAll(t *testing.T, pts []point, kv ...string) calibration {
 
 func TestCalibrationWithoutABusinessDayUsesTheDefault(t *testing.T) {
 	cal := calibrateAll(t, flat(90, 1000))
-	must.Eq(t, calibration{margin: defaultMargin, offMargin: defaultMargin}, cal)
+	must.Eq(t, calibration{margin: defaultMargin, offMargin: defaultMargin, relative: relativeScale}, cal)
 }
 
 func TestCalibrationGivesBurstyHistoryAWiderMargin(t *testing.T) {
@@ -54,9 +54,43 @@ func TestCalibrationGivesBurstyHistoryAWiderMargin(t *testing.T) {
 	calm := calibrateAll(t, history(3, 1), keySeasonal, "false")
 	bursty := calibrateAll(t, history(3, 2, 12*60, 15*60, 17*60), keySeasonal, "false")
 	must.Eq(t, 3, calm.days, must.Sprint("three whole business days; Friday morning is a stub"))
-	must.Greater(t, calm.margin+1, bursty.margin, must.Sprintf("calm %.2f, bursty %.2f", calm.margin, bursty.margin))
+	// In requests per minute at the plateau (2,000/min, Poisson noise):
+	// the units differ in shape, so their counts alone do not compare.
+	calmRate, burstyRate := marginAt(calm, 2000), marginAt(bursty, 2000)
+	must.Greater(t, 1.5*calmRate, burstyRate, must.Sprintf("calm %.0f/min, bursty %.0f/min", calmRate, burstyRate))
 	must.LessEq(t, 0.02, bursty.share)
 	must.LessEq(t, 0.02, calm.share)
+}
+
+// marginAt is the margin of cal in requests per minute at a forecast of d
+// with Poisson noise.
+func marginAt(cal calibration, d float64) float64 {
+	return cal.margin * scaleAt(d, 0, 1, cal.relative)
+}
+
+func TestTheUnitsShapeFollowsTheErrors(t *testing.T) {
+	// Bursts that scale with the level want a unit that grows with the
+	// forecast; the same level with its counting noise only does not.
+	calm := calibrateAll(t, history(3, 1), keySeasonal, "false")
+	bursty := calibrateAll(t, history(3, 1.5, 12*60, 15*60, 17*60), keySeasonal, "false")
+	must.Greater(t, calm.relative, bursty.relative, must.Sprintf("calm share %.2f, bursty %.2f", calm.relative, bursty.relative))
+
+	// The chosen shape orders no more than the default one would have.
+	g := filled(history(3, 1.5, 12*60, 15*60, 17*60))
+	c := mustConfig(t, keySeasonal, "false")
+	p, r := newForecasterParams(c, g), newReplayRules(c, g)
+	lo, hi := blockRange(g)
+	buf := new(replayBuffers)
+	cal := calibrate(g, lo, hi, p, r, buf)
+	first := p.horizon + p.settle
+	minDay := int(wholeDay * float64(r.businessSlots()))
+	m := 0.0 // the default shape's smallest sufficient margin
+	for !r.met(replayDays(g.v[lo:hi], first, m, m, relativeScale, p, r, minDay, buf)) {
+		m += marginResolution
+		must.Less(t, maxMargin, m)
+	}
+	must.LessEq(t, (1-minShapeGain)*marginCost(buf, first, m, relativeScale), marginCost(buf, first, cal.margin, cal.relative),
+		must.Sprint("the chosen shape saves at least minShapeGain"))
 }
 
 func TestCalibrationFindsTheSmallestSufficientMargin(t *testing.T) {
@@ -68,7 +102,7 @@ func TestCalibrationFindsTheSmallestSufficientMargin(t *testing.T) {
 	buf := new(replayBuffers)
 	cal := calibrate(g, lo, hi, p, r, buf)
 	must.True(t, r.met(cal))
-	worse := replayDays(g.v[lo:hi], p.horizon+p.settle, cal.margin-2*marginResolution, cal.margin-2*marginResolution, p, r, int(wholeDay*float64(r.businessSlots())), buf)
+	worse := replayDays(g.v[lo:hi], p.horizon+p.settle, cal.margin-2*marginResolution, cal.margin-2*marginResolution, cal.relative, p, r, int(wholeDay*float64(r.businessSlots())), buf)
 	must.False(t, r.met(worse), must.Sprint("a slightly smaller margin lets too many requests wait"))
 }
 
@@ -109,7 +143,7 @@ func TestTheReplayedQueueAddsUpByHand(t *testing.T) {
 		upBiz: []bool{true, true, true, true, true}, holdBiz: []bool{true, true, true, true, true},
 	}
 	r := replayRules{maxWait: 0.5, timeout: 0.9, slowShare: 0.02, drain: math.Inf(1), step: 1}
-	cal := replayDays([]float64{0, 100, 150, 150, 50}, 1, 0, 0, forecasterParams{}, r, 1, buf)
+	cal := replayDays([]float64{0, 100, 150, 150, 50}, 1, 0, 0, 0, forecasterParams{}, r, 1, buf)
 	must.Eq(t, 1, cal.days)
 	must.InDelta(t, 150.0/450, cal.share, 1e-12)
 	must.InDelta(t, 1.0/4, cal.unavailable, 1e-12, must.Sprint("one slot of four waited past the timeout"))
@@ -206,7 +240,7 @@ func TestARelaxedOffHoursWaitGetsASmallerMarginOutsideBusinessHoursOnly(t *testi
 	cal := calibrate(g, lo, hi, p, r, buf)
 	must.Eq(t, relaxed, cal)
 	must.True(t, r.met(cal))
-	less := replayDays(g.v[lo:hi], p.horizon+p.settle, cal.margin, cal.offMargin-2*marginResolution, p, r, int(wholeDay*float64(r.businessSlots())), buf)
+	less := replayDays(g.v[lo:hi], p.horizon+p.settle, cal.margin, cal.offMargin-2*marginResolution, cal.relative, p, r, int(wholeDay*float64(r.businessSlots())), buf)
 	must.False(t, r.met(less) && less.offShare <= r.slowShare && less.offUnavailable <= r.unavailable,
 		must.Sprint("the off-hours margin is the smallest that holds"))
 }

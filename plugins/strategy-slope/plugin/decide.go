@@ -97,6 +97,7 @@ func decideRate(in input, meta map[string]any) (int64, string, error) {
 	meta["stale_minutes"] = float64(stale) * g.step
 	fc := forecastNow(g, p)
 	cal := in.margin(g, p, newReplayRules(c, g))
+	fc.withShare(cal.relative)
 
 	// The business margin for a window that touches business hours (as
 	// the replay judged them), the off-hours one for the rest.
@@ -149,6 +150,11 @@ func decideRate(in input, meta map[string]any) (int64, string, error) {
 func describeCalibration(cal calibration, c config) string {
 	if cal.days == 0 {
 		return fmt.Sprintf("; margin %.0f units by default (no replayable business day yet)", cal.margin)
+	}
+	if cal.share > c.slowShare || cal.unavailable > 1-c.availability {
+		// The replay stops at the first day that misses (calibrate.go).
+		return fmt.Sprintf("; even the largest margin (%.0f units) missed the SLA on a replayed day (%.2f%% of its requests waited over %s, %.2f%% of its minutes over %s): the backlog check has to carry the rest",
+			cal.margin, 100*cal.share, c.maxWait, 100*cal.unavailable, c.requestTimeout)
 	}
 	s := fmt.Sprintf("; margin replayed on %d days: at most %.2f%% of a day's requests waited over %s (%s %g%%), %.2f%% of its minutes over %s (%s %g%%)",
 		cal.days, 100*cal.share, c.maxWait, keySlowShare, 100*c.slowShare, 100*cal.unavailable, c.requestTimeout, keyAvailability, 100*c.availability)
@@ -265,6 +271,7 @@ func addForecast(meta map[string]any, fc forecast, cal calibration, upDemand, ho
 	meta["margin_units_off_hours"] = cal.offMargin
 	meta["calibration_off_hours_slow_share"] = cal.offShare
 	meta["margin_unit"] = fc.upScale
+	meta["margin_unit_share"] = cal.relative
 	meta["calibration_days"] = float64(cal.days)
 	meta["calibration_slow_share"] = cal.share
 	meta["calibration_business_hours"] = cal.hours()

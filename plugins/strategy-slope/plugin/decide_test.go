@@ -229,3 +229,15 @@ func TestANightDecisionUsesTheOffHoursMarginAndSaysSo(t *testing.T) {
 	must.NoError(t, err)
 	must.Eq(t, d.meta["margin_units_business"], d.meta["margin_units"])
 }
+
+func TestAReasonSaysWhenNoMarginWouldHaveMetTheSLA(t *testing.T) {
+	pts := history(3, 1)
+	// One Wednesday hour at fifty times the level: no margin covers it.
+	for i := 24*60 + 12*60; i < 24*60+13*60; i++ {
+		pts[i].y *= 50
+	}
+	d, err := decide(testInput(t, 1, pts))
+	must.NoError(t, err)
+	must.StrContains(t, d.reason, "even the largest margin (40 units) missed the SLA on a replayed day")
+	must.Eq(t, maxMargin, d.meta["margin_units_business"])
+}

@@ -38,8 +38,9 @@ const (
 	// maxSeasonalRatio caps the ratio, whose denominator can be a quiet
 	// night: a twentyfold ramp is not forecast from one quiet minute.
 	maxSeasonalRatio = 5
-	// relativeScale is the part of the margin's unit that grows with the
-	// forecast itself (see scaleAt).
+	// relativeScale is the default part of the margin's unit that grows
+	// with the forecast itself (see scaleAt); the calibration picks among
+	// relativeScales the one that needs the least capacity.
 	relativeScale = 0.05
 	// negligibleHalfLives is how many half-lives back a weight stops
 	// mattering (2^-16).
@@ -80,7 +81,10 @@ func newForecasterParams(c config, g *grid) forecasterParams {
 // forecast is one decision's point forecasts and margin units.
 type forecast struct {
 	up, hold           float64 // forecast demand per slot in each window
-	upScale, holdScale float64 // the margin's unit at that demand
+	upScale, holdScale float64 // the margin's unit at that demand (withShare)
+	// upNoise and holdNoise are the noise parts of the units: the unit is
+	// the noise part plus a share of the forecast.
+	upNoise, holdNoise float64
 	trend, recent      float64 // the views, for Meta
 	seasonal           float64
 	fast               float64
@@ -174,9 +178,21 @@ func (f *forecaster) noise() (sigma, phi float64) {
 // d itself, because the errors that fill a queue (a ramp the line lags, a
 // batch client's burst) grow with the traffic, not with its square root.
 // The calibration finds how many units the SLA needs, so only the shape of
-// the unit matters here, not its size.
-func scaleAt(d, sigma, phi float64) float64 {
-	return fmax(sigma, math.Sqrt(phi*fmax(d, 0))) + relativeScale*fmax(d, 0)
+// the unit matters here, not its size: the share of d (relative) is chosen
+// by the calibration too, from relativeScales.
+func scaleAt(d, sigma, phi, relative float64) float64 {
+	return noiseAt(d, sigma, phi) + relative*fmax(d, 0)
+}
+
+// noiseAt is the noise part of the unit at forecast demand d.
+func noiseAt(d, sigma, phi float64) float64 {
+	return fmax(sigma, math.Sqrt(phi*fmax(d, 0)))
+}
+
+// withShare sets the units for the share relative of the forecast.
+func (fc *forecast) withShare(relative float64) {
+	fc.upScale = fc.upNoise + relative*fmax(fc.up, 0)
+	fc.holdScale = fc.holdNoise + relative*fmax(fc.hold, 0)
 }
 
 // at forecasts for a decision before slot i of g, when every slot before
@@ -229,7 +245,8 @@ func (f *forecaster) at(g *grid, i, lo int) forecast {
 	fc.up, fc.hold = fmin(fmax(fc.up, 0), maxRate), fmin(fmax(fc.hold, 0), maxRate)
 	sigma, phi := f.noise()
 	fc.sigma = sigma
-	fc.upScale, fc.holdScale = scaleAt(fc.up, sigma, phi), scaleAt(fc.hold, sigma, phi)
+	fc.upNoise, fc.holdNoise = noiseAt(fc.up, sigma, phi), noiseAt(fc.hold, sigma, phi)
+	fc.withShare(relativeScale)
 	return fc
 }
 
