@@ -111,7 +111,7 @@ func rangeHash(g *grid, lo, hi int, p forecasterParams, r replayRules) uint64 {
 	mix(math.Float64bits(g.newest - float64(g.len()-hi)*g.step*60))
 	mix(math.Float64bits(g.step))
 	for _, x := range []float64{float64(p.lead), float64(p.horizon), p.trendDecay, p.noiseDecay, float64(p.settle),
-		r.maxWait, r.slowShare, r.timeout, r.unavailable, r.drain, float64(r.bizStart), float64(r.bizEnd), r.step} {
+		r.maxWait, r.offWait, r.slowShare, r.timeout, r.unavailable, r.drain, float64(r.bizStart), float64(r.bizEnd), r.step} {
 		mix(math.Float64bits(x))
 	}
 	for _, l := range p.lags {

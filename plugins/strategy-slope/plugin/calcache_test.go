@@ -47,3 +47,13 @@ func TestTheCacheNoticesNewDataAndKeepsChecksApart(t *testing.T) {
 	must.Eq(t, maxCachedCalibrations, mc.order.Len())
 	must.Eq(t, maxCachedCalibrations, len(mc.entries))
 }
+
+func TestTheCacheNoticesAnOffHoursWaitChange(t *testing.T) {
+	g := filled(history(4, 1.8, 2*60, 4*60, 12*60, 15*60))
+	sla, relaxed := mustConfig(t), mustConfig(t, keyOffHoursMaxWait, "30s")
+	mc := newMarginCache()
+	a := mc.calibratedMargin("k", g, newForecasterParams(sla, g), newReplayRules(sla, g))
+	b := mc.calibratedMargin("k", g, newForecasterParams(relaxed, g), newReplayRules(relaxed, g))
+	must.Eq(t, a.margin, a.offMargin)
+	must.Less(t, b.margin, b.offMargin, must.Sprint("the same data under a new config is calibrated again"))
+}
