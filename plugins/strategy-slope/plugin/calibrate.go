@@ -85,7 +85,7 @@ type calibration struct {
 	// mostly outside floor_hours in timezone (a policy set up in another
 	// zone than its traffic's?), and the replay judged that stretch.
 	moved bool
-	// relative is the unit's share of the forecast (scaleAt) the margin
+	// relative is the unit's share of the forecast (see unit) the margin
 	// is counted in.
 	relative float64
 	// offMargin is the margin, in units, of decisions whose windows lie
@@ -121,11 +121,7 @@ type replayRules struct {
 
 // businessSlots is the number of slots in a day's business hours.
 func (r replayRules) businessSlots() int {
-	minutes := r.bizEnd - r.bizStart
-	if minutes <= 0 {
-		minutes += 24 * 60
-	}
-	return int(float64(minutes) / r.step)
+	return int(float64(hoursLength(r.bizStart, r.bizEnd)) / r.step)
 }
 
 func newReplayRules(c config, g *grid) replayRules {
@@ -177,14 +173,13 @@ func calibrate(g *grid, lo, hi int, p forecasterParams, r replayRules, buf *repl
 	}
 	markLocal(g, lo, hi, r.loc, buf)
 	markHours(buf, r.bizStart, r.bizEnd)
-	start, outside := busiestHours(g.v[lo:hi], buf.local, g.step, r.bizEnd-r.bizStart, r.bizStart, r.bizEnd, &buf.profile)
+	start, outside := busiestHours(g.v[lo:hi], buf.local, g.step, r.bizStart, r.bizEnd, &buf.profile)
 	// Less than two days of history is no profile of a day: hours from
 	// 00:00 to 10:00 alone would make their own stretch look busiest.
 	profiled := float64(n)*g.step >= minProfileDays*24*60
 	moved := profiled && 2*outside > r.businessSlots()
 	if moved {
-		r.bizEnd = (start + r.bizEnd - r.bizStart + 24*60) % (24 * 60)
-		r.bizStart = start
+		r.bizStart, r.bizEnd = start, (start+hoursLength(r.bizStart, r.bizEnd))%(24*60)
 		markHours(buf, r.bizStart, r.bizEnd)
 	}
 	markWindows(buf, p)
@@ -273,7 +268,7 @@ func calibrate(g *grid, lo, hi int, p forecasterParams, r replayRules, buf *repl
 func marginCost(buf *replayBuffers, first int, m, rel float64) float64 {
 	var sum float64
 	for k := first; k < len(buf.upP); k++ {
-		sum += buf.upS[k] + rel*buf.upP[k]
+		sum += unit(buf.upS[k], buf.upP[k], rel)
 	}
 	return m * sum
 }
@@ -359,8 +354,21 @@ func (cal calibration) touches(g *grid, from, to int, loc *time.Location) bool {
 }
 
 // hours is the judged business hours, HH:MM-HH:MM.
-func (cal calibration) hours() string {
-	return fmt.Sprintf("%02d:%02d-%02d:%02d", cal.bizStart/60, cal.bizStart%60, cal.bizEnd/60, cal.bizEnd%60)
+func (cal calibration) hours() string { return formatHours(cal.bizStart, cal.bizEnd) }
+
+// formatHours writes hours [start, end) (minutes after local midnight) as
+// HH:MM-HH:MM.
+func formatHours(start, end int) string {
+	return fmt.Sprintf("%02d:%02d-%02d:%02d", start/60, start%60, end/60, end%60)
+}
+
+// hoursLength is the length of hours [start, end) in minutes; end <= start
+// wraps past midnight.
+func hoursLength(start, end int) int {
+	if m := end - start; m > 0 {
+		return m
+	}
+	return end - start + 24*60
 }
 
 // inHours reports whether minute (after local midnight) lies in
@@ -435,13 +443,11 @@ func markHours(buf *replayBuffers, start, end int) {
 // than the traffic's (a policy copied from a deployment elsewhere): a margin
 // calibrated on a quiet night would be no margin at the peak. It adds up
 // the requests of v by minute of the local day over the whole range and
-// returns where the stretch of length minutes (wrapping past midnight) that
-// carries the most starts, and how many of its slots lie outside the
-// business hours [start, end). buf is reused for the profile.
-func busiestHours(v []float64, local []int64, step float64, length, start, end int, buf *[]float64) (from, outside int) {
-	if length <= 0 {
-		length += 24 * 60
-	}
+// returns where the stretch as long as the business hours [start, end)
+// (wrapping past midnight) that carries the most starts, and how many of
+// its slots lie outside those hours. buf is reused for the profile.
+func busiestHours(v []float64, local []int64, step float64, start, end int, buf *[]float64) (from, outside int) {
+	length := hoursLength(start, end)
 	buckets := max(int(math.Round(24*60/step)), 1)
 	*buf = resize(*buf, buckets)
 	profile := *buf
@@ -496,7 +502,7 @@ func replayDays(arrivals []float64, first int, m, mOff, rel float64, p forecaste
 	buf.prov = resize(buf.prov, len(arrivals))
 	prov := buf.prov
 	for d := range prov {
-		prov[d] = upP[d] + margin(upBiz[d])*(upS[d]+rel*upP[d])
+		prov[d] = upP[d] + margin(upBiz[d])*unit(upS[d], upP[d], rel)
 	}
 	var queue float64
 	held := math.Inf(1)
@@ -540,7 +546,7 @@ func replayDays(arrivals []float64, first int, m, mOff, rel float64, p forecaste
 		}
 		// A scale-in goes no lower than the hold window's provision; the
 		// backlog's extra is not held: it clears the queue and goes.
-		if h := holdP[t] + margin(holdBiz[t])*(holdS[t]+rel*holdP[t]); h < held {
+		if h := holdP[t] + margin(holdBiz[t])*unit(holdS[t], holdP[t], rel); h < held {
 			held = h
 		}
 		if ordered > held {

@@ -65,7 +65,7 @@ func TestCalibrationGivesBurstyHistoryAWiderMargin(t *testing.T) {
 // marginAt is the margin of cal in requests per minute at a forecast of d
 // with Poisson noise.
 func marginAt(cal calibration, d float64) float64 {
-	return cal.margin * scaleAt(d, 0, 1, cal.relative)
+	return cal.margin * unit(noiseAt(d, 0, 1), d, cal.relative)
 }
 
 func TestTheUnitsShapeFollowsTheErrors(t *testing.T) {
@@ -188,11 +188,11 @@ func TestTheBusiestHoursOfTheLocalDayWrapPastMidnight(t *testing.T) {
 	// from 18:00 to 06:00. Business hours 06:00-18:00 hold none of it.
 	local := []int64{0, 6 * 3600, 12 * 3600, 18 * 3600, 24 * 3600, 30 * 3600, 36 * 3600, 42 * 3600}
 	v := []float64{9, 1, 1, 9, 9, 1, math.NaN(), 9}
-	from, outside := busiestHours(v, local, 360, 12*60, 6*60, 18*60, new([]float64))
+	from, outside := busiestHours(v, local, 360, 6*60, 18*60, new([]float64))
 	must.Eq(t, 18*60, from)
 	must.Eq(t, 2, outside)
 	// With business hours 00:00-12:00, one of the two slots is outside.
-	_, outside = busiestHours(v, local, 360, 12*60, 0, 12*60, new([]float64))
+	_, outside = busiestHours(v, local, 360, 0, 12*60, new([]float64))
 	must.Eq(t, 1, outside)
 }
 

@@ -1,7 +1,6 @@
 package plugin
 
 import (
-	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -45,17 +44,11 @@ func (f floorRule) active(now time.Time) bool {
 
 // length is the business window's length (14h0m0s for 08:00-22:00).
 func (f floorRule) length() time.Duration {
-	m := f.end - f.start
-	if m <= 0 {
-		m += 24 * 60
-	}
-	return time.Duration(m) * time.Minute
+	return time.Duration(hoursLength(f.start, f.end)) * time.Minute
 }
 
 // hours is the window as configured, HH:MM-HH:MM.
-func (f floorRule) hours() string {
-	return fmt.Sprintf("%02d:%02d-%02d:%02d", f.start/60, f.start%60, f.end/60, f.end%60)
-}
+func (f floorRule) hours() string { return formatHours(f.start, f.end) }
 
 func parseFloor(p *pluginkit.Parser) floorRule {
 	f := floorRule{count: p.Int(keyFloor)}

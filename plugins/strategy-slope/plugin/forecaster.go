@@ -39,7 +39,7 @@ const (
 	// night: a twentyfold ramp is not forecast from one quiet minute.
 	maxSeasonalRatio = 5
 	// relativeScale is the default part of the margin's unit that grows
-	// with the forecast itself (see scaleAt); the calibration picks among
+	// with the forecast itself (see unit); the calibration picks among
 	// relativeScales the one that needs the least capacity.
 	relativeScale = 0.05
 	// negligibleHalfLives is how many half-lives back a weight stops
@@ -172,27 +172,26 @@ func (f *forecaster) noise() (sigma, phi float64) {
 	return sigma, phi
 }
 
-// scaleAt is the unit the margin is counted in at forecast demand d: the
-// noise at that level, sqrt(phi d) but never below the measured sigma
-// (bursts of a fixed size do not shrink with the traffic), plus a share of
-// d itself, because the errors that fill a queue (a ramp the line lags, a
-// batch client's burst) grow with the traffic, not with its square root.
-// The calibration finds how many units the SLA needs, so only the shape of
-// the unit matters here, not its size: the share of d (relative) is chosen
-// by the calibration too, from relativeScales.
-func scaleAt(d, sigma, phi, relative float64) float64 {
-	return noiseAt(d, sigma, phi) + relative*fmax(d, 0)
+// unit is the unit the margin is counted in at forecast demand d, given
+// its noise part (noiseAt): the noise, plus a share of d itself, because
+// the errors that fill a queue (a ramp the line lags, a batch client's
+// burst) grow with the traffic, not with its square root. The calibration
+// finds how many units the SLA needs and picks the share (relative) from
+// relativeScales.
+func unit(noise, d, relative float64) float64 {
+	return noise + relative*fmax(d, 0)
 }
 
-// noiseAt is the noise part of the unit at forecast demand d.
+// noiseAt is the noise part of the unit at forecast demand d: sqrt(phi d)
+// but never below the measured sigma (bursts of a fixed size do not shrink
+// with the traffic).
 func noiseAt(d, sigma, phi float64) float64 {
 	return fmax(sigma, math.Sqrt(phi*fmax(d, 0)))
 }
 
 // withShare sets the units for the share relative of the forecast.
 func (fc *forecast) withShare(relative float64) {
-	fc.upScale = fc.upNoise + relative*fmax(fc.up, 0)
-	fc.holdScale = fc.holdNoise + relative*fmax(fc.hold, 0)
+	fc.upScale, fc.holdScale = unit(fc.upNoise, fc.up, relative), unit(fc.holdNoise, fc.hold, relative)
 }
 
 // at forecasts for a decision before slot i of g, when every slot before

@@ -138,12 +138,12 @@ func TestNoiseOfAlternatingMinutesIsHalfTheirDifference(t *testing.T) {
 
 func TestTheMarginUnitGrowsWithTheForecastButNeverBelowTheMeasuredNoise(t *testing.T) {
 	// Poisson-like noise (phi 1) at 10,000/min: sqrt(10000) + 5%.
-	must.InDelta(t, 100+500, scaleAt(10000, 50, 1, 0.05), 1e-9)
+	must.InDelta(t, 100+500, unit(noiseAt(10000, 50, 1), 10000, 0.05), 1e-9)
 	// Measured noise above the Poisson level at a low forecast stays.
-	must.InDelta(t, 300+5, scaleAt(100, 300, 1, 0.05), 1e-9)
+	must.InDelta(t, 300+5, unit(noiseAt(100, 300, 1), 100, 0.05), 1e-9)
 	// Overdispersed counts: sqrt(phi d).
-	must.InDelta(t, math.Sqrt(4*10000)+500, scaleAt(10000, 50, 4, 0.05), 1e-9)
-	must.Eq(t, 0.0, scaleAt(-5, 0, 1, 0.05))
+	must.InDelta(t, math.Sqrt(4*10000)+500, unit(noiseAt(10000, 50, 4), 10000, 0.05), 1e-9)
+	must.Eq(t, 0.0, unit(noiseAt(-5, 0, 1), -5, 0.05))
 }
 
 func TestStaleSlotsCountTheMinutesTheAPMHeldBack(t *testing.T) {
