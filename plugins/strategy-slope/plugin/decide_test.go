@@ -222,7 +222,9 @@ func TestANightDecisionUsesTheOffHoursMarginAndSaysSo(t *testing.T) {
 	must.Less(t, sla.meta["margin_units"].(float64), relaxed.meta["margin_units"].(float64))
 	must.StrContains(t, relaxed.reason, "outside business hours 08:00-22:00: off-hours margin")
 	must.StrNotContains(t, sla.reason, "outside business hours")
-	must.Greater(t, relaxed.count, sla.count)
+	// Less demand (a night of 2-3 workers can round both to one count).
+	must.Greater(t, relaxed.meta["demand_up"].(float64), sla.meta["demand_up"].(float64))
+	must.GreaterEq(t, relaxed.count, sla.count)
 
 	// At noon the business margin applies whatever the off-hours wait.
 	d, err := decide(testInput(t, 1, history(4, 1.8, 2*60, 4*60, 12*60, 15*60), keyOffHoursMaxWait, "30s"))
