@@ -26,11 +26,23 @@ const maxGridSlots = 64 * 1024
 // fill lays pts (sorted, x in minutes relative to the newest) on the grid,
 // reusing g's storage. newest is the newest point's Unix time in seconds.
 func (g *grid) fill(pts []point, newest float64) {
+	g.newest = newest
+	// The usual series is evenly spaced: try its first step before
+	// looking for the typical one (fillEven checks every point).
+	if len(pts) >= 2 && len(pts) <= maxGridSlots {
+		if s := pts[1].x - pts[0].x; s > 0 && int(math.Round(-pts[0].x/s))+1 == len(pts) {
+			n := len(pts)
+			g.step = s
+			g.v, g.sum, g.cnt = resize(g.v, n), resize(g.sum, n+1), resize(g.cnt, n+1)
+			if g.fillEven(pts) {
+				return
+			}
+		}
+	}
 	g.step = typicalStep(pts)
 	if g.step <= 0 {
 		g.step = 1
 	}
-	g.newest = newest
 	n := 1
 	if len(pts) > 0 {
 		n = min(int(math.Round(-pts[0].x/g.step))+1, maxGridSlots, 4*len(pts)+16)

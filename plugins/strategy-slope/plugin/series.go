@@ -30,6 +30,9 @@ type seriesQuality struct {
 // the larger reading is the safe side). The metrics are not modified.
 // newest is the Unix time in seconds of the newest valid sample.
 func cleanSeries(m sdk.TimestampedMetrics, buf []point) (pts []point, q seriesQuality, newest float64) {
+	if pts, q, newest, ok := cleanSorted(m, buf); ok {
+		return pts, q, newest
+	}
 	pts = slices.Grow(buf[:0], len(m))
 	sorted := true
 	for _, s := range m {
@@ -71,6 +74,47 @@ func cleanSeries(m sdk.TimestampedMetrics, buf []point) (pts []point, q seriesQu
 		out = append(out, point{x: (p.x - last) / 60, y: p.y})
 	}
 	return out, q, last
+}
+
+// cleanSorted is cleanSeries in one pass for the usual series, already in
+// time order: the newest valid sample is found from the end first, so each
+// point's offset is known as it is read. It gives up (ok false) at the
+// first sample older than the one before it, and cleanSeries sorts.
+func cleanSorted(m sdk.TimestampedMetrics, buf []point) (pts []point, q seriesQuality, newest float64, ok bool) {
+	valid := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) && v >= 0 }
+	k := len(m) - 1
+	for k >= 0 && !valid(m[k].Value) {
+		k--
+	}
+	if k < 0 {
+		return buf[:0], q, 0, false
+	}
+	last := float64(m[k].Timestamp.Unix())
+	pts = slices.Grow(buf[:0], len(m))
+	prev := math.Inf(-1)
+	for _, s := range m {
+		v := s.Value
+		if !valid(v) {
+			q.dropped++
+			continue
+		}
+		if v > maxRate {
+			v = maxRate
+			q.clamped++
+		}
+		t := float64(s.Timestamp.Unix())
+		switch {
+		case t < prev:
+			return pts[:0], seriesQuality{}, 0, false
+		case t == prev:
+			q.duplicates++
+			pts[len(pts)-1].y = math.Max(pts[len(pts)-1].y, v)
+			continue
+		}
+		prev = t
+		pts = append(pts, point{x: (t - last) / 60, y: v})
+	}
+	return pts, q, last, true
 }
 
 // maxPooledPoints bounds the buffers kept for reuse (256 KiB each), so that

@@ -2,6 +2,8 @@ package plugin
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -78,4 +80,43 @@ func TestCleanSeriesAllocatesNothingWithALargeEnoughBuffer(t *testing.T) {
 	buf := make([]point, 0, len(m))
 	allocs := testing.AllocsPerRun(100, func() { buf, _, _ = cleanSeries(m, buf) })
 	must.Eq(t, 0.0, allocs)
+}
+
+func TestCleanSeriesGivesTheSameInTimeOrderAndOutOfIt(t *testing.T) {
+	// In time order cleanSeries takes its one-pass path (cleanSorted);
+	// reversed, it sorts. Both must clean alike: values, offsets and the
+	// counts of what was dropped, clamped and merged.
+	r := rand.New(rand.NewPCG(3, 4))
+	sortedOnly := 0 // reversed series that only the sorting path cleans
+	for range 200 {
+		n := 1 + r.IntN(40)
+		in := make([]sample, 0, n)
+		unix := int64(r.IntN(1000))
+		for range n {
+			v := float64(r.IntN(100))
+			switch r.IntN(10) {
+			case 0:
+				v = math.NaN()
+			case 1:
+				v = -1
+			case 2:
+				v = 2 * maxRate
+			}
+			in = append(in, sample{unix, v})
+			if r.IntN(4) > 0 { // else a duplicate timestamp
+				unix += 60
+			}
+		}
+		sorted, qs, ns := cleanSeries(metricsOf(in), nil)
+		rev := slices.Clone(in)
+		slices.Reverse(rev)
+		if _, _, _, ok := cleanSorted(metricsOf(rev), nil); !ok {
+			sortedOnly++
+		}
+		got, qr, nr := cleanSeries(metricsOf(rev), nil)
+		must.Eq(t, sorted, got, must.Sprintf("in %v", in))
+		must.Eq(t, qs, qr)
+		must.Eq(t, ns, nr)
+	}
+	must.Greater(t, 100, sortedOnly)
 }
