@@ -28,8 +28,13 @@ import (
 // for a slot is the largest up-window provision of the decisions whose
 // workers serve it; it only falls as far as the hold-window provision; and
 // a backlog adds the workers that clear it in drain_time (the backlog
-// check), lead after it is seen. It ignores whole workers (a real fleet
-// rounds up), so at small fleets it errs on the safe side.
+// check), lead after it is seen. The agent acts on a decision only when it
+// is free: one that changes the count (in whole workers) blocks those after
+// it for horizon - lead, the time a Scale call and its cooldown take, as
+// the agent does (a replay that acted every minute was kinder than the
+// agent, and short leads lost days to it). The capacity itself ignores
+// whole workers (a real fleet rounds up), so at small fleets it errs on
+// the safe side.
 //
 // Everything the replay finds is measured on the traffic itself: bursts,
 // the lag of the line at turns, a seasonal view that misleads on a holiday,
@@ -62,8 +67,12 @@ const (
 	// search looks first.
 	maxMargin    = 40.0
 	firstBracket = 8.0
-	// marginResolution is the precision of the search, in units.
+	// marginResolution is the precision of the search, in units, and
+	// marginPrecision its share of the margin: a margin of 20 units needs
+	// no 0.05 (the precision of the few units most traffic needs), and
+	// each halving is a replay of the whole window.
 	marginResolution = 0.05
+	marginPrecision  = 0.01
 	// minReplayDay is the business time a day needs in the window to be
 	// judged while the window holds no whole business day yet (a young
 	// table): a two-hour stub of a day says little about the next. Once
@@ -118,6 +127,7 @@ type replayRules struct {
 	unavailable float64
 	slowShare   float64
 	drain       float64 // slots
+	perWorker   float64 // capacity_per_worker: a count change is in whole workers
 	bizStart    int     // minutes after local midnight
 	bizEnd      int
 	step        float64 // minutes per slot
@@ -141,6 +151,7 @@ func newReplayRules(c config, g *grid) replayRules {
 		unavailable: 1 - c.availability,
 		slowShare:   c.slowShare,
 		drain:       math.Max(c.drainTime.Minutes()/g.step, 1e-9),
+		perWorker:   c.capacity,
 		bizStart:    c.floor.start, bizEnd: c.floor.end, loc: loc, step: g.step,
 	}
 }
@@ -150,7 +161,7 @@ type replayBuffers struct {
 	// upS and holdS are the noise parts of the units (forecast.upNoise).
 	upP, upS, holdP, holdS []float64
 	backlog                []float64
-	prov                   []float64 // up-window provisions of one replay
+	prov, hold             []float64 // up- and hold-window provisions of one replay
 	local                  []int64   // local time, seconds
 	profile                []float64
 	day                    []int32
@@ -159,6 +170,10 @@ type replayBuffers struct {
 	// in its up window [k+lead, k+horizon] or its hold window [k, k+horizon].
 	upBiz, holdBiz []bool
 	next           []int32
+	acted          []bool // the decisions the agent acted on
+	// ringOrd and ringSeen: per slot of the next H+1, the largest
+	// provision and backlog of the acted decisions that serve it.
+	ringOrd, ringSeen []float64
 }
 
 // calibrate finds the margin for slots [lo, hi) of g. The result depends
@@ -280,30 +295,30 @@ func marginCost(buf *replayBuffers, first int, m, rel float64) float64 {
 	return m * sum
 }
 
-// search finds the smallest margin whose replay meets ok: [0, firstBracket]
-// first (most traffic needs a few units), the whole range only when that
-// is not enough. It returns false with the replay at maxMargin when even
+// search finds the smallest margin whose replay meets ok: in [0,
+// firstBracket] (most traffic needs a few units), or in [firstBracket,
+// maxMargin] when that is not enough. It returns false with the replay at maxMargin when even
 // that fails.
 func search(judge func(float64) calibration, ok func(calibration) bool) (calibration, bool) {
 	best := judge(firstBracket)
 	if best.days == 0 {
 		return best, false
 	}
-	high := firstBracket
+	low, high := 0.0, firstBracket
 	if !ok(best) {
 		if best = judge(maxMargin); !ok(best) {
 			return best, false
 		}
-		high = maxMargin
+		low, high = firstBracket, maxMargin
 	}
-	return bisect(judge, ok, 0, high, best), true
+	return bisect(judge, ok, low, high, best), true
 }
 
 // bisect narrows [low, high], where high meets ok with the replay best, to
-// marginResolution and returns the replay at the smallest margin found
-// that meets ok.
+// marginResolution or marginPrecision of high, whichever is wider, and
+// returns the replay at the smallest margin found that meets ok.
 func bisect(judge func(float64) calibration, ok func(calibration) bool, low, high float64, best calibration) calibration {
-	for high-low > marginResolution {
+	for high-low > max(marginResolution, marginPrecision*high) {
 		mid := (low + high) / 2
 		if cal := judge(mid); ok(cal) {
 			high, best = mid, cal
@@ -504,13 +519,41 @@ func replayDays(arrivals []float64, first int, m, mOff, rel float64, p forecaste
 		}
 		return mOff
 	}
-	// Each decision's up-window provision, once: the queue loop below
-	// takes the largest of the few that serve each slot.
-	buf.prov = resize(buf.prov, len(arrivals))
-	prov := buf.prov
+	// Each decision's up-window and hold-window provisions, once: the
+	// queue loop below takes the largest of the few that serve each slot.
+	buf.prov, buf.hold = resize(buf.prov, len(arrivals)), resize(buf.hold, len(arrivals))
+	prov, hold := buf.prov, buf.hold
 	for d := range prov {
 		prov[d] = upP[d] + margin(upBiz[d])*unit(upS[d], upP[d], rel)
+		hold[d] = holdP[d] + margin(holdBiz[d])*unit(holdS[d], holdP[d], rel)
 	}
+	// The agent acts on a decision only when it is free: a decision that
+	// changes the count (in whole workers) blocks those after it for
+	// horizon - lead, the Scale call and its cooldown (see configTable:
+	// a count set now stands for horizon). Decisions before first count
+	// as acted, as the warm-up's fleet.
+	buf.acted = resizeBool(buf.acted, len(arrivals))
+	acted := buf.acted
+	for d := range acted[:first] {
+		acted[d] = true
+	}
+	block := max(H-L, 1)
+	// Each acted decision adds its provision and the backlog it saw to
+	// the slots of its up window [d+L, d+H], kept in a ring of H+1 slots
+	// that each slot reads and clears: the largest of the decisions that
+	// serve it, without looking back over them.
+	ring := H + 1
+	buf.ringOrd, buf.ringSeen = resize(buf.ringOrd, ring), resize(buf.ringSeen, ring)
+	ringOrd, ringSeen := buf.ringOrd, buf.ringSeen
+	clear(ringOrd)
+	clear(ringSeen)
+	for d := max(first-H, 1); d < first; d++ { // the warm-up's, which saw no backlog
+		for u := max(d+L, first); u <= d+H; u++ {
+			ringOrd[u%ring] = fmax(ringOrd[u%ring], prov[d])
+		}
+	}
+	next, target, targetWorkers := first, math.Inf(-1), math.Inf(-1)
+	perWorker := 1 / r.perWorker
 	var queue float64
 	held := math.Inf(1)
 	// Per day, business hours [0] and the rest [1].
@@ -540,20 +583,36 @@ func replayDays(arrivals []float64, first int, m, mOff, rel float64, p forecaste
 				return out
 			}
 		}
-		// Workers ordered by the decisions whose up window covers t, and
-		// the extra ordered for the backlog those decisions saw.
-		ordered, seen := 0.0, 0.0
-		for d := max(t-H, 1); d <= t-L; d++ {
-			if o := prov[d]; o > ordered {
-				ordered = o
+		// Decision t, on what was seen until t-1: the count it asks for
+		// (decideRate: up to the up-window provision and the backlog's
+		// extra; down no lower than the hold window's provision).
+		h := hold[t]
+		acted[t] = t >= next
+		if acted[t] {
+			ask := prov[t] + backlog[t-1]*perDrain
+			if ask < target {
+				ask = fmax(ask, fmin(target, h))
 			}
-			if b := backlog[d-1]; b > seen {
-				seen = b
+			if w := math.Ceil(ask*perWorker - 1e-9); w != targetWorkers {
+				next, targetWorkers = t+block, w
+			}
+			target = ask
+			// Its workers serve the slots of its up window.
+			o, b := prov[t], backlog[t-1]
+			for u := t + L; u <= t+H; u++ {
+				i := u % ring
+				ringOrd[i], ringSeen[i] = fmax(ringOrd[i], o), fmax(ringSeen[i], b)
 			}
 		}
-		// A scale-in goes no lower than the hold window's provision; the
-		// backlog's extra is not held: it clears the queue and goes.
-		if h := holdP[t] + margin(holdBiz[t])*unit(holdS[t], holdP[t], rel); h < held {
+		// Workers ordered by the acted decisions whose up window covers
+		// t, and the extra ordered for the backlog those decisions saw.
+		i := t % ring
+		ordered, seen := ringOrd[i], ringSeen[i]
+		ringOrd[i], ringSeen[i] = 0, 0
+		// A scale-in (an acted decision) goes no lower than the hold
+		// window's provision; the backlog's extra is not held: it clears
+		// the queue and goes.
+		if acted[t] && h < held {
 			held = h
 		}
 		if ordered > held {

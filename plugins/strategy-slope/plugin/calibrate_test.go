@@ -142,12 +142,45 @@ func TestTheReplayedQueueAddsUpByHand(t *testing.T) {
 		backlog: make([]float64, 5), day: make([]int32, 5), biz: []bool{true, true, true, true, true},
 		upBiz: []bool{true, true, true, true, true}, holdBiz: []bool{true, true, true, true, true},
 	}
-	r := replayRules{maxWait: 0.5, timeout: 0.9, slowShare: 0.02, drain: math.Inf(1), step: 1}
+	r := replayRules{maxWait: 0.5, timeout: 0.9, slowShare: 0.02, drain: math.Inf(1), step: 1, perWorker: 100}
 	cal := replayDays([]float64{0, 100, 150, 150, 50}, 1, 0, 0, 0, forecasterParams{}, r, 1, buf)
 	must.Eq(t, 1, cal.days)
 	must.InDelta(t, 150.0/450, cal.share, 1e-12)
 	must.InDelta(t, 1.0/4, cal.unavailable, 1e-12, must.Sprint("one slot of four waited past the timeout"))
 	must.Eq(t, []float64{0, 0, 50, 100, 50}, buf.backlog)
+}
+
+func TestTheReplayActsOnlyWhenTheAgentIsFree(t *testing.T) {
+	// A ramp whose every decision asks for one more worker (100 a slot).
+	// With lead 1 and horizon 3 a count change stands for horizon - lead
+	// = 2 slots (the Scale call and its cooldown), so every other decision
+	// is not acted on and the workers arrive a slot late: at slot 3 the
+	// fleet is slot 1's 200, not slot 2's 300.
+	replay := func(horizon int) *replayBuffers {
+		const n = 8
+		up, arrivals := make([]float64, n), make([]float64, n)
+		for i := range up {
+			up[i] = 100 * float64(i+1)
+			if i >= 2 {
+				arrivals[i] = 100 * float64(i)
+			}
+		}
+		all := func() []bool { return []bool{true, true, true, true, true, true, true, true} }
+		buf := &replayBuffers{
+			upP: up, upS: make([]float64, n), holdP: make([]float64, n), holdS: make([]float64, n),
+			backlog: make([]float64, n), day: make([]int32, n), biz: all(), upBiz: all(), holdBiz: all(),
+		}
+		r := replayRules{maxWait: 0.5, timeout: 0.9, slowShare: 1, unavailable: 1, drain: math.Inf(1), step: 1, perWorker: 100}
+		replayDays(arrivals, 1, 0, 0, 0, forecasterParams{lead: 1, horizon: horizon}, r, 1, buf)
+		return buf
+	}
+	blocked := replay(3)
+	must.Eq(t, []bool{true, true, false, true, false, true, false, true}, blocked.acted)
+	must.Eq(t, []float64{0, 0, 0, 100, 100, 200, 200, 300}, blocked.backlog)
+	// horizon = lead + 1: the agent is free every slot and keeps up.
+	free := replay(2)
+	must.Eq(t, []bool{true, true, true, true, true, true, true, true}, free.acted)
+	must.Eq(t, make([]float64, 8), free.backlog)
 }
 
 func TestBusinessHoursAndDaysFollowTheZone(t *testing.T) {
