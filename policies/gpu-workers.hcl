@@ -60,9 +60,9 @@ scaling "gpu-workers" {
         slow_share = "0.02"
         # Cheaper nights, if the SLA's latency promise is for business hours
         # only: outside them a request may then wait up to 10 s. Measured on
-        # make validate's matrix: 1.2-1.3% fewer worker-hours on the NASA
-        # trace, 1.2-2.1% on the synthetic business traces, every
-        # business-hours day still met.
+        # make validate's matrix (2026-12-07): 1.0-1.3% fewer worker-hours on
+        # the NASA trace, 0.7-1.6% on the synthetic business traces, 2.5-3.9%
+        # on the flash crowd, every SLA day still met.
         # off_hours_max_wait = "10s"
 
         # Business hours: the SLA's (for the calibration) and a warm

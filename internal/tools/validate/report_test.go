@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/shoenig/test/must"
@@ -26,4 +27,13 @@ func TestVolumesPrintInMillionsPerDay(t *testing.T) {
 	must.Eq(t, "2M/day", formatVolume(2_000_000))
 	must.Eq(t, "60M/day", formatVolume(60_000_000))
 	must.Eq(t, "5000/day", formatVolume(5000))
+}
+
+func TestEveryColumnHasItsCellAndThePeersShowTheirAvailability(t *testing.T) {
+	r := Row{Volume: 2e6}
+	r.TargetValue.AvailabilityPct, r.Predictive.AvailabilityPct = 99.148, 99.5
+	cells := r.cells()
+	must.Eq(t, len(columns), len(cells))
+	must.Eq(t, "99.148", cells[slices.Index(columns, "target-value availability %")])
+	must.Eq(t, "99.500", cells[slices.Index(columns, "predictive availability %")])
 }

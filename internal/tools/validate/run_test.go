@@ -119,6 +119,7 @@ func TestValidateQuickOnTwoDaysGivesEveryRowInOrder(t *testing.T) {
 	must.NoError(t, rep.WriteTable(&out))
 	text := out.String()
 	for _, want := range []string{"warning: -days 2: every trace cut", "scenario", "target-value x oracle", "verdict",
+		"target-value availability %", "predictive availability %",
 		"nasa: held out (days 2-2)", "rows passing: ", "Goals: business-hours traffic"} {
 		must.StrContains(t, text, want)
 	}
