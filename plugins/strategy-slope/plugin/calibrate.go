@@ -114,6 +114,10 @@ type calibration struct {
 	// minutes after local midnight: floor_hours, or the traffic's busiest
 	// stretch (moved). Decisions use the same.
 	bizStart, bizEnd int
+	// young: the window holds less than minProfileDays of history, too
+	// little to have seen the traffic's days and their bursts, or to tell
+	// where its business hours lie (startup_headroom applies).
+	young bool
 }
 
 // replayRules are the config's SLA and fleet rules in slots.
@@ -213,6 +217,7 @@ func calibrate(g *grid, lo, hi int, p forecasterParams, r replayRules, buf *repl
 		minDay = int(minReplayDay.Minutes() / g.step)
 	}
 	finish := func(cal calibration) calibration {
+		cal.young = !profiled
 		cal.moved, cal.bizStart, cal.bizEnd = moved, r.bizStart, r.bizEnd
 		return cal
 	}

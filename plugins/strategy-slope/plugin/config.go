@@ -15,6 +15,7 @@ const (
 	modeRate     = "rate"
 	modeBacklog  = "backlog"
 	keyHeadroom  = "headroom"
+	keyStartup   = "startup_headroom"
 	keyMinPoints = "min_points"
 
 	keyLead             = "lead"
@@ -79,6 +80,7 @@ var configTable = &pluginkit.Table{
 		{Name: keyDrainTime, Kind: pluginkit.Duration, Default: "2m", Min: "1s", Max: "24h", Doc: "clear a backlog above the tolerance within this time"},
 		{Name: keyBacklogTolerance, Kind: pluginkit.Float, Default: "0", Min: "0", Max: "1e12", Doc: "waiting messages ignored"},
 		{Name: keyHeadroom, Kind: pluginkit.Float, Default: "0", Min: "0", Max: "10", Doc: "extra fraction on top of the computed demand"},
+		{Name: keyStartup, Kind: pluginkit.Float, Default: "1", Min: "0", Max: "10", Doc: "while the window holds under two days, demand is at least the forecast times 1 + this"},
 		{Name: keyMinPoints, Kind: pluginkit.Int, Default: "10", Min: "3", Max: "100000", Doc: "fewer valid points is an error, not a guess"},
 		{Name: keyMaxScaleIn, Kind: pluginkit.Float, Default: "0", Min: "0", Max: "1", Doc: "most of the fleet removed per evaluation; 0: no limit"},
 		{Name: keyZeroHold, Kind: pluginkit.Duration, Default: "60m", Min: "0s", Max: "24h", Doc: "hold the fleet through a traffic collapse this long"},
@@ -109,6 +111,9 @@ type config struct {
 	capacity  float64
 	mode      string
 	headroom  float64
+	// startupHeadroom is the least headroom over the forecast while the
+	// window is too young to have measured the traffic's bursts.
+	startupHeadroom float64
 	minPoints int
 
 	lead, horizon  time.Duration
@@ -148,6 +153,7 @@ func parseConfig(m map[string]string) (config, error) {
 		c.capacity = 1 // reported as required; keeps the arithmetic below sane
 	}
 	c.headroom = p.Float(keyHeadroom)
+	c.startupHeadroom = p.Float(keyStartup)
 	c.minPoints = int(p.Int(keyMinPoints))
 	c.lead = p.Duration(keyLead)
 	c.horizon = p.Duration(keyHorizon)

@@ -111,11 +111,26 @@ func decideRate(in input, meta map[string]any) (int64, string, error) {
 	}
 	upDemand := math.Min((fc.up+m*fc.upScale)*(1+c.headroom), maxRate)
 	holdDemand := math.Min((fc.hold+mHold*fc.holdScale)*(1+c.headroom), maxRate)
+	// A young window has not seen the traffic's bursts (nor, for a policy
+	// in another zone, its business hours): its margin is not yet the
+	// traffic's, so the forecast gets at least startup_headroom on top.
+	marginDemand := upDemand
+	startup := cal.young && (1+c.startupHeadroom)*fc.up > upDemand
+	if cal.young {
+		upDemand = math.Min(math.Max(upDemand, (1+c.startupHeadroom)*fc.up), maxRate)
+		holdDemand = math.Min(math.Max(holdDemand, (1+c.startupHeadroom)*fc.hold), maxRate)
+	}
+	meta["startup_headroom_applied"] = startup
 	up, hold := workersFor(upDemand, c.capacity), workersFor(holdDemand, c.capacity)
 	addForecast(meta, fc, cal, upDemand, holdDemand, up, hold)
 	meta["margin_units"] = m
-	reason := fmt.Sprintf("forecast %.0f/min in %s-%s (trend %.0f, recent %.0f, seasonal %.0f) + margin %.2f x %.0f = %.0f; workers = ceil(%.0f / %g) = %d",
-		fc.up, c.lead, c.horizon, fc.trend, fc.recent, fc.seasonal, m, fc.upScale, upDemand, upDemand, c.capacity, up)
+	reason := fmt.Sprintf("forecast %.0f/min in %s-%s (trend %.0f, recent %.0f, seasonal %.0f) + margin %.2f x %.0f = %.0f",
+		fc.up, c.lead, c.horizon, fc.trend, fc.recent, fc.seasonal, m, fc.upScale, marginDemand)
+	if startup {
+		reason += fmt.Sprintf("; the window holds under %d days, too few to have measured this traffic's bursts: at least forecast x (1 + %s %g) = %.0f",
+			minProfileDays, keyStartup, c.startupHeadroom, upDemand)
+	}
+	reason += fmt.Sprintf("; workers = ceil(%.0f / %g) = %d", upDemand, c.capacity, up)
 	if offUp && cal.offMargin < cal.margin {
 		reason += fmt.Sprintf("; outside business hours %s: off-hours margin %.2f (business %.2f; %s %s)",
 			cal.hours(), cal.offMargin, cal.margin, keyOffHoursMaxWait, c.offHoursWait)

@@ -243,3 +243,27 @@ func TestAReasonSaysWhenNoMarginWouldHaveMetTheSLA(t *testing.T) {
 	must.StrContains(t, d.reason, "even the largest margin (40 units) missed the SLA on a replayed day")
 	must.Eq(t, maxMargin, d.meta["margin_units_business"])
 }
+
+func TestAYoungWindowKeepsTheStartupHeadroomAndSaysSo(t *testing.T) {
+	// A day and a half of history: the margin is replayed on one day, too
+	// few to have seen the traffic's bursts.
+	young := history(1, 1)
+	d, err := decide(testInput(t, 1, young))
+	must.NoError(t, err)
+	must.True(t, d.meta["startup_headroom_applied"].(bool))
+	must.GreaterEq(t, 2*d.meta["forecast_up"].(float64), d.meta["demand_up"].(float64))
+	must.Eq(t, workersFor(d.meta["demand_up"].(float64), 100), d.count)
+	must.StrContains(t, d.reason, "the window holds under 2 days, too few to have measured this traffic's bursts: at least forecast x (1 + startup_headroom 1)")
+
+	off, err := decide(testInput(t, 1, young, keyStartup, "0"))
+	must.NoError(t, err)
+	must.False(t, off.meta["startup_headroom_applied"].(bool))
+	must.Less(t, d.count, off.count)
+	must.StrNotContains(t, off.reason, keyStartup)
+
+	// Two days and more: the calibrated margin alone.
+	old, err := decide(testInput(t, 1, history(2, 1)))
+	must.NoError(t, err)
+	must.False(t, old.meta["startup_headroom_applied"].(bool))
+	must.Less(t, 2*old.meta["forecast_up"].(float64), old.meta["demand_up"].(float64))
+}
