@@ -108,13 +108,13 @@ const (
 
 // config is one check's strategy configuration, parsed and validated once.
 type config struct {
-	capacity  float64
-	mode      string
-	headroom  float64
+	capacity float64
+	mode     string
+	headroom float64
 	// startupHeadroom is the least headroom over the forecast while the
 	// window is too young to have measured the traffic's bursts.
 	startupHeadroom float64
-	minPoints int
+	minPoints       int
 
 	lead, horizon  time.Duration
 	trendHalfLife  time.Duration
