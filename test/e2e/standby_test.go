@@ -187,10 +187,14 @@ func TestStandbyStockoutOnStartFallsBackToTheOtherZone(t *testing.T) {
 	})
 	s.cloud.GCE.SetStockout(zoneA, true)
 
+	// Nothing consumes the 80 jobs here, so once the first +8 is served
+	// the backlog check asks for 8 more at its next evaluation: a poll can
+	// see zone-b at 9, 17 or max - 1. What the test is about is that zone-a
+	// stays at its one worker and zone-b serves at least the whole surge.
 	s.publishBacklog(80)
 	s.waitFor("zone-b serves the whole surge", 90*time.Second, func() bool {
 		sz := s.targetSizes()
-		return sz[zoneA] == 1 && sz[zoneB] == 9 && s.cloud.State().ReadyWorkers[zoneB] == 9
+		return sz[zoneA] == 1 && sz[zoneB] >= 9 && s.cloud.State().ReadyWorkers[zoneB] >= 9
 	})
 	zonesStarted := map[string]bool{}
 	for _, c := range s.poolCalls("/startInstances") {

@@ -49,7 +49,8 @@ func newMarginCache() *marginCache {
 func (mc *marginCache) calibratedMargin(key string, g *grid, p forecasterParams, r replayRules) calibration {
 	lo, hi := blockRange(g)
 	if hi-lo <= p.horizon+p.settle {
-		return calibration{margin: defaultMargin, offMargin: defaultMargin, relative: relativeScale}
+		return calibration{margin: defaultMargin, offMargin: defaultMargin, relative: relativeScale,
+			young: float64(g.len())*g.step < minProfileDays*24*60}
 	}
 	h := rangeHash(g, lo, hi, p, r)
 	mc.mu.Lock()

@@ -45,7 +45,7 @@ func calibrateAll(t *testing.T, pts []point, kv ...string) calibration {
 
 func TestCalibrationWithoutABusinessDayUsesTheDefault(t *testing.T) {
 	cal := calibrateAll(t, flat(90, 1000))
-	must.Eq(t, calibration{margin: defaultMargin, offMargin: defaultMargin, relative: relativeScale}, cal)
+	must.Eq(t, calibration{margin: defaultMargin, offMargin: defaultMargin, relative: relativeScale, young: true}, cal)
 }
 
 func TestCalibrationGivesBurstyHistoryAWiderMargin(t *testing.T) {

@@ -27,7 +27,8 @@ func withZeros(pts []point, zeros int) []point {
 
 func mustConfig(t *testing.T, kv ...string) config {
 	t.Helper()
-	m := map[string]string{keyCapacity: "100"}
+	// startup_headroom off unless set, as in evalOf.
+	m := map[string]string{keyCapacity: "100", keyStartup: "0"}
 	for i := 0; i+1 < len(kv); i += 2 {
 		m[kv[i]] = kv[i+1]
 	}
@@ -248,12 +249,16 @@ func TestAYoungWindowKeepsTheStartupHeadroomAndSaysSo(t *testing.T) {
 	// A day and a half of history: the margin is replayed on one day, too
 	// few to have seen the traffic's bursts.
 	young := history(1, 1)
-	d, err := decide(testInput(t, 1, young))
+	d, err := decide(testInput(t, 1, young, keyStartup, "1")) // the default
 	must.NoError(t, err)
 	must.True(t, d.meta["startup_headroom_applied"].(bool))
 	must.GreaterEq(t, 2*d.meta["forecast_up"].(float64), d.meta["demand_up"].(float64))
 	must.Eq(t, workersFor(d.meta["demand_up"].(float64), 100), d.count)
 	must.StrContains(t, d.reason, "the window holds under 2 days, too few to have measured this traffic's bursts: at least forecast x (1 + startup_headroom 1)")
+	// An hour of history, too short to replay at all, is young too.
+	hour, err := decide(testInput(t, 1, young[len(young)-60:], keyStartup, "1"))
+	must.NoError(t, err)
+	must.True(t, hour.meta["startup_headroom_applied"].(bool))
 
 	off, err := decide(testInput(t, 1, young, keyStartup, "0"))
 	must.NoError(t, err)
@@ -262,7 +267,7 @@ func TestAYoungWindowKeepsTheStartupHeadroomAndSaysSo(t *testing.T) {
 	must.StrNotContains(t, off.reason, keyStartup)
 
 	// Two days and more: the calibrated margin alone.
-	old, err := decide(testInput(t, 1, history(2, 1)))
+	old, err := decide(testInput(t, 1, history(2, 1), keyStartup, "1"))
 	must.NoError(t, err)
 	must.False(t, old.meta["startup_headroom_applied"].(bool))
 	must.Less(t, 2*old.meta["forecast_up"].(float64), old.meta["demand_up"].(float64))

@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"math"
 	"strings"
 	"testing"
@@ -15,7 +16,16 @@ import (
 
 // evalOf builds what the agent hands a strategy: per-minute values ending
 // one minute before now.
+//
+// A series of minutes or hours is a young window, which startup_headroom
+// would double: these tests are of the margin's arithmetic, so evalOf
+// turns it off unless cfg sets it (TestAYoungWindowKeepsTheStartup
+// HeadroomAndSaysSo and the README's worked example keep the default).
 func evalOf(cfg map[string]string, now time.Time, values ...float64) *sdk.ScalingCheckEvaluation {
+	if _, set := cfg[keyStartup]; !set && cfg != nil {
+		cfg = maps.Clone(cfg)
+		cfg[keyStartup] = "0"
+	}
 	m := make(sdk.TimestampedMetrics, len(values))
 	for i, v := range values {
 		m[i] = sdk.TimestampedMetric{Timestamp: now.Add(time.Duration(i-len(values)) * time.Minute), Value: v}

@@ -30,15 +30,24 @@ func readmeSeries() []float64 {
 }
 
 func TestTheReadmeWorkedExampleHolds(t *testing.T) {
-	cfg := map[string]string{"capacity_per_worker": "100"}
+	// startup_headroom as by default (evalOf turns it off unless set).
+	cfg := map[string]string{"capacity_per_worker": "100", "startup_headroom": "1"}
 	readme, err := os.ReadFile("../README.md")
 	must.NoError(t, err)
 
 	out, err := newTestPlugin(t, friday).Run(evalOf(cfg, friday, readmeSeries()...), 24)
 	must.NoError(t, err)
-	must.Eq(t, int64(37), out.Action.Count)
+	must.Eq(t, int64(57), out.Action.Count)
 	must.StrContains(t, string(readme), out.Action.Reason) // the README quotes the Reason verbatim
 	must.InDelta(t, 292.36, out.Action.Meta["margin_unit"].(float64), 0.01)
+
+	// Without the startup headroom (a window of two days or more), the
+	// margin alone: 37.
+	cfg["startup_headroom"] = "0"
+	out, err = newTestPlugin(t, friday).Run(evalOf(cfg, friday, readmeSeries()...), 24)
+	must.NoError(t, err)
+	must.Eq(t, int64(37), out.Action.Count)
+	must.StrContains(t, string(readme), out.Action.Reason)
 
 	// "Had the current count been 40": a plugin started now holds ...
 	p := newTestPlugin(t, friday)
