@@ -48,6 +48,10 @@ scaling "gpu-workers-demo" {
         # default (3 units), and the seasonal views would need a whole
         # real day of history.
         seasonal = "false"
+        # Nor does a 15 s window ever hold the two days after which the
+        # startup headroom (twice the forecast) ends: the demo shows the
+        # running strategy, not a new deployment's first days.
+        startup_headroom = "0"
       }
     }
 
