@@ -50,7 +50,7 @@ func (mc *marginCache) calibratedMargin(key string, g *grid, p forecasterParams,
 	lo, hi := blockRange(g)
 	if hi-lo <= p.horizon+p.settle {
 		return calibration{margin: defaultMargin, offMargin: defaultMargin, relative: relativeScale,
-			young: float64(g.len())*g.step < minProfileDays*24*60}
+			young: young(g.len(), g.step)}
 	}
 	h := rangeHash(g, lo, hi, p, r)
 	mc.mu.Lock()

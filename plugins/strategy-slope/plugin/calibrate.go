@@ -87,6 +87,10 @@ const (
 	minProfileDays = 2
 )
 
+// young reports whether slots slots of step minutes hold less than
+// minProfileDays of history.
+func young(slots int, step float64) bool { return float64(slots)*step < minProfileDays*24*60 }
+
 // calibration is the result of one replay.
 type calibration struct {
 	margin float64 // units
@@ -200,7 +204,7 @@ func calibrate(g *grid, lo, hi int, p forecasterParams, r replayRules, buf *repl
 	start, outside := busiestHours(g.v[lo:hi], buf.local, g.step, r.bizStart, r.bizEnd, &buf.profile)
 	// Less than two days of history is no profile of a day: hours from
 	// 00:00 to 10:00 alone would make their own stretch look busiest.
-	profiled := float64(n)*g.step >= minProfileDays*24*60
+	profiled := !young(n, g.step)
 	moved := profiled && 2*outside > r.businessSlots()
 	if moved {
 		r.bizStart, r.bizEnd = start, (start+hoursLength(r.bizStart, r.bizEnd))%(24*60)

@@ -36,14 +36,9 @@ func cleanSeries(m sdk.TimestampedMetrics, buf []point) (pts []point, q seriesQu
 	pts = slices.Grow(buf[:0], len(m))
 	sorted := true
 	for _, s := range m {
-		v := s.Value
-		switch {
-		case math.IsNaN(v) || math.IsInf(v, 0) || v < 0:
-			q.dropped++
+		v, ok := q.admit(s.Value)
+		if !ok {
 			continue
-		case v > maxRate:
-			v = maxRate
-			q.clamped++
 		}
 		// Until the series is sorted, x holds the Unix time in seconds.
 		// float64 orders and compares every timestamp below 2^53 s (285
@@ -81,7 +76,6 @@ func cleanSeries(m sdk.TimestampedMetrics, buf []point) (pts []point, q seriesQu
 // point's offset is known as it is read. It gives up (ok false) at the
 // first sample older than the one before it, and cleanSeries sorts.
 func cleanSorted(m sdk.TimestampedMetrics, buf []point) (pts []point, q seriesQuality, newest float64, ok bool) {
-	valid := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) && v >= 0 }
 	k := len(m) - 1
 	for k >= 0 && !valid(m[k].Value) {
 		k--
@@ -93,14 +87,9 @@ func cleanSorted(m sdk.TimestampedMetrics, buf []point) (pts []point, q seriesQu
 	pts = slices.Grow(buf[:0], len(m))
 	prev := math.Inf(-1)
 	for _, s := range m {
-		v := s.Value
-		if !valid(v) {
-			q.dropped++
+		v, ok := q.admit(s.Value)
+		if !ok {
 			continue
-		}
-		if v > maxRate {
-			v = maxRate
-			q.clamped++
 		}
 		t := float64(s.Timestamp.Unix())
 		switch {
@@ -115,6 +104,23 @@ func cleanSorted(m sdk.TimestampedMetrics, buf []point) (pts []point, q seriesQu
 		pts = append(pts, point{x: (t - last) / 60, y: v})
 	}
 	return pts, q, last, true
+}
+
+// valid reports whether a metric value is demand: not NaN, Inf or negative.
+func valid(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) && v >= 0 }
+
+// admit is a value as cleaning keeps it, clamped to maxRate, and false for
+// one it drops; q counts both.
+func (q *seriesQuality) admit(v float64) (float64, bool) {
+	switch {
+	case !valid(v):
+		q.dropped++
+		return 0, false
+	case v > maxRate:
+		q.clamped++
+		return maxRate, true
+	}
+	return v, true
 }
 
 // maxPooledPoints bounds the buffers kept for reuse (256 KiB each), so that
