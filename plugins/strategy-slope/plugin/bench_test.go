@@ -54,9 +54,35 @@ func BenchmarkRun8DaysWarm(b *testing.B)   { benchmarkRun(b, 8*1440, true) }
 func BenchmarkRun8DaysCold(b *testing.B)   { benchmarkRun(b, 8*1440, false) }
 func BenchmarkCalibrate8Days(b *testing.B) { benchmarkCalibrate(b, 8*1440) }
 
-// benchmarkCalibrate measures one calibration of n minutes alone.
+// BenchmarkCalibrate8DaysAnHourLater is the hourly calibration of a
+// running check: the window an hour on, started from where the last
+// calibration's searches ended (search.go).
+func BenchmarkCalibrate8DaysAnHourLater(b *testing.B) {
+	values := benchValues(8*1440 + 60)
+	_, _, hints := benchCalibration(b, benchNow.Add(-time.Hour), values[:8*1440], searchHints{})
+	calibrateOnce, replays, _ := benchCalibration(b, benchNow, values[60:], hints)
+	b.ReportAllocs()
+	for b.Loop() {
+		calibrateOnce()
+	}
+	b.ReportMetric(float64(replays), "replays/op") // after Loop, which resets metrics
+}
+
+// benchmarkCalibrate measures one calibration of n minutes alone, from
+// nothing (the first after a start).
 func benchmarkCalibrate(b *testing.B, n int) {
-	m := evalOf(benchConfig, benchNow, benchValues(n)...).Metrics
+	calibrateOnce, replays, _ := benchCalibration(b, benchNow, benchValues(n), searchHints{})
+	b.ReportAllocs()
+	for b.Loop() {
+		calibrateOnce()
+	}
+	b.ReportMetric(float64(replays), "replays/op") // after Loop, which resets metrics
+}
+
+// benchCalibration prepares the calibration of values ending at now from
+// hints, and runs it once: the replays it made and where it ended.
+func benchCalibration(b *testing.B, now time.Time, values []float64, hints searchHints) (func(), int, searchHints) {
+	m := evalOf(benchConfig, now, values...).Metrics
 	pts, _, newest := cleanSeries(m, nil)
 	c, err := parseConfig(benchConfig)
 	if err != nil {
@@ -67,10 +93,8 @@ func benchmarkCalibrate(b *testing.B, n int) {
 	fp, r := newForecasterParams(c, g), newReplayRules(c, g)
 	lo, hi := blockRange(g)
 	buf := new(replayBuffers)
-	b.ReportAllocs()
-	for b.Loop() {
-		calibrate(g, lo, hi, fp, r, buf)
-	}
+	_, found := calibrateHinted(g, lo, hi, fp, r, buf, hints)
+	return func() { calibrateHinted(g, lo, hi, fp, r, buf, hints) }, found.replays, found
 }
 
 // benchConfig is the strategy block of the policy's rate check.

@@ -12,9 +12,9 @@ import (
 // days of history, not with the newest minute. calibratedMargin therefore
 // calibrates on whole hours: the data from the first hour boundary after
 // the window's start to the last boundary before its end, and keeps the
-// answer per check while that data is the same. The answer is the one a
-// fresh calibration of the same data gives; a restart only costs one
-// calibration.
+// answer per check while that data is the same, with where its searches
+// ended: the next hour's calibration starts there (search.go). A restart
+// costs one calibration from nothing.
 
 // calibrationBlock is the granularity of the calibrated range.
 const calibrationBlock = time.Hour
@@ -31,9 +31,10 @@ type marginCache struct {
 }
 
 type marginEntry struct {
-	key  string
-	hash uint64
-	cal  calibration
+	key   string
+	hash  uint64
+	cal   calibration
+	hints searchHints // where the calibration's searches ended
 }
 
 func newMarginCache() *marginCache {
@@ -53,27 +54,32 @@ func (mc *marginCache) calibratedMargin(key string, g *grid, p forecasterParams,
 			young: young(g.len(), g.step)}
 	}
 	h := rangeHash(g, lo, hi, p, r)
+	var hints searchHints
 	mc.mu.Lock()
-	if e, ok := mc.entries[key]; ok && e.Value.(*marginEntry).hash == h {
-		mc.order.MoveToFront(e)
-		cal := e.Value.(*marginEntry).cal
-		mc.mu.Unlock()
-		return cal
+	if e, ok := mc.entries[key]; ok {
+		entry := e.Value.(*marginEntry)
+		if entry.hash == h {
+			mc.order.MoveToFront(e)
+			mc.mu.Unlock()
+			return entry.cal
+		}
+		hints = entry.hints
 	}
 	mc.mu.Unlock()
 
 	buf := mc.buffers.Get().(*replayBuffers)
-	cal := calibrate(g, lo, hi, p, r, buf)
+	cal, found := calibrateHinted(g, lo, hi, p, r, buf, hints)
 	mc.buffers.Put(buf)
 
+	entry := &marginEntry{key: key, hash: h, cal: cal, hints: found}
 	mc.mu.Lock()
 	defer mc.mu.Unlock()
 	if e, ok := mc.entries[key]; ok {
-		e.Value = &marginEntry{key: key, hash: h, cal: cal}
+		e.Value = entry
 		mc.order.MoveToFront(e)
 		return cal
 	}
-	mc.entries[key] = mc.order.PushFront(&marginEntry{key: key, hash: h, cal: cal})
+	mc.entries[key] = mc.order.PushFront(entry)
 	if mc.order.Len() > maxCachedCalibrations {
 		oldest := mc.order.Back()
 		mc.order.Remove(oldest)

@@ -187,6 +187,14 @@ type replayBuffers struct {
 // calibrate finds the margin for slots [lo, hi) of g. The result depends
 // on nothing outside that range, so it can be cached by the range's data.
 func calibrate(g *grid, lo, hi int, p forecasterParams, r replayRules, buf *replayBuffers) calibration {
+	cal, _ := calibrateHinted(g, lo, hi, p, r, buf, searchHints{})
+	return cal
+}
+
+// calibrateHinted is calibrate that starts each shape's search where the
+// check's last calibration, hints, ended (search.go), and returns where
+// this one ended. The margin is the same either way.
+func calibrateHinted(g *grid, lo, hi int, p forecasterParams, r replayRules, buf *replayBuffers, hints searchHints) (calibration, searchHints) {
 	n := hi - lo
 	buf.upP, buf.upS = resize(buf.upP, n), resize(buf.upS, n)
 	buf.holdP, buf.holdS = resize(buf.holdP, n), resize(buf.holdS, n)
@@ -220,10 +228,11 @@ func calibrate(g *grid, lo, hi int, p forecasterParams, r replayRules, buf *repl
 	if wholeDays(buf.day[first:], buf.biz[first:], minDay) == 0 {
 		minDay = int(minReplayDay.Minutes() / g.step)
 	}
-	finish := func(cal calibration) calibration {
+	var found searchHints
+	finish := func(cal calibration) (calibration, searchHints) {
 		cal.young = !profiled
 		cal.moved, cal.bizStart, cal.bizEnd = moved, r.bizStart, r.bizEnd
-		return cal
+		return cal, found
 	}
 	// The unit's shape: of the shares of the forecast in relativeScales,
 	// the one whose smallest sufficient margin orders the least capacity.
@@ -236,7 +245,19 @@ func calibrate(g *grid, lo, hi int, p forecasterParams, r replayRules, buf *repl
 			return cal
 		}
 	}
-	best, ok := search(judge(relativeScales[0]), r.met)
+	shape := func(i int) *probes { return newProbes(judge(relativeScales[i]), r.met) }
+	// A shape that was not searched keeps its last bracket.
+	done := func(i int, pr *probes) {
+		found.shapes[i] = hints.shapes[i]
+		if pr.found.set {
+			found.shapes[i] = pr.found
+		}
+		found.replays += pr.replays
+	}
+	def := shape(0)
+	def.seed(hints.shapes[0], maxMargin)
+	best, ok := search(def)
+	done(0, def)
 	if best.days == 0 {
 		return finish(calibration{margin: defaultMargin, offMargin: defaultMargin, relative: relativeScale})
 	}
@@ -262,9 +283,12 @@ func calibrate(g *grid, lo, hi int, p forecasterParams, r replayRules, buf *repl
 		var cal calibration
 		var met bool
 		if mcap := bound / perUnit; mcap > 0 {
-			if cal = judge(rel)(mcap); r.met(cal) {
-				cal, met = bisect(judge(rel), r.met, 0, mcap, cal), true
+			pr := shape(i)
+			if pr.verdict(mcap) {
+				pr.seed(hints.shapes[i], mcap)
+				cal, met = bisect(pr, 0, mcap), true
 			}
+			done(i, pr)
 		}
 		if met && cal.margin*perUnit < bound {
 			best, ok, bound = cal, true, cal.margin*perUnit
@@ -287,9 +311,11 @@ func calibrate(g *grid, lo, hi int, p forecasterParams, r replayRules, buf *repl
 	metAll := func(cal calibration) bool {
 		return r.met(cal) && cal.offShare <= r.slowShare && cal.offUnavailable <= r.unavailable
 	}
-	if off := judgeOff(mb); metAll(off) {
-		best = bisect(judgeOff, metAll, 0, mb, off)
+	off := newProbes(judgeOff, metAll)
+	if off.verdict(mb) {
+		best = bisect(off, 0, mb)
 	}
+	found.replays += off.replays
 	return finish(best)
 }
 
@@ -302,40 +328,6 @@ func marginCost(buf *replayBuffers, first int, m, rel float64) float64 {
 		sum += unit(buf.upS[k], buf.upP[k], rel)
 	}
 	return m * sum
-}
-
-// search finds the smallest margin whose replay meets ok: in [0,
-// firstBracket] (most traffic needs a few units), or in [firstBracket,
-// maxMargin] when that is not enough. It returns false with the replay at maxMargin when even
-// that fails.
-func search(judge func(float64) calibration, ok func(calibration) bool) (calibration, bool) {
-	best := judge(firstBracket)
-	if best.days == 0 {
-		return best, false
-	}
-	low, high := 0.0, firstBracket
-	if !ok(best) {
-		if best = judge(maxMargin); !ok(best) {
-			return best, false
-		}
-		low, high = firstBracket, maxMargin
-	}
-	return bisect(judge, ok, low, high, best), true
-}
-
-// bisect narrows [low, high], where high meets ok with the replay best, to
-// marginResolution or marginPrecision of high, whichever is wider, and
-// returns the replay at the smallest margin found that meets ok.
-func bisect(judge func(float64) calibration, ok func(calibration) bool, low, high float64, best calibration) calibration {
-	for high-low > max(marginResolution, marginPrecision*high) {
-		mid := (low + high) / 2
-		if cal := judge(mid); ok(cal) {
-			high, best = mid, cal
-		} else {
-			low = mid
-		}
-	}
-	return best
 }
 
 // markWindows fills upBiz and holdBiz from biz: whether the up window

@@ -291,3 +291,35 @@ func TestWindowsTouchBusinessHoursFromTheirFirstToTheirLastSlot(t *testing.T) {
 	must.Eq(t, []bool{false, true, true, true, true, false, false, false}, buf.holdBiz)
 	must.Eq(t, []bool{false, true, true, true, false, false, false, false}, buf.upBiz)
 }
+
+func TestTheHourlyRecalibrationStartsWhereTheLastEnded(t *testing.T) {
+	pts := history(4, 1.6, 10*60, 13*60, 16*60)
+	c := mustConfig(t)
+	buf := new(replayBuffers)
+	calibrateAt := func(g *grid, hints searchHints) (calibration, searchHints) {
+		lo, hi := blockRange(g)
+		return calibrateHinted(g, lo, hi, newForecasterParams(c, g), newReplayRules(c, g), buf, hints)
+	}
+	// An hour ago: the window without its newest hour.
+	before, hints := calibrateAt(filled(pts[:len(pts)-60]), searchHints{})
+	must.Greater(t, 0, hints.replays)
+	g := filled(pts)
+	cold, coldHints := calibrateAt(g, searchHints{})
+	warm, warmHints := calibrateAt(g, hints)
+	t.Logf("margin an hour ago %.3f; now %.3f from nothing in %d replays, %.3f from the last brackets in %d",
+		before.margin, cold.margin, coldHints.replays, warm.margin, warmHints.replays)
+	must.Less(t, coldHints.replays, warmHints.replays)
+	lo, hi := blockRange(g)
+	r := newReplayRules(c, g)
+	p := newForecasterParams(c, g)
+	minDay := int(wholeDay * float64(r.businessSlots()))
+	must.True(t, r.met(replayDays(g.v[lo:hi], p.horizon+p.settle, warm.margin, warm.margin, warm.relative, p, r, minDay, buf)),
+		must.Sprint("the margin found from the hints meets on its own replay"))
+	// From its own brackets, a calibration of the same window finds
+	// exactly what it found, with at most two replays per shape.
+	again, againHints := calibrateAt(g, coldHints)
+	must.Eq(t, cold, again)
+	must.Eq(t, coldHints.shapes, againHints.shapes)
+	must.LessEq(t, 2*len(relativeScales), againHints.replays)
+	must.Less(t, coldHints.replays, againHints.replays)
+}
