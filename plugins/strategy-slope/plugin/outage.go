@@ -23,21 +23,20 @@ func outageSlots(g *grid, limit int) int {
 // outage ends, its users come back, often all at once; a fleet cut in the
 // first minutes of recovery (the trend sank during the outage, the recent
 // minutes still average zeros) meets the catch-up without workers.
+//
+// A collapse has ended at slot n-s when slot n-s is no longer collapsed by
+// its own hour before (which holds the outage's low minutes, so a return
+// to a fraction of the old traffic counts) and the slots before it were a
+// collapse short enough to be an outage. One too long to be an outage is
+// the new normal, and its end is no reason to hold.
 func recentOutage(g *grid, limit, within int) int {
 	n := g.len()
-	hour := g.slots(60, 1)
 	for s := 0; s <= within && s < n; s++ {
-		run := outageEndingAt(g, n-s, limit)
-		if run == 0 {
-			continue
+		run, tooLong := outageRun(g, n-s, limit)
+		if tooLong {
+			return 0
 		}
-		if s == 0 {
-			return run
-		}
-		// Only a collapse that ended at n-s counts here; one that goes on
-		// past it is measured whole at a smaller s.
-		ref, _ := g.mean(n-s-run-hour, n-s-run, 0)
-		if y := g.v[n-s]; math.IsNaN(y) || y >= collapseShare*ref {
+		if run > 0 {
 			return run
 		}
 	}
@@ -46,8 +45,16 @@ func recentOutage(g *grid, limit, within int) int {
 
 // outageEndingAt is outageSlots for the grid cut off before slot n.
 func outageEndingAt(g *grid, n, limit int) int {
+	run, _ := outageRun(g, n, limit)
+	return run
+}
+
+// outageRun is how long the slots before slot n have been collapsed
+// (outageSlots), and tooLong when they have been longer than limit slots:
+// then run is 0.
+func outageRun(g *grid, n, limit int) (run int, tooLong bool) {
 	hour := g.slots(60, 1)
-	run, runMax, lastRef := 0, 0.0, 0.0
+	runMax, lastRef := 0.0, 0.0
 	for r := 1; r <= n; r++ {
 		y := g.v[n-r]
 		newMax := runMax
@@ -58,16 +65,16 @@ func outageEndingAt(g *grid, n, limit int) int {
 		if ok && ref > 0 && newMax < collapseShare*ref {
 			run, runMax, lastRef = r, newMax, ref
 			if run > limit {
-				return 0
+				return 0, true
 			}
 			continue
 		}
 		// Either slot n-r is before the collapse, or the hour before it is
 		// itself collapsed: then the collapse is longer than run + hour.
 		if run > 0 && !math.IsNaN(y) && y < collapseShare*lastRef && run+hour > limit {
-			return 0
+			return 0, true
 		}
 		break
 	}
-	return run
+	return run, false
 }

@@ -24,6 +24,17 @@ func TestRecentOutageHoldsThroughTheUsersReturn(t *testing.T) {
 	must.Eq(t, 0, recentOutage(filled(back), 60, 2))
 	long := withTail(flat(60, 1000), append(repeat(10, 0), 1500)...)
 	must.Eq(t, 0, recentOutage(filled(long), 5, 8), must.Sprint("a collapse longer than the limit, even if it ended"))
+	// The users come back gradually: 250/min is a quarter of the traffic
+	// before the outage, but more than 30% of the last hour (which holds
+	// the outage's zeros). Found replaying the smoothed NASA trace at
+	// 60M/day: the hold ended with the first minute of the return, the
+	// fleet went from 568 to 189 workers, and the returning traffic
+	// queued for 15 minutes.
+	ramp := withTail(flat(60, 1000), append(repeat(20, 0), 250, 400)...)
+	must.Eq(t, 0, outageSlots(filled(ramp), 60))
+	must.Eq(t, 20, recentOutage(filled(ramp), 60, 8))
+	gone := withTail(flat(60, 1000), repeat(70, 0)...)
+	must.Eq(t, 0, recentOutage(filled(withTail(gone, 250, 400)), 60, 8), must.Sprint("the end of a new normal is no outage's end"))
 }
 
 func TestOutageSlots(t *testing.T) {
