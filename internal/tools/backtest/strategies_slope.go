@@ -9,9 +9,12 @@ import (
 )
 
 // newSlope builds strategy-slope on the simulated clock, so that its
-// business-hours floor and override expiry follow the replayed time.
+// business-hours floor and override expiry follow the replayed time, with
+// its hourly recalibration inline, so that a run's figures do not depend
+// on goroutine timing (it is taken at the next evaluation either way).
 func newSlope(log hclog.Logger, now func() time.Time) strategy.Strategy {
 	p := slope.New(log)
 	p.SetClock(now)
+	p.SetInlineCalibration()
 	return p
 }

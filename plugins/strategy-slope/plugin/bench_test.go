@@ -48,6 +48,45 @@ func benchmarkRun(b *testing.B, n int, warm bool) {
 	}
 }
 
+// BenchmarkRun8DaysNewHour is the evaluation that first sees a new whole
+// hour: it starts the hour's calibration in the background and decides
+// with the last one (calcache.go). Each iteration prepares, untimed, a
+// plugin that holds the calibration of the window an hour earlier and has
+// watched the check since then.
+func BenchmarkRun8DaysNewHour(b *testing.B) {
+	values := benchValues(8*1440 + 60)
+	earlier := evalOf(benchConfig, benchNow.Add(-time.Hour), values[:8*1440]...)
+	later := evalOf(benchConfig, benchNow, values[60:]...)
+	key := checkKey(later.Check)
+	first := New(hclog.NewNullLogger())
+	first.SetClock(func() time.Time { return benchNow.Add(-time.Hour) })
+	if _, err := first.Run(earlier, 20); err != nil {
+		b.Fatal(err)
+	}
+	last := *first.margins.entries[key].Value.(*marginEntry)
+	c, err := parseConfig(benchConfig)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		p := New(hclog.NewNullLogger())
+		p.SetClock(func() time.Time { return benchNow })
+		entry := last
+		p.margins.store(key, &entry)
+		p.boots.observe(key, benchNow.Add(-time.Hour), 20, c.lead)
+		b.StartTimer()
+		out, err := p.Run(later, 20)
+		b.StopTimer()
+		if err != nil || out.Action.Meta["calibration_pending"] != true {
+			b.Fatalf("not the evaluation that starts the hour's calibration: %v %v", err, out.Action.Meta["calibration_pending"])
+		}
+		p.margins.settle()
+		b.StartTimer()
+	}
+}
+
 func BenchmarkRun60(b *testing.B)          { benchmarkRun(b, 60, true) }
 func BenchmarkRun1Day(b *testing.B)        { benchmarkRun(b, 1440, true) }
 func BenchmarkRun8DaysWarm(b *testing.B)   { benchmarkRun(b, 8*1440, true) }

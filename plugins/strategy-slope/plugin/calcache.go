@@ -10,14 +10,29 @@ import (
 // The calibration replays a week of decisions: a few milliseconds that
 // need not be spent every minute, because the margin it finds changes with
 // days of history, not with the newest minute. calibratedMargin therefore
-// calibrates on whole hours: the data from the first hour boundary after
-// the window's start to the last boundary before its end, and keeps the
-// answer per check while that data is the same, with where its searches
-// ended: the next hour's calibration starts there (search.go). A restart
-// costs one calibration from nothing.
+// calibrates on whole hours (blockRange), and keeps the answer per check
+// while that data is the same, with where its searches
+// ended: the next hour's calibration starts there (search.go).
+//
+// Nor need the evaluation wait for it. When a new hour has completed, the
+// evaluation that sees it starts the new calibration in the background and
+// decides with the last one; the next evaluation, a minute later, takes the
+// new one (it takes a few milliseconds). So every evaluation but the first
+// of a check after a start, which has nothing to fall back on, costs the
+// same fraction of a millisecond. Only the last answer's window moved on by
+// an hour or two is used meanwhile: a change of the check's configuration or
+// query window, or data that is not the same window later, is calibrated at
+// once, since the last answer was for something else. Replays
+// (cmd/backtest) run the background calibration at once instead, and take
+// it at the next evaluation as the agent's plugin does, so that they
+// decide alike and the same run gives the same figures.
 
 // calibrationBlock is the granularity of the calibrated range.
 const calibrationBlock = time.Hour
+
+// maxDeferredAge is how much older than the new data the last answer may
+// be and still be used while the new one is calibrated.
+const maxDeferredAge = 2 * time.Hour
 
 // maxCachedCalibrations bounds the cache; the least recently used goes.
 const maxCachedCalibrations = 256
@@ -28,56 +43,131 @@ type marginCache struct {
 	entries map[string]*list.Element
 	order   *list.List
 	buffers sync.Pool
+	// spawn runs a background calibration: in a goroutine for the agent,
+	// at once for replays and tests (see newMarginCache).
+	spawn func(func())
+	// running counts the background calibrations in flight (settle).
+	running sync.WaitGroup
 }
 
 type marginEntry struct {
 	key   string
-	hash  uint64
-	cal   calibration
-	hints searchHints // where the calibration's searches ended
+	hash  uint64 // of the data and rules cal came from
+	rules uint64 // of the rules alone (rulesHash)
+	// slots and end are the calibrated range's length and end (Unix
+	// seconds).
+	slots  int
+	end    float64
+	cal    calibration
+	hints  searchHints // where the calibration's searches ended
+	update *pendingCalibration
 }
 
+// pendingCalibration is a calibration of newer data, running or done and
+// not yet taken.
+type pendingCalibration struct {
+	hash  uint64
+	end   float64
+	done  chan struct{}
+	cal   calibration
+	hints searchHints
+}
+
+func (pc *pendingCalibration) finished() bool {
+	select {
+	case <-pc.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// newMarginCache returns a cache whose background calibrations run at once
+// (deterministic: replays and tests); the plugin sets spawn to start a
+// goroutine.
 func newMarginCache() *marginCache {
 	return &marginCache{
 		entries: make(map[string]*list.Element),
 		order:   list.New(),
 		buffers: sync.Pool{New: func() any { return new(replayBuffers) }},
+		spawn:   func(f func()) { f() },
 	}
 }
 
+// settle waits for the background calibrations in flight.
+func (mc *marginCache) settle() { mc.running.Wait() }
+
 // calibratedMargin returns the calibration of check key over the whole
-// blocks of g, from the cache when the same data was calibrated before.
+// blocks of g: from the cache when the same data was calibrated before;
+// the last one, with pending set, while a calibration of newer data runs
+// in the background; a new one at once for a check it has none of, or
+// whose rules changed.
 func (mc *marginCache) calibratedMargin(key string, g *grid, p forecasterParams, r replayRules) calibration {
 	lo, hi := blockRange(g)
 	if hi-lo <= p.horizon+p.settle {
 		return calibration{margin: defaultMargin, offMargin: defaultMargin, relative: relativeScale,
 			young: young(g.len(), g.step)}
 	}
-	h := rangeHash(g, lo, hi, p, r)
-	var hints searchHints
-	mc.mu.Lock()
-	if e, ok := mc.entries[key]; ok {
-		entry := e.Value.(*marginEntry)
-		if entry.hash == h {
-			mc.order.MoveToFront(e)
-			mc.mu.Unlock()
-			return entry.cal
-		}
-		hints = entry.hints
+	h, rules := rangeHash(g, lo, hi, p, r), rulesHash(p, r)
+	end := g.newest - float64(g.len()-hi-1)*g.step*60
+	now := func(hints searchHints) calibration {
+		cal, found := mc.calibrateNow(g, lo, hi, p, r, hints)
+		mc.store(key, &marginEntry{key: key, hash: h, rules: rules, slots: hi - lo, end: end, cal: cal, hints: found})
+		return cal
 	}
+	mc.mu.Lock()
+	e, ok := mc.entries[key]
+	if !ok {
+		mc.mu.Unlock()
+		return now(searchHints{})
+	}
+	mc.order.MoveToFront(e)
+	entry := e.Value.(*marginEntry)
+	if u := entry.update; u != nil && u.finished() {
+		entry.hash, entry.end, entry.cal, entry.hints, entry.update = u.hash, u.end, u.cal, u.hints, nil
+	}
+	later := end - entry.end
+	switch {
+	case entry.hash == h:
+		cal := entry.cal
+		mc.mu.Unlock()
+		return cal
+	case entry.rules != rules || entry.slots != hi-lo || later <= 0 || later > maxDeferredAge.Seconds():
+		hints := entry.hints
+		mc.mu.Unlock()
+		return now(hints)
+	case entry.update == nil:
+		u := &pendingCalibration{hash: h, end: end, done: make(chan struct{})}
+		entry.update = u
+		sub, hints := g.sub(lo, hi), entry.hints
+		mc.running.Add(1)
+		mc.spawn(func() {
+			defer mc.running.Done()
+			defer close(u.done)
+			u.cal, u.hints = mc.calibrateNow(sub, 0, sub.len(), p, r, hints)
+		})
+	}
+	cal := entry.cal
 	mc.mu.Unlock()
+	cal.pending = true
+	return cal
+}
 
+// calibrateNow calibrates slots [lo, hi) of g with buffers from the pool.
+func (mc *marginCache) calibrateNow(g *grid, lo, hi int, p forecasterParams, r replayRules, hints searchHints) (calibration, searchHints) {
 	buf := mc.buffers.Get().(*replayBuffers)
-	cal, found := calibrateHinted(g, lo, hi, p, r, buf, hints)
-	mc.buffers.Put(buf)
+	defer mc.buffers.Put(buf)
+	return calibrateHinted(g, lo, hi, p, r, buf, hints)
+}
 
-	entry := &marginEntry{key: key, hash: h, cal: cal, hints: found}
+// store puts entry in the cache in place of the check's last one.
+func (mc *marginCache) store(key string, entry *marginEntry) {
 	mc.mu.Lock()
 	defer mc.mu.Unlock()
 	if e, ok := mc.entries[key]; ok {
 		e.Value = entry
 		mc.order.MoveToFront(e)
-		return cal
+		return
 	}
 	mc.entries[key] = mc.order.PushFront(entry)
 	if mc.order.Len() > maxCachedCalibrations {
@@ -85,23 +175,26 @@ func (mc *marginCache) calibratedMargin(key string, g *grid, p forecasterParams,
 		mc.order.Remove(oldest)
 		delete(mc.entries, oldest.Value.(*marginEntry).key)
 	}
-	return cal
 }
 
-// blockRange is the slots [lo, hi) of g from the first block boundary
-// after its oldest slot to the last boundary at or before the end of its
-// newest slot.
+// blockRange is the slots [lo, hi) of g that the calibration replays: the
+// most whole blocks that end at the last boundary at or before the end of
+// its newest slot and that the window holds at every minute of the block
+// (one block fewer than fit when its ends are aligned). So the range moves
+// once a block, by one block, and keeps its length while the query window
+// does: when it was "from the first boundary after the oldest slot", the
+// range was a block longer in the one minute a block when both ends were
+// aligned, and each block was calibrated twice.
 func blockRange(g *grid) (lo, hi int) {
 	n := g.len()
 	stepSec := math.Round(g.step * 60)
 	block := calibrationBlock.Seconds()
 	end := g.newest + stepSec // the newest slot ends here
-	start := g.newest - float64(n-1)*stepSec
 	lastBoundary := math.Floor(end/block) * block
-	firstBoundary := math.Ceil(start/block) * block
-	hi = n - int(math.Round((end-lastBoundary)/stepSec))
-	lo = int(math.Round((firstBoundary - start) / stepSec))
-	return max(lo, 0), max(min(hi, n), 0)
+	hi = max(min(n-int(math.Round((end-lastBoundary)/stepSec)), n), 0)
+	perBlock := max(int(math.Round(block/stepSec)), 1)
+	blocks := (n - (perBlock - 1)) / perBlock
+	return max(hi-max(blocks, 0)*perBlock, 0), hi
 }
 
 // rangeHash identifies the calibration's input: the slots' values and
@@ -134,9 +227,20 @@ func rangeHash(g *grid, lo, hi int, p forecasterParams, r replayRules) uint64 {
 	}
 	mix(uint64(hi - lo))
 	mix(math.Float64bits(g.newest - float64(g.len()-hi)*g.step*60))
-	mix(math.Float64bits(g.step))
-	for _, x := range []float64{float64(p.lead), float64(p.horizon), p.trendDecay, p.noiseDecay, float64(p.settle),
-		r.maxWait, r.offWait, r.slowShare, r.timeout, r.unavailable, r.drain, r.perWorker, float64(r.bizStart), float64(r.bizEnd), r.step} {
+	mix(rulesHash(p, r))
+	return h
+}
+
+// rulesHash identifies every parameter the replay uses: the check's rules,
+// without its data.
+func rulesHash(p forecasterParams, r replayRules) uint64 {
+	h := uint64(14695981039346656037)
+	mix := func(x uint64) {
+		h ^= x
+		h *= 1099511628211
+	}
+	for _, x := range []float64{r.step, float64(p.lead), float64(p.horizon), p.trendDecay, p.noiseDecay, p.fastDecay, float64(p.settle),
+		r.maxWait, r.offWait, r.slowShare, r.timeout, r.unavailable, r.drain, r.perWorker, float64(r.bizStart), float64(r.bizEnd)} {
 		mix(math.Float64bits(x))
 	}
 	for _, l := range p.lags {

@@ -31,6 +31,19 @@ func TestTheCalibratedRangeIsWholeBlocks(t *testing.T) {
 	lo, hi = blockRange(g)
 	must.Eq(t, g.len()-30, hi)
 	must.Eq(t, 59, lo)
+	// A window of a fixed length sliding a minute at a time: the range
+	// keeps its length and moves once an hour, by an hour (it was an hour
+	// longer in the minute when both ends were aligned, so each hour was
+	// calibrated twice).
+	starts := map[float64]bool{}
+	for m := range 121 {
+		g := filled(flat(26*60, 1))
+		g.newest += float64(m * 60)
+		lo, hi := blockRange(g)
+		must.Eq(t, 25*60, hi-lo, must.Sprintf("minute %d", m))
+		starts[g.newest-float64(g.len()-1-lo)*60] = true
+	}
+	must.MapLen(t, 3, starts, must.Sprint("the range moved twice in two hours"))
 }
 
 func TestTheCacheNoticesNewDataAndKeepsChecksApart(t *testing.T) {
@@ -81,4 +94,79 @@ func TestTheRangeHashSeesEveryMinuteAndTheWorkerSize(t *testing.T) {
 	}
 	r.perWorker *= 2
 	must.NotEq(t, base, rangeHash(g, lo, hi, p, r), must.Sprint("capacity_per_worker decides the replay's count changes"))
+}
+
+// windowAt lays pts[from:to] on a grid whose newest slot is hoursBefore
+// hours before the tests' friday noon.
+func windowAt(pts []point, from, to int, hoursBefore float64) *grid {
+	w := make([]point, 0, to-from)
+	for i := from; i < to; i++ {
+		w = append(w, point{x: float64(i - (to - 1)), y: pts[i].y})
+	}
+	g := new(grid)
+	g.fill(w, fridayUnix-hoursBefore*3600)
+	return g
+}
+
+func TestAnHourLaterTheLastCalibrationServesWhileTheNextRuns(t *testing.T) {
+	pts := history(4, 1.6, 10*60, 13*60, 16*60)
+	c := mustConfig(t)
+	n := len(pts)
+	earlier, later := windowAt(pts, 0, n-60, 1), windowAt(pts, 60, n, 0)
+	margin := func(mc *marginCache, g *grid) calibration {
+		return mc.calibratedMargin("k", g, newForecasterParams(c, g), newReplayRules(c, g))
+	}
+	for _, background := range []bool{false, true} {
+		mc := newMarginCache()
+		if background {
+			mc.spawn = func(f func()) { go f() }
+		}
+		first := margin(mc, earlier)
+		must.False(t, first.pending, must.Sprint("a check's first calibration is made at once"))
+		meanwhile := margin(mc, later)
+		must.True(t, meanwhile.pending)
+		meanwhile.pending = false
+		must.Eq(t, first, meanwhile, must.Sprint("the evaluation that sees the new hour decides with the last calibration"))
+		mc.settle()
+		next := margin(mc, later)
+		must.False(t, next.pending)
+		must.Eq(t, next, margin(mc, later))
+		// What the next evaluation takes is the calibration of the new
+		// window, started from the last one's brackets.
+		lo, hi := blockRange(later)
+		lo2, hi2 := blockRange(earlier)
+		_, prev := calibrateHinted(earlier, lo2, hi2, newForecasterParams(c, earlier), newReplayRules(c, earlier), new(replayBuffers), searchHints{})
+		want, _ := calibrateHinted(later, lo, hi, newForecasterParams(c, later), newReplayRules(c, later), new(replayBuffers), prev)
+		must.Eq(t, want, next)
+	}
+}
+
+func TestDataThatIsNotTheSameWindowLaterIsCalibratedAtOnce(t *testing.T) {
+	pts := history(4, 1.6, 10*60, 13*60, 16*60)
+	bursty := history(4, 2.5, 9*60, 11*60, 17*60)
+	c := mustConfig(t)
+	n := len(pts)
+	margin := func(mc *marginCache, g *grid, c config) calibration {
+		return mc.calibratedMargin("k", g, newForecasterParams(c, g), newReplayRules(c, g))
+	}
+	cases := []struct {
+		name          string
+		before, after *grid
+		cfg           config
+	}{
+		{"older data", windowAt(pts, 60, n, 0), windowAt(pts, 0, n-60, 1), c},
+		{"a longer query window", windowAt(pts, 60, n-60, 1), windowAt(pts, 0, n, 0), c},
+		{"three hours later", windowAt(pts, 0, n-180, 3), windowAt(pts, 180, n, 0), c},
+		{"other rules", windowAt(pts, 0, n-60, 1), windowAt(pts, 60, n, 0), mustConfig(t, keySlowShare, "0.04")},
+		{"the same time, other data", windowAt(pts, 60, n, 0), windowAt(bursty, 60, n, 0), c},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			mc := newMarginCache()
+			margin(mc, tc.before, c)
+			got := margin(mc, tc.after, tc.cfg)
+			must.False(t, got.pending)
+			must.Eq(t, margin(newMarginCache(), tc.after, tc.cfg).margin, got.margin)
+		})
+	}
 }

@@ -122,6 +122,9 @@ type calibration struct {
 	// little to have seen the traffic's days and their bursts, or to tell
 	// where its business hours lie (startup_headroom applies).
 	young bool
+	// pending: this is the check's last calibration, and one of newer data
+	// runs in the background (calcache.go).
+	pending bool
 }
 
 // replayRules are the config's SLA and fleet rules in slots.

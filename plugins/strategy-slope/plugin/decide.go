@@ -291,6 +291,7 @@ func addForecast(meta map[string]any, fc forecast, cal calibration, upDemand, ho
 	meta["calibration_slow_share"] = cal.share
 	meta["calibration_business_hours"] = cal.hours()
 	meta["calibration_hours_moved"] = cal.moved
+	meta["calibration_pending"] = cal.pending
 	meta["demand_up"] = upDemand
 	meta["demand_hold"] = holdDemand
 	meta["forecast_workers"] = float64(up)

@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -86,6 +87,19 @@ func (g *grid) fillEven(pts []point) bool {
 		g.sum[i+1], g.cnt[i+1] = sum, float64(i+1)
 	}
 	return true
+}
+
+// sub is a copy of slots [lo, hi) of g, for a calibration that outlives
+// the evaluation whose grid goes back to the pool. Its sums are g's own
+// (means are their differences), so it calibrates as g's range does.
+func (g *grid) sub(lo, hi int) *grid {
+	return &grid{
+		v:      slices.Clone(g.v[lo:hi]),
+		sum:    slices.Clone(g.sum[lo : hi+1]),
+		cnt:    slices.Clone(g.cnt[lo : hi+1]),
+		step:   g.step,
+		newest: g.newest - float64(g.len()-hi)*g.step*60,
+	}
 }
 
 // len is the number of slots.

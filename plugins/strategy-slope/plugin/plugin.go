@@ -60,8 +60,19 @@ func New(log hclog.Logger) *Plugin {
 		log = hclog.NewNullLogger()
 	}
 	metrics := pluginkit.NewMetrics()
-	return &Plugin{logger: log, now: time.Now, configs: newConfigCache(), margins: newMarginCache(),
+	margins := newMarginCache()
+	margins.spawn = func(f func()) { go f() }
+	return &Plugin{logger: log, now: time.Now, configs: newConfigCache(), margins: margins,
 		metrics: metrics, sm: newStrategyMetrics(metrics)}
+}
+
+// SetInlineCalibration makes the hourly recalibration run within the
+// evaluation that starts it rather than in the background; it is still
+// taken at the next evaluation, as in the agent. Replays (cmd/backtest)
+// use it so that a run's figures do not depend on goroutine timing.
+func (p *Plugin) SetInlineCalibration() {
+	p.margins.settle()
+	p.margins.spawn = func(f func()) { f() }
 }
 
 // SetClock replaces the clock used for the business-hours floor, override
