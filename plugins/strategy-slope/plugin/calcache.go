@@ -11,8 +11,8 @@ import (
 // need not be spent every minute, because the margin it finds changes with
 // days of history, not with the newest minute. calibratedMargin therefore
 // calibrates on whole hours (blockRange), and keeps the answer per check
-// while that data is the same, with where its searches
-// ended: the next hour's calibration starts there (search.go).
+// while that data is the same, with where its searches ended: the next
+// hour's calibration starts there (search.go).
 //
 // Nor need the evaluation wait for it. When a new hour has completed, the
 // evaluation that sees it starts the new calibration in the background and
@@ -48,6 +48,8 @@ type marginCache struct {
 	spawn func(func())
 	// running counts the background calibrations in flight (settle).
 	running sync.WaitGroup
+	// calibrate is calibrateHinted (tests replace it).
+	calibrate func(g *grid, lo, hi int, p forecasterParams, r replayRules, buf *replayBuffers, hints searchHints) (calibration, searchHints)
 }
 
 type marginEntry struct {
@@ -71,6 +73,10 @@ type pendingCalibration struct {
 	done  chan struct{}
 	cal   calibration
 	hints searchHints
+	// failed is what the calibration panicked with: then nothing is taken,
+	// and the next evaluation calibrates at once, where Run's recovery
+	// reports the panic to the agent instead of it ending the plugin.
+	failed any
 }
 
 func (pc *pendingCalibration) finished() bool {
@@ -87,10 +93,11 @@ func (pc *pendingCalibration) finished() bool {
 // goroutine.
 func newMarginCache() *marginCache {
 	return &marginCache{
-		entries: make(map[string]*list.Element),
-		order:   list.New(),
-		buffers: sync.Pool{New: func() any { return new(replayBuffers) }},
-		spawn:   func(f func()) { f() },
+		entries:   make(map[string]*list.Element),
+		order:     list.New(),
+		buffers:   sync.Pool{New: func() any { return new(replayBuffers) }},
+		spawn:     func(f func()) { f() },
+		calibrate: calibrateHinted,
 	}
 }
 
@@ -123,8 +130,12 @@ func (mc *marginCache) calibratedMargin(key string, g *grid, p forecasterParams,
 	}
 	mc.order.MoveToFront(e)
 	entry := e.Value.(*marginEntry)
+	failed := false
 	if u := entry.update; u != nil && u.finished() {
-		entry.hash, entry.end, entry.cal, entry.hints, entry.update = u.hash, u.end, u.cal, u.hints, nil
+		entry.update = nil
+		if failed = u.failed != nil; !failed {
+			entry.hash, entry.end, entry.cal, entry.hints = u.hash, u.end, u.cal, u.hints
+		}
 	}
 	later := end - entry.end
 	switch {
@@ -132,7 +143,7 @@ func (mc *marginCache) calibratedMargin(key string, g *grid, p forecasterParams,
 		cal := entry.cal
 		mc.mu.Unlock()
 		return cal
-	case entry.rules != rules || entry.slots != hi-lo || later <= 0 || later > maxDeferredAge.Seconds():
+	case failed || entry.rules != rules || entry.slots != hi-lo || later <= 0 || later > maxDeferredAge.Seconds():
 		hints := entry.hints
 		mc.mu.Unlock()
 		return now(hints)
@@ -144,6 +155,7 @@ func (mc *marginCache) calibratedMargin(key string, g *grid, p forecasterParams,
 		mc.spawn(func() {
 			defer mc.running.Done()
 			defer close(u.done)
+			defer func() { u.failed = recover() }()
 			u.cal, u.hints = mc.calibrateNow(sub, 0, sub.len(), p, r, hints)
 		})
 	}
@@ -157,7 +169,7 @@ func (mc *marginCache) calibratedMargin(key string, g *grid, p forecasterParams,
 func (mc *marginCache) calibrateNow(g *grid, lo, hi int, p forecasterParams, r replayRules, hints searchHints) (calibration, searchHints) {
 	buf := mc.buffers.Get().(*replayBuffers)
 	defer mc.buffers.Put(buf)
-	return calibrateHinted(g, lo, hi, p, r, buf, hints)
+	return mc.calibrate(g, lo, hi, p, r, buf, hints)
 }
 
 // store puts entry in the cache in place of the check's last one.

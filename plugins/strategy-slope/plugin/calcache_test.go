@@ -170,3 +170,33 @@ func TestDataThatIsNotTheSameWindowLaterIsCalibratedAtOnce(t *testing.T) {
 		})
 	}
 }
+
+func TestABackgroundCalibrationThatPanicsIsRedoneAtOnce(t *testing.T) {
+	pts := history(4, 1.6, 10*60, 13*60, 16*60)
+	c := mustConfig(t)
+	n := len(pts)
+	earlier, later := windowAt(pts, 0, n-60, 1), windowAt(pts, 60, n, 0)
+	margin := func(mc *marginCache, g *grid) calibration {
+		return mc.calibratedMargin("k", g, newForecasterParams(c, g), newReplayRules(c, g))
+	}
+	for _, background := range []bool{false, true} {
+		mc := newMarginCache()
+		if background {
+			mc.spawn = func(f func()) { go f() }
+		}
+		margin(mc, earlier)
+		// A bug in the calibration: in the background it must not end
+		// the plugin; the evaluation decides with the last calibration.
+		mc.calibrate = func(*grid, int, int, forecasterParams, replayRules, *replayBuffers, searchHints) (calibration, searchHints) {
+			panic("index out of range")
+		}
+		must.True(t, margin(mc, later).pending)
+		mc.settle()
+		// The next evaluation calibrates at once (where Run's recovery
+		// would report a panic to the agent); here the bug is gone.
+		mc.calibrate = calibrateHinted
+		got := margin(mc, later)
+		must.False(t, got.pending)
+		must.Eq(t, margin(newMarginCache(), later).margin, got.margin)
+	}
+}
