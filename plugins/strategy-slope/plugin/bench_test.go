@@ -26,9 +26,10 @@ func benchValues(n int) []float64 {
 var benchNow = time.Date(2026, 11, 27, 15, 0, 0, 0, time.UTC)
 
 // benchmarkRun measures one evaluation of the policy's rate check with n
-// per-minute points. warm: the calibration of the window's whole blocks is
-// cached, as it is in every evaluation but the first of each 15 minutes;
-// cold: every Run calibrates, as the first after a restart does.
+// per-minute points. warm: the calibration of the window's whole hours is
+// cached, as it is in every evaluation but the first of each hour (which
+// starts the next one in the background: BenchmarkRun8DaysNewHour); cold:
+// every Run calibrates, as the first after a restart does.
 func benchmarkRun(b *testing.B, n int, warm bool) {
 	e := evalOf(benchConfig, benchNow, benchValues(n)...)
 	p := New(hclog.NewNullLogger())
