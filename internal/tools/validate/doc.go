@@ -10,7 +10,7 @@
 // scored on its first 14 days (train) and the rest (held out) separately;
 // the same trace smoothed and re-sampled with Poisson counts, as real traffic
 // at that volume would be; and the standard set of seeded synthetic traces
-// of internal/tools/tracegen at two volumes.
+// of internal/tools/tracegen at the four volumes.
 //
 // The runs are independent and run concurrently; the table is printed in
 // matrix order and does not depend on which run finishes first.

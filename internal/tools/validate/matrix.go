@@ -100,7 +100,7 @@ func Matrix(quick bool) []Scenario {
 		if st.Profile.Name == tracegen.Flashcrowd {
 			goals = FlashCrowdGoals
 		}
-		for _, v := range []float64{volume2M, volume60M} {
+		for _, v := range []float64{volume500k, volume2M, volume10M, volume60M} {
 			p := st.Profile
 			p.Daily = v
 			m = append(m, Scenario{Name: st.Name, Kind: KindSynthetic, Volume: v, TimeZone: p.TimeZone, Profile: &p, Goals: goals})

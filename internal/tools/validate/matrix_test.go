@@ -39,11 +39,17 @@ func TestTheMatrixIsTheDocumentedOne(t *testing.T) {
 		{"nasa", 60_000_000, ny, true, false, bh},
 		{"nasa~poisson", 2_000_000, ny, false, false, bh},
 		{"nasa~poisson", 60_000_000, ny, false, false, bh},
+		{"business-a", 500_000, ny, false, true, bh},
 		{"business-a", 2_000_000, ny, false, true, bh},
+		{"business-a", 10_000_000, ny, false, true, bh},
 		{"business-a", 60_000_000, ny, false, true, bh},
+		{"business-b", 500_000, "Asia/Kolkata", false, true, bh},
 		{"business-b", 2_000_000, "Asia/Kolkata", false, true, bh},
+		{"business-b", 10_000_000, "Asia/Kolkata", false, true, bh},
 		{"business-b", 60_000_000, "Asia/Kolkata", false, true, bh},
+		{"flashcrowd-a", 500_000, "Europe/Paris", false, true, fc},
 		{"flashcrowd-a", 2_000_000, "Europe/Paris", false, true, fc},
+		{"flashcrowd-a", 10_000_000, "Europe/Paris", false, true, fc},
 		{"flashcrowd-a", 60_000_000, "Europe/Paris", false, true, fc},
 	}, entries(Matrix(false)))
 	for _, s := range Matrix(false) {
@@ -119,5 +125,5 @@ func TestTheSyntheticTracesAreTheStandardSetOfTheTracegenReadme(t *testing.T) {
 		must.Eq(t, want, *s.Profile)
 		seen[s.Name]++
 	}
-	must.Eq(t, map[string]int{"business-a": 2, "business-b": 2, "flashcrowd-a": 2}, seen)
+	must.Eq(t, map[string]int{"business-a": 4, "business-b": 4, "flashcrowd-a": 4}, seen)
 }

@@ -76,7 +76,7 @@ func TestRunAllStopsAtTheFirstRunThatCannotExecuteAndNamesIt(t *testing.T) {
 	})
 	// The long flash-crowd traces go first; the first fails and the
 	// others are cancelled without running.
-	must.EqError(t, err, "flashcrowd-a at 2M/day: policy does not load")
+	must.EqError(t, err, "flashcrowd-a at 0.5M/day: policy does not load")
 	must.Eq(t, int32(1), started.Load())
 }
 
