@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/nomad-autoscaler/sdk"
 )
 
 // benchValues is n per-minute points of a noisy business-hours series
@@ -51,34 +52,35 @@ func benchmarkRun(b *testing.B, n int, warm bool) {
 
 // BenchmarkRun8DaysNewHour is the evaluation that first sees a new whole
 // hour: it starts the hour's calibration in the background and decides
-// with the last one (calcache.go). Each iteration prepares, untimed, a
-// plugin that holds the calibration of the window an hour earlier and has
-// watched the check since then.
+// with the last one (calcache.go). One plugin evaluates the window hour
+// after hour; untimed, each iteration waits for the background
+// calibration it started, and every hours iterations the plugin starts
+// over from a first, calibrated window.
 func BenchmarkRun8DaysNewHour(b *testing.B) {
-	values := benchValues(8*1440 + 60)
-	earlier := evalOf(benchConfig, benchNow.Add(-time.Hour), values[:8*1440]...)
-	later := evalOf(benchConfig, benchNow, values[60:]...)
-	key := checkKey(later.Check)
-	first := New(hclog.NewNullLogger())
-	first.SetClock(func() time.Time { return benchNow.Add(-time.Hour) })
-	if _, err := first.Run(earlier, 20); err != nil {
-		b.Fatal(err)
+	const hours = 48
+	values := benchValues(8*1440 + 60*hours)
+	at := func(k int) time.Time { return benchNow.Add(time.Duration(k-hours) * time.Hour) }
+	evals := make([]*sdk.ScalingCheckEvaluation, hours+1)
+	for k := range evals {
+		evals[k] = evalOf(benchConfig, at(k), values[60*k:60*k+8*1440]...)
 	}
-	last := *first.margins.entries[key].Value.(*marginEntry)
-	c, err := parseConfig(benchConfig)
-	if err != nil {
-		b.Fatal(err)
-	}
+	var p *Plugin
+	k := hours
 	b.ReportAllocs()
 	for b.Loop() {
 		b.StopTimer()
-		p := New(hclog.NewNullLogger())
-		p.SetClock(func() time.Time { return benchNow })
-		entry := last
-		p.margins.store(key, &entry)
-		p.boots.observe(key, benchNow.Add(-time.Hour), 20, c.lead)
+		if k == hours {
+			p, k = New(hclog.NewNullLogger()), 0
+			p.SetClock(func() time.Time { return at(0) })
+			if _, err := p.Run(evals[0], 20); err != nil {
+				b.Fatal(err)
+			}
+		}
+		k++
+		now := at(k)
+		p.SetClock(func() time.Time { return now })
 		b.StartTimer()
-		out, err := p.Run(later, 20)
+		out, err := p.Run(evals[k], 20)
 		b.StopTimer()
 		if err != nil || out.Action.Meta["calibration_pending"] != true {
 			b.Fatalf("not the evaluation that starts the hour's calibration: %v %v", err, out.Action.Meta["calibration_pending"])

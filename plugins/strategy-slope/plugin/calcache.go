@@ -152,7 +152,7 @@ func (mc *marginCache) calibratedMargin(key string, g *grid, p forecasterParams,
 		entry.update = u
 		sub, hints := g.sub(lo, hi), entry.hints
 		mc.running.Add(1)
-		mc.spawn(func() {
+		defer mc.spawn(func() {
 			defer mc.running.Done()
 			defer close(u.done)
 			defer func() { u.failed = recover() }()
@@ -160,7 +160,7 @@ func (mc *marginCache) calibratedMargin(key string, g *grid, p forecasterParams,
 		})
 	}
 	cal := entry.cal
-	mc.mu.Unlock()
+	mc.mu.Unlock() // before the deferred spawn: an inline calibration holds no lock
 	cal.pending = true
 	return cal
 }

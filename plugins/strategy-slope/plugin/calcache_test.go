@@ -108,19 +108,33 @@ func windowAt(pts []point, from, to int, hoursBefore float64) *grid {
 	return g
 }
 
-func TestAnHourLaterTheLastCalibrationServesWhileTheNextRuns(t *testing.T) {
+// anHourApart is a check's 4-day window and the same window an hour
+// later, and the margin a cache gives check "k" for a window.
+func anHourApart(t *testing.T) (earlier, later *grid, margin func(*marginCache, *grid) calibration) {
 	pts := history(4, 1.6, 10*60, 13*60, 16*60)
 	c := mustConfig(t)
 	n := len(pts)
-	earlier, later := windowAt(pts, 0, n-60, 1), windowAt(pts, 60, n, 0)
-	margin := func(mc *marginCache, g *grid) calibration {
+	margin = func(mc *marginCache, g *grid) calibration {
 		return mc.calibratedMargin("k", g, newForecasterParams(c, g), newReplayRules(c, g))
 	}
+	return windowAt(pts, 0, n-60, 1), windowAt(pts, 60, n, 0), margin
+}
+
+// cacheSpawning is a cache whose background calibrations run in
+// goroutines, as the plugin's do, or inline.
+func cacheSpawning(background bool) *marginCache {
+	mc := newMarginCache()
+	if background {
+		mc.spawn = func(f func()) { go f() }
+	}
+	return mc
+}
+
+func TestAnHourLaterTheLastCalibrationServesWhileTheNextRuns(t *testing.T) {
+	earlier, later, margin := anHourApart(t)
+	c := mustConfig(t)
 	for _, background := range []bool{false, true} {
-		mc := newMarginCache()
-		if background {
-			mc.spawn = func(f func()) { go f() }
-		}
+		mc := cacheSpawning(background)
 		first := margin(mc, earlier)
 		must.False(t, first.pending, must.Sprint("a check's first calibration is made at once"))
 		meanwhile := margin(mc, later)
@@ -172,18 +186,9 @@ func TestDataThatIsNotTheSameWindowLaterIsCalibratedAtOnce(t *testing.T) {
 }
 
 func TestABackgroundCalibrationThatPanicsIsRedoneAtOnce(t *testing.T) {
-	pts := history(4, 1.6, 10*60, 13*60, 16*60)
-	c := mustConfig(t)
-	n := len(pts)
-	earlier, later := windowAt(pts, 0, n-60, 1), windowAt(pts, 60, n, 0)
-	margin := func(mc *marginCache, g *grid) calibration {
-		return mc.calibratedMargin("k", g, newForecasterParams(c, g), newReplayRules(c, g))
-	}
+	earlier, later, margin := anHourApart(t)
 	for _, background := range []bool{false, true} {
-		mc := newMarginCache()
-		if background {
-			mc.spawn = func(f func()) { go f() }
-		}
+		mc := cacheSpawning(background)
 		margin(mc, earlier)
 		// A bug in the calibration: in the background it must not end
 		// the plugin; the evaluation decides with the last calibration.

@@ -196,7 +196,8 @@ func calibrate(g *grid, lo, hi int, p forecasterParams, r replayRules, buf *repl
 
 // calibrateHinted is calibrate that starts each shape's search where the
 // check's last calibration, hints, ended (search.go), and returns where
-// this one ended. The margin is the same either way.
+// this one ended. Where the replay's verdict grows with the margin, the
+// margin is the one calibrate finds; search.go says when it may not be.
 func calibrateHinted(g *grid, lo, hi int, p forecasterParams, r replayRules, buf *replayBuffers, hints searchHints) (calibration, searchHints) {
 	n := hi - lo
 	buf.upP, buf.upS = resize(buf.upP, n), resize(buf.upS, n)
