@@ -290,6 +290,8 @@ func topLabel(scenario, part string, volume float64) (string, bool) {
 		return "flashcrowd-a (synthetic, 87 days, 100x growth)", true
 	case scenario == "flashcrowd-a":
 		return "flashcrowd-a (synthetic)", true
+	case scenario == "business-c", scenario == "business-d", scenario == "flashcrowd-b":
+		return scenario + " (synthetic, held out)", true
 	}
 	return "", false
 }

@@ -50,7 +50,9 @@ type Scenario struct {
 	// Split: besides all days, report the first TrainDays days (train)
 	// and the remaining days (held out) separately.
 	Split bool
-	Goals Goals
+	// HeldOut: a synthetic trace no choice was made on (StandardTrace).
+	HeldOut bool
+	Goals   Goals
 }
 
 // Synthetic reports whether the trace is generated rather than recorded.
@@ -58,7 +60,8 @@ func (s Scenario) Synthetic() bool { return s.Kind == KindSynthetic }
 
 // StandardTraces is the standard validation set of cmd/tracegen/README.md
 // (name, profile, length, start, zone, seed and growth), to be generated at
-// each volume of the matrix.
+// the volumes of the matrix: first the traces the strategy's choices were
+// made on, then the held-out ones (HeldOut), on which no choice was made.
 func StandardTraces() []StandardTrace {
 	mk := func(name string, days int, start, tz string, seed uint64) tracegen.Profile {
 		p := tracegen.Defaults(name)
@@ -67,10 +70,15 @@ func StandardTraces() []StandardTrace {
 		p.Start, _ = time.Parse(time.RFC3339, start)
 		return p
 	}
+	flash30 := mk(tracegen.Flashcrowd, 60, "2026-02-01T23:00:00Z", "Europe/Paris", 13)
+	flash30.Growth = 30
 	return []StandardTrace{
-		{"business-a", mk(tracegen.Business, 28, "2026-03-02T05:00:00Z", "America/New_York", 1)},
-		{"business-b", mk(tracegen.Business, 28, "2026-03-01T18:30:00Z", "Asia/Kolkata", 2)},
-		{"flashcrowd-a", mk(tracegen.Flashcrowd, 87, "2026-04-30T22:00:00Z", "Europe/Paris", 3)},
+		{Name: "business-a", Profile: mk(tracegen.Business, 28, "2026-03-02T05:00:00Z", "America/New_York", 1)},
+		{Name: "business-b", Profile: mk(tracegen.Business, 28, "2026-03-01T18:30:00Z", "Asia/Kolkata", 2)},
+		{Name: "flashcrowd-a", Profile: mk(tracegen.Flashcrowd, 87, "2026-04-30T22:00:00Z", "Europe/Paris", 3)},
+		{Name: "business-c", Profile: mk(tracegen.Business, 28, "2026-05-04T04:00:00Z", "America/New_York", 11), HeldOut: true},
+		{Name: "business-d", Profile: mk(tracegen.Business, 28, "2026-06-01T04:00:00Z", "America/New_York", 12), HeldOut: true},
+		{Name: "flashcrowd-b", Profile: flash30, HeldOut: true},
 	}
 }
 
@@ -78,6 +86,9 @@ func StandardTraces() []StandardTrace {
 type StandardTrace struct {
 	Name    string
 	Profile tracegen.Profile
+	// HeldOut: no choice of the strategy or of the shipped policy was made
+	// on this trace; the matrix replays it at 2M and 60M requests/day.
+	HeldOut bool
 }
 
 // Matrix is the list of scenarios `go run ./cmd/validate` replays, in the
@@ -100,10 +111,15 @@ func Matrix(quick bool) []Scenario {
 		if st.Profile.Name == tracegen.Flashcrowd {
 			goals = FlashCrowdGoals
 		}
-		for _, v := range []float64{volume500k, volume2M, volume10M, volume60M} {
+		volumes := []float64{volume500k, volume2M, volume10M, volume60M}
+		if st.HeldOut {
+			volumes = []float64{volume2M, volume60M}
+		}
+		for _, v := range volumes {
 			p := st.Profile
 			p.Daily = v
-			m = append(m, Scenario{Name: st.Name, Kind: KindSynthetic, Volume: v, TimeZone: p.TimeZone, Profile: &p, Goals: goals})
+			m = append(m, Scenario{Name: st.Name, Kind: KindSynthetic, Volume: v, TimeZone: p.TimeZone, Profile: &p,
+				HeldOut: st.HeldOut, Goals: goals})
 		}
 	}
 	return m

@@ -51,6 +51,12 @@ func TestTheMatrixIsTheDocumentedOne(t *testing.T) {
 		{"flashcrowd-a", 2_000_000, "Europe/Paris", false, true, fc},
 		{"flashcrowd-a", 10_000_000, "Europe/Paris", false, true, fc},
 		{"flashcrowd-a", 60_000_000, "Europe/Paris", false, true, fc},
+		{"business-c", 2_000_000, ny, false, true, bh},
+		{"business-c", 60_000_000, ny, false, true, bh},
+		{"business-d", 2_000_000, ny, false, true, bh},
+		{"business-d", 60_000_000, ny, false, true, bh},
+		{"flashcrowd-b", 2_000_000, "Europe/Paris", false, true, fc},
+		{"flashcrowd-b", 60_000_000, "Europe/Paris", false, true, fc},
 	}, entries(Matrix(false)))
 	for _, s := range Matrix(false) {
 		// Only the real trace is scaled by the backtest; the others are
@@ -67,6 +73,11 @@ func TestTheMatrixIsTheDocumentedOne(t *testing.T) {
 		if s.Synthetic() {
 			must.Eq(t, s.Volume, s.Profile.Daily, must.Sprint(s.Name))
 			must.Eq(t, s.TimeZone, s.Profile.TimeZone)
+		}
+		heldOut := s.Name == "business-c" || s.Name == "business-d" || s.Name == "flashcrowd-b"
+		must.Eq(t, heldOut, s.HeldOut, must.Sprint(s.Name))
+		if heldOut {
+			must.StrContains(t, label(s, part{name: PartAll}), "(synthetic, held out)")
 		}
 	}
 }
@@ -112,7 +123,7 @@ func TestTheSyntheticTracesAreTheStandardSetOfTheTracegenReadme(t *testing.T) {
 		documented[name] = p
 	}
 	must.NoError(t, sc.Err())
-	must.MapLen(t, 3, documented)
+	must.MapLen(t, 6, documented)
 
 	seen := map[string]int{}
 	for _, s := range Matrix(false) {
@@ -125,5 +136,5 @@ func TestTheSyntheticTracesAreTheStandardSetOfTheTracegenReadme(t *testing.T) {
 		must.Eq(t, want, *s.Profile)
 		seen[s.Name]++
 	}
-	must.Eq(t, map[string]int{"business-a": 4, "business-b": 4, "flashcrowd-a": 4}, seen)
+	must.Eq(t, map[string]int{"business-a": 4, "business-b": 4, "flashcrowd-a": 4, "business-c": 2, "business-d": 2, "flashcrowd-b": 2}, seen)
 }

@@ -156,10 +156,13 @@ func newRow(sc Scenario, res *backtest.Result, p part) Row {
 }
 
 // label names a row for people: "nasa", "nasa: held out (days 15-28)",
-// "business-a (synthetic)".
+// "business-a (synthetic)", "business-c (synthetic, held out)".
 func label(sc Scenario, p part) string {
 	l := sc.Name
-	if sc.Synthetic() {
+	switch {
+	case sc.HeldOut:
+		l += " (synthetic, held out)"
+	case sc.Synthetic():
 		l += " (synthetic)"
 	}
 	if p.name == PartAll {
