@@ -58,6 +58,15 @@ scaling "gpu-workers" {
         # 2% of business-hours requests slower (the SLA allows 5%).
         max_wait   = "2s"
         slow_share = "0.02"
+        # The replayed days also keep every business minute's wait under
+        # request_timeout (30s) but for 0.1%: the product's goal is 99.9%
+        # available, ten times stricter than the SLA's 99% (the default).
+        # Measured with make validate (2026-12-07): with the default 0.99
+        # the held-out synthetic business trace was 99.83-99.86% available
+        # and the smoothed NASA trace at 60M/day 99.81%; with 0.999 every
+        # business-hours row is at least 99.93%, for +0.3% to +9% billed
+        # worker-hours (NASA +7%).
+        availability = "0.999"
         # Cheaper nights, if the SLA's latency promise is for business hours
         # only: outside them a request may then wait up to 10 s. Measured on
         # make validate's matrix (2026-12-07): 1.0-1.3% fewer worker-hours on
@@ -144,7 +153,9 @@ scaling "gpu-workers" {
       # on the 14 held-out days it met 14/14 at 0.585x. Under that stress
       # availability falls to 99.2% and 10M and 60M/day lose one day of 28;
       # 0.6 keeps more margin at 0.68-0.75x the cost (cmd/backtest/README.md,
-      # "Spot tier"). Without Spot MIGs, delete the three spot_ lines.
+      # "Spot tier"). Those figures were measured before availability above
+      # became 0.999; with it the whole month costs 0.14x static peak (0.16x
+      # under the stress). Without Spot MIGs, delete the three spot_ lines.
       spot_migs     = "us-central1-a/ekyc-gpu-spot-a,us-central1-b/ekyc-gpu-spot-b"
       spot_share    = "0.8"
       spot_cooldown = "30m"
