@@ -40,6 +40,9 @@ func (r *Result) WriteTable(w io.Writer) error {
 			pc.size, r.Config.WarmLead, s.StandbyVMHours, r.Config.StandbyPrice, s.StandbyCost, s.RefillWorkerHours, s.WarmStarts, s.ColdStarts)
 	}
 	r.writeSpotLine(w)
+	for _, n := range zoneNotes(r.Policy, r.Config.TimeZone, r.Config.BusinessHours) {
+		fmt.Fprintln(w, n)
+	}
 	if missed := missedDays(r.Strategy(NameSlope).PerDay, 8); missed != "" {
 		fmt.Fprintf(w, "slope missed the SLA on %s\n", missed)
 	}
