@@ -166,10 +166,11 @@ scaling "gpu-workers" {
       # to 100 with the strategy's lead cut to the warm 90 s (lead 3m,
       # horizon 6m) met no more SLA days than this policy and saved at most
       # 1.9% on held-out days (0.9% over the month), and lost 2-5 days at
-      # 10M and 60M/day; the target refills the pool by creating VMs at
-      # once, which made every pool 6-11% dearer. Set it (with lead and
-      # horizon) when your own replay shows a gain: a fleet whose cold boot
-      # is much longer than 5 minutes gains more.
+      # 10M and 60M/day; refilling the pool by creating VMs at once made
+      # every pool 6-11% dearer (standby_refill_delay, e.g. "2h", lets
+      # scale-ins refill it first). Set them (with lead and horizon) when
+      # your own replay shows a gain: a fleet whose cold boot is much longer
+      # than 5 minutes gains more.
       standby_size = "0"
     }
   }

@@ -19,6 +19,7 @@ const (
 	// drained workers, for free. Default 0: at once, as issue 13 words it.
 	poolKeyRefillDelay = "standby_refill_delay"
 	defaultPoolAge     = 7 * 24 * time.Hour
+	maxRefillDelay     = 24 * time.Hour
 	DefaultWarmLead    = 90 * time.Second
 	DefaultPoolPrice   = 0.03 // a stopped VM's 200 GB pd-balanced disk, per hour
 )
@@ -56,8 +57,8 @@ func parsePool(p *sdk.ScalingPolicy) (poolConfig, error) {
 	}
 	if v, ok := p.Target.Config[poolKeyRefillDelay]; ok {
 		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 {
-			errs = append(errs, fmt.Errorf("target %s %q: want a duration >= 0, such as 30m", poolKeyRefillDelay, v))
+		if err != nil || d < 0 || d > maxRefillDelay {
+			errs = append(errs, fmt.Errorf("target %s %q: want a duration from 0s to 24h (target-gce-gpu's bounds), such as 2h", poolKeyRefillDelay, v))
 		}
 		pc.refillDelay = d
 	}

@@ -36,6 +36,10 @@ func TestParsePoolReadsTheTargetKeysAndNamesEveryBadValue(t *testing.T) {
 	must.ErrorContains(t, err, `standby_max_age "5s"`)
 	_, err = parsePool(poolPolicy("two"))
 	must.ErrorContains(t, err, `standby_size "two"`)
+	p = poolPolicy("2")
+	p.Target.Config[poolKeyRefillDelay] = "25h"
+	_, err = parsePool(p)
+	must.ErrorContains(t, err, `standby_refill_delay "25h"`, must.Sprint("target-gce-gpu refuses it too"))
 	// The policy loader refuses it too.
 	must.ErrorContains(t, validatePolicy(poolPolicy("two")), `standby_size "two"`)
 }

@@ -31,6 +31,7 @@ const (
 	targetKeyStandbySize     = "standby_size"
 	targetKeyStandbyMaxAge   = "standby_max_age"
 	targetKeyStandbyDelay    = "standby_initial_delay"
+	targetKeyStandbyRefill   = "standby_refill_delay"
 	targetKeyNodeSelAliasV1  = sdk.TargetConfigNodeSelectorStrategy
 	targetKeySpotMIGs        = "spot_migs"
 	targetKeySpotShare       = "spot_share"
@@ -121,6 +122,7 @@ var targetTable = &pluginkit.Table{
 		{Name: targetKeyStandbySize, Kind: pluginkit.Int, Default: "0", Min: "0", Max: "1000", Doc: "stopped VMs to keep, split across the MIGs like the workers"},
 		{Name: targetKeyStandbyMaxAge, Kind: pluginkit.Duration, Default: "168h", Min: "1m", Max: maxStandbyAge, Doc: "a VM stopped longer than this is recycled"},
 		{Name: targetKeyStandbyDelay, Kind: pluginkit.Duration, Default: "5m", Min: "0s", Max: "1h", Doc: "standbyPolicy.initialDelaySec of a VM created to refill the pool"},
+		{Name: targetKeyStandbyRefill, Kind: pluginkit.Duration, Default: "0s", Min: "0s", Max: "24h", Doc: "how long a short pool waits for scale-ins to refill it before the MIG creates VMs"},
 		{Name: targetKeySpotMIGs, Kind: pluginkit.Text, Doc: "zone/name,zone/name: zonal MIGs of Spot VMs, one per zone; empty for no Spot tier"},
 		{Name: targetKeySpotShare, Kind: pluginkit.Float, Default: "0.6", Min: "0", Max: "1", Doc: "the most of the count that may run on Spot"},
 		{Name: targetKeySpotCooldown, Kind: pluginkit.Duration, Default: "30m", Min: "0s", Max: "24h", Doc: "how long after a preemption a Spot MIG is not grown"},
@@ -149,6 +151,7 @@ func parseTargetConfig(raw map[string]string) (targetConfig, error) {
 			size:         p.Int(targetKeyStandbySize),
 			maxAge:       p.Duration(targetKeyStandbyMaxAge),
 			initialDelay: p.Duration(targetKeyStandbyDelay),
+			refillDelay:  p.Duration(targetKeyStandbyRefill),
 		},
 	}
 	if cfg.standby.initialDelay%time.Second != 0 {

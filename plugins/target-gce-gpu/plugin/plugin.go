@@ -90,6 +90,11 @@ type policyState struct {
 	// stoppedAt caches when the pool's stopped VMs stopped, by zone/name,
 	// while they stay stopped (pool.go).
 	stoppedAt map[string]time.Time
+	// poolShort is when each zone's pool, by zone/mig, was first seen short
+	// of its share while standby_refill_delay holds its refill (pool.go).
+	// Lost on restart: the delay then starts again, which errs towards
+	// fewer cold creations, not fewer workers.
+	poolShort map[string]time.Time
 	// spot remembers the Spot tier's preemptions (spot.go).
 	spot spotMemory
 }

@@ -49,6 +49,7 @@ func (r *run) maintainPool(ctx context.Context, zones []zoneView) (changed bool,
 		if !manage {
 			want.Mode, want.InitialDelay = have.Mode, have.InitialDelay
 		}
+		members := z.poolMembers()
 		if name := recycle[i]; name != "" {
 			log.Info("recycling a stopped VM older than standby_max_age", "instance", name)
 			if err := r.migs.DeleteInstances(ctx, z.Ref, []string{name}, pluginkit.NewRequestID()); err != nil {
@@ -58,6 +59,10 @@ func (r *run) maintainPool(ctx context.Context, zones []zoneView) (changed bool,
 			changed = true
 			// Deleting a pool member lowers targetStoppedSize.
 			have.Stopped--
+			members--
+		}
+		if manage && sc.refillDelay > 0 {
+			want.Stopped = refillTarget(share[i], members, have.Stopped, r.poolShortFor(z.Ref, share[i], members), sc.refillDelay)
 		}
 		if have != want {
 			log.Info("setting the standby pool", "stopped_from", have.Stopped, "stopped_to", want.Stopped,
@@ -70,6 +75,31 @@ func (r *run) maintainPool(ctx context.Context, zones []zoneView) (changed bool,
 		}
 	}
 	return changed, errors.Join(errs...)
+}
+
+// poolShortFor is how long the zone's pool has been short of its share,
+// as this plugin process has watched it (0 when it is not short, and on
+// the first sight of it short).
+func (r *run) poolShortFor(ref migRef, share, members int64) time.Duration {
+	key := ref.Zone + "/" + ref.Name
+	now := r.p.now()
+	r.st.mu.Lock()
+	defer r.st.mu.Unlock()
+	if members >= share {
+		delete(r.st.poolShort, key)
+		return 0
+	}
+	since, ok := r.st.poolShort[key]
+	if !ok {
+		if r.st.poolShort == nil {
+			r.st.poolShort = map[string]time.Time{}
+		}
+		r.st.poolShort[key] = now
+		r.log.Info("standby pool short; scale-ins refill it, the MIG creates VMs for it after standby_refill_delay",
+			"zone", ref.Zone, "mig", ref.Name, "stopped", members, "share", share, "standby_refill_delay", r.cfg.standby.refillDelay)
+		return 0
+	}
+	return max(now.Sub(since), 0)
 }
 
 // recyclePlan reads when the zones' stopped VMs stopped (instances.get,

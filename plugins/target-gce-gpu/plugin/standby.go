@@ -19,12 +19,17 @@ import "time"
 //   - In mode MANUAL a resize only creates: the plugin starts stopped VMs
 //     itself, so that it chooses the zones.
 
-// standbyConfig is the policy's pool: standby_size, standby_max_age and
-// standby_initial_delay.
+// standbyConfig is the policy's pool: standby_size, standby_max_age,
+// standby_initial_delay and standby_refill_delay.
 type standbyConfig struct {
 	size         int64
 	maxAge       time.Duration
 	initialDelay time.Duration
+	// refillDelay is how long a zone's pool may stay short of its share
+	// before the MIG is asked to create VMs for it; meanwhile only
+	// scale-ins refill it, by stopping drained workers, which costs no
+	// cold boot. 0 refills at once.
+	refillDelay time.Duration
 }
 
 // standbySettings is a MIG's pool as GCE holds it.

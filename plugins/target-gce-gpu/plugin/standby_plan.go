@@ -116,6 +116,20 @@ func poolRoom(size int64, zones []zoneView) []int64 {
 	return room
 }
 
+// refillTarget is the targetStoppedSize for a zone whose pool holds members
+// (stopped or stopping) of its share, whose MIG has set as its
+// targetStoppedSize, and which has been short for short. Until it has been
+// short for delay, no creation is asked for: the target stays at what the
+// MIG already holds or is creating (never below it, which would delete VMs
+// on their way into the pool), so that only scale-ins refill the pool, by
+// stopping drained workers. Then, or when the pool is full, it is the share.
+func refillTarget(share, members, set int64, short, delay time.Duration) int64 {
+	if members >= share || short >= delay {
+		return share
+	}
+	return min(share, max(set, members))
+}
+
 // pooledVM is a stopped VM of the pool and when it stopped.
 type pooledVM struct {
 	Name      string

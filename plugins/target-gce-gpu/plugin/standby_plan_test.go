@@ -222,3 +222,28 @@ func TestPlanReconcileStandbyMarkers(t *testing.T) {
 		})
 	}
 }
+
+func TestRefillTarget(t *testing.T) {
+	t.Parallel()
+	const delay = 30 * time.Minute
+	cases := []struct {
+		name                string
+		share, members, set int64
+		short, delay        time.Duration
+		want                int64
+	}{
+		{"without a delay the share at once", 2, 0, 0, 0, 0, 2},
+		{"a full pool is its share", 2, 2, 2, time.Hour, delay, 2},
+		{"a pool above its share is cut to it", 2, 3, 3, 0, delay, 2},
+		{"a short pool asks for no creation within the delay", 2, 0, 0, 10 * time.Minute, delay, 0},
+		{"refills already under way are not deleted", 3, 1, 2, 10 * time.Minute, delay, 2},
+		{"nor asked beyond the share", 2, 1, 5, 10 * time.Minute, delay, 2},
+		{"never below the VMs the pool holds", 3, 2, 1, 0, delay, 2},
+		{"after the delay the share", 2, 0, 0, delay, delay, 2},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			must.Eq(t, tc.want, refillTarget(tc.share, tc.members, tc.set, tc.short, tc.delay))
+		})
+	}
+}

@@ -281,3 +281,41 @@ func TestStandbyRecyclesVMsStoppedLongerThanMaxAge(t *testing.T) {
 		return len(p) == 1 && p[0] != old[0]
 	}, poll.Say("a fresh VM in zone-a's pool"))
 }
+
+func TestStandbyRefillDelayLetsScaleInsRefillThePoolBeforeAnyCreation(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{sizeA: 1, sizeB: 1, bootTime: 20 * time.Millisecond, drainDuration: 20 * time.Millisecond})
+	withPool(h, 2, "0s")
+	fillPool(t, h, 1, 1)
+	h.policy["standby_refill_delay"] = "30m"
+	start := time.Now()
+	h.p.now = func() time.Time { return start }
+
+	// 2 -> 4 takes both stopped VMs; the pool is short and stays so.
+	must.NoError(t, h.scale(4))
+	must.Len(t, 2, h.gceRequests("/startInstances"))
+	for range 3 {
+		h.status()
+	}
+	must.Eq(t, 0, h.gce.MIG(zoneA, migA).TargetStoppedSize+h.gce.MIG(zoneB, migB).TargetStoppedSize,
+		must.Sprint("no VM created for the pool within standby_refill_delay"))
+	must.SliceEmpty(t, h.gceRequests("/resize"))
+
+	// 4 -> 3: the drained worker is stopped into the short pool, for free.
+	must.NoError(t, h.p.Scale(scaleAction(3), h.policy))
+	must.Len(t, 1, h.gceRequests("/stopInstances"))
+	must.SliceEmpty(t, h.gceRequests("/deleteInstances"))
+	h.status()
+	must.Eq(t, 1, len(pooled(h, zoneA, migA))+len(pooled(h, zoneB, migB)))
+
+	// Half an hour on, the zone still short gets its VM created.
+	h.p.now = func() time.Time { return start.Add(31 * time.Minute) }
+	h.status()
+	must.Eq(t, 2, h.gce.MIG(zoneA, migA).TargetStoppedSize+h.gce.MIG(zoneB, migB).TargetStoppedSize)
+	poll.Until(t, 5*time.Second, func() bool {
+		h.status()
+		return len(pooled(h, zoneA, migA)) == 1 && len(pooled(h, zoneB, migB)) == 1
+	}, func() string { return fmt.Sprintf("the pool refilled: %+v", h.gce.MIGs()) })
+	st := h.status()
+	must.Eq(t, int64(3), st.Count, must.Sprint("the pool is never counted"))
+}
