@@ -102,6 +102,22 @@ func (r *run) poolShortFor(ref migRef, share, members int64) time.Duration {
 	return max(now.Sub(since), 0)
 }
 
+// refillMeta adds, for each zone whose short pool waits out
+// standby_refill_delay, when the MIG will be asked to create VMs for it
+// (zone.<zone>.standby_refill_at, RFC 3339).
+func (r *run) refillMeta(meta map[string]string, zones []zoneView) {
+	if r.cfg.standby.size == 0 || r.cfg.standby.refillDelay == 0 {
+		return
+	}
+	r.st.mu.Lock()
+	defer r.st.mu.Unlock()
+	for _, z := range zones {
+		if since, ok := r.st.poolShort[z.Ref.Zone+"/"+z.Ref.Name]; ok {
+			meta["zone."+z.Ref.Zone+".standby_refill_at"] = since.Add(r.cfg.standby.refillDelay).UTC().Format(time.RFC3339)
+		}
+	}
+}
+
 // recyclePlan reads when the zones' stopped VMs stopped (instances.get,
 // cached per VM while it stays stopped) and picks those to recycle.
 func (r *run) recyclePlan(ctx context.Context, zones []zoneView) ([]string, error) {

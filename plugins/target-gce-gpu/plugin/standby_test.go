@@ -300,6 +300,8 @@ func TestStandbyRefillDelayLetsScaleInsRefillThePoolBeforeAnyCreation(t *testing
 	must.Eq(t, 0, h.gce.MIG(zoneA, migA).TargetStoppedSize+h.gce.MIG(zoneB, migB).TargetStoppedSize,
 		must.Sprint("no VM created for the pool within standby_refill_delay"))
 	must.SliceEmpty(t, h.gceRequests("/resize"))
+	st := h.status()
+	must.Eq(t, start.Add(30*time.Minute).UTC().Format(time.RFC3339), st.Meta["zone.zone-a.standby_refill_at"])
 
 	// 4 -> 3: the drained worker is stopped into the short pool, for free.
 	must.NoError(t, h.p.Scale(scaleAction(3), h.policy))
@@ -316,6 +318,7 @@ func TestStandbyRefillDelayLetsScaleInsRefillThePoolBeforeAnyCreation(t *testing
 		h.status()
 		return len(pooled(h, zoneA, migA)) == 1 && len(pooled(h, zoneB, migB)) == 1
 	}, func() string { return fmt.Sprintf("the pool refilled: %+v", h.gce.MIGs()) })
-	st := h.status()
+	st = h.status()
 	must.Eq(t, int64(3), st.Count, must.Sprint("the pool is never counted"))
+	must.MapNotContainsKey(t, st.Meta, "zone.zone-a.standby_refill_at", must.Sprint("a full pool waits for nothing"))
 }

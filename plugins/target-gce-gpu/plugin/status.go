@@ -90,6 +90,7 @@ func (r *run) status(ctx context.Context) (*sdk.TargetStatus, error) {
 	leaving := leavingByZone(obs.Zones, obs.Nodes, r.p.now())
 	count := servingTotal(obs, leaving)
 	meta := zoneMeta(obs.Zones)
+	r.refillMeta(meta, obs.Zones)
 	leavingMeta(meta, obs.Zones, leaving)
 	for _, z := range obs.Zones {
 		ready = ready && z.settled()
