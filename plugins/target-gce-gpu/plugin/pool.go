@@ -63,6 +63,10 @@ func (r *run) maintainPool(ctx context.Context, zones []zoneView) (changed bool,
 		}
 		if manage && sc.refillDelay > 0 {
 			want.Stopped = refillTarget(share[i], members, have.Stopped, r.poolShortFor(z.Ref, share[i], members), sc.refillDelay)
+		} else {
+			// No delay now: a shortage seen under an earlier delay must
+			// not count if one is set again.
+			r.forgetPoolShort(z.Ref)
 		}
 		if have != want {
 			log.Info("setting the standby pool", "stopped_from", have.Stopped, "stopped_to", want.Stopped,
@@ -100,6 +104,13 @@ func (r *run) poolShortFor(ref migRef, share, members int64) time.Duration {
 		return 0
 	}
 	return max(now.Sub(since), 0)
+}
+
+// forgetPoolShort drops when the zone's pool was first seen short.
+func (r *run) forgetPoolShort(ref migRef) {
+	r.st.mu.Lock()
+	delete(r.st.poolShort, ref.Zone+"/"+ref.Name)
+	r.st.mu.Unlock()
 }
 
 // refillMeta adds, for each zone whose short pool waits out
