@@ -322,3 +322,28 @@ func TestStandbyRefillDelayLetsScaleInsRefillThePoolBeforeAnyCreation(t *testing
 	must.Eq(t, int64(3), st.Count, must.Sprint("the pool is never counted"))
 	must.MapNotContainsKey(t, st.Meta, "zone.zone-a.standby_refill_at", must.Sprint("a full pool waits for nothing"))
 }
+
+func TestStandbyRefillDelaySetAgainStartsAfresh(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{sizeA: 1, sizeB: 1, bootTime: 20 * time.Millisecond})
+	withPool(h, 2, "0s")
+	fillPool(t, h, 1, 1)
+	start := time.Now()
+	h.p.now = func() time.Time { return start }
+	h.policy["standby_refill_delay"] = "30m"
+	must.NoError(t, h.scale(4)) // the pool is seen short at start
+
+	// Without a delay the pool refills at once, and the old shortage is
+	// forgotten.
+	h.policy["standby_refill_delay"] = "0s"
+	fillPool(t, h, 1, 1)
+
+	// Half an hour later the delay is set again: a new shortage waits for
+	// it in full, not from the old one's start.
+	h.p.now = func() time.Time { return start.Add(31 * time.Minute) }
+	h.policy["standby_refill_delay"] = "30m"
+	must.NoError(t, h.scale(6))
+	h.status()
+	must.Eq(t, 0, h.gce.MIG(zoneA, migA).TargetStoppedSize+h.gce.MIG(zoneB, migB).TargetStoppedSize,
+		must.Sprint("no creation before the new delay"))
+}
