@@ -306,7 +306,7 @@ func modelCapacity(flag float64, p *sdk.ScalingPolicy) (float64, error) {
 		return flag, nil
 	}
 	for _, c := range p.Checks {
-		s, ok := c.Strategy.Config["capacity_per_worker"]
+		s, ok := c.Strategy.Config[slopeKeyCapacity]
 		if !ok {
 			continue
 		}

@@ -19,11 +19,14 @@ import (
 // monthDays is the month that costs are scaled to.
 const monthDays = 30
 
-// Keys of strategy-slope's check config that a shape sets.
+// Keys of strategy-slope's check config that the backtest reads (the
+// capacity, the business hours of zoneNotes) or that a shape sets.
 const (
-	slopeKeyCapacity = "capacity_per_worker"
-	slopeKeyLead     = "lead"
-	slopeKeyHorizon  = "horizon"
+	slopeKeyCapacity   = "capacity_per_worker"
+	slopeKeyLead       = "lead"
+	slopeKeyHorizon    = "horizon"
+	slopeKeyTimeZone   = "timezone"
+	slopeKeyFloorHours = "floor_hours"
 )
 
 // ShapeResult is the policy and the oracle replayed on one shape. The unit

@@ -3,15 +3,9 @@ package backtest
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/hashicorp/nomad-autoscaler/sdk"
-)
-
-// The strategy-slope keys that say where and when the policy's business
-// hours are (plugins/strategy-slope/README.md).
-const (
-	slopeKeyTimeZone   = "timezone"
-	slopeKeyFloorHours = "floor_hours"
 )
 
 // zoneNotes says, per check, where the policy's business hours differ
@@ -37,15 +31,9 @@ func zoneNotes(p *sdk.ScalingPolicy, tz, hours string) []string {
 		if v, ok := cfg[slopeKeyFloorHours]; ok && v != hours {
 			diffs = append(diffs, fmt.Sprintf("%s %s (the run scores -business-hours %s)", slopeKeyFloorHours, v, hours))
 		}
-		for i, d := range diffs {
-			if i == 0 {
-				notes = append(notes, fmt.Sprintf("note: check %q: the policy's %s", c.Name, d))
-				continue
-			}
-			notes[len(notes)-1] += ", " + d
-		}
 		if len(diffs) > 0 {
-			notes[len(notes)-1] += ": its floor and its calibration's business hours are the policy's (the calibration moves to the traffic's busiest hours only when they lie mostly outside); set them to your traffic's to replay your deployment"
+			notes = append(notes, fmt.Sprintf("note: check %q: the policy's %s: its floor and its calibration's business hours are the policy's (the calibration moves to the traffic's busiest hours only when they lie mostly outside); set them to your traffic's to replay your deployment",
+				c.Name, strings.Join(diffs, ", ")))
 		}
 	}
 	slices.Sort(notes)

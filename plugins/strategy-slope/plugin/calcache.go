@@ -115,7 +115,8 @@ func (mc *marginCache) calibratedMargin(key string, g *grid, p forecasterParams,
 		return calibration{margin: defaultMargin, offMargin: defaultMargin, relative: relativeScale,
 			young: young(g.len(), g.step)}
 	}
-	h, rules := rangeHash(g, lo, hi, p, r), rulesHash(p, r)
+	rules := rulesHash(p, r)
+	h := rangeHash(g, lo, hi, rules)
 	end := g.newest - float64(g.len()-hi-1)*g.step*60
 	now := func(hints searchHints) calibration {
 		cal, found := mc.calibrateNow(g, lo, hi, p, r, hints)
@@ -209,57 +210,59 @@ func blockRange(g *grid) (lo, hi int) {
 	return max(hi-max(blocks, 0)*perBlock, 0), hi
 }
 
+// fnv1a is an FNV-1a hash over 64-bit words.
+type fnv1a uint64
+
+const (
+	fnvOffset fnv1a = 14695981039346656037
+	fnvPrime        = 1099511628211
+)
+
+func (h *fnv1a) mix(x uint64) { *h = (*h ^ fnv1a(x)) * fnvPrime }
+
 // rangeHash identifies the calibration's input: the slots' values and
-// every parameter the replay uses (FNV-1a over their bits).
-func rangeHash(g *grid, lo, hi int, p forecasterParams, r replayRules) uint64 {
-	h := uint64(14695981039346656037)
-	mix := func(x uint64) {
-		h ^= x
-		h *= 1099511628211
-	}
+// rules, the rulesHash of every parameter the replay uses.
+func rangeHash(g *grid, lo, hi int, rules uint64) uint64 {
+	h := fnvOffset
 	// Four independent lanes, folded in at the end: one FNV chain over a
 	// week of minutes is a chain of 11,520 dependent multiplications,
 	// four run side by side (this hash is checked on every evaluation).
 	v := g.v[lo:hi]
 	var lane [4]uint64
 	for i := range lane {
-		lane[i] = h + uint64(i)
+		lane[i] = uint64(h) + uint64(i)
 	}
 	for ; len(v) >= 4; v = v[4:] {
-		lane[0] = (lane[0] ^ math.Float64bits(v[0])) * 1099511628211
-		lane[1] = (lane[1] ^ math.Float64bits(v[1])) * 1099511628211
-		lane[2] = (lane[2] ^ math.Float64bits(v[2])) * 1099511628211
-		lane[3] = (lane[3] ^ math.Float64bits(v[3])) * 1099511628211
+		lane[0] = (lane[0] ^ math.Float64bits(v[0])) * fnvPrime
+		lane[1] = (lane[1] ^ math.Float64bits(v[1])) * fnvPrime
+		lane[2] = (lane[2] ^ math.Float64bits(v[2])) * fnvPrime
+		lane[3] = (lane[3] ^ math.Float64bits(v[3])) * fnvPrime
 	}
 	for _, x := range v {
-		mix(math.Float64bits(x))
+		h.mix(math.Float64bits(x))
 	}
 	for _, l := range lane {
-		mix(l)
+		h.mix(l)
 	}
-	mix(uint64(hi - lo))
-	mix(math.Float64bits(g.newest - float64(g.len()-hi)*g.step*60))
-	mix(rulesHash(p, r))
-	return h
+	h.mix(uint64(hi - lo))
+	h.mix(math.Float64bits(g.newest - float64(g.len()-hi)*g.step*60))
+	h.mix(rules)
+	return uint64(h)
 }
 
 // rulesHash identifies every parameter the replay uses: the check's rules,
 // without its data.
 func rulesHash(p forecasterParams, r replayRules) uint64 {
-	h := uint64(14695981039346656037)
-	mix := func(x uint64) {
-		h ^= x
-		h *= 1099511628211
-	}
+	h := fnvOffset
 	for _, x := range []float64{r.step, float64(p.lead), float64(p.horizon), p.trendDecay, p.noiseDecay, p.fastDecay, float64(p.settle),
 		r.maxWait, r.offWait, r.slowShare, r.timeout, r.unavailable, r.drain, r.perWorker, float64(r.bizStart), float64(r.bizEnd)} {
-		mix(math.Float64bits(x))
+		h.mix(math.Float64bits(x))
 	}
 	for _, l := range p.lags {
-		mix(uint64(l))
+		h.mix(uint64(l))
 	}
 	for _, c := range r.loc.String() {
-		mix(uint64(c))
+		h.mix(uint64(c))
 	}
-	return h
+	return uint64(h)
 }

@@ -76,24 +76,24 @@ func TestTheRangeHashSeesEveryMinuteAndTheWorkerSize(t *testing.T) {
 	g := filled(history(1, 1))
 	p, r := newForecasterParams(c, g), newReplayRules(c, g)
 	lo, hi := 3, 3+4*50+3 // whole lanes and a tail
-	base := rangeHash(g, lo, hi, p, r)
+	base := rangeHash(g, lo, hi, rulesHash(p, r))
 	for _, i := range []int{lo, lo + 1, lo + 2, lo + 3, hi - 4, hi - 3, hi - 1} {
 		old := g.v[i]
 		g.v[i]++
-		must.NotEq(t, base, rangeHash(g, lo, hi, p, r), must.Sprintf("slot %d changed", i))
+		must.NotEq(t, base, rangeHash(g, lo, hi, rulesHash(p, r)), must.Sprintf("slot %d changed", i))
 		g.v[i] = old
 	}
-	must.Eq(t, base, rangeHash(g, lo, hi, p, r))
+	must.Eq(t, base, rangeHash(g, lo, hi, rulesHash(p, r)))
 	// Two minutes swapped, in one lane or across two, are other data too.
 	for _, j := range []int{lo + 1, lo + 4} {
 		must.NotEq(t, g.v[lo], g.v[j])
 		g.v[lo], g.v[j] = g.v[j], g.v[lo]
-		swapped := rangeHash(g, lo, hi, p, r)
+		swapped := rangeHash(g, lo, hi, rulesHash(p, r))
 		g.v[lo], g.v[j] = g.v[j], g.v[lo]
 		must.NotEq(t, base, swapped, must.Sprintf("slots %d and %d swapped", lo, j))
 	}
 	r.perWorker *= 2
-	must.NotEq(t, base, rangeHash(g, lo, hi, p, r), must.Sprint("capacity_per_worker decides the replay's count changes"))
+	must.NotEq(t, base, rangeHash(g, lo, hi, rulesHash(p, r)), must.Sprint("capacity_per_worker decides the replay's count changes"))
 }
 
 // windowAt lays pts[from:to] on a grid whose newest slot is hoursBefore

@@ -15,7 +15,8 @@ const collapseShare = 0.3
 // traffic before, or when the collapse is longer than limit slots (then it
 // is the new normal).
 func outageSlots(g *grid, limit int) int {
-	return outageEndingAt(g, g.len(), limit)
+	run, _ := outageRun(g, g.len(), limit)
+	return run
 }
 
 // recentOutage is the length of the newest collapse (as outageSlots
@@ -43,14 +44,8 @@ func recentOutage(g *grid, limit, within int) int {
 	return 0
 }
 
-// outageEndingAt is outageSlots for the grid cut off before slot n.
-func outageEndingAt(g *grid, n, limit int) int {
-	run, _ := outageRun(g, n, limit)
-	return run
-}
-
 // outageRun is how long the slots before slot n have been collapsed
-// (outageSlots), and tooLong when they have been longer than limit slots:
+// (outageSlots for the grid cut off before slot n), and tooLong when they have been longer than limit slots:
 // then run is 0.
 func outageRun(g *grid, n, limit int) (run int, tooLong bool) {
 	hour := g.slots(60, 1)

@@ -85,7 +85,7 @@ func (r *run) maintainPool(ctx context.Context, zones []zoneView) (changed bool,
 // as this plugin process has watched it (0 when it is not short, and on
 // the first sight of it short).
 func (r *run) poolShortFor(ref migRef, share, members int64) time.Duration {
-	key := ref.Zone + "/" + ref.Name
+	key := ref.String()
 	now := r.p.now()
 	r.st.mu.Lock()
 	defer r.st.mu.Unlock()
@@ -109,7 +109,7 @@ func (r *run) poolShortFor(ref migRef, share, members int64) time.Duration {
 // forgetPoolShort drops when the zone's pool was first seen short.
 func (r *run) forgetPoolShort(ref migRef) {
 	r.st.mu.Lock()
-	delete(r.st.poolShort, ref.Zone+"/"+ref.Name)
+	delete(r.st.poolShort, ref.String())
 	r.st.mu.Unlock()
 }
 
@@ -123,7 +123,7 @@ func (r *run) refillMeta(meta map[string]string, zones []zoneView) {
 	r.st.mu.Lock()
 	defer r.st.mu.Unlock()
 	for _, z := range zones {
-		if since, ok := r.st.poolShort[z.Ref.Zone+"/"+z.Ref.Name]; ok {
+		if since, ok := r.st.poolShort[z.Ref.String()]; ok {
 			meta["zone."+z.Ref.Zone+".standby_refill_at"] = since.Add(r.cfg.standby.refillDelay).UTC().Format(time.RFC3339)
 		}
 	}
