@@ -213,9 +213,10 @@ func blockRange(g *grid) (lo, hi int) {
 // fnv1a is an FNV-1a hash over 64-bit words.
 type fnv1a uint64
 
+// The FNV-1a 64-bit offset basis and prime.
 const (
 	fnvOffset fnv1a = 14695981039346656037
-	fnvPrime        = 1099511628211
+	fnvPrime  fnv1a = 1099511628211
 )
 
 func (h *fnv1a) mix(x uint64) { *h = (*h ^ fnv1a(x)) * fnvPrime }
@@ -233,10 +234,10 @@ func rangeHash(g *grid, lo, hi int, rules uint64) uint64 {
 		lane[i] = uint64(h) + uint64(i)
 	}
 	for ; len(v) >= 4; v = v[4:] {
-		lane[0] = (lane[0] ^ math.Float64bits(v[0])) * fnvPrime
-		lane[1] = (lane[1] ^ math.Float64bits(v[1])) * fnvPrime
-		lane[2] = (lane[2] ^ math.Float64bits(v[2])) * fnvPrime
-		lane[3] = (lane[3] ^ math.Float64bits(v[3])) * fnvPrime
+		lane[0] = (lane[0] ^ math.Float64bits(v[0])) * uint64(fnvPrime)
+		lane[1] = (lane[1] ^ math.Float64bits(v[1])) * uint64(fnvPrime)
+		lane[2] = (lane[2] ^ math.Float64bits(v[2])) * uint64(fnvPrime)
+		lane[3] = (lane[3] ^ math.Float64bits(v[3])) * uint64(fnvPrime)
 	}
 	for _, x := range v {
 		h.mix(math.Float64bits(x))
