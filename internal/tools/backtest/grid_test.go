@@ -33,6 +33,12 @@ func TestTheTargetValueGridTriesTwentyOrMoreDistinctConfigurationsOverTheAskedRa
 	for _, want := range []float64{0.5, 0.6, 0.7, 0.8, 0.9} {
 		must.True(t, targets[want], must.Sprintf("target %g x capacity", want))
 	}
+	// Below the asked range too: the synthetic flash crowds' best target is
+	// 0.15-0.2, and a grid stopping at 0.3 left their winner on its edge.
+	for _, want := range []float64{0.1, 0.15, 0.2, 0.25, 0.3, 0.4} {
+		must.True(t, targets[want], must.Sprintf("target %g x capacity", want))
+	}
+	must.Eq(t, len(grid), TargetValueGridSize())
 	for _, want := range []time.Duration{time.Minute, 5 * time.Minute, 10 * time.Minute, 20 * time.Minute} {
 		must.True(t, cooldowns[want], must.Sprintf("cooldown %s", want))
 	}

@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/backtest"
 )
 
 // columns are the table's headers, after the scenario.
@@ -111,7 +113,7 @@ func (rep *Report) provenance() string {
 func (rep *Report) legend() []string {
 	b, f := BusinessHoursGoals, FlashCrowdGoals
 	return []string{
-		"Columns: the policy's (slope's) SLA days met, availability, serving worker-hours over the perfect-foresight oracle's (x oracle) and over the physical limit's (x physical limit) on the same minutes, worst day's p95 and billed worker-hours (booting and draining included); then the peers' SLA days, availability and x oracle: the official target-value tuned over 98 configurations on each whole trace (held-out days included: an advantage the policy does not get) and AWS-style predictive scaling on that configuration. train / held out: the first " +
+		"Columns: the policy's (slope's) SLA days met, availability, serving worker-hours over the perfect-foresight oracle's (x oracle) and over the physical limit's (x physical limit) on the same minutes, worst day's p95 and billed worker-hours (booting and draining included); then the peers' SLA days, availability and x oracle: the official target-value tuned over " + fmt.Sprint(backtest.TargetValueGridSize()) + " configurations on each whole trace (held-out days included: an advantage the policy does not get) and AWS-style predictive scaling on that configuration. train / held out: the first " +
 			fmt.Sprint(rep.Parameters.TrainDays) + " local days of the run and the rest, scored from the one full run. (synthetic): a seeded internal/tools/tracegen trace generated at the volume.",
 		fmt.Sprintf("Goals: %s traffic (nasa*, business-*): %s; %s traffic (flashcrowd-*): %s; every row: ahead of every peer (more SLA days met, or as many at no more billed worker-hours). FAIL names each goal missed.",
 			b.Name, b.describe(), f.Name, f.describe()),
