@@ -87,7 +87,7 @@ type StandardTrace struct {
 	Name    string
 	Profile tracegen.Profile
 	// HeldOut: no choice of the strategy or of the shipped policy was made
-	// on this trace; the matrix replays it at 2M and 60M requests/day.
+	// on this trace; the matrix replays it at the four volumes, as the others.
 	HeldOut bool
 }
 
@@ -111,11 +111,7 @@ func Matrix(quick bool) []Scenario {
 		if st.Profile.Name == tracegen.Flashcrowd {
 			goals = FlashCrowdGoals
 		}
-		volumes := []float64{volume500k, volume2M, volume10M, volume60M}
-		if st.HeldOut {
-			volumes = []float64{volume2M, volume60M}
-		}
-		for _, v := range volumes {
+		for _, v := range []float64{volume500k, volume2M, volume10M, volume60M} {
 			p := st.Profile
 			p.Daily = v
 			m = append(m, Scenario{Name: st.Name, Kind: KindSynthetic, Volume: v, TimeZone: p.TimeZone, Profile: &p,

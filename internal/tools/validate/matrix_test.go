@@ -51,11 +51,17 @@ func TestTheMatrixIsTheDocumentedOne(t *testing.T) {
 		{"flashcrowd-a", 2_000_000, "Europe/Paris", false, true, fc},
 		{"flashcrowd-a", 10_000_000, "Europe/Paris", false, true, fc},
 		{"flashcrowd-a", 60_000_000, "Europe/Paris", false, true, fc},
+		{"business-c", 500_000, ny, false, true, bh},
 		{"business-c", 2_000_000, ny, false, true, bh},
+		{"business-c", 10_000_000, ny, false, true, bh},
 		{"business-c", 60_000_000, ny, false, true, bh},
+		{"business-d", 500_000, ny, false, true, bh},
 		{"business-d", 2_000_000, ny, false, true, bh},
+		{"business-d", 10_000_000, ny, false, true, bh},
 		{"business-d", 60_000_000, ny, false, true, bh},
+		{"flashcrowd-b", 500_000, "Europe/Paris", false, true, fc},
 		{"flashcrowd-b", 2_000_000, "Europe/Paris", false, true, fc},
+		{"flashcrowd-b", 10_000_000, "Europe/Paris", false, true, fc},
 		{"flashcrowd-b", 60_000_000, "Europe/Paris", false, true, fc},
 	}, entries(Matrix(false)))
 	for _, s := range Matrix(false) {
@@ -136,5 +142,5 @@ func TestTheSyntheticTracesAreTheStandardSetOfTheTracegenReadme(t *testing.T) {
 		must.Eq(t, want, *s.Profile)
 		seen[s.Name]++
 	}
-	must.Eq(t, map[string]int{"business-a": 4, "business-b": 4, "flashcrowd-a": 4, "business-c": 2, "business-d": 2, "flashcrowd-b": 2}, seen)
+	must.Eq(t, map[string]int{"business-a": 4, "business-b": 4, "flashcrowd-a": 4, "business-c": 4, "business-d": 4, "flashcrowd-b": 4}, seen)
 }
