@@ -233,16 +233,17 @@ func topValidation(ctx context.Context, c *Cache) (string, error) {
 		return "", err
 	}
 	var b strings.Builder
-	b.WriteString("| scenario | volume | SLA days | availability | × oracle | target-value days, availability, × oracle | predictive days, availability, × oracle |\n")
+	b.WriteString("| scenario | volume | SLA days | availability | × oracle | target-value days, availability, × oracle (its tuned target) | predictive days, availability, × oracle |\n")
 	b.WriteString("|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, row := range rep.Rows {
 		label, ok := topLabel(row.Scenario, row.Part, row.Volume)
 		if !ok {
 			continue
 		}
-		fmt.Fprintf(&b, "| %s | %s | %d/%d | %.2f %% | %.2f | %d/%d, %.2f %%, %.2f | %d/%d, %.2f %%, %.2f |\n", label, shortVolume(row.Volume),
+		target, _, _ := strings.Cut(row.TargetValueConfig, ",")
+		fmt.Fprintf(&b, "| %s | %s | %d/%d | %.2f %% | %.2f | %d/%d, %.2f %%, %.2f (%s) | %d/%d, %.2f %%, %.2f |\n", label, shortVolume(row.Volume),
 			row.Slope.DaysMet, row.Slope.Days, row.Slope.AvailabilityPct, row.Slope.RatioToOracle,
-			row.TargetValue.DaysMet, row.TargetValue.Days, row.TargetValue.AvailabilityPct, row.TargetValue.RatioToOracle,
+			row.TargetValue.DaysMet, row.TargetValue.Days, row.TargetValue.AvailabilityPct, row.TargetValue.RatioToOracle, target,
 			row.Predictive.DaysMet, row.Predictive.Days, row.Predictive.AvailabilityPct, row.Predictive.RatioToOracle)
 	}
 	return b.String(), nil

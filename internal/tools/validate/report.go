@@ -112,12 +112,16 @@ type Row struct {
 	FirstDay  string  `json:"first_day,omitempty"`
 	LastDay   string  `json:"last_day,omitempty"`
 	// Slope is the policy under test (the backtest's "slope" row).
-	Slope       Figures  `json:"slope"`
-	TargetValue Figures  `json:"target_value"`
-	Predictive  Figures  `json:"predictive"`
-	Verdict     string   `json:"verdict"`
-	Pass        bool     `json:"pass"`
-	Failures    []string `json:"failures,omitempty"`
+	Slope       Figures `json:"slope"`
+	TargetValue Figures `json:"target_value"`
+	// TargetValueConfig is the configuration the grid picked on this
+	// run's whole trace ("0.15, 10m, mean 5m"): the hindsight the peer
+	// gets, shown beside its figures.
+	TargetValueConfig string   `json:"target_value_config"`
+	Predictive        Figures  `json:"predictive"`
+	Verdict           string   `json:"verdict"`
+	Pass              bool     `json:"pass"`
+	Failures          []string `json:"failures,omitempty"`
 }
 
 func newRun(sc Scenario, res *backtest.Result) Run {
@@ -142,9 +146,10 @@ func newRun(sc Scenario, res *backtest.Result) Run {
 func newRow(sc Scenario, res *backtest.Result, p part) Row {
 	row := Row{
 		Label: label(sc, p), Scenario: sc.Name, Part: p.name, Volume: sc.Volume, Synthetic: sc.Synthetic(), Goals: sc.Goals.Name,
-		Slope:       figures(res, backtest.NameSlope, p),
-		TargetValue: figures(res, backtest.NameTargetValue, p),
-		Predictive:  figures(res, backtest.NamePredictive, p),
+		Slope:             figures(res, backtest.NameSlope, p),
+		TargetValue:       figures(res, backtest.NameTargetValue, p),
+		TargetValueConfig: res.Strategy(backtest.NameTargetValue).Config,
+		Predictive:        figures(res, backtest.NamePredictive, p),
 	}
 	if days := res.Strategy(backtest.NameSlope).PerDay[p.firstDay:p.endDay]; len(days) > 0 {
 		row.FirstDay, row.LastDay = days[0].Date, days[len(days)-1].Date

@@ -30,10 +30,11 @@ func TestVolumesPrintInMillionsPerDay(t *testing.T) {
 }
 
 func TestEveryColumnHasItsCellAndThePeersShowTheirAvailability(t *testing.T) {
-	r := Row{Volume: 2e6}
+	r := Row{Volume: 2e6, TargetValueConfig: "0.15, 10m, mean 5m"}
 	r.TargetValue.AvailabilityPct, r.Predictive.AvailabilityPct = 99.148, 99.5
 	cells := r.cells()
 	must.Eq(t, len(columns), len(cells))
 	must.Eq(t, "99.148", cells[slices.Index(columns, "target-value availability %")])
 	must.Eq(t, "99.500", cells[slices.Index(columns, "predictive availability %")])
+	must.Eq(t, "0.15, 10m, mean 5m", cells[slices.Index(columns, "target-value config")])
 }

@@ -104,7 +104,10 @@ func TestValidateQuickOnTwoDaysGivesEveryRowInOrder(t *testing.T) {
 		must.Eq(t, r.Slope.Days, r.TargetValue.Days)
 		must.Eq(t, r.Slope.Days, r.Predictive.Days)
 		must.NotEq(t, "", r.Verdict)
+		// Each row names the configuration its run's grid picked.
+		must.NotEq(t, "", r.TargetValueConfig)
 	}
+	must.Eq(t, rep.Runs[0].TargetValueConfig, rep.Rows[0].TargetValueConfig)
 	must.Eq(t, []string{
 		"nasa 2M/day", "nasa: train (days 1-1) 2M/day", "nasa: held out (days 2-2) 2M/day",
 		"nasa 60M/day", "nasa: train (days 1-1) 60M/day", "nasa: held out (days 2-2) 60M/day",
