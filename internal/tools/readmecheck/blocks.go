@@ -236,7 +236,7 @@ func topValidation(ctx context.Context, c *Cache) (string, error) {
 	b.WriteString("| scenario | volume | SLA days | availability | × oracle | target-value days, availability, × oracle (its tuned target) | predictive days, availability, × oracle |\n")
 	b.WriteString("|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, row := range rep.Rows {
-		label, ok := topLabel(row.Scenario, row.Part, row.Volume)
+		label, ok := topLabel(row)
 		if !ok {
 			continue
 		}
@@ -270,14 +270,26 @@ func thousands(v float64) string {
 	return string(out)
 }
 
+// heldOutTrace reports whether the matrix marks the synthetic trace name as
+// held out (validate.StandardTraces).
+func heldOutTrace(name string) bool {
+	for _, st := range validate.StandardTraces() {
+		if st.Name == name {
+			return st.HeldOut
+		}
+	}
+	return false
+}
+
 func shortVolume(v float64) string {
 	return strings.TrimSuffix(fmt.Sprintf("%gM", v/1e6), ".0M")
 }
 
 // topLabel names the rows of the top README's validation table: the held
 // out half of the real trace at each volume, the smoothed trace, and the
-// synthetic traces.
-func topLabel(scenario, part string, volume float64) (string, bool) {
+// synthetic traces (the held-out ones as validate labels them).
+func topLabel(row validate.Row) (string, bool) {
+	scenario, part, volume := row.Scenario, row.Part, row.Volume
 	switch {
 	case scenario == "nasa" && part == validate.PartHeldOut && volume == 500_000:
 		return "nasa, held out (days 15-28)", true
@@ -291,8 +303,8 @@ func topLabel(scenario, part string, volume float64) (string, bool) {
 		return "flashcrowd-a (synthetic, 87 days, 100x growth)", true
 	case scenario == "flashcrowd-a":
 		return "flashcrowd-a (synthetic)", true
-	case scenario == "business-c", scenario == "business-d", scenario == "flashcrowd-b":
-		return scenario + " (synthetic, held out)", true
+	case heldOutTrace(scenario):
+		return row.Label, true
 	}
 	return "", false
 }

@@ -45,8 +45,8 @@ func recentOutage(g *grid, limit, within int) int {
 }
 
 // outageRun is how long the slots before slot n have been collapsed
-// (outageSlots for the grid cut off before slot n), and tooLong when they have been longer than limit slots:
-// then run is 0.
+// (outageSlots for the grid cut off before slot n), and tooLong when they
+// have been longer than limit slots: then run is 0.
 func outageRun(g *grid, n, limit int) (run int, tooLong bool) {
 	hour := g.slots(60, 1)
 	runMax, lastRef := 0.0, 0.0
