@@ -27,8 +27,8 @@ import (
 // The replayed fleet follows the decision rules of decideRate: capacity
 // for a slot is the largest up-window provision of the decisions whose
 // workers serve it; it only falls as far as the hold-window provision; and
-// a backlog adds the workers that clear it in drain_time (the backlog
-// check), lead after it is seen. The agent acts on a decision only when it
+// a backlog adds what the backlog check asks for (backlogExtra: its growth
+// and the workers that clear it in drain_time), lead after it is seen. The agent acts on a decision only when it
 // is free: one that changes the count (in whole workers) blocks those after
 // it for horizon - lead, the time a Scale call and its cooldown take, as
 // the agent does (a replay that acted every minute was kinder than the
@@ -182,9 +182,9 @@ type replayBuffers struct {
 	upBiz, holdBiz []bool
 	next           []int32
 	acted          []bool // the decisions the agent acted on
-	// ringOrd and ringSeen: per slot of the next H+1, the largest
-	// provision and backlog of the acted decisions that serve it.
-	ringOrd, ringSeen []float64
+	// ringOrd and ringExtra: per slot of the next H+1, the largest
+	// provision and backlog extra of the acted decisions that serve it.
+	ringOrd, ringExtra []float64
 }
 
 // calibrate finds the margin for slots [lo, hi) of g. The result depends
@@ -517,7 +517,6 @@ func replayDays(arrivals []float64, first int, m, mOff, rel float64, p forecaste
 	L, H := p.lead, p.horizon
 	upP, upS, holdP, holdS, backlog := buf.upP, buf.upS, buf.holdP, buf.holdS, buf.backlog
 	day, biz, upBiz, holdBiz := buf.day, buf.biz, buf.upBiz, buf.holdBiz
-	perDrain := 1 / r.drain
 	margin := func(inBiz bool) float64 {
 		if inBiz {
 			return m
@@ -548,10 +547,10 @@ func replayDays(arrivals []float64, first int, m, mOff, rel float64, p forecaste
 	// that each slot reads and clears: the largest of the decisions that
 	// serve it, without looking back over them.
 	ring := H + 1
-	buf.ringOrd, buf.ringSeen = resize(buf.ringOrd, ring), resize(buf.ringSeen, ring)
-	ringOrd, ringSeen := buf.ringOrd, buf.ringSeen
+	buf.ringOrd, buf.ringExtra = resize(buf.ringOrd, ring), resize(buf.ringExtra, ring)
+	ringOrd, ringExtra := buf.ringOrd, buf.ringExtra
 	clear(ringOrd)
-	clear(ringSeen)
+	clear(ringExtra)
 	for d := max(first-H, 1); d < first; d++ { // the warm-up's, which saw no backlog
 		for u := max(d+L, first); u <= d+H; u++ {
 			ringOrd[u%ring] = fmax(ringOrd[u%ring], prov[d])
@@ -594,7 +593,14 @@ func replayDays(arrivals []float64, first int, m, mOff, rel float64, p forecaste
 		h := hold[t]
 		acted[t] = t >= next
 		if acted[t] {
-			ask := prov[t] + backlog[t-1]*perDrain
+			// The backlog check's extra (decideBacklog): the backlog it
+			// saw and that backlog's growth over the slot before.
+			var before float64 // the warm-up saw no backlog
+			if t >= 2 {
+				before = backlog[t-2]
+			}
+			extra := backlogExtra(backlog[t-1], backlog[t-1]-before, float64(L), r.drain)
+			ask := prov[t] + extra
 			if ask < target {
 				ask = fmax(ask, fmin(target, h))
 			}
@@ -603,17 +609,17 @@ func replayDays(arrivals []float64, first int, m, mOff, rel float64, p forecaste
 			}
 			target = ask
 			// Its workers serve the slots of its up window.
-			o, b := prov[t], backlog[t-1]
+			o, b := prov[t], extra
 			for u := t + L; u <= t+H; u++ {
 				i := u % ring
-				ringOrd[i], ringSeen[i] = fmax(ringOrd[i], o), fmax(ringSeen[i], b)
+				ringOrd[i], ringExtra[i] = fmax(ringOrd[i], o), fmax(ringExtra[i], b)
 			}
 		}
 		// Workers ordered by the acted decisions whose up window covers
-		// t, and the extra ordered for the backlog those decisions saw.
+		// t, and the extra they ordered for the backlog they saw.
 		i := t % ring
-		ordered, seen := ringOrd[i], ringSeen[i]
-		ringOrd[i], ringSeen[i] = 0, 0
+		ordered, forBacklog := ringOrd[i], ringExtra[i]
+		ringOrd[i], ringExtra[i] = 0, 0
 		// A scale-in (an acted decision) goes no lower than the hold
 		// window's provision; the backlog's extra is not held: it clears
 		// the queue and goes.
@@ -623,7 +629,7 @@ func replayDays(arrivals []float64, first int, m, mOff, rel float64, p forecaste
 		if ordered > held {
 			held = ordered
 		}
-		capacity := held + seen*perDrain
+		capacity := held + forBacklog
 		a := arrivals[t]
 		if a != a { // a gap in the data
 			backlog[t] = queue

@@ -27,6 +27,11 @@ type input struct {
 	// false until the check was watched for a lead time.
 	booting   int64
 	bootKnown bool
+	// backlogGrowth is backlog mode's growth of the backlog per minute
+	// over the last minute or more; growthKnown is false when the check
+	// has no reading that old (checkMemory.observeBacklog).
+	backlogGrowth float64
+	growthKnown   bool
 	// margin calibrates rate mode's margin (calibratedMargin with a cache
 	// in Run; calibrate directly in tests).
 	margin func(*grid, forecasterParams, replayRules) calibration
@@ -180,8 +185,14 @@ func describeCalibration(cal calibration, c config) string {
 	return s
 }
 
-// decideBacklog adds the workers that clear the waiting messages within
-// drain_time on top of the current count, or votes no change.
+// decideBacklog sizes the fleet for the arrivals a backlog above the
+// tolerance reveals, plus the workers that clear it within drain_time, or
+// votes no change. Serving workers are busy while a backlog waits, so the
+// arrivals are their capacity plus the backlog's growth: the count asked
+// for is the serving workers plus ceil(backlogExtra / capacity), an
+// absolute count that does not grow again at the next evaluation while the
+// ordered workers still boot. Without a growth (the first minute after a
+// start), the current count plus the workers that clear the backlog.
 func decideBacklog(in input, meta map[string]any) (int64, string, error) {
 	if len(in.pts) == 0 {
 		return 0, "", fmt.Errorf("backlog mode needs at least one valid point")
@@ -190,14 +201,53 @@ func decideBacklog(in input, meta map[string]any) (int64, string, error) {
 	backlog := in.pts[len(in.pts)-1].y
 	meta["backlog"] = backlog
 	meta["backlog_tolerance"] = c.backlogTolerance
+	if in.growthKnown {
+		meta["backlog_growth_per_minute"] = in.backlogGrowth
+	}
 	if backlog <= c.backlogTolerance {
 		return in.count, fmt.Sprintf("backlog %.0f within tolerance %.0f", backlog, c.backlogTolerance), nil
 	}
-	extra := workersFor(backlog, c.capacity*c.drainTime.Minutes())
+	if !in.growthKnown {
+		extra := workersFor(backlog, c.capacity*c.drainTime.Minutes())
+		meta["backlog_extra_workers"] = float64(extra)
+		want := clampCount(in.count + extra)
+		return want, fmt.Sprintf("backlog %.0f > tolerance %.0f, its growth not yet measured (under %s watched); workers = %d + ceil(%.0f / (%g x %.1fm)) = %d",
+			backlog, c.backlogTolerance, minGrowthGap, in.count, backlog, c.capacity, c.drainTime.Minutes(), want), nil
+	}
+	// The rises seen within a lead boot, whether or not the check was
+	// watched for a whole lead: one unseen (before a restart) counts as
+	// serving, which overstates the arrivals and errs towards more workers.
+	serving := in.count - in.booting
+	meta["booting_estimate"] = float64(in.booting)
+	need := backlogExtra(backlog, in.backlogGrowth, c.lead.Minutes(), c.drainTime.Minutes())
+	extra := workersFor(need, c.capacity)
 	meta["backlog_extra_workers"] = float64(extra)
-	want := clampCount(in.count + extra)
-	return want, fmt.Sprintf("backlog %.0f > tolerance %.0f; workers = %d + ceil(%.0f / (%g x %.1fm)) = %d",
-		backlog, c.backlogTolerance, in.count, backlog, c.capacity, c.drainTime.Minutes(), want), nil
+	want := clampCount(max(in.count, serving+extra))
+	reason := fmt.Sprintf("backlog %.0f > tolerance %.0f, growth %+.0f/min; workers = %d serving + ceil(%.0f / %g) = %d",
+		backlog, c.backlogTolerance, in.backlogGrowth, serving, need, c.capacity, serving+extra)
+	if in.backlogGrowth > 0 {
+		reason += fmt.Sprintf(" (the growth, and the backlog in %s cleared within %s)", c.lead, c.drainTime)
+	} else {
+		reason += fmt.Sprintf(" (what clears the backlog within %s beyond its own drain)", c.drainTime)
+	}
+	if want == in.count && serving+extra < in.count {
+		reason += fmt.Sprintf("; no change: %d already ordered", in.count)
+	}
+	return want, reason, nil
+}
+
+// backlogExtra is the demand per time unit, beyond the serving capacity,
+// that a backlog b growing by g per unit needs: the growth itself (the
+// arrivals the serving workers do not take) and, for a growing backlog,
+// the backlog as it will be a lead later, when ordered workers serve,
+// cleared within drain. A shrinking backlog already drains by -g per unit:
+// only what that does not clear within drain is asked for. The replay of
+// rate mode's calibration models the backlog check with the same rule.
+func backlogExtra(b, g, lead, drain float64) float64 {
+	if g > 0 {
+		return g + (b+g*lead)/drain
+	}
+	return math.Max(0, g+b/drain)
 }
 
 // activeOverride returns the override in force, if any. The Nomad Variable

@@ -43,11 +43,11 @@ type Plugin struct {
 	now  func() time.Time
 	vars *variableCache
 
-	// margins and boots are rate mode's memory between Runs, per check:
-	// the last calibration (a cache: recomputed after a restart) and the
-	// recent increases of the count (see bootTracker).
+	// margins and memory are kept between Runs, per check: rate mode's
+	// last calibration (a cache: recomputed after a restart), and the
+	// recent increases of the count and backlog readings (checkMemory).
 	margins *marginCache
-	boots   bootTracker
+	memory  checkMemory
 
 	// metrics is served on the agent block's metrics_address.
 	metrics *pluginkit.Metrics
@@ -163,12 +163,15 @@ func (p *Plugin) Run(eval *sdk.ScalingCheckEvaluation, count int64) (out *sdk.Sc
 	in := input{now: now, count: count, cfg: cfg}
 	*buf, in.quality, in.newest = cleanSeries(eval.Metrics, *buf)
 	in.pts = *buf
-	if cfg.mode == modeRate {
-		key := checkKey(eval.Check)
-		in.booting, in.bootKnown = p.boots.observe(key, now, count, cfg.lead)
+	key := checkKey(eval.Check)
+	in.booting, in.bootKnown = p.memory.observeCount(key, now, count, cfg.lead)
+	switch {
+	case cfg.mode == modeRate:
 		in.margin = func(g *grid, fp forecasterParams, r replayRules) calibration {
 			return p.margins.calibratedMargin(key, g, fp, r)
 		}
+	case len(in.pts) > 0:
+		in.backlogGrowth, in.growthKnown = p.memory.observeBacklog(key, now, in.pts[len(in.pts)-1].y)
 	}
 	in.variable, in.variableErr = runtimeOverride(vars, cfg.overrideVariable, now)
 	log := p.logger.With("check", eval.Check.Name, "mode", cfg.mode)

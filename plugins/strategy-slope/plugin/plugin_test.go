@@ -169,6 +169,35 @@ func TestRunOverrideExpiresOnTheInjectedClock(t *testing.T) {
 	must.StrContains(t, out.Action.Reason, "override from policy expired at 2026-11-27T13:00:00Z")
 }
 
+func TestRunSizesABacklogCheckByTheGrowthItWatched(t *testing.T) {
+	cfg := map[string]string{"capacity_per_worker": "100", "mode": "backlog", "backlog_tolerance": "100", "drain_time": "2m"}
+	now := friday
+	p := newTestPlugin(t, now)
+	p.SetClock(func() time.Time { return now })
+	run := func(count int64, backlog float64) *sdk.ScalingAction {
+		t.Helper()
+		out, err := p.Run(evalOf(cfg, now, backlog), count)
+		must.NoError(t, err)
+		return out.Action
+	}
+	// First seen: no growth yet, the current count plus what drains 1000
+	// in two minutes.
+	must.Eq(t, int64(15), run(10, 1000).Count)
+	// A minute later the queue grew by 500 while the 5 ordered workers
+	// boot: the 10 serving ones need 500/min more, and the backlog in 5
+	// minutes, 4000, cleared in two: 10 + ceil((500 + 2000) / 100) = 35.
+	now = now.Add(time.Minute)
+	a := run(15, 1500)
+	must.Eq(t, int64(35), a.Count)
+	must.Eq[any](t, 500.0, a.Meta["backlog_growth_per_minute"])
+	must.Eq[any](t, 5.0, a.Meta["booting_estimate"])
+	// Another minute, 500 more: all 25 ordered still boot, so the count
+	// is again sized on the 10 serving, 10 + ceil((500 + 4500 / 2) / 100)
+	// = 38, not 35 plus another 28.
+	now = now.Add(time.Minute)
+	must.Eq(t, int64(38), run(35, 2000).Count)
+}
+
 func TestRunRefusesAnOverrideTooFarAhead(t *testing.T) {
 	cfg := map[string]string{"capacity_per_worker": "100", "override_count": "4", "override_until": "2027-11-27T13:00:00Z"}
 	_, err := newTestPlugin(t, friday).Run(evalOf(cfg, friday, repeat(60, 1000)...), 11)
