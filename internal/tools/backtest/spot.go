@@ -137,6 +137,15 @@ func newSpotTier(cfg spotConfig, m *spotModel, std *fleet, scored int) *spotTier
 			requeued: make([]float64, scored)}}
 }
 
+// surgeShare and isSurge are target-gce-gpu's (plugins/target-gce-gpu/
+// plugin/spot_split.go): a scale-out of more than a quarter of the fleet
+// takes the standard MIGs' stopped VMs before creating Spot ones.
+const surgeShare = 0.25
+
+func isSurge(want, total int64) bool {
+	return want > total && float64(want-total) > surgeShare*float64(total)
+}
+
 // spotMax is the most of a count of n that may run on Spot.
 func spotMax(n int64, share float64) int64 {
 	return int64(math.Floor(float64(n)*share + 1e-9))
@@ -148,7 +157,8 @@ func (s *spotTier) available(mi int) bool { return mi >= s.blockedUntil }
 // scale asks the two tiers together for n workers at minute mi, as
 // target-gce-gpu splits a count: standard MIGs always hold at least
 // n - spotMax(n); a scale-out fills that first and puts the rest on Spot,
-// or on standard while Spot is unavailable; a scale-in removes standard
+// or on standard while Spot is unavailable, and a surge puts as many of
+// the rest on standard as its pool holds stopped; a scale-in removes standard
 // workers above that floor first, then Spot ones. Both drain only serving
 // workers. It returns the new total target.
 func (s *spotTier) scale(std *fleet, n int64, mi int, scaleStd func(int64) int64, readyAt, deleteAt int) int64 {
@@ -160,6 +170,12 @@ func (s *spotTier) scale(std *fleet, n int64, mi int, scaleStd func(int64) int64
 		toStd := min(k, max(0, stdMin-std.target))
 		if !s.available(mi) {
 			toStd = k
+		} else if std.pool != nil && isSurge(n, total) {
+			// A surge starts the standard pool's stopped VMs before it
+			// creates Spot ones (what the floor did not take).
+			if w := count(std.pool.ready) - toStd; w > 0 {
+				toStd += min(w, k-toStd)
+			}
 		}
 		if toStd > 0 {
 			scaleStd(std.target + toStd)

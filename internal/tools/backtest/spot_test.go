@@ -158,6 +158,29 @@ func TestSpotFallsBackToStandardThenScaleOutsPreferSpotAndScaleInsRemoveStandard
 	must.Eq(t, []int64{4, 4, 6, 6, 8, 8, 8, 8, 6, 6}, counts)
 }
 
+// At spot_share 0.8 a fleet of 2 is 1 standard and 1 Spot. A surge to 10
+// (standard floor 2) fills the floor with one stopped VM and starts the
+// pool's other three on standard too, serving at the warm lead; only 4 new
+// workers are Spot. An ordinary scale-out after it (10 -> 12, a quarter of
+// the fleet or less) puts both on Spot and leaves the pool alone.
+func TestSpotSurgeStartsTheStandardPoolBeforeCreatingSpotVMs(t *testing.T) {
+	t.Parallel()
+	std := newFleet(2)
+	std.pool = newStandbyPool(poolConfig{size: 4, maxAge: time.Hour}, 5*time.Minute)
+	s := newSpotTier(spotConfig{share: 0.8}, &spotModel{}, std, 10)
+	scaleStd := func(n int64) int64 { return std.scaleWithPool(n, 5, 2, 1) }
+	must.Eq(t, int64(10), s.scale(std, 10, 0, scaleStd, 5, 1))
+	must.Eq(t, int64(5), std.target)
+	must.Eq(t, int64(5), s.f.target)
+	must.Eq(t, []cohort{{at: 2, n: 4}}, std.booting, must.Sprint("the four from the pool serve at the warm lead"))
+	must.Eq(t, int64(0), count(std.pool.ready))
+	std.pool.ready = []cohort{{at: 3, n: 4}} // refilled
+	must.Eq(t, int64(12), s.scale(std, 12, 6, scaleStd, 11, 7))
+	must.Eq(t, int64(5), std.target)
+	must.Eq(t, int64(7), s.f.target)
+	must.Eq(t, int64(4), count(std.pool.ready))
+}
+
 func TestSpotKeysWithoutSpotMIGsReplayExactlyAsNoSpot(t *testing.T) {
 	t.Parallel()
 	plain := replayFake(t, tinyModel(2), spotPolicy(spotKeyMIGs, ""), queryRate, 1, &fakeStrategy{decide: wants(5, 5, 1, 6)})

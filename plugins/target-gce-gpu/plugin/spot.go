@@ -134,6 +134,9 @@ func tierStateOf(std, spot observation, leavingStd, leavingSpot map[string]int64
 	t := tierState{Standard: servingTotal(std, leavingStd), Spot: servingTotal(spot, leavingSpot)}
 	for _, z := range std.Zones {
 		t.StandardOK = t.StandardOK || !z.Stockout
+		if !z.Stockout {
+			t.Warm += int64(len(z.pooledNames()))
+		}
 	}
 	for _, z := range spot.Zones {
 		t.SpotOK = t.SpotOK || !z.Stockout

@@ -100,3 +100,29 @@ func TestSpotPreemptionDuringScaleOutEndsTheWaitAndFallsBack(t *testing.T) {
 	must.Eq(t, 6, a+b, must.Sprint("the two preempted workers' share went to standard"))
 	must.Eq(t, 4, spotTargets(h))
 }
+
+func TestSpotSurgeStartsTheStandardPoolBeforeCreatingSpotVMs(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{sizeA: 1, sizeB: 1, bootTime: 20 * time.Millisecond})
+	withSpot(t, h, 0, "0.8")
+	withPool(h, 4, "0s")
+	fillPool(t, h, 2, 2)
+
+	// A surge, 2 -> 10 (standard floor 2 of 10 at spot_share 0.8): it
+	// starts the four stopped VMs and creates only the other four on Spot.
+	must.NoError(t, h.scale(10))
+	must.Len(t, 2, h.gceRequests("/startInstances"))
+	a, b := h.targets()
+	must.Eq(t, 6, a+b)
+	must.Eq(t, 4, spotTargets(h))
+
+	// The pool refills; an ordinary scale-out (10 -> 12) leaves it alone:
+	// the floor is 3, standard holds 6, so both new workers are Spot.
+	fillPool(t, h, 2, 2)
+	starts := len(h.gceRequests("/startInstances"))
+	must.NoError(t, h.scale(12))
+	must.Eq(t, starts, len(h.gceRequests("/startInstances")))
+	a, b = h.targets()
+	must.Eq(t, 6, a+b)
+	must.Eq(t, 6, spotTargets(h))
+}

@@ -35,6 +35,9 @@ func TestTierSplit(t *testing.T) {
 	}
 	noSpot := func(std, spot int64) tierState { return tierState{Standard: std, Spot: spot, StandardOK: true} }
 	noStd := func(std, spot int64) tierState { return tierState{Standard: std, Spot: spot, SpotOK: true} }
+	warm := func(std, spot, pool int64) tierState {
+		return tierState{Standard: std, Spot: spot, StandardOK: true, SpotOK: true, Warm: pool}
+	}
 	cases := []struct {
 		name      string
 		want      int64
@@ -58,6 +61,13 @@ func TestTierSplit(t *testing.T) {
 		{"spot_share 0 keeps everything on standard", 5, both(0, 0), 0, 5, 0},
 		{"spot_share 1 puts every new worker on Spot", 5, both(0, 0), 1, 0, 5},
 		{"the same count changes nothing", 10, both(4, 6), 0.6, 4, 6},
+		{"a surge starts the standby pool's stopped standard VMs before creating Spot ones", 20, warm(8, 6, 5), 0.6, 13, 7},
+		{"a surge takes only what the pool holds beyond the floor's own growth", 20, warm(2, 6, 5), 0.6, 8, 12},
+		{"a surge takes no more than the growth that was Spot's", 20, warm(4, 6, 50), 0.6, 14, 6},
+		{"an ordinary scale-out (a quarter of the fleet or less) leaves the pool to the floor", 12, warm(4, 6, 5), 0.6, 5, 7},
+		{"a scale-out from nothing is a surge: the floor first, then the rest of the pool", 10, warm(0, 0, 6), 0.6, 6, 4},
+		{"while Spot cools down a surge is standard anyway", 20, tierState{Standard: 4, Spot: 6, StandardOK: true, Warm: 5}, 0.6, 14, 6},
+		{"a scale-in after a surge removes the warm standard workers first", 12, both(13, 7), 0.6, 5, 7},
 		{"scale to zero", 0, both(4, 6), 0.6, 0, 0},
 	}
 	for _, c := range cases {
@@ -73,14 +83,15 @@ func TestTierSplit(t *testing.T) {
 // it can grow, a scale-out never shrinks standard and a scale-in never
 // grows Spot.
 func FuzzTierSplit(f *testing.F) {
-	f.Add(int64(10), int64(0), int64(0), true, true, uint8(60))
-	f.Add(int64(8), int64(1), int64(9), true, false, uint8(50))
-	f.Add(int64(3), int64(10), int64(0), false, true, uint8(100))
-	f.Fuzz(func(t *testing.T, want, std, spot int64, stdOK, spotOK bool, pct uint8) {
+	f.Add(int64(10), int64(0), int64(0), true, true, uint8(60), int64(0))
+	f.Add(int64(8), int64(1), int64(9), true, false, uint8(50), int64(0))
+	f.Add(int64(3), int64(10), int64(0), false, true, uint8(100), int64(0))
+	f.Add(int64(20), int64(8), int64(6), true, true, uint8(60), int64(5))
+	f.Fuzz(func(t *testing.T, want, std, spot int64, stdOK, spotOK bool, pct uint8, warm int64) {
 		bound := func(v int64) int64 { return ((v % 100000) + 100000) % 100000 }
-		want, std, spot = bound(want), bound(std), bound(spot)
+		want, std, spot, warm = bound(want), bound(std), bound(spot), bound(warm)
 		share := float64(pct%101) / 100
-		in := tierState{Standard: std, Spot: spot, StandardOK: stdOK, SpotOK: spotOK}
+		in := tierState{Standard: std, Spot: spot, StandardOK: stdOK, SpotOK: spotOK, Warm: warm}
 		gotStd, gotSpot := tierSplit(want, in, share)
 		must.Eq(t, want, gotStd+gotSpot)
 		must.NonNegative(t, gotStd)
@@ -90,6 +101,10 @@ func FuzzTierSplit(f *testing.F) {
 		}
 		if want >= std+spot {
 			must.GreaterEq(t, std, gotStd)
+			if stdOK && spotOK {
+				must.LessEq(t, max(std, standardFloor(want, share), std+warm), gotStd,
+					must.Sprintf("standard beyond its floor by more than its pool holds: %+v share %v", in, share))
+			}
 			if !spotOK && stdOK {
 				must.LessEq(t, spot, gotSpot)
 			}
