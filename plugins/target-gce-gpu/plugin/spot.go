@@ -322,7 +322,8 @@ func (r *run) scaleTiers(ctx context.Context, want int64) error {
 	cur := tierStateOf(obs, spot, leavingStd, leavingSpot)
 	wantStd, wantSpot := tierSplit(want, cur, r.cfg.spot.share)
 	r.log.Info("tier split", "standard", cur.Standard, "spot", cur.Spot, "to_standard", wantStd, "to_spot", wantSpot,
-		"standard_can_grow", cur.StandardOK, "spot_can_grow", cur.SpotOK)
+		"standard_can_grow", cur.StandardOK, "spot_can_grow", cur.SpotOK, "standard_stopped", cur.Warm,
+		"surge", isSurge(want, cur.Standard+cur.Spot))
 	var errs []error
 	step := func(c bool, err error) {
 		changed = changed || c
