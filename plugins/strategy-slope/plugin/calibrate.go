@@ -28,11 +28,12 @@ import (
 // for a slot is the largest up-window provision of the decisions whose
 // workers serve it; it only falls as far as the hold-window provision; and
 // a backlog adds what the backlog check asks for (backlogExtra: its growth
-// and the workers that clear it in drain_time), lead after it is seen. The agent acts on a decision only when it
-// is free: one that changes the count (in whole workers) blocks those after
-// it for horizon - lead, the time a Scale call and its cooldown take, as
-// the agent does (a replay that acted every minute was kinder than the
-// agent, and short leads lost days to it). The capacity itself ignores
+// and the workers that clear it in drain_time), lead after it is seen. The
+// agent acts on a decision only when it is free: one that changes the
+// count (in whole workers) blocks those after it for horizon - lead, the
+// time a Scale call and its cooldown take, as the agent does (a replay
+// that acted every minute was kinder than the agent, and short leads lost
+// days to it). The capacity itself ignores
 // whole workers (a real fleet rounds up), so at small fleets it errs on
 // the safe side.
 //
