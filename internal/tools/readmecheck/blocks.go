@@ -25,6 +25,7 @@ func Blocks() []Block {
 		{File: "cmd/backtest/README.md", ID: "results", Command: referenceCommand, Render: backtestResults},
 		{File: "cmd/backtest/README.md", ID: "grid", Command: referenceCommand + " -out DIR (target_value_grid in summary.json)", Render: backtestGrid},
 		{File: "cmd/backtest/README.md", ID: "waits", Command: referenceCommand + " -scale-up-wait U -scale-down-wait D", Render: backtestWaits},
+		{File: "cmd/backtest/README.md", ID: "shapes", Command: shapesCommand, Render: backtestShapes},
 		{File: "README.md", ID: "backtest", Command: referenceCommand, Render: topBacktest},
 		{File: "cmd/tracegen/README.md", ID: "traces", Command: "go run ./cmd/tracegen ... (the standard set above)", Render: tracegenTable},
 		{File: "cmd/validate/README.md", ID: "results", Command: "make validate", Slow: true, Render: validateRows},
@@ -133,6 +134,40 @@ func backtestWaits(ctx context.Context, c *Cache) (string, error) {
 		fmt.Fprintf(&b, "| `%s` / `%s`%s | %.3f | %d/%d | %.3f | %.2f s | %d/%d | %.3f |\n",
 			shortDuration(w.up), shortDuration(w.down), w.note, r.RatioToOracle(backtest.NameSlope), s.DaysMet, s.Days,
 			s.AvailabilityPct, float64(s.WorstDayP95), tv.DaysMet, tv.Days, tv.AvailabilityPct)
+	}
+	return b.String(), nil
+}
+
+// shapesCommand is the capacity-planning run cmd/backtest/README.md quotes.
+const shapesCommand = "go run ./cmd/backtest -trace data/nasa-http-jul95.csv.gz -daily 2000000 -tz America/New_York -shapes deploy/gpu-shapes.csv -out out/shapes"
+
+// backtestShapes is shapesCommand's table: the shipped policy replayed
+// once per VM shape of deploy/gpu-shapes.csv, cheapest at the SLA first.
+func backtestShapes(ctx context.Context, c *Cache) (string, error) {
+	tr, err := backtest.ReadTraceFile(filepath.Join(c.Root, "data/nasa-http-jul95.csv.gz"))
+	if err != nil {
+		return "", err
+	}
+	shapes, err := backtest.ReadShapesFile(filepath.Join(c.Root, "deploy/gpu-shapes.csv"))
+	if err != nil {
+		return "", err
+	}
+	cfg := backtest.DefaultConfig()
+	cfg.PolicyPath = filepath.Join(c.Root, backtest.DefaultPolicy)
+	cfg.Daily, cfg.TimeZone = 2_000_000, "America/New_York"
+	res, err := backtest.RunShapes(ctx, cfg, tr, "data/nasa-http-jul95.csv.gz", shapes)
+	if err != nil {
+		return "", fmt.Errorf("backtest -shapes: %w", err)
+	}
+	var b strings.Builder
+	b.WriteString("| shape | GPUs | req/min per VM | $/VM-hour | lead | billed VM-hours | cost/month | per 1M requests | SLA days met | availability % | worst-day p95 | oracle cost/month | limit cost/month |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, s := range res.Shapes {
+		p := s.Policy
+		fmt.Fprintf(&b, "| %s | %d | %g | %.4f | %s | %s | %s | %.2f | %d/%d | %.3f | %.2f s | %s | %s |\n",
+			s.Shape.Name, s.Shape.GPUs, s.Shape.CapacityPerVM(), s.Shape.PricePerHour, shortDuration(s.Shape.Lead),
+			thousands(p.BilledWorkerHours), thousands(s.CostPerMonth), s.CostPerMillion, p.DaysMet, p.Days,
+			p.AvailabilityPct, float64(p.WorstDayP95), thousands(s.OracleCostPerMonth), thousands(s.LimitCostPerMonth))
 	}
 	return b.String(), nil
 }
