@@ -3,8 +3,10 @@ package readmecheck
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -110,4 +112,52 @@ func TestEveryBlockHasItsMarkers(t *testing.T) {
 		must.True(t, b.Measured || b.Render != nil, must.Sprintf("%s %s renders", b.File, b.ID))
 		must.False(t, strings.TrimSpace(b.Command) == "", must.Sprintf("%s %s names its command", b.File, b.ID))
 	}
+}
+
+// datedStudies are marked README regions that record a study as it was
+// measured, said so beside them, and are not rerun.
+var datedStudies = map[string]bool{
+	"cmd/backtest/README.md spot-select": true,
+	"cmd/backtest/README.md spot-other":  true,
+}
+
+// TestEveryMarkedRegionIsChecked finds every start marker in the
+// repository's Markdown: a region no block renders goes stale unseen (the
+// shapes table did, for a day).
+func TestEveryMarkedRegionIsChecked(t *testing.T) {
+	root := filepath.Join("..", "..", "..")
+	registered := map[string]bool{}
+	for _, b := range Blocks() {
+		registered[b.File+" "+b.ID] = true
+	}
+	marker := regexp.MustCompile(`<!-- ([a-z0-9-]+):start -->`)
+	found := 0
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		if d.IsDir() {
+			switch rel {
+			case ".git", "run", "out", "dist", "bin", "tools/agent/bin":
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(rel, ".md") {
+			return nil
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range marker.FindAllStringSubmatch(string(src), -1) {
+			key := filepath.ToSlash(rel) + " " + m[1]
+			found++
+			must.True(t, registered[key] || datedStudies[key], must.Sprintf("%s: no block renders it; register one in Blocks or list it in datedStudies", key))
+		}
+		return nil
+	})
+	must.NoError(t, err)
+	must.Greater(t, len(Blocks())-1, found, must.Sprint("the walk found the READMEs' markers"))
 }
