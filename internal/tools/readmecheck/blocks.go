@@ -36,17 +36,40 @@ func Blocks() []Block {
 	}
 }
 
-func (c *Cache) backtest(ctx context.Context, root string, up, down time.Duration) (*backtest.Result, error) {
+// nasaTraceFile is the shared trace every README backtest replays.
+const nasaTraceFile = "data/nasa-http-jul95.csv.gz"
+
+// nasaTrace reads the shared trace once per check run: the replays only
+// read it.
+func (c *Cache) nasaTrace() (backtest.Trace, error) {
+	v, err := c.Do("trace", func() (any, error) {
+		return backtest.ReadTraceFile(filepath.Join(c.Root, nasaTraceFile))
+	})
+	if err != nil {
+		return backtest.Trace{}, err
+	}
+	return v.(backtest.Trace), nil
+}
+
+// nasaConfig is the flags the READMEs' commands share: the shipped policy
+// on the shared trace at 2M requests/day, New York time.
+func nasaConfig(root string) backtest.Config {
+	cfg := backtest.DefaultConfig()
+	cfg.PolicyPath = filepath.Join(root, backtest.DefaultPolicy)
+	cfg.Daily, cfg.TimeZone = 2_000_000, "America/New_York"
+	return cfg
+}
+
+func (c *Cache) backtest(ctx context.Context, up, down time.Duration) (*backtest.Result, error) {
 	v, err := c.Do(fmt.Sprintf("backtest %s %s", up, down), func() (any, error) {
-		tr, err := backtest.ReadTraceFile(filepath.Join(root, "data/nasa-http-jul95.csv.gz"))
+		tr, err := c.nasaTrace()
 		if err != nil {
 			return nil, err
 		}
-		cfg := backtest.DefaultConfig()
-		cfg.PolicyPath = filepath.Join(root, backtest.DefaultPolicy)
-		cfg.Daily, cfg.Capacity, cfg.TimeZone = 2_000_000, 100, "America/New_York"
+		cfg := nasaConfig(c.Root)
+		cfg.Capacity = 100
 		cfg.ScaleUpWait, cfg.ScaleDownWait = up, down
-		return backtest.Run(ctx, cfg, tr, "data/nasa-http-jul95.csv.gz")
+		return backtest.Run(ctx, cfg, tr, nasaTraceFile)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("backtest: %w", err)
@@ -55,7 +78,7 @@ func (c *Cache) backtest(ctx context.Context, root string, up, down time.Duratio
 }
 
 func (c *Cache) reference(ctx context.Context) (*backtest.Result, error) {
-	return c.backtest(ctx, c.Root, backtest.DefaultScaleUpWait, backtest.DefaultScaleDownWait)
+	return c.backtest(ctx, backtest.DefaultScaleUpWait, backtest.DefaultScaleDownWait)
 }
 
 func backtestResults(ctx context.Context, c *Cache) (string, error) {
@@ -126,7 +149,7 @@ func backtestWaits(ctx context.Context, c *Cache) (string, error) {
 	b.WriteString("| `-scale-up-wait` / `-scale-down-wait` | slope × oracle | slope SLA days | slope availability % | slope worst-day p95 | target-value SLA days | target-value availability % |\n")
 	b.WriteString("|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, w := range waits {
-		r, err := c.backtest(ctx, c.Root, w.up, w.down)
+		r, err := c.backtest(ctx, w.up, w.down)
 		if err != nil {
 			return "", err
 		}
@@ -144,7 +167,7 @@ const shapesCommand = "go run ./cmd/backtest -trace data/nasa-http-jul95.csv.gz 
 // backtestShapes is shapesCommand's table: the shipped policy replayed
 // once per VM shape of deploy/gpu-shapes.csv, cheapest at the SLA first.
 func backtestShapes(ctx context.Context, c *Cache) (string, error) {
-	tr, err := backtest.ReadTraceFile(filepath.Join(c.Root, "data/nasa-http-jul95.csv.gz"))
+	tr, err := c.nasaTrace()
 	if err != nil {
 		return "", err
 	}
@@ -152,10 +175,7 @@ func backtestShapes(ctx context.Context, c *Cache) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	cfg := backtest.DefaultConfig()
-	cfg.PolicyPath = filepath.Join(c.Root, backtest.DefaultPolicy)
-	cfg.Daily, cfg.TimeZone = 2_000_000, "America/New_York"
-	res, err := backtest.RunShapes(ctx, cfg, tr, "data/nasa-http-jul95.csv.gz", shapes)
+	res, err := backtest.RunShapes(ctx, nasaConfig(c.Root), tr, nasaTraceFile, shapes)
 	if err != nil {
 		return "", fmt.Errorf("backtest -shapes: %w", err)
 	}
