@@ -29,8 +29,11 @@ func replayAutoscalers(ctx context.Context, cfg Config, m *model, p *sdk.Scaling
 	r.pool.Go(func(ctx context.Context) error { return r.keep(r.replay(ctx, NameSlope, p, nil, "")) })
 
 	configs := targetValueGrid()
-	grid := newGridSelection(len(configs))
-	var best StrategyResult
+	grid := newGridSelection(len(configs), 0)
+	// slo selects among the configurations at least PeerAvailability
+	// available (NameTargetValueSLO); unused when it is 0.
+	slo := newGridSelection(len(configs), cfg.PeerAvailability)
+	var best, bestSLO StrategyResult
 	var gridDone sync.WaitGroup
 	for i, c := range configs {
 		gridDone.Add(1)
@@ -42,15 +45,24 @@ func replayAutoscalers(ctx context.Context, cfg Config, m *model, p *sdk.Scaling
 			}
 			r.mu.Lock()
 			defer r.mu.Unlock()
-			// Only the best replay's series is kept: the others are
+			// Only the best replays' series are kept: the others are
 			// summed up in their grid entries.
-			if grid.offer(i, gridEntry(c, &sr)) {
+			e := gridEntry(c, &sr)
+			if grid.offer(i, e) {
 				best = sr
+			}
+			if cfg.PeerAvailability > 0 && slo.offer(i, e) {
+				bestSLO = sr
 			}
 			return nil
 		})
 	}
 	gridDone.Wait()
+	if slo.best >= 0 && r.pool.ctx.Err() == nil {
+		grid.entries[slo.best].SelectedSLO = true
+		bestSLO.Name = NameTargetValueSLO
+		r.out[NameTargetValueSLO] = bestSLO
+	}
 
 	if grid.best >= 0 && r.pool.ctx.Err() == nil {
 		grid.entries[grid.best].Selected = true

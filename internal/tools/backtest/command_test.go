@@ -59,6 +59,7 @@ func TestRunRejectsBadFlagsBeforeReadingTheTrace(t *testing.T) {
 		{"both sources", []string{"-trace", "a.csv", "-postgres", "postgres://x"}, "give exactly one"},
 		{"a bad -from", []string{"-postgres", "postgres://x", "-from", "yesterday"}, `-from "yesterday": want RFC 3339`},
 		{"a stray argument", []string{"-trace", "a.csv", "extra"}, `unexpected arguments ["extra"]`},
+		{"a -peer-availability over 100", []string{"-trace", "a.csv", "-peer-availability", "101"}, `-peer-availability "101": want a percentage from 0 (off) to 100`},
 		{"a bad time zone", []string{"-trace", "does-not-exist.csv", "-tz", "Nowhere/City"}, `-tz "Nowhere/City"`},
 		{"a missing trace file", []string{"-trace", "does-not-exist.csv", "-policy", "testdata/command/target-value.hcl", "-capacity", "10"}, "open trace"},
 		{"a policy without capacity and no -capacity", []string{"-trace", "does-not-exist.csv", "-policy", "testdata/command/target-value.hcl"}, "no -capacity"},

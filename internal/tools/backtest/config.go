@@ -78,7 +78,15 @@ type Config struct {
 	// lower, so that a replay at another volume measures the strategy, not
 	// a cap sized for today's traffic (the summary's max says which).
 	RaiseMax bool
-	Logger   hclog.Logger // for the strategies; nil discards
+	// PeerAvailability, when above 0, also reports target-value held to
+	// this availability (a percentage, such as 99.9): of the grid's
+	// configurations at least this available, the one with the most SLA
+	// days met, then the fewest billed worker-hours, as the strategy
+	// NameTargetValueSLO. The selection (most days, then cost)
+	// may pick a configuration that buys its cost with availability the
+	// goals require; this one may not.
+	PeerAvailability float64
+	Logger           hclog.Logger // for the strategies; nil discards
 }
 
 // DefaultConfig returns the command's defaults.
@@ -173,6 +181,9 @@ func (c Config) parse() (parsedConfig, error) {
 	}
 	if c.Price < 0 {
 		bad("price", c.Price, "must be >= 0")
+	}
+	if !(c.PeerAvailability >= 0 && c.PeerAvailability <= 100) {
+		bad("peer-availability", c.PeerAvailability, "want a percentage from 0 (off) to 100, such as 99.9")
 	}
 	var err error
 	if pc.bh, err = parseBusinessHours(c.BusinessHours); err != nil {

@@ -13,8 +13,10 @@ type GridEntry struct {
 	ScaleUps          int
 	ScaleDowns        int
 	ClampedMinutes    int
-	// Selected marks the entry reported as target-value.
-	Selected bool
+	// Selected marks the entry reported as target-value, SelectedSLO the
+	// one reported as target-value-slo (Config.PeerAvailability).
+	Selected    bool
+	SelectedSLO bool
 }
 
 // better reports whether grid entry a (at index ia) ranks before b (at
@@ -32,19 +34,24 @@ func better(a GridEntry, ia int, b GridEntry, ib int) bool {
 }
 
 // gridSelection keeps the best of the grid entries offered so far, in
-// whatever order their replays finish.
+// whatever order their replays finish, among those at least floor percent
+// available (0: all).
 type gridSelection struct {
 	entries []GridEntry
-	best    int // -1 until an entry is offered
+	floor   float64
+	best    int // -1 until an entry is admitted
 }
 
-func newGridSelection(n int) *gridSelection {
-	return &gridSelection{entries: make([]GridEntry, n), best: -1}
+func newGridSelection(n int, floor float64) *gridSelection {
+	return &gridSelection{entries: make([]GridEntry, n), floor: floor, best: -1}
 }
 
 // offer records entry i and reports whether it is now the best.
 func (g *gridSelection) offer(i int, e GridEntry) bool {
 	g.entries[i] = e
+	if e.AvailabilityPct < g.floor {
+		return false
+	}
 	if g.best >= 0 && !better(e, i, g.entries[g.best], g.best) {
 		return false
 	}
@@ -52,9 +59,10 @@ func (g *gridSelection) offer(i int, e GridEntry) bool {
 	return true
 }
 
-// selectEntry returns the index of the best entry, or -1 for none.
-func selectEntry(entries []GridEntry) int {
-	g := newGridSelection(len(entries))
+// selectEntry returns the index of the best entry at least floor percent
+// available, or -1 for none.
+func selectEntry(entries []GridEntry, floor float64) int {
+	g := newGridSelection(len(entries), floor)
 	for i, e := range entries {
 		g.offer(i, e)
 	}

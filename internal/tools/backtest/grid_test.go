@@ -95,19 +95,34 @@ func TestSelectionPicksTheMostSLADaysThenTheLowestCost(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			must.Eq(t, tc.want, selectEntry(tc.entries))
+			must.Eq(t, tc.want, selectEntry(tc.entries, 0))
 		})
 	}
+}
+
+func TestSelectionHeldToAnAvailabilityFloorIgnoresTheLessAvailable(t *testing.T) {
+	t.Parallel()
+	at := func(met int, billed, avail float64) GridEntry {
+		e := entry(met, billed)
+		e.AvailabilityPct = avail
+		return e
+	}
+	entries := []GridEntry{at(28, 100, 99.4), at(28, 140, 99.95), at(28, 120, 99.9), at(27, 90, 99.99)}
+	must.Eq(t, 0, selectEntry(entries, 0), must.Sprint("no floor: the cheapest of the most days"))
+	must.Eq(t, 2, selectEntry(entries, 99.9), must.Sprint("99.9 exactly is enough"))
+	must.Eq(t, 1, selectEntry(entries, 99.91))
+	must.Eq(t, 3, selectEntry(entries, 99.96), must.Sprint("fewer days, but the only one that available"))
+	must.Eq(t, -1, selectEntry(entries, 100))
 }
 
 func TestSelectionDoesNotDependOnTheOrderInWhichReplaysFinish(t *testing.T) {
 	t.Parallel()
 	entries := []GridEntry{entry(3, 10), entry(27, 900), entry(27, 700), entry(28, 1000), entry(28, 1000), entry(0, 1)}
-	want := selectEntry(entries)
+	want := selectEntry(entries, 0)
 	must.Eq(t, 3, want)
 	rng := rand.New(rand.NewPCG(1, 2))
 	for range 50 {
-		g := newGridSelection(len(entries))
+		g := newGridSelection(len(entries), 0)
 		for _, i := range rng.Perm(len(entries)) {
 			g.offer(i, entries[i])
 		}

@@ -37,11 +37,12 @@ var (
 )
 
 var strategyColors = map[string]color.Color{
-	NameSlope:       color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff},
-	NameTargetValue: color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff},
-	NamePredictive:  color.RGBA{R: 0x94, G: 0x67, B: 0xbd, A: 0xff},
-	NameStaticPeak:  color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff},
-	NameOracle:      color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff},
+	NameSlope:          color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff},
+	NameTargetValue:    color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff},
+	NamePredictive:     color.RGBA{R: 0x94, G: 0x67, B: 0xbd, A: 0xff},
+	NameStaticPeak:     color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff},
+	NameOracle:         color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff},
+	NameTargetValueSLO: color.RGBA{R: 0x8c, G: 0x56, B: 0x4b, A: 0xff},
 }
 
 // WriteReport draws report.png: the demand against each strategy's serving
@@ -131,9 +132,9 @@ func (r *Result) panel(from, to, bin int, yMax float64) (*plot.Plot, error) {
 	demand.Width = vg.Points(0.5)
 	p.Add(demand)
 	// The policy's own line goes on top.
-	for k := len(StrategyNames) - 1; k >= 0; k-- {
-		name := StrategyNames[k]
-		s := r.Strategy(name)
+	for k := len(r.Strategies) - 1; k >= 0; k-- {
+		s := &r.Strategies[k]
+		name := s.Name
 		l, err := plotter.NewLine(r.binned(from, to, bin, func(i int) float64 { return float64(s.Workers[i]) * r.Capacity }))
 		if err != nil {
 			return nil, err
@@ -295,6 +296,8 @@ var poolColor = color.RGBA{R: 0x17, G: 0xbe, B: 0xcf, A: 0xff}
 // pool and a Spot tier.
 func (r *Result) headerHeight() vg.Length {
 	h := reportHeaderH
+	// One line per strategy beyond the usual five (target-value-slo).
+	h += vg.Points(15) * vg.Length(max(0, len(r.Strategies)-len(StrategyNames)))
 	if s := r.Strategy(NameSlope); s != nil && s.StandbyVMs != nil {
 		h += vg.Points(15)
 	}

@@ -22,6 +22,11 @@ const (
 	NameOracle      = "oracle"
 )
 
+// NameTargetValueSLO is target-value held to Config.PeerAvailability. It is
+// not in StrategyNames: only a run that asks for it has it, after the
+// others, and timeline.csv has no column for it.
+const NameTargetValueSLO = "target-value-slo"
+
 // StrategyNames lists the compared strategies in report order.
 var StrategyNames = []string{NameSlope, NameTargetValue, NamePredictive, NameStaticPeak, NameOracle}
 
@@ -84,7 +89,10 @@ type Result struct {
 	ScoredStart              time.Time
 	Arrivals                 []float64 // scaled, per scored minute
 	PhysicalLimitWorkerHours float64
-	Strategies               []StrategyResult // in StrategyNames order
+	// Strategies are in StrategyNames order, then NameTargetValueSLO
+	// when Config.PeerAvailability asked for it and a configuration of
+	// the grid reached it.
+	Strategies []StrategyResult
 	// TargetValueGrid is every target-value configuration tried, in grid
 	// order, the selected one marked.
 	TargetValueGrid []GridEntry
@@ -216,6 +224,9 @@ func (res *Result) scoreAll(cfg Config, m *model, sc *scorer, autoscaled map[str
 		default:
 			sr = autoscaled[name]
 		}
+		res.Strategies = append(res.Strategies, sr)
+	}
+	if sr, ok := autoscaled[NameTargetValueSLO]; ok {
 		res.Strategies = append(res.Strategies, sr)
 	}
 }

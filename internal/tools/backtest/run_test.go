@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"image/png"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -264,7 +265,7 @@ func TestRunReportsTheSelectedTargetValueAndRunsPredictiveOnIt(t *testing.T) {
 			selected = i
 		}
 	}
-	must.Eq(t, selectEntry(res.TargetValueGrid), selected)
+	must.Eq(t, selectEntry(res.TargetValueGrid, 0), selected)
 	e := res.TargetValueGrid[selected]
 	tv, pred := res.Strategy(NameTargetValue), res.Strategy(NamePredictive)
 	must.Eq(t, e.Config.String(), tv.Config)
@@ -278,6 +279,66 @@ func TestRunReportsTheSelectedTargetValueAndRunsPredictiveOnIt(t *testing.T) {
 		"static-peak", "oracle", "physical limit", fmt.Sprintf("the best of %d configurations", len(targetValueGrid()))} {
 		must.StrContains(t, table.String(), want)
 	}
+}
+
+func TestRunReportsTargetValueHeldToThePeerAvailabilityWhenAsked(t *testing.T) {
+	t.Parallel()
+	// The wave with a burst of three times its midday traffic each day:
+	// a configuration that runs its workers hot queues through it.
+	tr := dailyWave(3)
+	for d := range 3 {
+		for m := 720; m < 735; m++ {
+			tr.Counts[d*1440+m] *= 3
+		}
+	}
+	res, err := Run(context.Background(), testConfig(), tr, "wave")
+	must.NoError(t, err)
+	must.Nil(t, res.Strategy(NameTargetValueSLO), must.Sprint("off by default"))
+	tv := res.TargetValueGrid[selectEntry(res.TargetValueGrid, 0)]
+	must.Less(t, 100, tv.AvailabilityPct, must.Sprint("the wave must leave the selected target-value below 100% for this test"))
+
+	// Just above what the issue's selection reached: it no longer qualifies.
+	cfg := testConfig()
+	cfg.PeerAvailability = tv.AvailabilityPct + 0.001
+	held, err := Run(context.Background(), cfg, tr, "wave")
+	must.NoError(t, err)
+	want := selectEntry(held.TargetValueGrid, cfg.PeerAvailability)
+	must.NotEq(t, -1, want, must.Sprint("some configuration of the grid is more available"))
+	e := held.TargetValueGrid[want]
+	slo := held.Strategy(NameTargetValueSLO)
+	must.NotNil(t, slo)
+	must.Eq(t, e.Config.String(), slo.Config)
+	must.NotEq(t, tv.Config.String(), slo.Config)
+	must.GreaterEq(t, cfg.PeerAvailability, slo.AvailabilityPct)
+	must.Eq(t, e.BilledWorkerHours, slo.BilledWorkerHours)
+	must.Eq(t, held.Strategies[len(StrategyNames)].Name, NameTargetValueSLO, must.Sprint("after the usual five"))
+	marked := 0
+	for i, g := range held.TargetValueGrid {
+		if g.SelectedSLO {
+			marked++
+			must.Eq(t, want, i)
+		}
+	}
+	must.Eq(t, 1, marked)
+	var table, summary, timeline strings.Builder
+	must.NoError(t, held.WriteTable(&table))
+	must.StrContains(t, table.String(), "target-value-slo ("+e.Config.String()+")")
+	must.StrContains(t, table.String(), fmt.Sprintf("at least %g%% available", cfg.PeerAvailability))
+	must.NoError(t, held.WriteSummary(&summary))
+	must.StrContains(t, summary.String(), `"target-value-slo"`)
+	must.StrContains(t, summary.String(), `"selected_slo": true`)
+	must.NoError(t, held.WriteTimeline(&timeline))
+	header, _, _ := strings.Cut(timeline.String(), "\n")
+	must.Eq(t, "timestamp,requests,slope,target-value,predictive,static-peak,oracle", header, must.Sprint("the issue's columns, unchanged"))
+	must.NoError(t, held.WriteReport(io.Discard))
+
+	// When no configuration reaches the bound, the table says so.
+	none := *held
+	none.Strategies = held.Strategies[:len(StrategyNames)]
+	none.Config.PeerAvailability = 99.999
+	table.Reset()
+	must.NoError(t, none.WriteTable(&table))
+	must.StrContains(t, table.String(), "target-value-slo: no configuration of the grid was 99.999% available")
 }
 
 func TestRunGivesTheSameResultEveryTime(t *testing.T) {

@@ -60,6 +60,9 @@ type GridEntrySummary struct {
 	ScaleDowns        int     `json:"scale_downs"`
 	ClampedMinutes    int     `json:"clamped_minutes,omitempty"`
 	Selected          bool    `json:"selected"`
+	// SelectedSLO marks the configuration reported as target-value-slo
+	// (-peer-availability).
+	SelectedSLO bool `json:"selected_slo,omitempty"`
 }
 
 // TraceSummary describes the replayed history.
@@ -204,7 +207,7 @@ func (r *Result) Summary() Summary {
 			SLADaysMet: e.DaysMet, Days: e.Days, WorkerHours: round(e.WorkerHours, 2),
 			BilledWorkerHours: round(e.BilledWorkerHours, 2), Cost: round(e.BilledWorkerHours*r.Config.Price, 2),
 			AvailabilityPct: round(e.AvailabilityPct, 3), ScaleUps: e.ScaleUps, ScaleDowns: e.ScaleDowns,
-			ClampedMinutes: e.ClampedMinutes, Selected: e.Selected,
+			ClampedMinutes: e.ClampedMinutes, Selected: e.Selected, SelectedSLO: e.SelectedSLO,
 		}
 	}
 	return s

@@ -31,6 +31,13 @@ func (r *Result) WriteTable(w io.Writer) error {
 		fmt.Fprintf(w, "target-value: the best of %d configurations (most SLA days met, then fewest billed worker-hours), also under predictive; all in %s target_value_grid\n",
 			n, SummaryFile)
 	}
+	if a := r.Config.PeerAvailability; a > 0 {
+		if r.Strategy(NameTargetValueSLO) != nil {
+			fmt.Fprintf(w, "%s: the best of those configurations at least %g%% available (most SLA days met, then fewest billed worker-hours)\n", NameTargetValueSLO, a)
+		} else {
+			fmt.Fprintf(w, "%s: no configuration of the grid was %g%% available\n", NameTargetValueSLO, a)
+		}
+	}
 	if warn := edgeWarning(r.TargetValueGrid); warn != "" {
 		fmt.Fprintln(w, warn)
 	}

@@ -70,7 +70,12 @@ type Run struct {
 	// TargetValueConfig is the configuration the grid selected on this
 	// trace (and that predictive ran).
 	TargetValueConfig string `json:"target_value_config"`
-	PolicyMax         int64  `json:"policy_max"`
+	// TargetValueSLOConfig is the configuration of target-value-slo: of
+	// the grid's configurations that met the goals' availability on this
+	// trace, the one with the most SLA days, then the fewest billed
+	// worker-hours; empty when none did.
+	TargetValueSLOConfig string `json:"target_value_slo_config,omitempty"`
+	PolicyMax            int64  `json:"policy_max"`
 	// StaticPeakWorkers is the fleet the trace's busiest minute needs:
 	// above PolicyMax, no strategy can serve that minute.
 	StaticPeakWorkers int64 `json:"static_peak_workers"`
@@ -117,11 +122,15 @@ type Row struct {
 	// TargetValueConfig is the configuration the grid picked on this
 	// run's whole trace ("0.15, 10m, mean 5m"): the hindsight the peer
 	// gets, shown beside its figures.
-	TargetValueConfig string   `json:"target_value_config"`
-	Predictive        Figures  `json:"predictive"`
-	Verdict           string   `json:"verdict"`
-	Pass              bool     `json:"pass"`
-	Failures          []string `json:"failures,omitempty"`
+	TargetValueConfig string  `json:"target_value_config"`
+	Predictive        Figures `json:"predictive"`
+	// TargetValueSLO is target-value held to the goals' availability
+	// (TargetValueSLOConfig); nil when no configuration reached it.
+	TargetValueSLO       *Figures `json:"target_value_slo,omitempty"`
+	TargetValueSLOConfig string   `json:"target_value_slo_config,omitempty"`
+	Verdict              string   `json:"verdict"`
+	Pass                 bool     `json:"pass"`
+	Failures             []string `json:"failures,omitempty"`
 }
 
 func newRun(sc Scenario, res *backtest.Result) Run {
@@ -131,8 +140,9 @@ func newRun(sc Scenario, res *backtest.Result) Run {
 		Source: res.Source, BacktestDaily: res.Config.Daily, ScaleFactor: roundTo(res.ScaleFactor, 4),
 		ScoredStart: res.ScoredStart, ScoredMinutes: len(res.Arrivals),
 		TargetValueConfig: res.Strategy(backtest.NameTargetValue).Config, PolicyMax: res.Policy.Max,
-		StaticPeakWorkers: res.StaticPeakWorkers,
-		ClampedMinutes:    s.ClampedMinutes, MaxWanted: s.MaxWanted, Evaluations: s.Evaluations,
+		TargetValueSLOConfig: configOf(res, backtest.NameTargetValueSLO),
+		StaticPeakWorkers:    res.StaticPeakWorkers,
+		ClampedMinutes:       s.ClampedMinutes, MaxWanted: s.MaxWanted, Evaluations: s.Evaluations,
 		StrategyErrors: s.StrategyErrors, AbortedEvaluations: s.AbortedEvaluations, FirstStrategyError: s.FirstStrategyError,
 		TargetValueClampedMinutes: res.Strategy(backtest.NameTargetValue).ClampedMinutes,
 		PredictiveClampedMinutes:  res.Strategy(backtest.NamePredictive).ClampedMinutes,
@@ -154,10 +164,26 @@ func newRow(sc Scenario, res *backtest.Result, p part) Row {
 	if days := res.Strategy(backtest.NameSlope).PerDay[p.firstDay:p.endDay]; len(days) > 0 {
 		row.FirstDay, row.LastDay = days[0].Date, days[len(days)-1].Date
 	}
-	v := judge(sc.Goals, row.Slope, []Peer{{backtest.NameTargetValue, row.TargetValue}, {backtest.NamePredictive, row.Predictive}})
+	peers := []Peer{{backtest.NameTargetValue, row.TargetValue}, {backtest.NamePredictive, row.Predictive}}
+	if res.Strategy(backtest.NameTargetValueSLO) != nil {
+		f := figures(res, backtest.NameTargetValueSLO, p)
+		peers = append(peers, Peer{backtest.NameTargetValueSLO, f})
+		f = f.rounded()
+		row.TargetValueSLO, row.TargetValueSLOConfig = &f, configOf(res, backtest.NameTargetValueSLO)
+	}
+	v := judge(sc.Goals, row.Slope, peers)
 	row.Verdict, row.Pass, row.Failures = v.String(), v.Pass(), v.Failures
 	row.Slope, row.TargetValue, row.Predictive = row.Slope.rounded(), row.TargetValue.rounded(), row.Predictive.rounded()
 	return row
+}
+
+// configOf is the target-value configuration a peer ran, "" when the run
+// has no such peer.
+func configOf(res *backtest.Result, name string) string {
+	if s := res.Strategy(name); s != nil {
+		return s.Config
+	}
+	return ""
 }
 
 // label names a row for people: "nasa", "nasa: held out (days 15-28)",

@@ -37,4 +37,15 @@ func TestEveryColumnHasItsCellAndThePeersShowTheirAvailability(t *testing.T) {
 	must.Eq(t, "99.148", cells[slices.Index(columns, "target-value availability %")])
 	must.Eq(t, "99.500", cells[slices.Index(columns, "predictive availability %")])
 	must.Eq(t, "0.15, 10m, mean 5m", cells[slices.Index(columns, "target-value config")])
+	must.Eq(t, "none", cells[slices.Index(columns, "target-value-slo days")], must.Sprint("no configuration reached the goal's availability"))
+
+	r.TargetValueSLO = &Figures{Days: 28, DaysMet: 27, AvailabilityPct: 99.91, RatioToOracle: 2.5}
+	r.TargetValueSLOConfig = "0.25, 10m, up 1m"
+	cells = r.cells()
+	must.Eq(t, len(columns), len(cells))
+	must.Eq(t, "27/28", cells[slices.Index(columns, "target-value-slo days")])
+	must.Eq(t, "99.910", cells[slices.Index(columns, "target-value-slo availability %")])
+	must.Eq(t, "2.500", cells[slices.Index(columns, "target-value-slo x oracle")])
+	must.Eq(t, "0.25, 10m, up 1m", cells[slices.Index(columns, "target-value-slo config")])
+	must.Eq(t, r.Verdict, cells[len(cells)-1])
 }

@@ -69,6 +69,9 @@ func backtestConfig(o Options, sc Scenario) backtest.Config {
 	if sc.Kind == KindNASA {
 		c.Daily = sc.Volume
 	}
+	// target-value-slo: the tuned target-value held to the row's
+	// availability goal, the peer the policy is also judged against.
+	c.PeerAvailability = sc.Goals.MinAvailabilityPct
 	return c
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -106,7 +107,21 @@ func TestValidateQuickOnTwoDaysGivesEveryRowInOrder(t *testing.T) {
 		must.NotEq(t, "", r.Verdict)
 		// Each row names the configuration its run's grid picked.
 		must.NotEq(t, "", r.TargetValueConfig)
+		// target-value held to the goals' availability is a peer too,
+		// when some configuration reached it over the whole run.
+		if q := r.TargetValueSLO; q != nil {
+			must.NotEq(t, "", r.TargetValueSLOConfig)
+			must.Eq(t, r.Slope.Days, q.Days)
+			behind := q.DaysMet > r.Slope.DaysMet || (q.DaysMet == r.Slope.DaysMet && q.BilledWorkerHours < r.Slope.BilledWorkerHours)
+			must.Eq(t, behind, strings.Contains(r.Verdict, "behind target-value-slo"), must.Sprint(r.Label, ": ", r.Verdict))
+		} else {
+			must.Eq(t, "", r.TargetValueSLOConfig)
+		}
 	}
+	// On the real trace's first two days at 2M/day some configuration of
+	// the grid is 99.9% available.
+	must.NotNil(t, rep.Rows[0].TargetValueSLO)
+	must.Eq(t, rep.Runs[0].TargetValueSLOConfig, rep.Rows[0].TargetValueSLOConfig)
 	must.Eq(t, rep.Runs[0].TargetValueConfig, rep.Rows[0].TargetValueConfig)
 	must.Eq(t, []string{
 		"nasa 2M/day", "nasa: train (days 1-1) 2M/day", "nasa: held out (days 2-2) 2M/day",
