@@ -154,33 +154,35 @@ scaling "gpu-workers" {
       # availability falls to 99.2% and 10M and 60M/day lose one day of 28;
       # 0.6 keeps more margin at 0.68-0.75x the cost (cmd/backtest/README.md,
       # "Spot tier"). Those figures were measured before availability above
-      # became 0.999; with it the whole month costs 0.14x static peak (0.16x
-      # under the stress). Without Spot MIGs, delete the three spot_ lines.
+      # became 0.999; with it and the warm pool below the whole month costs
+      # 0.15x static peak (0.16x under the stress). Without Spot MIGs,
+      # delete the three spot_ lines.
       spot_migs     = "us-central1-a/ekyc-gpu-spot-a,us-central1-b/ekyc-gpu-spot-b"
       spot_share    = "0.8"
       spot_cooldown = "30m"
-      # Warm pool of stopped VMs (plugins/target-gce-gpu/README.md): off.
-      # Chosen with the backtest on the first 14 days of the NASA trace at
-      # 2M/day, held out on the rest, at 0.5M-60M/day and on the synthetic
-      # flash-crowd trace (cmd/backtest/README.md, "Warm pool"): a pool of 5
-      # to 100 with the strategy's lead cut to the warm 90 s (lead 3m,
-      # horizon 6m) met no more SLA days than this policy and saved at most
-      # 1.9% on held-out days (0.9% over the month), and lost 2-5 days at
-      # 10M and 60M/day; refilling the pool by creating VMs at once made
-      # every pool 6-11% dearer (standby_refill_delay, e.g. "2h", lets
-      # scale-ins refill it first). With lead and horizon unchanged, 100
-      # stopped VMs and standby_refill_delay = "2h" lifted the flash-crowd
-      # trace from 84 to 85 of 87 SLA days at 2M/day for +4.4% (NASA +9.9%,
-      # no day gained there). Since the backlog check's growth rule and the
-      # target's warm-first surges (Spot too), 25 VMs meet every flash-crowd
-      # day at 0.5M and 2M/day (86 and 85 of 87 without) and one more of the
-      # held-out flash crowd at 0.5M/day, no other day of the validation
-      # matrix changes, and the disks (~$500 a month) add
-      # 17% to the NASA bill at 0.5M/day, 4.7% at 2M, 0.9% at 10M. Traffic
-      # with flash crowds: set standby_size (10-25 at 0.5-2M/day) and
-      # standby_refill_delay = "2h" when your own replay shows the gain; a
-      # fleet whose cold boot is much longer than 5 minutes gains more.
-      standby_size = "0"
+      # Warm pool of stopped VMs (plugins/target-gce-gpu/README.md): a
+      # surge (a scale-out of more than a quarter of the fleet: a crowd, or
+      # the backlog check ordering for a queue) starts these first, serving
+      # in ~90 s instead of 5 minutes; scale-ins refill the pool by stopping
+      # drained VMs, and only a pool short for 2 hours is refilled by
+      # creating VMs (creating at once made every pool 6-11% dearer).
+      # Chosen with the backtest (cmd/backtest/README.md, "Warm pool"): the
+      # smallest of 10, 15, 20, 25 that met every day of the synthetic
+      # flash-crowd trace flashcrowd-a at 2M/day (10 and 15: 86 of 87; none:
+      # 85). Shown elsewhere with make validate (2026-12-07): flashcrowd-a
+      # 87/87 at 0.5M/day too (86 without), 84 and 85 at 10M and 60M (20 VMs
+      # are little against those crowds); the held-out flashcrowd-b 59/60 at
+      # 0.5M/day (58 without), 58/60 above; every NASA and business day as
+      # without, availability +0.00-0.03 points, billed worker-hours +0.0 to
+      # +0.2%. The price, over the NASA month with Spot: +16% of the bill at
+      # 0.5M/day, +5.3% at 2M (the disks, 20 x 200 GB, $350-380; and the
+      # surges' standard VMs instead of Spot ones), +0.9% at 10M.
+      # Business-hours traffic without surges buys nothing with them: set
+      # "0" there. The strategy's lead stays the cold 5 minutes: a shorter
+      # one saved only on smooth traffic and lost days at 60M/day, where 20
+      # VMs back few of the starts.
+      standby_size         = "20"
+      standby_refill_delay = "2h"
     }
   }
 }
