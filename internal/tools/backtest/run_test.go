@@ -327,6 +327,7 @@ func TestRunReportsTargetValueHeldToThePeerAvailabilityWhenAsked(t *testing.T) {
 	must.NoError(t, held.WriteSummary(&summary))
 	must.StrContains(t, summary.String(), `"target-value-slo"`)
 	must.StrContains(t, summary.String(), `"selected_slo": true`)
+	must.StrContains(t, summary.String(), fmt.Sprintf(`"peer_availability": %g`, cfg.PeerAvailability))
 	must.NoError(t, held.WriteTimeline(&timeline))
 	header, _, _ := strings.Cut(timeline.String(), "\n")
 	must.Eq(t, "timestamp,requests,slope,target-value,predictive,static-peak,oracle", header, must.Sprint("the issue's columns, unchanged"))

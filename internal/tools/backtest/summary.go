@@ -109,6 +109,8 @@ type ParameterSummary struct {
 	StandbyPrice  float64 `json:"standby_price,omitempty"`
 	// The Spot tier, only when the policy's target has spot_migs.
 	Spot *SpotParameters `json:"spot,omitempty"`
+	// PeerAvailability is -peer-availability, when set.
+	PeerAvailability float64 `json:"peer_availability,omitempty"`
 }
 
 // StrategySummary is one strategy's line of summary.json.
@@ -168,7 +170,8 @@ func (r *Result) Summary() Summary {
 			Policy: c.PolicyPath, Scaling: p.ID, Daily: c.Daily, Capacity: r.Capacity,
 			Lead: c.Lead.String(), ScaleUpWait: c.ScaleUpWait.String(), ScaleDownWait: c.ScaleDownWait.String(), ServiceTime: c.ServiceTime.String(), RequestTimeout: c.RequestTimeout.String(),
 			SLAP95: c.SLAP95.String(), BusinessHours: c.BusinessHours, TimeZone: c.TimeZone, Price: c.Price,
-			Min: p.Min, Max: p.Max, EvaluationInterval: p.EvaluationInterval.String(),
+			PeerAvailability: c.PeerAvailability,
+			Min:              p.Min, Max: p.Max, EvaluationInterval: p.EvaluationInterval.String(),
 			Cooldown: p.Cooldown.String(), CooldownOnScaleUp: p.CooldownOnScaleUp.String(),
 			WarmupMinutes: r.WarmupMinutes, StaticPeakWorkers: r.StaticPeakWorkers, OracleBlock: oracleBlock.String(),
 		},
