@@ -27,12 +27,32 @@ import (
 // it at the next evaluation as the agent's plugin does, so that they
 // decide alike and the same run gives the same figures.
 
-// calibrationBlock is the granularity of the calibrated range.
-const calibrationBlock = time.Hour
+// calibrationBlock is the granularity of the calibrated range for a
+// window of up to blockWindow; a longer window calibrates in blocks as
+// many times longer (to the nearest whole number, then up to a divisor of
+// a day), so that the
+// replays of a day cost about what an 8-day window's cost: a 28-day window
+// calibrates every 4 hours. Only whole days are judged once the window
+// holds one (calibrate.go), so a longer block changes the margin little;
+// it learns a finished day at most a block after its end, before the next
+// business day of a day whose business hours leave a block of night.
+const (
+	calibrationBlock = time.Hour
+	blockWindow      = 8 * 24 * time.Hour
+)
 
-// maxDeferredAge is how much older than the new data the last answer may
-// be and still be used while the new one is calibrated.
-const maxDeferredAge = 2 * time.Hour
+// maxDeferredBlocks is how many blocks older than the new data the last
+// answer may be and still be used while the new one is calibrated.
+const maxDeferredBlocks = 2
+
+// blockOf is the calibration block for a window of span.
+func blockOf(span time.Duration) time.Duration {
+	n := max(int(math.Round(float64(span)/float64(blockWindow))), 1)
+	for 24%n != 0 {
+		n++
+	}
+	return time.Duration(n) * calibrationBlock
+}
 
 // maxCachedCalibrations bounds the cache; the least recently used goes.
 const maxCachedCalibrations = 256
@@ -144,7 +164,7 @@ func (mc *marginCache) calibratedMargin(key string, g *grid, p forecasterParams,
 		cal := entry.cal
 		mc.mu.Unlock()
 		return cal
-	case failed || entry.rules != rules || entry.slots != hi-lo || later <= 0 || later > maxDeferredAge.Seconds():
+	case failed || entry.rules != rules || entry.slots != hi-lo || later <= 0 || later > maxDeferredBlocks*gridBlock(g).Seconds():
 		hints := entry.hints
 		mc.mu.Unlock()
 		return now(hints)
@@ -201,13 +221,18 @@ func (mc *marginCache) store(key string, entry *marginEntry) {
 func blockRange(g *grid) (lo, hi int) {
 	n := g.len()
 	stepSec := math.Round(g.step * 60)
-	block := calibrationBlock.Seconds()
+	block := gridBlock(g).Seconds()
 	end := g.newest + stepSec // the newest slot ends here
 	lastBoundary := math.Floor(end/block) * block
 	hi = max(min(n-int(math.Round((end-lastBoundary)/stepSec)), n), 0)
 	perBlock := max(int(math.Round(block/stepSec)), 1)
 	blocks := (n - (perBlock - 1)) / perBlock
 	return max(hi-max(blocks, 0)*perBlock, 0), hi
+}
+
+// gridBlock is the calibration block of g's window.
+func gridBlock(g *grid) time.Duration {
+	return blockOf(time.Duration(float64(g.len()) * g.step * float64(time.Minute)))
 }
 
 // fnv1a is an FNV-1a hash over 64-bit words.

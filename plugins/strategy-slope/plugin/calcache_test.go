@@ -1,7 +1,9 @@
 package plugin
 
 import (
+	"math"
 	"testing"
+	"time"
 
 	"github.com/shoenig/test/must"
 )
@@ -44,6 +46,31 @@ func TestTheCalibratedRangeIsWholeBlocks(t *testing.T) {
 		starts[g.newest-float64(g.len()-1-lo)*60] = true
 	}
 	must.MapLen(t, 3, starts, must.Sprint("the range moved twice in two hours"))
+}
+
+func TestALongerWindowCalibratesInLongerBlocks(t *testing.T) {
+	for _, c := range []struct {
+		span, block time.Duration
+	}{
+		{time.Hour, time.Hour}, {192 * time.Hour, time.Hour}, {192*time.Hour + time.Minute, time.Hour},
+		{12 * 24 * time.Hour, 2 * time.Hour}, {20 * 24 * time.Hour, 3 * time.Hour}, {672 * time.Hour, 4 * time.Hour},
+		{40 * 24 * time.Hour, 6 * time.Hour}, {60 * 24 * time.Hour, 8 * time.Hour},
+	} {
+		must.Eq(t, c.block, blockOf(c.span), must.Sprintf("a window of %s", c.span))
+	}
+	// A 28-day window sliding a minute at a time moves its range once in
+	// four hours, by four hours, on boundaries of four hours.
+	starts := map[float64]bool{}
+	for m := 0; m < 8*60; m += 7 {
+		g := filled(flat(28*24*60, 1))
+		g.newest += float64(m * 60)
+		lo, hi := blockRange(g)
+		must.Eq(t, 27*24*60+20*60, hi-lo, must.Sprintf("minute %d", m))
+		start := g.newest - float64(g.len()-1-lo)*60
+		must.Eq(t, 0, math.Mod(start, 4*3600))
+		starts[start] = true
+	}
+	must.MapLen(t, 2, starts, must.Sprint("the range moved once in eight hours"))
 }
 
 func TestTheCacheNoticesNewDataAndKeepsChecksApart(t *testing.T) {

@@ -12,9 +12,10 @@ import (
 // point forecasts of every past decision against the demand that followed,
 // runs the queue minute by minute with the capacity those decisions (plus
 // m units) would have ordered, and finds the smallest m for which, on every
-// whole past day, at most slow_share of the business-hours requests waited
-// longer than max_wait and at most 1 - availability of its business minutes
-// waited longer than request_timeout.
+// whole past day but one in quantileDays (see allowedMisses), at most
+// slow_share of the business-hours requests waited longer than max_wait
+// and at most 1 - availability of its business minutes waited longer than
+// request_timeout.
 //
 // Business hours are floor_hours in timezone, unless the traffic's busiest
 // stretch of that length lies mostly outside them (busiestHours): then the
@@ -57,6 +58,21 @@ import (
 var relativeScales = [...]float64{relativeScale, 0.1, 0.2, 0.4, 0.8, 1.6}
 
 const minShapeGain = 0.10
+
+// quantileDays sets how high the margin reaches among the days replayed:
+// what the day that one in quantileDays of them needed. Up to 14 days that
+// is the worst day (an 8-day window, the default, judges 7 or 8); from 15
+// the second worst, from 23 the third: the same quantile of the days' needs
+// (about the 88th percentile), estimated from more days. The worst of one
+// week swings with that week: after a week of big crowds the margin
+// carried six times the traffic, after a calm one three and a half, and
+// the days missed were crowds in the calm weeks. Over four weeks, the
+// third worst of 28 days is steadier (allowedMisses).
+const quantileDays = 8
+
+// allowedMisses is how many of days judged days may miss the SLA at the
+// margin found.
+func allowedMisses(days int) int { return max(1, (days+1)/quantileDays) - 1 }
 
 const (
 	// defaultMargin is the margin, in units, before the window holds two
@@ -104,6 +120,10 @@ type calibration struct {
 	// mostly outside floor_hours in timezone (a policy set up in another
 	// zone than its traffic's?), and the replay judged that stretch.
 	moved bool
+	// missed is the number of days judged that missed the SLA at margin:
+	// at most allowedMisses(days). share and unavailable are those of the
+	// days that met.
+	missed int
 	// relative is the unit's share of the forecast (see unit) the margin
 	// is counted in.
 	relative float64
@@ -142,8 +162,10 @@ type replayRules struct {
 	perWorker   float64 // capacity_per_worker: a count change is in whole workers
 	bizStart    int     // minutes after local midnight
 	bizEnd      int
-	step        float64 // minutes per slot
-	loc         *time.Location
+	// allowed is how many of the days judged may miss (allowedMisses).
+	allowed int
+	step    float64 // minutes per slot
+	loc     *time.Location
 }
 
 // businessSlots is the number of slots in a day's business hours.
@@ -233,6 +255,7 @@ func calibrateHinted(g *grid, lo, hi int, p forecasterParams, r replayRules, buf
 	if wholeDays(buf.day[first:], buf.biz[first:], minDay) == 0 {
 		minDay = int(minReplayDay.Minutes() / g.step)
 	}
+	r.allowed = allowedMisses(judgedDays(g.v[lo:hi], buf.day, buf.biz, first, minDay))
 	var found searchHints
 	finish := func(cal calibration) (calibration, searchHints) {
 		cal.young = !profiled
@@ -306,8 +329,10 @@ func calibrateHinted(g *grid, lo, hi int, p forecasterParams, r replayRules, buf
 	}
 	// Outside business hours only the relaxed wait and availability hold,
 	// and the business days must stay met: a night that ends with a queue
-	// is a morning that starts with one.
+	// is a morning that starts with one. No more of them may miss than at
+	// the business margin alone.
 	mb := best.margin
+	r.allowed = best.missed
 	judgeOff := func(m float64) calibration {
 		cal := replayDays(g.v[lo:hi], first, mb, m, best.relative, p, r, minDay, buf)
 		cal.margin, cal.offMargin, cal.relative = mb, m, best.relative
@@ -408,9 +433,37 @@ func inHours(minute, start, end int) bool {
 	return minute >= start || minute < end
 }
 
-// met reports whether a replay meets both parts of the SLA on every day.
+// met reports whether a replay meets both parts of the SLA on every day it
+// does not count as missed, and misses no more than allowed.
 func (r replayRules) met(cal calibration) bool {
-	return cal.share <= r.slowShare && cal.unavailable <= r.unavailable
+	return r.dayMet(cal.share, cal.unavailable) && cal.missed <= r.allowed
+}
+
+// dayMet reports whether a day with these figures met the SLA.
+func (r replayRules) dayMet(share, unavailable float64) bool {
+	return share <= r.slowShare && unavailable <= r.unavailable
+}
+
+// judgedDays counts the days replayDays judges from slot first: those with
+// at least minDay business slots that have data, and some traffic in them.
+func judgedDays(arrivals []float64, day []int32, biz []bool, first, minDay int) int {
+	days, slots, total := 0, 0, 0.0
+	for k := first; k < len(arrivals); k++ {
+		if k > first && day[k] != day[k-1] {
+			if slots >= minDay && total > 0 {
+				days++
+			}
+			slots, total = 0, 0
+		}
+		if a := arrivals[k]; biz[k] && a == a {
+			slots++
+			total += a
+		}
+	}
+	if slots >= minDay && total > 0 {
+		days++
+	}
+	return days
 }
 
 // wholeDays counts the days with at least minDay business slots.
@@ -509,7 +562,7 @@ func busiestHours(v []float64, local []int64, step float64, start, end int, buf 
 // replayDays runs the queue over arrivals with the capacity the decisions
 // order, m units of margin for those whose windows touch business hours and
 // mOff for the rest (a unit being the noise part plus rel of the forecast), and returns, over the days with at least minDay
-// business slots, the largest share of business-hours requests that waited
+// business slots (but up to r.allowed that missed, which it counts), the largest share of business-hours requests that waited
 // longer than r.maxWait and the largest share of business slots whose
 // wait passed r.timeout; and the same outside business hours, with
 // r.offWait for r.maxWait. It stops at the first day that misses the SLA
@@ -569,6 +622,14 @@ func replayDays(arrivals []float64, first int, m, mOff, rel float64, p forecaste
 	closeDay := func() {
 		if slots[0] >= minDay && total[0] > 0 {
 			out.days++
+			// A day that misses is one of those the quantile lets miss
+			// while there are any left (its figures are not the met
+			// days'); one more decides the replay below.
+			if out.missed < r.allowed && !r.dayMet(slow[0]/total[0], float64(failed[0])/float64(slots[0])) {
+				out.missed++
+				slow, total, slots, failed = [2]float64{}, [2]float64{}, [2]int{}, [2]int{}
+				return
+			}
 			out.share = fmax(out.share, slow[0]/total[0])
 			out.unavailable = fmax(out.unavailable, float64(failed[0])/float64(slots[0]))
 			if total[1] > 0 {

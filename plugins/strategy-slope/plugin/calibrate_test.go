@@ -124,6 +124,41 @@ func TestOneExtraordinaryDayWidensTheMarginForTheWholeWindow(t *testing.T) {
 		must.Sprint("every day of the window must meet the SLA: a day like it may come again"))
 }
 
+func TestTheMarginReachesTheWorstDayInEight(t *testing.T) {
+	for _, c := range []struct{ days, allowed int }{{0, 0}, {7, 0}, {8, 0}, {14, 0}, {15, 1}, {22, 1}, {23, 2}, {28, 2}, {31, 3}} {
+		must.Eq(t, c.allowed, allowedMisses(c.days), must.Sprintf("%d days", c.days))
+	}
+	// One extraordinary Tuesday morning (as above) in 16 days: the worst
+	// day in eight is an ordinary one, so the margin is the calm days';
+	// the Reason and Meta say that a day missed at it.
+	outlier := func(pts []point, day int) {
+		for i := day*24*60 + 9*60; i < day*24*60+10*60; i++ {
+			if (i-day*24*60-9*60)%15 < 3 {
+				pts[i].y *= 3
+			}
+		}
+	}
+	calm := calibrateAll(t, history(16, 1))
+	pts := history(16, 1)
+	outlier(pts, 9)
+	one := calibrateAll(t, pts)
+	must.Eq(t, 16, one.days)
+	must.Eq(t, 1, one.missed)
+	must.InDelta(t, calm.margin, one.margin, 0.5, must.Sprintf("calm %.2f, with one outlier %.2f", calm.margin, one.margin))
+	must.StrContains(t, describeCalibration(one, mustConfig(t)), "1 of the 16 days missed at it")
+	// A second such day in the same 16 is more than one in eight: the
+	// margin carries them again.
+	outlier(pts, 12)
+	two := calibrateAll(t, pts)
+	must.Eq(t, 1, two.missed)
+	must.Greater(t, calm.margin+1, two.margin)
+	// The same single outlier in a window of 8 days is its worst day in
+	// eight: the margin carries it.
+	short := calibrateAll(t, pts[len(pts)-(8*24*60+12*60):])
+	must.Eq(t, 0, short.missed)
+	must.Greater(t, calm.margin+1, short.margin)
+}
+
 func TestAvailabilityIsTheSecondPartOfTheSLA(t *testing.T) {
 	pts := history(3, 1)
 	// The morning ramp fails requests (waits beyond 30 s) on a few minutes

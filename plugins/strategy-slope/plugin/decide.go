@@ -178,6 +178,10 @@ func describeCalibration(cal calibration, c config) string {
 	}
 	s := fmt.Sprintf("; margin replayed on %d days: at most %.2f%% of a day's requests waited over %s (%s %g%%), %.2f%% of its minutes over %s (%s %g%%)",
 		cal.days, 100*cal.share, c.maxWait, keySlowShare, 100*c.slowShare, 100*cal.unavailable, c.requestTimeout, keyAvailability, 100*c.availability)
+	if cal.missed > 0 {
+		s += fmt.Sprintf("; %d of the %d days missed at it: the margin reaches what the worst day in %d needed, not the worst of all",
+			cal.missed, cal.days, quantileDays)
+	}
 	if cal.moved {
 		s += fmt.Sprintf("; the traffic's busiest %s (%s) lies mostly outside %s %s in %s (is %s the traffic's zone?): the replay judged those hours instead",
 			c.floor.length(), cal.hours(), keyFloorHours, c.floor.hours(), c.floor.loc, keyTimezone)
@@ -339,6 +343,7 @@ func addForecast(meta map[string]any, fc forecast, cal calibration, upDemand, ho
 	meta["margin_unit_share"] = cal.relative
 	meta["calibration_days"] = float64(cal.days)
 	meta["calibration_slow_share"] = cal.share
+	meta["calibration_days_missed"] = float64(cal.missed)
 	meta["calibration_business_hours"] = cal.hours()
 	meta["calibration_hours_moved"] = cal.moved
 	meta["calibration_pending"] = cal.pending
