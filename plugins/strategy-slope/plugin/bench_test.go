@@ -96,6 +96,11 @@ func BenchmarkRun8DaysWarm(b *testing.B)   { benchmarkRun(b, 8*1440, true) }
 func BenchmarkRun8DaysCold(b *testing.B)   { benchmarkRun(b, 8*1440, false) }
 func BenchmarkCalibrate8Days(b *testing.B) { benchmarkCalibrate(b, 8*1440) }
 
+// The shipped policy's window: four weeks.
+func BenchmarkRun28DaysWarm(b *testing.B)   { benchmarkRun(b, 28*1440, true) }
+func BenchmarkRun28DaysCold(b *testing.B)   { benchmarkRun(b, 28*1440, false) }
+func BenchmarkCalibrate28Days(b *testing.B) { benchmarkCalibrate(b, 28*1440) }
+
 // BenchmarkCalibrate8DaysAnHourLater is the hourly calibration of a
 // running check: the window an hour on, started from where the last
 // calibration's searches ended (search.go).
