@@ -6,16 +6,18 @@ import (
 )
 
 // Bounds of the per-minute cache. An entry holds at most maxCachedMinutes
-// float64 counts (115 kB), so the cache holds at most 64 x 115 kB = 7.4 MB.
+// float64 counts (518 kB), so the cache holds at most 64 x 518 kB = 33 MB.
 const (
 	// maxCachedQueries is the number of queries kept; the least recently
 	// used goes first. A policy check is one query, so this is far more
 	// than an agent needs, and a bound if queries vary.
 	maxCachedQueries = 64
-	// maxCachedMinutes caps one entry at 10 days of minutes. A longer
-	// window is served its newest 10 days from the cache and reads the
-	// rest on every query.
-	maxCachedMinutes = 10 * 24 * 60
+	// maxCachedMinutes caps one entry at 45 days of minutes: the
+	// strategy's policy reads four weeks, and strategy-slope lays at most
+	// 45 days of minutes on its grid. A longer window is served its newest
+	// 45 days from the cache and reads the rest on every query. (At 10
+	// days, a 28-day window read 18 days of rows every evaluation.)
+	maxCachedMinutes = 45 * 24 * 60
 	// reachMemory is how long the longest window asked of an entry
 	// protects its minutes (one to two periods, see cacheEntry): long
 	// enough to span the evaluation interval of any policy sharing the
