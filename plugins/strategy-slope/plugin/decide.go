@@ -16,7 +16,10 @@ type input struct {
 	// so nothing derived from the decision may keep a reference to it.
 	pts     []point
 	quality seriesQuality
-	cfg     config
+	// grid, when set, is the series already on its grid (a usual rate
+	// series: Run's fillMetrics), and pts is then empty.
+	grid *grid
+	cfg  config
 	// variable is the runtime override read from the Nomad Variable, if
 	// one is configured and was readable; variableErr says why not.
 	variable    manualOverride
@@ -35,6 +38,14 @@ type input struct {
 	// margin calibrates rate mode's margin (calibratedMargin with a cache
 	// in Run; calibrate directly in tests).
 	margin func(*grid, forecasterParams, replayRules) calibration
+}
+
+// validPoints is the number of valid points of the series.
+func (in input) validPoints() int {
+	if in.grid != nil {
+		return in.grid.len()
+	}
+	return len(in.pts)
 }
 
 // decision is the strategy's answer: always a count and a direction.
@@ -88,12 +99,15 @@ func decide(in input) (decision, error) {
 // workers still booting allow.
 func decideRate(in input, meta map[string]any) (int64, string, error) {
 	c := in.cfg
-	if len(in.pts) < c.minPoints {
-		return 0, "", fmt.Errorf("rate mode needs at least %d valid points (%s), got %d", c.minPoints, keyMinPoints, len(in.pts))
+	if n := in.validPoints(); n < c.minPoints {
+		return 0, "", fmt.Errorf("rate mode needs at least %d valid points (%s), got %d", c.minPoints, keyMinPoints, n)
 	}
-	g := grids.Get().(*grid)
-	defer grids.Put(g)
-	g.fill(in.pts, in.newest)
+	g := in.grid
+	if g == nil {
+		g = grids.Get().(*grid)
+		defer grids.Put(g)
+		g.fill(in.pts, in.newest)
+	}
 	p := newForecasterParams(c, g)
 	// The APM answers settled minutes only: when the newest is older than
 	// the minute before now, the windows lie that much further ahead of it.

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/hashicorp/nomad-autoscaler/sdk"
 )
 
 // grid is a cleaned series laid on a regular step (a minute for the
@@ -68,6 +70,49 @@ func (g *grid) fill(pts []point, newest float64) {
 			g.cnt[i+1]++
 		}
 	}
+}
+
+// fillMetrics lays the agent's metrics on g directly, for the usual rate
+// series: at least two samples, every value demand (finite, non-negative,
+// at most maxRate), timestamps rising by the same whole number of seconds.
+// Then cleaning would keep every sample as it is and fill would put point i
+// in slot i, so g ends exactly as cleanSeries and fill would leave it,
+// without the points in between: a window of four weeks is 40,000 samples
+// read at every evaluation, and each pass over them costs. It reports
+// false, leaving g to be refilled, for any other series (cleanSeries then
+// drops, sorts and counts what it must).
+func (g *grid) fillMetrics(m sdk.TimestampedMetrics) bool {
+	n := len(m)
+	if n < 2 || n > maxGridSlots {
+		return false
+	}
+	t0, t1 := m[0].Timestamp.Unix(), m[1].Timestamp.Unix()
+	d := t1 - t0
+	if d <= 0 || m[n-1].Timestamp.Unix() != t0+int64(n-1)*d {
+		return false
+	}
+	last := float64(m[n-1].Timestamp.Unix())
+	// The step as fill computes it from the first two points' offsets.
+	g.step = (float64(t1)-last)/60 - (float64(t0)-last)/60
+	g.newest = last
+	g.v, g.sum, g.cnt = resize(g.v, n), resize(g.sum, n+1), resize(g.cnt, n+1)
+	var sum float64
+	g.sum[0], g.cnt[0] = 0, 0
+	prev := t0 - d
+	for i := range m {
+		s := &m[i]
+		v := s.Value
+		t := s.Timestamp.Unix()
+		// NaN fails both comparisons and +Inf the second.
+		if !(v >= 0 && v <= maxRate) || t-prev != d {
+			return false
+		}
+		prev = t
+		g.v[i] = v
+		sum += v
+		g.sum[i+1], g.cnt[i+1] = sum, float64(i+1)
+	}
+	return true
 }
 
 // fillEven is fill for a series without gaps (the usual zero-filled

@@ -161,8 +161,19 @@ func (p *Plugin) Run(eval *sdk.ScalingCheckEvaluation, count int64) (out *sdk.Sc
 		}
 	}()
 	in := input{now: now, count: count, cfg: cfg}
-	*buf, in.quality, in.newest = cleanSeries(eval.Metrics, *buf)
-	in.pts = *buf
+	// The usual rate series goes onto the grid as it is; any other is
+	// cleaned first (fillMetrics says when).
+	if cfg.mode == modeRate {
+		g := grids.Get().(*grid)
+		defer grids.Put(g)
+		if g.fillMetrics(eval.Metrics) {
+			in.grid, in.newest = g, g.newest
+		}
+	}
+	if in.grid == nil {
+		*buf, in.quality, in.newest = cleanSeries(eval.Metrics, *buf)
+		in.pts = *buf
+	}
 	key := checkKey(eval.Check)
 	in.booting, in.bootKnown = p.memory.observeCount(key, now, count, cfg.lead)
 	switch {

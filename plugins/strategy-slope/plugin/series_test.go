@@ -120,3 +120,45 @@ func TestCleanSeriesGivesTheSameInTimeOrderAndOutOfIt(t *testing.T) {
 	}
 	must.Greater(t, 100, sortedOnly)
 }
+
+func TestTheUsualSeriesGoesOntoTheGridAsCleaningWouldPutIt(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	series := func(n int, start, step int64) []sample {
+		out := make([]sample, n)
+		for i := range out {
+			out[i] = sample{start + int64(i)*step, math.Floor(r.Float64() * 3000)}
+		}
+		return out
+	}
+	slow := func(m sdk.TimestampedMetrics) *grid {
+		pts, _, newest := cleanSeries(m, nil)
+		g := new(grid)
+		g.fill(pts, newest)
+		return g
+	}
+	// A minute's counts, a 10-second step (a step that is no exact
+	// fraction of a minute in binary), four weeks of minutes, two points.
+	for _, in := range [][]sample{series(500, 1_780_000_020, 60), series(300, 1_780_000_000, 10),
+		series(28*1440, 1_780_000_020, 60), series(2, 1_780_000_020, 60)} {
+		m := metricsOf(in)
+		fast := new(grid)
+		must.True(t, fast.fillMetrics(m), must.Sprintf("%d samples", len(in)))
+		must.Eq(t, *slow(m), *fast, must.Sprintf("%d samples", len(in)))
+	}
+	// Any other series is left to cleaning.
+	base := series(100, 1_780_000_020, 60)
+	for name, edit := range map[string]func([]sample) []sample{
+		"a NaN":                func(s []sample) []sample { s[40].value = math.NaN(); return s },
+		"+Inf":                 func(s []sample) []sample { s[99].value = math.Inf(1); return s },
+		"a negative value":     func(s []sample) []sample { s[0].value = -1; return s },
+		"a value over maxRate": func(s []sample) []sample { s[7].value = 2 * maxRate; return s },
+		"a gap":                func(s []sample) []sample { return slices.Delete(s, 50, 51) },
+		"a duplicate":          func(s []sample) []sample { return slices.Insert(s, 50, s[50]) },
+		"two samples swapped":  func(s []sample) []sample { s[20], s[21] = s[21], s[20]; return s },
+		"a single sample":      func(s []sample) []sample { return s[:1] },
+		"a late last sample":   func(s []sample) []sample { s[99].unix += 30; return s },
+	} {
+		g := new(grid)
+		must.False(t, g.fillMetrics(metricsOf(edit(slices.Clone(base)))), must.Sprint(name))
+	}
+}
