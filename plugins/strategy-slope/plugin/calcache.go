@@ -30,9 +30,8 @@ import (
 // calibrationBlock is the granularity of the calibrated range for a
 // window of up to blockWindow; a longer window calibrates in blocks as
 // many times longer (to the nearest whole number, then up to a divisor of
-// a day), so that the
-// replays of a day cost about what an 8-day window's cost: a 28-day window
-// calibrates every 4 hours. Only whole days are judged once the window
+// a day), so that the replays of a day cost about what an 8-day window's
+// cost: a 28-day window calibrates every 4 hours. Only whole days are judged once the window
 // holds one (calibrate.go), so a longer block changes the margin little;
 // it learns a finished day at most a block after its end, before the next
 // business day of a day whose business hours leave a block of night.

@@ -252,10 +252,13 @@ func calibrateHinted(g *grid, lo, hi int, p forecasterParams, r replayRules, buf
 	// judged, it keeps a margin for a day unlike the days before it.
 	first := min(n, p.horizon+p.settle)
 	minDay := int(wholeDay * float64(r.businessSlots()))
-	if wholeDays(buf.day[first:], buf.biz[first:], minDay) == 0 {
+	// Without a whole day, partial days are judged: too few for any to
+	// be let miss.
+	days := judgedDays(g.v[lo:hi], buf.day, buf.biz, first, minDay)
+	if days == 0 {
 		minDay = int(minReplayDay.Minutes() / g.step)
 	}
-	r.allowed = allowedMisses(judgedDays(g.v[lo:hi], buf.day, buf.biz, first, minDay))
+	r.allowed = allowedMisses(days)
 	var found searchHints
 	finish := func(cal calibration) (calibration, searchHints) {
 		cal.young = !profiled
@@ -445,7 +448,8 @@ func (r replayRules) dayMet(share, unavailable float64) bool {
 }
 
 // judgedDays counts the days replayDays judges from slot first: those with
-// at least minDay business slots that have data, and some traffic in them.
+// at least minDay business slots that have data, and some traffic in them
+// (a day of an outage's gap is not judged).
 func judgedDays(arrivals []float64, day []int32, biz []bool, first, minDay int) int {
 	days, slots, total := 0, 0, 0.0
 	for k := first; k < len(arrivals); k++ {
@@ -461,26 +465,6 @@ func judgedDays(arrivals []float64, day []int32, biz []bool, first, minDay int) 
 		}
 	}
 	if slots >= minDay && total > 0 {
-		days++
-	}
-	return days
-}
-
-// wholeDays counts the days with at least minDay business slots.
-func wholeDays(day []int32, biz []bool, minDay int) int {
-	days, slots := 0, 0
-	for k := range day {
-		if k > 0 && day[k] != day[k-1] {
-			if slots >= minDay {
-				days++
-			}
-			slots = 0
-		}
-		if biz[k] {
-			slots++
-		}
-	}
-	if slots >= minDay && len(day) > 0 {
 		days++
 	}
 	return days
@@ -561,8 +545,9 @@ func busiestHours(v []float64, local []int64, step float64, start, end int, buf 
 
 // replayDays runs the queue over arrivals with the capacity the decisions
 // order, m units of margin for those whose windows touch business hours and
-// mOff for the rest (a unit being the noise part plus rel of the forecast), and returns, over the days with at least minDay
-// business slots (but up to r.allowed that missed, which it counts), the largest share of business-hours requests that waited
+// mOff for the rest (a unit being the noise part plus rel of the forecast),
+// and returns, over the days with at least minDay business slots (but up
+// to r.allowed that missed, which it counts), the largest share of business-hours requests that waited
 // longer than r.maxWait and the largest share of business slots whose
 // wait passed r.timeout; and the same outside business hours, with
 // r.offWait for r.maxWait. It stops at the first day that misses the SLA

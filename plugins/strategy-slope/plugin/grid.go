@@ -103,8 +103,10 @@ func (g *grid) fillMetrics(m sdk.TimestampedMetrics) bool {
 		s := &m[i]
 		v := s.Value
 		t := s.Timestamp.Unix()
-		// NaN fails both comparisons and +Inf the second.
-		if !(v >= 0 && v <= maxRate) || t-prev != d {
+		// NaN fails both comparisons and +Inf the second. t > prev
+		// first: a difference of timestamps at the ends of int64 could
+		// wrap round to d.
+		if !(v >= 0 && v <= maxRate) || t <= prev || t-prev != d {
 			return false
 		}
 		prev = t
