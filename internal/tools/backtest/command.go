@@ -24,6 +24,9 @@ type options struct {
 	// shapes is the -shapes file; the run then replays the policy once
 	// per VM shape.
 	shapes string
+	// standbySizes is -standby-sizes: the run then replays the policy once
+	// per pool size (standby_sweep.go).
+	standbySizes []int64
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -62,10 +65,21 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&c.RaiseMax, "raise-max", false, "lift the policy's max to twice the static peak when lower (replaying another volume than the policy was sized for)")
 	fs.StringVar(&o.out, "out", "", "write summary.json, timeline.csv and report.png (with -shapes: shapes.json, shapes.csv and shapes.png) to this `dir`")
 	fs.StringVar(&o.shapes, "shapes", "", "CSV `file` of VM shapes ("+ShapesHeader+"): replay the policy once per shape and compare cost at the SLA")
+	var sizes string
+	fs.StringVar(&sizes, "standby-sizes", "", "comma-separated `sizes` of the warm pool, such as 0,10,20,50: replay the policy once per standby_size and compare SLA days and cost (with its disks)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	var errs []error
+	if sizes != "" {
+		var err error
+		if o.standbySizes, err = ParseStandbySizes(sizes); err != nil {
+			errs = append(errs, err)
+		}
+		if o.shapes != "" {
+			errs = append(errs, errors.New("-standby-sizes and -shapes: give one of them (each replays the policy once per variant)"))
+		}
+	}
 	if o.shapes != "" {
 		// Each shape gives its capacity, lead and price: a flag that
 		// would be silently ignored is refused.
@@ -116,6 +130,10 @@ func Main(ctx context.Context, env cli.Env) error {
 		if err := PreflightShapes(o.cfg, shapes); err != nil {
 			return err
 		}
+	} else if o.standbySizes != nil {
+		if err := PreflightStandbySweep(o.cfg); err != nil {
+			return err
+		}
 	} else if err := Preflight(o.cfg); err != nil {
 		return err
 	}
@@ -131,6 +149,9 @@ func Main(ctx context.Context, env cli.Env) error {
 	}
 	if o.shapes != "" {
 		return runShapesCommand(ctx, o, tr, source, shapes, stdout)
+	}
+	if o.standbySizes != nil {
+		return runStandbyCommand(ctx, o, tr, source, stdout)
 	}
 	res, err := Run(ctx, o.cfg, tr, source)
 	if err != nil {
@@ -175,4 +196,23 @@ func loadTrace(ctx context.Context, o options) (Trace, string, error) {
 	}
 	tr, err := ReadPostgresTrace(ctx, o.postgres)
 	return tr, "postgres table " + o.postgres.RequestsTable, err
+}
+
+// runStandbyCommand replays the policy once per pool size and reports the
+// sizes as a table and, with -out, standby.json.
+func runStandbyCommand(ctx context.Context, o options, tr Trace, source string, stdout io.Writer) error {
+	res, err := RunStandbySweep(ctx, o.cfg, tr, source, o.standbySizes)
+	if err != nil {
+		return err
+	}
+	if err := res.WriteTable(stdout); err != nil {
+		return err
+	}
+	if o.out != "" {
+		if err := res.WriteOutputs(o.out); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %s to %s\n", StandbySweepFile, o.out)
+	}
+	return nil
 }

@@ -152,28 +152,45 @@ func Run(ctx context.Context, cfg Config, tr Trace, source string) (*Result, err
 type strategyFactory func(name string, log hclog.Logger, now func() time.Time) (strategy.Strategy, error)
 
 func run(ctx context.Context, cfg Config, tr Trace, source string, factory strategyFactory) (*Result, error) {
-	pc, err := cfg.parse()
+	res, m, sc, err := prepare(cfg, tr, source)
 	if err != nil {
 		return nil, err
+	}
+	autoscaled, grid, err := replayAutoscalers(ctx, cfg, m, res.Policy, factory, sc)
+	if err != nil {
+		return nil, err
+	}
+	res.TargetValueGrid = grid
+	res.scoreAll(cfg, m, sc, autoscaled)
+	return res, nil
+}
+
+// prepare loads the policy, scales the trace and builds the model and the
+// scorer that every replay of one run shares; the Result holds what they
+// were built from, with no strategy yet.
+func prepare(cfg Config, tr Trace, source string) (*Result, *model, *scorer, error) {
+	pc, err := cfg.parse()
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	p, err := LoadPolicy(cfg.PolicyPath, cfg.ScalingName)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	capacity, err := modelCapacity(cfg.Capacity, p)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	scaled, factor, err := tr.Scaled(cfg.Daily)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if err := checkFleetSize(scaled, capacity, factor); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	warmup := warmupMinutes(p)
 	if warmup >= scaled.Len() {
-		return nil, fmt.Errorf("trace of %d minutes is too short: the first %d minutes are warm-up", scaled.Len(), warmup)
+		return nil, nil, nil, fmt.Errorf("trace of %d minutes is too short: the first %d minutes are warm-up", scaled.Len(), warmup)
 	}
 	peak := staticPeak(scaled.Counts, capacity)
 	if cfg.RaiseMax && p.Max < 2*peak {
@@ -199,13 +216,7 @@ func run(ctx context.Context, cfg Config, tr Trace, source string, factory strat
 		p: slaParams{capacity: m.capacity, serviceTime: cfg.ServiceTime, requestTimeout: cfg.RequestTimeout,
 			slaP95: cfg.SLAP95},
 	}
-	autoscaled, grid, err := replayAutoscalers(ctx, cfg, m, p, factory, sc)
-	if err != nil {
-		return nil, err
-	}
-	res.TargetValueGrid = grid
-	res.scoreAll(cfg, m, sc, autoscaled)
-	return res, nil
+	return res, m, sc, nil
 }
 
 // scoreAll puts every strategy's result in StrategyNames order: the
