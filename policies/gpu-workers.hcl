@@ -189,7 +189,10 @@ scaling "gpu-workers" {
       # 0.5M/day, +5.3% at 2M (the disks, 20 x 200 GB, $350-380; and the
       # surges' standard VMs instead of Spot ones), +0.9% at 10M.
       # Business-hours traffic without surges buys nothing with them: set
-      # "0" there. The strategy's lead stays the cold 5 minutes: 3m saved
+      # "0" there. Size it on your own history with
+      # `backtest -standby-sizes 0,10,20,50,100,200` (the smallest pool that
+      # meets the most SLA days; on the synthetic flash crowds 10-20 at
+      # 0.5M/day, 100 at 2M, 200 at 10M: cmd/backtest/README.md). The strategy's lead stays the cold 5 minutes: 3m saved
       # 6-18% on smoothed and flash-crowd traffic with a pool, nothing on
       # the raw NASA trace, and with this pool lost a day at 60M/day
       # (07-23), where 20 VMs back few of the starts.
