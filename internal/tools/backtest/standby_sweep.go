@@ -62,8 +62,21 @@ type StandbyRow struct {
 	Policy StrategyResult
 	// CostChangePct is Cost against the smallest size's, in percent.
 	CostChangePct float64
+	// First and Second are the first half of the SLA days (and their
+	// minutes) and the rest: the pick is made on First and shown on
+	// Second, so that a size is not chosen on the days it is judged on.
+	First, Second HalfFigures
 	// Picked marks the size the sweep suggests (pickStandby).
 	Picked bool
+}
+
+// HalfFigures are a row's SLA days and cost over part of the trace.
+type HalfFigures struct {
+	Days, DaysMet int
+	// Cost is priced as the whole run's is, over the part's minutes.
+	Cost float64
+	// CostChangePct is Cost against the smallest size's on the same part.
+	CostChangePct float64
 }
 
 // StandbySweep is the policy replayed once per pool size on one trace.
@@ -154,15 +167,26 @@ func runStandbySweep(ctx context.Context, cfg Config, tr Trace, source string, s
 	if err := pool.Wait(); err != nil {
 		return nil, err
 	}
+	split, err := halfSplit(res, rows[0].Policy.PerDay)
+	if err != nil {
+		return nil, err
+	}
+	for i := range rows {
+		p := &rows[i].Policy
+		rows[i].First = halfFigures(p, 0, split.day, 0, split.minute, cfg)
+		rows[i].Second = halfFigures(p, split.day, len(p.PerDay), split.minute, len(p.Workers), cfg)
+	}
 	orc := oracle(res.Arrivals, m.capacity, int(oracleBlock/time.Minute))
 	var oracleMinutes int64
 	for _, n := range orc {
 		oracleMinutes += n
 	}
 	slices.SortFunc(rows, func(a, b StandbyRow) int { return cmp.Compare(a.Size, b.Size) })
-	base := rows[0].Policy.Cost
+	change := func(cost, base float64) float64 { return 100 * (cost/max(base, 1e-9) - 1) }
 	for i := range rows {
-		rows[i].CostChangePct = 100 * (rows[i].Policy.Cost/max(base, 1e-9) - 1)
+		rows[i].CostChangePct = change(rows[i].Policy.Cost, rows[0].Policy.Cost)
+		rows[i].First.CostChangePct = change(rows[i].First.Cost, rows[0].First.Cost)
+		rows[i].Second.CostChangePct = change(rows[i].Second.Cost, rows[0].Second.Cost)
 	}
 	rows[pickStandby(rows)].Picked = true
 	return &StandbySweep{Config: cfg, Source: source, ScaleFactor: res.ScaleFactor, Capacity: res.Capacity,
@@ -171,18 +195,68 @@ func runStandbySweep(ctx context.Context, cfg Config, tr Trace, source string, s
 }
 
 // pickStandby is the row the sweep suggests: the smallest pool that meets
-// as many SLA days as any size does (rows are by size, ascending). A
-// larger pool that meets no more days buys only availability within days
-// already met, at its disks' price: the table shows it, the pick does not
-// chase it.
+// as many SLA days of the first half as any size does (rows are by size,
+// ascending); the second half then shows what that choice does on days it
+// was not made on. A larger pool that meets no more days buys only
+// availability within days already met, at its disks' price: the table
+// shows it, the pick does not chase it.
 func pickStandby(rows []StandbyRow) int {
 	best := 0
 	for i, r := range rows {
-		if r.Policy.DaysMet > rows[best].Policy.DaysMet {
+		if r.First.DaysMet > rows[best].First.DaysMet {
 			best = i
 		}
 	}
 	return best
+}
+
+// daySplit is where the second half starts: an index into PerDay and the
+// scored minute of that day's local midnight.
+type daySplit struct{ day, minute int }
+
+// halfSplit puts the first half of the SLA days (rounded down) in the
+// first part; a day's minutes are those of its local date, so the second
+// part starts at local midnight of its first day, as make validate splits.
+func halfSplit(res *Result, days []DayScore) (daySplit, error) {
+	half := len(days) / 2
+	if half == len(days) {
+		return daySplit{day: half, minute: len(res.Arrivals)}, nil
+	}
+	loc, err := time.LoadLocation(res.Config.TimeZone)
+	if err != nil {
+		return daySplit{}, fmt.Errorf("-tz %q: %w", res.Config.TimeZone, err)
+	}
+	d, err := time.ParseInLocation(time.DateOnly, days[half].Date, loc)
+	if err != nil {
+		return daySplit{}, fmt.Errorf("day %q: %w", days[half].Date, err)
+	}
+	m := int((d.Sub(res.ScoredStart) + time.Minute - 1) / time.Minute)
+	return daySplit{day: half, minute: min(max(m, 0), len(res.Arrivals))}, nil
+}
+
+// halfFigures are p's SLA days [fromDay, toDay) and its cost over the
+// scored minutes [from, to): standard VMs at cfg.Price, Spot VMs at
+// cfg.SpotPrice, stopped VMs at cfg.StandbyPrice, as the whole run's.
+func halfFigures(p *StrategyResult, fromDay, toDay, from, to int, cfg Config) HalfFigures {
+	h := HalfFigures{Days: toDay - fromDay}
+	for _, d := range p.PerDay[fromDay:toDay] {
+		if d.Met {
+			h.DaysMet++
+		}
+	}
+	var standard, spot, stopped int64
+	for k := from; k < to; k++ {
+		standard += p.BilledWorkers[k]
+		if p.Spot != nil {
+			spot += p.Spot.BilledWorkers[k]
+		}
+		if p.StandbyVMs != nil {
+			stopped += p.StandbyVMs[k]
+		}
+	}
+	standard -= spot
+	h.Cost = (float64(standard)*cfg.Price + float64(spot)*cfg.SpotPrice + float64(stopped)*cfg.StandbyPrice) / 60
+	return h
 }
 
 // WriteTable writes the sweep as a table and the pick as one line.
@@ -191,45 +265,61 @@ func (s *StandbySweep) WriteTable(w io.Writer) error {
 		s.Source, s.ScoredMinutes, s.ScoredStart.Format("2006-01-02T15:04Z07:00"), s.ScaleFactor, s.Capacity,
 		s.Config.Lead, s.Config.WarmLead, s.Config.StandbyPrice)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "standby_size\tSLA days met\tavailability %\tbilled worker-hours\tx oracle\tpool VM-hours\tcost\tcost vs smallest\twarm/cold starts\t")
+	fmt.Fprintln(tw, "standby_size\tSLA days met\tfirst half\tsecond half\tavailability %\tbilled worker-hours\tx oracle\tpool VM-hours\tcost\tcost vs smallest\twarm/cold starts\t")
 	for _, r := range s.Rows {
 		mark := ""
 		if r.Picked {
 			mark = " *"
 		}
 		p := r.Policy
-		fmt.Fprintf(tw, "%d%s\t%d/%d\t%.3f\t%.1f\t%.3f\t%.1f\t%.2f\t%+.1f%%\t%d/%d\t\n", r.Size, mark, p.DaysMet, p.Days,
-			p.AvailabilityPct, p.BilledWorkerHours, p.WorkerHours/max(s.OracleWorkerHours, 1e-9), p.StandbyVMHours,
+		fmt.Fprintf(tw, "%d%s\t%d/%d\t%d/%d\t%d/%d\t%.3f\t%.1f\t%.3f\t%.1f\t%.2f\t%+.1f%%\t%d/%d\t\n", r.Size, mark, p.DaysMet, p.Days,
+			r.First.DaysMet, r.First.Days, r.Second.DaysMet, r.Second.Days, p.AvailabilityPct, p.BilledWorkerHours, p.WorkerHours/max(s.OracleWorkerHours, 1e-9), p.StandbyVMHours,
 			p.Cost, r.CostChangePct, p.WarmStarts, p.ColdStarts)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	first, last := s.Rows[0], s.Rows[0]
 	for _, r := range s.Rows {
 		if r.Picked {
-			_, err := fmt.Fprintf(w, "* the smallest pool that meets as many SLA days as any size here: standby_size = %d (%+.1f%% cost against %d)\n",
-				r.Size, r.CostChangePct, s.Rows[0].Size)
-			return err
+			last = r
 		}
 	}
-	return nil
+	_, err := fmt.Fprintf(w, "* picked on the first half (%d SLA days): the smallest pool that meets as many of them as any size here, standby_size = %d (%+.1f%% cost against %d there); on the second half, not chosen on, it meets %d/%d days against %d/%d at %+.1f%% cost\n",
+		last.First.Days, last.Size, last.First.CostChangePct, first.Size, last.Second.DaysMet, last.Second.Days,
+		first.Second.DaysMet, first.Second.Days, last.Second.CostChangePct)
+	return err
 }
 
 // standbyJSON is one row of standby.json.
 type standbyJSON struct {
-	StandbySize       int64   `json:"standby_size"`
-	SLADaysMet        int     `json:"sla_days_met"`
-	Days              int     `json:"days"`
-	AvailabilityPct   float64 `json:"availability_pct"`
-	WorkerHours       float64 `json:"worker_hours"`
-	BilledWorkerHours float64 `json:"billed_worker_hours"`
-	StandbyVMHours    float64 `json:"standby_vm_hours"`
-	StandbyCost       float64 `json:"standby_cost"`
-	Cost              float64 `json:"cost"`
-	CostChangePct     float64 `json:"cost_change_pct"`
-	WarmStarts        int64   `json:"warm_starts"`
-	ColdStarts        int64   `json:"cold_starts"`
-	Picked            bool    `json:"picked"`
+	StandbySize       int64    `json:"standby_size"`
+	SLADaysMet        int      `json:"sla_days_met"`
+	Days              int      `json:"days"`
+	AvailabilityPct   float64  `json:"availability_pct"`
+	WorkerHours       float64  `json:"worker_hours"`
+	BilledWorkerHours float64  `json:"billed_worker_hours"`
+	StandbyVMHours    float64  `json:"standby_vm_hours"`
+	StandbyCost       float64  `json:"standby_cost"`
+	Cost              float64  `json:"cost"`
+	CostChangePct     float64  `json:"cost_change_pct"`
+	WarmStarts        int64    `json:"warm_starts"`
+	ColdStarts        int64    `json:"cold_starts"`
+	FirstHalf         halfJSON `json:"first_half"`
+	SecondHalf        halfJSON `json:"second_half"`
+	Picked            bool     `json:"picked"`
+}
+
+// halfJSON is a row's figures on one half of the SLA days.
+type halfJSON struct {
+	Days          int     `json:"days"`
+	SLADaysMet    int     `json:"sla_days_met"`
+	Cost          float64 `json:"cost"`
+	CostChangePct float64 `json:"cost_change_pct"`
+}
+
+func (h HalfFigures) json() halfJSON {
+	return halfJSON{Days: h.Days, SLADaysMet: h.DaysMet, Cost: round(h.Cost, 2), CostChangePct: round(h.CostChangePct, 2)}
 }
 
 // WriteJSON writes standby.json: the flags of the model and one entry per size.
@@ -250,7 +340,8 @@ func (s *StandbySweep) WriteJSON(w io.Writer) error {
 			AvailabilityPct: round(p.AvailabilityPct, 3), WorkerHours: round(p.WorkerHours, 1),
 			BilledWorkerHours: round(p.BilledWorkerHours, 1), StandbyVMHours: round(p.StandbyVMHours, 1),
 			StandbyCost: round(p.StandbyCost, 2), Cost: round(p.Cost, 2), CostChangePct: round(r.CostChangePct, 2),
-			WarmStarts: p.WarmStarts, ColdStarts: p.ColdStarts, Picked: r.Picked})
+			WarmStarts: p.WarmStarts, ColdStarts: p.ColdStarts, FirstHalf: r.First.json(), SecondHalf: r.Second.json(),
+			Picked: r.Picked})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -35,7 +36,8 @@ func TestTheSweepPicksTheSmallestPoolThatMeetsTheMostDays(t *testing.T) {
 	rows := func(days ...int) []StandbyRow {
 		var out []StandbyRow
 		for i, d := range days {
-			out = append(out, StandbyRow{Size: int64(10 * i), Policy: StrategyResult{Score: Score{DaysMet: d}}})
+			// The whole run's days must not decide: only the first half's.
+			out = append(out, StandbyRow{Size: int64(10 * i), First: HalfFigures{DaysMet: d}, Policy: StrategyResult{Score: Score{DaysMet: 100 - d}}})
 		}
 		return out
 	}
@@ -74,6 +76,15 @@ func TestTheSweepReplaysThePolicyOncePerSizeAsARunWould(t *testing.T) {
 	must.Eq(t, int64(0), none.Policy.WarmStarts)
 	must.Eq(t, 0.0, none.CostChangePct)
 	must.Positive(t, own.Policy.StandbyCost)
+	// The halves split the days and price the minutes as the whole run.
+	for _, r := range sw.Rows {
+		must.Eq(t, r.Policy.Days, r.First.Days+r.Second.Days)
+		must.Eq(t, r.Policy.DaysMet, r.First.DaysMet+r.Second.DaysMet)
+		must.True(t, math.Abs(r.First.Cost+r.Second.Cost-r.Policy.Cost) < 1e-6*r.Policy.Cost,
+			must.Sprintf("%g + %g != %g", r.First.Cost, r.Second.Cost, r.Policy.Cost))
+		must.Positive(t, r.Second.Cost)
+	}
+	must.Eq(t, 1, own.First.Days, must.Sprint("three days, warm-up in the first: one day, then two"))
 	picked := 0
 	for _, r := range sw.Rows {
 		if r.Picked {
@@ -102,7 +113,7 @@ func TestRunStandbySizesPrintsTheSizesAndWritesTheirFile(t *testing.T) {
 	must.NoError(t, err)
 	text := stdout.String()
 	for _, want := range []string{"standby_size", "SLA days met", "pool VM-hours", "cost vs smallest",
-		"* the smallest pool that meets as many SLA days as any size here: standby_size = 0", "wrote standby.json"} {
+		"* picked on the first half (", "standby_size = 0", "on the second half, not chosen on", "wrote standby.json"} {
 		must.StrContains(t, text, want)
 	}
 	raw, err := os.ReadFile(filepath.Join(out, StandbySweepFile))
