@@ -217,8 +217,13 @@ type daySplit struct{ day, minute int }
 // halfSplit puts the first half of the SLA days (rounded down) in the
 // first part; a day's minutes are those of its local date, so the second
 // part starts at local midnight of its first day, as make validate splits.
+// With fewer than two days there is nothing to hold out: the first part is
+// the whole run.
 func halfSplit(res *Result, days []DayScore) (daySplit, error) {
 	half := len(days) / 2
+	if half == 0 {
+		half = len(days)
+	}
 	if half == len(days) {
 		return daySplit{day: half, minute: len(res.Arrivals)}, nil
 	}
@@ -284,6 +289,11 @@ func (s *StandbySweep) WriteTable(w io.Writer) error {
 		if r.Picked {
 			last = r
 		}
+	}
+	if last.Second.Days == 0 {
+		_, err := fmt.Fprintf(w, "* picked on all %d SLA days (too few to hold half out): the smallest pool that meets as many of them as any size here, standby_size = %d (%+.1f%% cost against %d)\n",
+			last.First.Days, last.Size, last.CostChangePct, first.Size)
+		return err
 	}
 	_, err := fmt.Fprintf(w, "* picked on the first half (%d SLA days): the smallest pool that meets as many of them as any size here, standby_size = %d (%+.1f%% cost against %d there); on the second half, not chosen on, it meets %d/%d days against %d/%d at %+.1f%% cost\n",
 		last.First.Days, last.Size, last.First.CostChangePct, first.Size, last.Second.DaysMet, last.Second.Days,

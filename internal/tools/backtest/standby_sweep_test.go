@@ -104,6 +104,25 @@ func surgeTrace() Trace {
 	return tr
 }
 
+// A run of one SLA day has no second half: the pick is made on it and
+// the line says so.
+func TestTheSweepOfOneDayPicksOnThatDay(t *testing.T) {
+	t.Parallel()
+	cfg := DefaultConfig()
+	cfg.PolicyPath, cfg.Daily, cfg.TimeZone = "../../../policies/gpu-workers.hcl", 2_000_000, "America/New_York"
+	tr := dailyWave(1)
+	sw, err := RunStandbySweep(context.Background(), cfg, tr, "one day", []int64{0, 3})
+	must.NoError(t, err)
+	for _, r := range sw.Rows {
+		must.Eq(t, r.Policy.Days, r.First.Days)
+		must.Eq(t, 0, r.Second.Days)
+		must.True(t, math.Abs(r.Policy.Cost-r.First.Cost) < 1e-9*r.Policy.Cost)
+	}
+	var b bytes.Buffer
+	must.NoError(t, sw.WriteTable(&b))
+	must.StrContains(t, b.String(), "too few to hold half out")
+}
+
 func TestRunStandbySizesPrintsTheSizesAndWritesTheirFile(t *testing.T) {
 	t.Parallel()
 	out := filepath.Join(t.TempDir(), "out")
