@@ -144,14 +144,18 @@ func runStandbySweep(ctx context.Context, cfg Config, tr Trace, source string, s
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
+	// Every size's policy first: a bad one fails before any replay runs.
+	pols := make([]*sdk.ScalingPolicy, len(sizes))
+	for i, size := range sizes {
+		if pols[i], err = withStandbySize(res.Policy, size); err != nil {
+			return nil, err
+		}
+	}
 	rows := make([]StandbyRow, len(sizes))
 	pool := newPool(ctx, runtime.GOMAXPROCS(0))
 	defer pool.cancel()
 	for i, size := range sizes {
-		pol, err := withStandbySize(res.Policy, size)
-		if err != nil {
-			return nil, err
-		}
+		pol := pols[i]
 		pool.Go(func(ctx context.Context) error {
 			o, err := replayOne(ctx, m, pol, log.Named(fmt.Sprintf("standby-%d", size)), factory, nil)
 			if err != nil {
