@@ -19,9 +19,12 @@ const (
 	// drained workers, for free. Default 0: at once, as issue 13 words it.
 	poolKeyRefillDelay = "standby_refill_delay"
 	defaultPoolAge     = 7 * 24 * time.Hour
-	maxRefillDelay     = 24 * time.Hour
-	DefaultWarmLead    = 90 * time.Second
-	DefaultPoolPrice   = 0.03 // a stopped VM's 200 GB pd-balanced disk, per hour
+	// maxPoolSize is target-gce-gpu's bound on standby_size: a size the
+	// target refuses must not be replayed, nor suggested by -standby-sizes.
+	maxPoolSize      = 1000
+	maxRefillDelay   = 24 * time.Hour
+	DefaultWarmLead  = 90 * time.Second
+	DefaultPoolPrice = 0.03 // a stopped VM's 200 GB pd-balanced disk, per hour
 )
 
 // poolConfig is the warm pool a policy's target keeps: size stopped VMs,
@@ -43,8 +46,8 @@ func parsePool(p *sdk.ScalingPolicy) (poolConfig, error) {
 	var errs []error
 	if v, ok := p.Target.Config[poolKeySize]; ok {
 		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 || n > maxModelWorkers {
-			errs = append(errs, fmt.Errorf("target %s %q: want a whole number of VMs >= 0", poolKeySize, v))
+		if err != nil || n < 0 || n > maxPoolSize {
+			errs = append(errs, fmt.Errorf("target %s %q: want a whole number of VMs from 0 to %d (target-gce-gpu's bounds)", poolKeySize, v, maxPoolSize))
 		}
 		pc.size = n
 	}

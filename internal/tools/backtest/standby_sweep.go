@@ -41,8 +41,8 @@ func ParseStandbySizes(v string) ([]int64, error) {
 	for f := range strings.SplitSeq(v, ",") {
 		f = strings.TrimSpace(f)
 		n, err := strconv.ParseInt(f, 10, 64)
-		if err != nil || n < 0 || n > maxModelWorkers {
-			return nil, fmt.Errorf("-standby-sizes %q: %q is not a whole number of VMs from 0 to %g", v, f, maxModelWorkers)
+		if err != nil || n < 0 || n > maxPoolSize {
+			return nil, fmt.Errorf("-standby-sizes %q: %q is not a whole number of VMs from 0 to %d (target-gce-gpu's bounds)", v, f, maxPoolSize)
 		}
 		if slices.Contains(sizes, n) {
 			return nil, fmt.Errorf("-standby-sizes %q: %d is listed twice", v, n)

@@ -22,6 +22,7 @@ func TestParseStandbySizesNamesTheFlagAndTheValue(t *testing.T) {
 		{"", `-standby-sizes "": "" is not a whole number of VMs`},
 		{"5,x", `-standby-sizes "5,x": "x" is not a whole number of VMs`},
 		{"-1", `"-1" is not a whole number of VMs from 0`},
+		{"20,1001", `"1001" is not a whole number of VMs from 0 to 1000 (target-gce-gpu's bounds)`},
 		{"1.5", `"1.5" is not a whole number`},
 		{"4,4", `-standby-sizes "4,4": 4 is listed twice`},
 		{"0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16", "17 sizes, at most 16"},
