@@ -22,6 +22,7 @@ const (
 	// maxPoolSize is target-gce-gpu's bound on standby_size: a size the
 	// target refuses must not be replayed, nor suggested by -standby-sizes.
 	maxPoolSize      = 1000
+	maxPoolAge       = 2160 * time.Hour // standby_max_age, target-gce-gpu's bound
 	maxRefillDelay   = 24 * time.Hour
 	DefaultWarmLead  = 90 * time.Second
 	DefaultPoolPrice = 0.03 // a stopped VM's 200 GB pd-balanced disk, per hour
@@ -53,8 +54,8 @@ func parsePool(p *sdk.ScalingPolicy) (poolConfig, error) {
 	}
 	if v, ok := p.Target.Config[poolKeyMaxAge]; ok {
 		d, err := time.ParseDuration(v)
-		if err != nil || d < time.Minute {
-			errs = append(errs, fmt.Errorf("target %s %q: want a duration of at least 1m, such as 168h", poolKeyMaxAge, v))
+		if err != nil || d < time.Minute || d > maxPoolAge {
+			errs = append(errs, fmt.Errorf("target %s %q: want a duration from 1m to 2160h (target-gce-gpu's bounds), such as 168h", poolKeyMaxAge, v))
 		}
 		pc.maxAge = d
 	}

@@ -34,6 +34,10 @@ func TestParsePoolReadsTheTargetKeysAndNamesEveryBadValue(t *testing.T) {
 	_, err = parsePool(p)
 	must.ErrorContains(t, err, `standby_size "-1"`)
 	must.ErrorContains(t, err, `standby_max_age "5s"`)
+	p = poolPolicy("2")
+	p.Target.Config[poolKeyMaxAge] = "2161h"
+	_, err = parsePool(p)
+	must.ErrorContains(t, err, `standby_max_age "2161h": want a duration from 1m to 2160h (target-gce-gpu's bounds)`)
 	_, err = parsePool(poolPolicy("1001"))
 	must.ErrorContains(t, err, `standby_size "1001": want a whole number of VMs from 0 to 1000 (target-gce-gpu's bounds)`)
 	_, err = parsePool(poolPolicy("two"))

@@ -20,6 +20,8 @@ const (
 	spotKeyMIGs     = "spot_migs"
 	spotKeyShare    = "spot_share"
 	spotKeyCooldown = "spot_cooldown"
+	// maxSpotCooldown is target-gce-gpu's bound on spot_cooldown.
+	maxSpotCooldown = 24 * time.Hour
 	// defaultSpotShare is the most of the count that may run on Spot.
 	defaultSpotShare = 0.6
 	// defaultSpotCooldown is how long after a preemption (or a failed
@@ -59,8 +61,8 @@ func parseSpot(p *sdk.ScalingPolicy) (spotConfig, error) {
 	}
 	if v, ok := p.Target.Config[spotKeyCooldown]; ok {
 		d, err := time.ParseDuration(strings.TrimSpace(v))
-		if err != nil || d < 0 {
-			errs = append(errs, fmt.Errorf("target %s %q: want a duration >= 0, such as 30m", spotKeyCooldown, v))
+		if err != nil || d < 0 || d > maxSpotCooldown {
+			errs = append(errs, fmt.Errorf("target %s %q: want a duration from 0s to 24h (target-gce-gpu's bounds), such as 30m", spotKeyCooldown, v))
 		}
 		sc.cooldown = d
 	}

@@ -44,6 +44,8 @@ func TestParseSpotReadsTheTargetKeysAndNamesEveryBadValue(t *testing.T) {
 	must.ErrorContains(t, err, `spot_cooldown "-1m"`)
 	_, err = parseSpot(spotPolicy(spotKeyShare, "most"))
 	must.ErrorContains(t, err, `spot_share "most"`)
+	_, err = parseSpot(spotPolicy(spotKeyCooldown, "25h"))
+	must.ErrorContains(t, err, `spot_cooldown "25h": want a duration from 0s to 24h (target-gce-gpu's bounds)`)
 	// The policy loader refuses it too.
 	must.ErrorContains(t, validatePolicy(spotPolicy(spotKeyShare, "most")), `spot_share "most"`)
 }
