@@ -63,7 +63,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.Float64Var(&c.Price, "price", DefaultPrice, "price of one worker-hour")
 	fs.Float64Var(&c.PeerAvailability, "peer-availability", 0, "also report target-value held to this availability `percent` (the grid's configuration with the most SLA days among those at least this available, then the cheapest) as "+NameTargetValueSLO+" (0: off)")
 	fs.BoolVar(&c.RaiseMax, "raise-max", false, "lift the policy's max to twice the static peak when lower (replaying another volume than the policy was sized for)")
-	fs.StringVar(&o.out, "out", "", "write summary.json, timeline.csv and report.png (with -shapes: shapes.json, shapes.csv and shapes.png) to this `dir`")
+	fs.StringVar(&o.out, "out", "", "write summary.json, timeline.csv and report.png (with -shapes: shapes.json, shapes.csv and shapes.png; with -standby-sizes: standby.json) to this `dir`")
 	fs.StringVar(&o.shapes, "shapes", "", "CSV `file` of VM shapes ("+ShapesHeader+"): replay the policy once per shape and compare cost at the SLA")
 	var sizes string
 	fs.StringVar(&sizes, "standby-sizes", "", "comma-separated `sizes` of the warm pool, such as 0,10,20,50: replay the policy once per standby_size and compare SLA days and cost (with its disks)")
