@@ -32,8 +32,8 @@ type model struct {
 	settle  time.Duration
 	warmup  int   // minutes replayed at the initial count and not scored
 	initial int64 // the count during warm-up (static peak)
-	// series is arrivals as metrics, built once: rate queries copy their
-	// window out of it.
+	// series is arrivals as metrics, built once: rate queries are handed
+	// their window of it (metrics).
 	series sdk.TimestampedMetrics
 	// spot is the Spot capacity model, for a policy whose target has
 	// spot_migs; nil where Spot is not modelled (-shapes).
@@ -303,9 +303,14 @@ func (r *replayState) metrics(c *replayCheck, t time.Duration, count int64) sdk.
 	}
 	switch c.kind {
 	case queryRate:
-		// A copy, as the agent gives each call its own: a strategy that
-		// edits its input must not change the trace.
-		ms = append(ms, r.m.series[max(0, last-c.window+1):last+1]...)
+		// A view of the trace, not a copy: copying a four-week window
+		// at every evaluation was a fifth of a long replay. Its capacity
+		// ends with it, so an append cannot reach later minutes; the
+		// strategies the backtest runs leave their input as they found
+		// it (TestTheStrategiesLeaveTheTraceAsTheyFoundIt holds them to
+		// it), which is all the agent's fresh copy would add.
+		first := max(0, last-c.window+1)
+		return r.m.series[first : last+1 : last+1]
 	case queryBacklog:
 		ms = append(ms, sdk.TimestampedMetric{Timestamp: r.m.start.Add(t), Value: r.backlogAt(last)})
 	case queryPerWorker:

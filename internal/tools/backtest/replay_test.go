@@ -2,8 +2,10 @@ package backtest
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -304,4 +306,38 @@ func TestReplayGivesARateCheckOnlySettledMinutes(t *testing.T) {
 		{Timestamp: t0.Add(57 * time.Minute), Value: 0},
 		{Timestamp: t0.Add(58 * time.Minute), Value: 3},
 	}, s.calls[0].metrics)
+}
+
+// Rate queries are handed a view of the trace (metrics): every strategy the
+// backtest runs must leave it as it found it, and an append to the view
+// must not reach the minutes after it.
+func TestTheStrategiesLeaveTheTraceAsTheyFoundIt(t *testing.T) {
+	t.Parallel()
+	cfg := DefaultConfig()
+	cfg.PolicyPath, cfg.Daily, cfg.TimeZone = shippedPolicy, 2_000_000, "America/New_York"
+	res, m, _, err := prepare(cfg, surgeTrace(), "surge")
+	must.NoError(t, err)
+	before := slices.Clone(m.series)
+	policies := []*sdk.ScalingPolicy{res.Policy}
+	for _, c := range targetValueGrid()[:3] {
+		policies = append(policies, targetValuePolicy(res.Policy, m.capacity, c))
+	}
+	for _, p := range policies {
+		_, err := replayOne(context.Background(), m, p, hclog.NewNullLogger(), newStrategy, nil)
+		must.NoError(t, err)
+	}
+	must.Eq(t, before, m.series, must.Sprint("a strategy edited the metrics it was handed"))
+
+	// A strategy that appends to its window writes into a new array.
+	s := &fakeStrategy{decide: func(_ int, ms sdk.TimestampedMetrics, count int64) (int64, error) {
+		if cap(ms) != len(ms) {
+			return 0, fmt.Errorf("window of %d points with capacity %d", len(ms), cap(ms))
+		}
+		_ = append(ms, sdk.TimestampedMetric{Value: -1})
+		return count, nil
+	}}
+	tiny := tinyModel(2, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100)
+	want := slices.Clone(tiny.series)
+	replayFake(t, tiny, testPolicy(""), queryRate, 3, s)
+	must.Eq(t, want, tiny.series)
 }
