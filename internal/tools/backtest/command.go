@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/cli"
@@ -157,16 +158,38 @@ func Main(ctx context.Context, env cli.Env) error {
 	if err != nil {
 		return err
 	}
-	if err := res.WriteTable(stdout); err != nil {
+	return report(stdout, o.out, res, SummaryFile, TimelineFile, ReportFile)
+}
+
+// reporter is a finished run of any mode: its table for stdout and its
+// files for -out.
+type reporter interface {
+	WriteTable(io.Writer) error
+	WriteOutputs(dir string) error
+}
+
+// report prints r's table and, when out is set, writes its files there
+// and names them.
+func report(stdout io.Writer, out string, r reporter, files ...string) error {
+	if err := r.WriteTable(stdout); err != nil {
 		return err
 	}
-	if o.out != "" {
-		if err := res.WriteOutputs(o.out); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "wrote %s, %s and %s to %s\n", SummaryFile, TimelineFile, ReportFile, o.out)
+	if out == "" {
+		return nil
 	}
-	return nil
+	if err := r.WriteOutputs(out); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(stdout, "wrote %s to %s\n", joinNames(files), out)
+	return err
+}
+
+// joinNames lists file names as "a", "a and b" or "a, b and c".
+func joinNames(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // runShapesCommand replays the policy once per VM shape and reports the shapes
@@ -177,16 +200,7 @@ func runShapesCommand(ctx context.Context, o options, tr Trace, source string, s
 		return err
 	}
 	res.ShapesSource = o.shapes
-	if err := res.WriteTable(stdout); err != nil {
-		return err
-	}
-	if o.out != "" {
-		if err := res.WriteOutputs(o.out); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "wrote %s, %s and %s to %s\n", ShapesSummaryFile, ShapesCSVFile, ShapesChartFile, o.out)
-	}
-	return nil
+	return report(stdout, o.out, res, ShapesSummaryFile, ShapesCSVFile, ShapesChartFile)
 }
 
 func loadTrace(ctx context.Context, o options) (Trace, string, error) {
@@ -205,14 +219,5 @@ func runStandbyCommand(ctx context.Context, o options, tr Trace, source string, 
 	if err != nil {
 		return err
 	}
-	if err := res.WriteTable(stdout); err != nil {
-		return err
-	}
-	if o.out != "" {
-		if err := res.WriteOutputs(o.out); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "wrote %s to %s\n", StandbySweepFile, o.out)
-	}
-	return nil
+	return report(stdout, o.out, res, StandbySweepFile)
 }

@@ -100,6 +100,22 @@ type Result struct {
 	cal calendar // business hours and local days of the scored minutes
 }
 
+// MinuteOfMidnight is the first scored minute of a local date (YYYY-MM-DD
+// in the run's -tz), within [0, len(Arrivals)]: where a part of the run
+// that starts with that SLA day starts.
+func (r *Result) MinuteOfMidnight(date string) (int, error) {
+	loc, err := time.LoadLocation(r.Config.TimeZone)
+	if err != nil {
+		return 0, fmt.Errorf("time zone %q: %w", r.Config.TimeZone, err)
+	}
+	d, err := time.ParseInLocation(time.DateOnly, date, loc)
+	if err != nil {
+		return 0, fmt.Errorf("day %q: %w", date, err)
+	}
+	m := int((d.Sub(r.ScoredStart) + time.Minute - 1) / time.Minute)
+	return min(max(m, 0), len(r.Arrivals)), nil
+}
+
 // Strategy returns the named result.
 func (r *Result) Strategy(name string) *StrategyResult {
 	for i := range r.Strategies {

@@ -231,16 +231,11 @@ func halfSplit(res *Result, days []DayScore) (daySplit, error) {
 	if half == len(days) {
 		return daySplit{day: half, minute: len(res.Arrivals)}, nil
 	}
-	loc, err := time.LoadLocation(res.Config.TimeZone)
+	m, err := res.MinuteOfMidnight(days[half].Date)
 	if err != nil {
-		return daySplit{}, fmt.Errorf("-tz %q: %w", res.Config.TimeZone, err)
+		return daySplit{}, err
 	}
-	d, err := time.ParseInLocation(time.DateOnly, days[half].Date, loc)
-	if err != nil {
-		return daySplit{}, fmt.Errorf("day %q: %w", days[half].Date, err)
-	}
-	m := int((d.Sub(res.ScoredStart) + time.Minute - 1) / time.Minute)
-	return daySplit{day: half, minute: min(max(m, 0), len(res.Arrivals))}, nil
+	return daySplit{day: half, minute: m}, nil
 }
 
 // halfFigures are p's SLA days [fromDay, toDay) and its cost over the

@@ -1,9 +1,7 @@
 package validate
 
 import (
-	"fmt"
 	"math"
-	"time"
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/backtest"
 )
@@ -59,27 +57,13 @@ func splitParts(res *backtest.Result, split bool, trainDays int) ([]part, error)
 	train := part{name: PartTrain, endDay: min(trainDays, len(days)), to: len(res.Arrivals)}
 	held := part{name: PartHeldOut, firstDay: train.endDay, endDay: len(days), from: len(res.Arrivals), to: len(res.Arrivals)}
 	if held.firstDay < held.endDay {
-		from, err := minuteOfMidnight(res, days[held.firstDay].Date)
+		from, err := res.MinuteOfMidnight(days[held.firstDay].Date)
 		if err != nil {
 			return nil, err
 		}
 		train.to, held.from = from, from
 	}
 	return []part{all, train, held}, nil
-}
-
-// minuteOfMidnight is the first scored minute of a local date.
-func minuteOfMidnight(res *backtest.Result, date string) (int, error) {
-	loc, err := time.LoadLocation(res.Config.TimeZone)
-	if err != nil {
-		return 0, fmt.Errorf("time zone %q: %w", res.Config.TimeZone, err)
-	}
-	d, err := time.ParseInLocation(time.DateOnly, date, loc)
-	if err != nil {
-		return 0, fmt.Errorf("day %q: %w", date, err)
-	}
-	m := int((d.Sub(res.ScoredStart) + time.Minute - 1) / time.Minute)
-	return min(max(m, 0), len(res.Arrivals)), nil
 }
 
 // figures are a strategy's figures on a part of a run.
