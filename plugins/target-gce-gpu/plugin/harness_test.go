@@ -55,6 +55,9 @@ type harness struct {
 	// varStatus, when not 0, answers every Nomad variable request with
 	// that HTTP status (403 is a token whose ACL lacks the path).
 	varStatus atomic.Int64
+	// renewStatus, when not 0, answers every lock renewal with that HTTP
+	// status (409 is a lock that another process took over).
+	renewStatus atomic.Int64
 	// logs records what the plugins log at Warn and above.
 	logs warnings
 	// nomadToken, when set, is the ACL token newPlugin configures.
@@ -158,6 +161,10 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		}
 		if code := int(h.varStatus.Load()); code != 0 && strings.HasPrefix(r.URL.Path, "/v1/var/") {
 			http.Error(w, "Permission denied", code)
+			return
+		}
+		if code := int(h.renewStatus.Load()); code != 0 && r.URL.Query().Has("lock-renew") {
+			http.Error(w, "lock conflict", code)
 			return
 		}
 		h.nomad.ServeHTTP(w, r)

@@ -38,6 +38,9 @@ const (
 	errKindObserve = "observe" // GCE or Nomad could not be read (Status reports not ready)
 	errKindTimeout = "timeout" // the call's deadline passed
 	errKindAPI     = "api"     // any other GCE or Nomad failure
+	// the policy's writer lock is held by another process, was lost, or
+	// could not be taken (writer.go)
+	errKindLock = "lock"
 )
 
 func newTargetMetrics(reg *pluginkit.Metrics) *targetMetrics {
@@ -53,11 +56,11 @@ func newTargetMetrics(reg *pluginkit.Metrics) *targetMetrics {
 		drain: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "fleetslope", Subsystem: "target", Name: "drain_duration_seconds",
 			Help: "Time from a node's drain request to the drain's end.", Buckets: prometheus.ExponentialBuckets(1, 2, 12)}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "fleetslope", Subsystem: "target", Name: "errors_total",
-			Help: "Failed Status and Scale calls by operation and kind: config, observe, timeout, api."}, []string{"op", "kind"}),
+			Help: "Failed Status and Scale calls by operation and kind: config, observe, timeout, api, lock."}, []string{"op", "kind"}),
 	}
 	reg.Register(m.workers, m.stockout, m.ready, m.scale, m.drain, m.errors)
 	for _, op := range []string{"status", "scale"} {
-		for _, k := range []string{errKindConfig, errKindObserve, errKindTimeout, errKindAPI} {
+		for _, k := range []string{errKindConfig, errKindObserve, errKindTimeout, errKindAPI, errKindLock} {
 			m.errors.WithLabelValues(op, k) // present at 0, so rate() works from the start
 		}
 	}
@@ -111,6 +114,9 @@ func (m *targetMetrics) failed(op, kind string) { m.errors.WithLabelValues(op, k
 
 // errorKind classifies a Scale error.
 func errorKind(err error) string {
+	if errors.Is(err, errWriterBusy) || errors.Is(err, errWriterLost) {
+		return errKindLock
+	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return errKindTimeout
 	}

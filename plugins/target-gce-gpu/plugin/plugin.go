@@ -97,6 +97,9 @@ type policyState struct {
 	poolShort map[string]time.Time
 	// spot remembers the Spot tier's preemptions (spot.go).
 	spot spotMemory
+	// writerDenied is when the Nomad token was last refused the writer
+	// lock's path (writer.go).
+	writerDenied time.Time
 }
 
 // New returns an unconfigured plugin.
@@ -161,10 +164,24 @@ func (p *Plugin) clients(ctx context.Context, cfg targetConfig) (migAPI, nodeAPI
 		}
 		p.migClient, p.instClient = c, ic
 	}
-	bo := p.timing.backoff
-	bo.Attempts = cfg.retryAttempts
+	bo := p.backoff(cfg)
 	return computeMIGs{client: p.migClient, instances: p.instClient, retry: bo, pollInterval: p.timing.operationPoll},
 		nomadNodes{client: p.nomad, retry: bo, blockWait: p.timing.blockWait, cache: p.nodes}, nil
+}
+
+// writerLocks returns the adapter for the policies' writer locks
+// (writer.go), on the client clients uses.
+func (p *Plugin) writerLocks(cfg targetConfig) writerLocks {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return nomadWriterLocks{client: p.nomad, retry: p.backoff(cfg)}
+}
+
+// backoff is the plugin's retry timing with the policy's retry_attempts.
+func (p *Plugin) backoff(cfg targetConfig) backoff {
+	bo := p.timing.backoff
+	bo.Attempts = cfg.retryAttempts
+	return bo
 }
 
 // targetCacheSize bounds the parsed target configs kept: one per policy,

@@ -16,6 +16,8 @@ type run struct {
 	st    *policyState
 	migs  migAPI
 	nodes nodeAPI
+	// locks takes the policy's writer lock (writer.go).
+	locks writerLocks
 	log   hclog.Logger
 	// spot is set on the Spot tier's run (spotTier).
 	spot bool

@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -45,10 +46,20 @@ func (p *Plugin) Scale(action sdk.ScalingAction, raw map[string]string) (err err
 	defer st.scaleRunning.Store(false)
 	st.scaling.Lock()
 	defer st.scaling.Unlock()
-	r := &run{p: p, cfg: cfg, st: st, migs: migs, nodes: nodes,
+	r := &run{p: p, cfg: cfg, st: st, migs: migs, nodes: nodes, locks: p.writerLocks(cfg),
 		log: p.logger.With("policy_key", cfg.policyKey, "count", action.Count)}
 	defer p.tm.timeScale(action.Direction.String(), time.Now())
-	if err := r.scale(ctx, action.Count); err != nil {
+	// No change while another process changes the policy's MIGs, and none
+	// after this one lost the lock (writer.go).
+	ctx, release, err := r.holdWriter(ctx)
+	defer release()
+	if err == nil {
+		err = r.scale(ctx, action.Count)
+	}
+	if lost := context.Cause(ctx); err != nil && errors.Is(lost, errWriterLost) && !errors.Is(err, errWriterLost) {
+		err = fmt.Errorf("%w (%w)", err, lost)
+	}
+	if err != nil {
 		p.tm.failed("scale", errorKind(err))
 		return fmt.Errorf("%s: scale to %d: %w", PluginName, action.Count, err)
 	}

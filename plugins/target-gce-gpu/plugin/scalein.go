@@ -287,6 +287,12 @@ func drainWatchWait(blockWait time.Duration, drains int) time.Duration {
 // canceled, nodes made eligible and markers cleared. It runs on its own
 // deadline because the failed drain may have used up the call's.
 func (r *run) giveBack(ctx context.Context, nodes []nodeCandidate) error {
+	if lost := context.Cause(ctx); errors.Is(lost, errWriterLost) {
+		// Another process may be changing the policy's nodes now: the
+		// marked nodes are the next lock holder's to reconcile.
+		r.log.Warn("not giving nodes back: the writer lock is lost; the next holder reconciles them", "nodes", len(nodes))
+		return fmt.Errorf("roll back: %w", lost)
+	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.p.timing.rollback)
 	defer cancel()
 	var errs []error

@@ -19,6 +19,9 @@ const (
 	metaKeyStockout  = "zones_in_stockout"
 	metaKeyDraining  = "nodes_draining"
 	metaKeyError     = "status_error"
+	// metaKeyWriter says why the policy's writer lock could not be taken
+	// (writer.go).
+	metaKeyWriter = "writer_lock_error"
 )
 
 // Status implements target.Target. Count is the sum of the MIGs' target
@@ -43,7 +46,7 @@ func (p *Plugin) Status(raw map[string]string) (_ *sdk.TargetStatus, err error) 
 	if err != nil {
 		return nil, err
 	}
-	r := &run{p: p, cfg: cfg, st: st, migs: migs, nodes: nodes, log: p.logger.With("policy_key", cfg.policyKey)}
+	r := &run{p: p, cfg: cfg, st: st, migs: migs, nodes: nodes, locks: p.writerLocks(cfg), log: p.logger.With("policy_key", cfg.policyKey)}
 	return r.status(ctx)
 }
 
@@ -55,6 +58,19 @@ func (r *run) status(ctx context.Context) (*sdk.TargetStatus, error) {
 	locked := r.st.scaling.TryLock()
 	if locked {
 		defer r.st.scaling.Unlock()
+	}
+	// Nor while another process changes the policy's MIGs (writer.go):
+	// then this Status changes nothing and reports not ready.
+	var writerErr error
+	if locked {
+		var release func()
+		ctx, release, writerErr = r.holdWriter(ctx)
+		defer release()
+		if writerErr != nil {
+			locked = false
+			r.log.Warn("not reconciling and not ready: cannot take the policy's writer lock", "error", writerErr)
+			r.p.tm.failed("status", errKindLock)
+		}
 	}
 	obs, err := observe(ctx, r.migs, r.nodes, r.cfg, r.p.now())
 	if err != nil {
@@ -86,7 +102,7 @@ func (r *run) status(ctx context.Context) (*sdk.TargetStatus, error) {
 	}
 	// A leaving node drained by cmd/maintenance-drain does not hold the
 	// policy (leaving.go).
-	ready := !scaling && !waiting && (obs.PoolReady || poolSettledButLeaving(obs.Nodes))
+	ready := !scaling && !waiting && writerErr == nil && (obs.PoolReady || poolSettledButLeaving(obs.Nodes))
 	leaving := leavingByZone(obs.Zones, obs.Nodes, r.p.now())
 	count := servingTotal(obs, leaving)
 	meta := zoneMeta(obs.Zones)
@@ -96,6 +112,9 @@ func (r *run) status(ctx context.Context) (*sdk.TargetStatus, error) {
 		ready = ready && z.settled()
 	}
 	meta[metaKeyDraining] = strconv.Itoa(countDraining(obs.Nodes, r.cfg.policyKey))
+	if writerErr != nil {
+		meta[metaKeyWriter] = writerErr.Error()
+	}
 	if r.cfg.spot.enabled() {
 		spotCount, spotReady, err := r.spotStatus(ctx, obs, meta, locked && !scaling) // spot.go
 		if err != nil {

@@ -28,6 +28,7 @@ func TestStatusWithoutTheVariableACLLeavesOutLastEventAndWarns(t *testing.T) {
 
 	must.NoError(t, h.scale(4), must.Sprint("a scaling that cannot be recorded still happens"))
 	must.StrContains(t, h.logs.String(), "cannot record last scaling time")
+	must.StrContains(t, h.logs.String(), "working without the writer lock", must.Sprint("and one without the writer lock"))
 
 	// A restarted agent has nothing cached and cannot read the variable.
 	h.p = h.newPlugin()

@@ -1,0 +1,106 @@
+package plugin
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/nomad/api"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/shoenig/test/must"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/poll"
+)
+
+// otherProcess takes the policy's writer lock as a second agent's target
+// would, on the same fake Nomad, and returns its release.
+func otherProcess(t *testing.T, h *harness) (release func()) {
+	t.Helper()
+	client, err := api.NewClient(&api.Config{Address: h.nomadURL})
+	must.NoError(t, err)
+	locks := nomadWriterLocks{client: client, retry: backoff{Attempts: 1}}
+	path := writerLockPath(mustTarget(t, h.policy).policyKey)
+	id, err := locks.Acquire(t.Context(), path)
+	must.NoError(t, err)
+	return func() { must.NoError(t, locks.Release(t.Context(), path, id)) }
+}
+
+func TestAnotherProcessHoldingTheWriterLockKeepsScaleAndStatusFromChangingAnything(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{sizeA: 1, sizeB: 1, bootTime: 20 * time.Millisecond})
+	poll.Until(t, 10*time.Second, func() bool { return h.status().Ready }, poll.Say("the MIGs to settle"))
+	release := otherProcess(t, h)
+
+	err := h.scale(4)
+	must.ErrorContains(t, err, writerLockPath(mustTarget(t, h.policy).policyKey))
+	must.ErrorContains(t, err, "held by another process")
+	must.SliceEmpty(t, h.gceRequests("/resize"), must.Sprint("no change without the lock"))
+	st := h.status()
+	must.False(t, st.Ready, must.Sprint("another process is changing the MIGs"))
+	must.StrContains(t, st.Meta[metaKeyWriter], "held by another process")
+	must.Eq(t, int64(2), st.Count)
+
+	release()
+	must.NoError(t, h.scale(4))
+	ta, tb := h.targets()
+	must.Eq(t, 4, ta+tb)
+	poll.Until(t, 10*time.Second, func() bool { return h.status().Ready }, poll.Say("ready again"))
+	must.MapNotContainsKey(t, h.status().Meta, metaKeyWriter)
+}
+
+// What failed in CI (TestHASplitLeader... in test/e2e): one agent's
+// scale-in had drained its node and was about to delete it when the other
+// agent's Status took the marked, drained node for an interrupted scale-in
+// and deleted it too. Now the Status waits for the lock.
+func TestStatusDoesNotFinishAScaleInThatAnotherProcessIsRunning(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{sizeA: 3, sizeB: 2, drainDuration: 20 * time.Millisecond})
+	release := otherProcess(t, h)
+	drained := interruptScaleIn(t, h)
+
+	h.p = h.newPlugin() // the second agent's target
+	st := h.status()
+	must.False(t, st.Ready)
+	must.SliceEmpty(t, h.gceRequests("/deleteInstances"), must.Sprint("the other process's scale-in is its own to finish"))
+	must.Eq(t, "3", st.Meta["zone.zone-a.target"])
+	must.ErrorContains(t, h.scale(4), "held by another process")
+	must.SliceEmpty(t, h.gceRequests("/deleteInstances"))
+
+	// The other process died without deleting: once its lock is gone, the
+	// scale-in is an interrupted one, and the next Status finishes it.
+	release()
+	st = h.status()
+	deletes := h.gceRequests("/deleteInstances")
+	must.Len(t, 1, deletes)
+	must.Eq(t, []string{drained}, deletedInstances(t, deletes[0]))
+	must.Eq(t, "2", st.Meta["zone.zone-a.target"])
+}
+
+// A scale-in whose lock is taken over while it drains stops before any
+// delete and leaves its marked nodes to the next holder (no give-back
+// either: that would undo what the new holder may be doing).
+func TestScaleInThatLosesTheWriterLockStopsBeforeDeleting(t *testing.T) {
+	t.Parallel()
+	// The drain outlasts the first renewal.
+	h := newHarness(t, harnessOptions{sizeA: 2, sizeB: 1, drainDuration: writerRenewEvery + 3*time.Second})
+	h.policy["node_drain_deadline"] = "30s"
+	poll.Until(t, 10*time.Second, func() bool { return h.status().Ready }, poll.Say("the MIGs to settle"))
+	h.renewStatus.Store(http.StatusConflict)
+
+	start := time.Now()
+	err := h.scale(2)
+	must.ErrorContains(t, err, "writer lock lost")
+	must.Less(t, writerRenewEvery+3*time.Second, time.Since(start), must.Sprint("stopped at the failed renewal, not at the drain's end"))
+	must.SliceEmpty(t, h.gceRequests("/deleteInstances"), must.Sprint("nothing deleted after the lock was lost"))
+	ta, tb := h.targets()
+	must.Eq(t, 3, ta+tb)
+	marked := 0
+	for _, name := range append(h.instances(zoneA, migA), h.instances(zoneB, migB)...) {
+		if parseMarker(h.nodeByInstance(name).Meta) != nil {
+			marked++
+		}
+	}
+	must.Eq(t, 1, marked, must.Sprint("the drained node keeps its marker for the next holder"))
+	must.StrContains(t, h.logs.String(), "not giving nodes back")
+	must.Eq(t, 1.0, testutil.ToFloat64(h.p.tm.errors.WithLabelValues("scale", errKindLock)))
+}
