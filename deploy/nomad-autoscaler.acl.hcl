@@ -12,8 +12,9 @@
 #   allocations only in the namespaces where the token has read-job,
 #   leaving the others out without an error: a node busy with a worker in a
 #   namespace this policy forgot would look idle and be drained first.
-# - variables: the HA lock (nomad-autoscaler/lock) and the runtime overrides
-#   strategy-slope reads (override_variable).
+# - variables: the HA lock (nomad-autoscaler/lock), the runtime overrides
+#   strategy-slope reads (override_variable), and target-gce-gpu's
+#   last_event Variables and per-policy writer locks.
 
 namespace "default" {
   capabilities = ["read-job", "list-jobs", "list-scaling-policies", "read-scaling-policy"]
@@ -28,7 +29,9 @@ namespace "default" {
     }
 
     # target-gce-gpu keeps each policy's last scaling time here so the agent
-    # restores its cooldown after a restart or an HA failover.
+    # restores its cooldown after a restart or an HA failover, and locks
+    # <policy digest>/writer so that two agents never change a policy's
+    # MIGs at once.
     path "nomad-autoscaler/target-gce-gpu/*" {
       capabilities = ["read", "write"]
     }

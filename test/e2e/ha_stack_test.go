@@ -231,7 +231,12 @@ func (f *agentFront) changes(since time.Time) []frontCall {
 	return out
 }
 
+// lockOp names an operation on the agents' HA lock. Other variable locks
+// (target-gce-gpu's writer locks) are their plugins' activity.
 func lockOp(r *http.Request) string {
+	if r.URL.Path != "/v1/var/nomad-autoscaler/lock" {
+		return ""
+	}
 	q := r.URL.Query()
 	for _, op := range []string{"lock-acquire", "lock-renew", "lock-release"} {
 		if q.Has(op) {

@@ -133,7 +133,9 @@ func TestHALeaderKilledMidDrainStandbyTakesOverAndReconciles(t *testing.T) {
 // (HA 3) The leader cut off from Nomad (its requests unanswered, as in a
 // network split): its target cannot read Nomad, so it makes no change
 // while the standby takes over; no two agents change a MIG at once
-// (newHAStack fails the test on an overlap). After the split heals, agent
+// (newHAStack fails the test on an overlap), also after the heal, when both
+// evaluate: target-gce-gpu's writer lock makes them take turns (before it,
+// both deleted the same drained VM 5 ms apart). After the split heals, agent
 // v0.5.0 does NOT stay standby: its delayed renewal meets 409 and the
 // nomad/api LockLeaser ignores a conflict without stopping the agent, so it
 // keeps evaluating beside the new leader. The test pins that (documented in
@@ -276,7 +278,8 @@ func lockCalls(f *agentFront, op string, status int) []frontCall {
 	return out
 }
 
-// lastEvents reads the target's last_event Variables.
+// lastEvents reads the target's last_event Variables (not its writer
+// locks, which live under the same prefix).
 func (h *haStack) lastEvents() map[string]string {
 	client, err := api.NewClient(&api.Config{Address: h.cloudURL})
 	must.NoError(h.t, err)
@@ -290,7 +293,7 @@ func (h *haStack) lastEvents() map[string]string {
 	out := map[string]string{}
 	for _, m := range list {
 		v, _, err := client.Variables().Read(m.Path, q)
-		if err == nil {
+		if err == nil && v.Items["last_event"] != "" {
 			maps.Copy(out, map[string]string{m.Path: v.Items["last_event"]})
 		}
 	}
