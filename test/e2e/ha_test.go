@@ -172,6 +172,10 @@ func TestHASplitLeaderStopsActingAndIsRestartedAsStandbyAfterHeal(t *testing.T) 
 		return len(leader.front.activity(healed.Add(evalInterval))) > 0
 	})
 	t.Logf("SPLIT after the heal %s still evaluates without the lock (known v0.5.0 defect)", leader.name)
+	// Both targets now take turns on the policy's writer lock; newHAStack's
+	// overlap check is what proves they never change a MIG at once.
+	t.Logf("SPLIT after the heal the targets' writer lock turned an agent away %d times",
+		writerRefusals(leader.front, healed)+writerRefusals(standby.front, healed))
 
 	// The workaround: restart it. It comes back as a standby.
 	leader.Kill()
@@ -276,6 +280,18 @@ func lockCalls(f *agentFront, op string, status int) []frontCall {
 		}
 	}
 	return out
+}
+
+// writerRefusals counts the writer-lock acquisitions of the agent's
+// target that Nomad refused (409) after since.
+func writerRefusals(f *agentFront, since time.Time) int {
+	n := 0
+	for _, c := range f.activity(since) {
+		if c.Method == http.MethodPut && strings.HasSuffix(c.Path, "/writer") && c.Status == http.StatusConflict {
+			n++
+		}
+	}
+	return n
 }
 
 // lastEvents reads the target's last_event Variables (not its writer

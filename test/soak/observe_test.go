@@ -98,9 +98,15 @@ type processUsage struct {
 	Goroutines int     `json:"goroutines,omitempty"` // from its Prometheus metrics, when it serves them
 }
 
+// goroutineAddrs are the metrics endpoints of the plugins whose
+// goroutines the soak follows, by plugin.
+func (r *run) goroutineAddrs() map[string]string {
+	return map[string]string{"strategy-slope": r.metricsAddr, "target-gce-gpu": r.targetMetricsAddr}
+}
+
 // pluginUsage reads every plugin process started from pluginDir, from
-// /proc, plus the strategy's go_goroutines from its metrics endpoint.
-func pluginUsage(pluginDir, metricsAddr string) map[string]processUsage {
+// /proc, plus go_goroutines from the metrics endpoints in addrs.
+func pluginUsage(pluginDir string, addrs map[string]string) map[string]processUsage {
 	out := map[string]processUsage{}
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
@@ -135,9 +141,11 @@ func pluginUsage(pluginDir, metricsAddr string) map[string]processUsage {
 		f.Close()
 		out[filepath.Base(exe)] = u
 	}
-	if u, ok := out["strategy-slope"]; ok {
-		u.Goroutines = int(promGauge(metricsAddr, "go_goroutines"))
-		out["strategy-slope"] = u
+	for name, addr := range addrs {
+		if u, ok := out[name]; ok {
+			u.Goroutines = int(promGauge(addr, "go_goroutines"))
+			out[name] = u
+		}
 	}
 	return out
 }

@@ -59,7 +59,7 @@ const hour = time.Hour
 // scripts/services.sh's single RabbitMQ node and shared PostgreSQL.
 var shortProfile = profile{
 	name: "short", start: "1995-07-05T06:00:00-04:00", duration: 6 * hour,
-	daily: 15_000_000, sample: 1000, compression: 300, max: 600, baseline: 2 * hour,
+	daily: 15_000_000, sample: 1000, compression: 300, max: 600, baseline: 3 * hour,
 	faults: []faultSpec{
 		{kind: faultAgentKill, at: 45 * time.Minute},
 		{kind: faultGCE5xx, at: 75 * time.Minute, hold: 20 * time.Minute, arg: "503"},

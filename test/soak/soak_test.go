@@ -19,18 +19,20 @@ import (
 
 // run is one soak's running parts.
 type run struct {
-	t             *testing.T
-	p             profile
-	svc           services
-	clock         loadgen.Clock
-	cloud         *simcloud.Cluster
-	cloudURL      string
-	agent         *agenttest.Agent
-	pluginDir     string
-	metricsAddr   string
-	nomadProxy    *tcpproxy.Proxy
-	rabbitProxies []*tcpproxy.Proxy // short form: the APM plugin's
-	pgProxy       *tcpproxy.Proxy   // short form: the APM plugin's
+	t           *testing.T
+	p           profile
+	svc         services
+	clock       loadgen.Clock
+	cloud       *simcloud.Cluster
+	cloudURL    string
+	agent       *agenttest.Agent
+	pluginDir   string
+	metricsAddr string
+	// targetMetricsAddr serves target-gce-gpu's metrics.
+	targetMetricsAddr string
+	nomadProxy        *tcpproxy.Proxy
+	rabbitProxies     []*tcpproxy.Proxy // short form: the APM plugin's
+	pgProxy           *tcpproxy.Proxy   // short form: the APM plugin's
 }
 
 // TestSoak replays the trace at growth scale through the real agent, our
@@ -59,7 +61,7 @@ func TestSoak(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 
-	r := &run{t: t, p: p, svc: svc, pluginDir: agenttest.PluginDir(t), metricsAddr: freeAddr(t)}
+	r := &run{t: t, p: p, svc: svc, pluginDir: agenttest.PluginDir(t), metricsAddr: freeAddr(t), targetMetricsAddr: freeAddr(t)}
 	r.cloud, r.cloudURL = startCloud(t, ctx, p, initialPerZone(minutes[0].Requests*p.sample))
 	r.nomadProxy = tcpproxy.Start(t, r.cloudURL[len("http://"):])
 
@@ -81,7 +83,7 @@ func TestSoak(t *testing.T) {
 	writePolicy(t, policyDir, p, vhost)
 	r.agent = agenttest.Start(t, agenttest.Config{
 		PolicyDir: policyDir, NomadAddress: "http://" + r.nomadProxy.Addr(), EvaluationInterval: 2 * time.Second,
-		Blocks: pluginBlocks(apmAMQP, apmMgmt, apmDSN, r.cloudURL, r.metricsAddr),
+		Blocks: pluginBlocks(apmAMQP, apmMgmt, apmDSN, r.cloudURL, r.metricsAddr, r.targetMetricsAddr),
 	})
 	t.Cleanup(func() { _ = os.WriteFile(filepath.Join(outDir, "agent.log"), []byte(r.agent.Log()), 0o644) })
 
@@ -118,7 +120,7 @@ func TestSoak(t *testing.T) {
 	in := &injector{r: r, storms: map[int]context.CancelFunc{}, rng: rand.New(rand.NewPCG(16, 16))}
 	baseline := make(chan map[string]processUsage, 1)
 	baselineDue := r.clock.Real(r.clock.SimStart.Add(p.baseline))
-	baselineTimer := time.AfterFunc(time.Until(baselineDue), func() { baseline <- pluginUsage(r.pluginDir, r.metricsAddr) })
+	baselineTimer := time.AfterFunc(time.Until(baselineDue), func() { baseline <- pluginUsage(r.pluginDir, r.goroutineAddrs()) })
 	in.play(ctx, p.faults)
 	must.NoError(t, <-genDone, must.Sprint("load generator"))
 	baselineTimer.Stop()
@@ -127,7 +129,7 @@ func TestSoak(t *testing.T) {
 	case before = <-baseline:
 	default:
 	}
-	after := pluginUsage(r.pluginDir, r.metricsAddr)
+	after := pluginUsage(r.pluginDir, r.goroutineAddrs())
 	replayReal := time.Since(r.clock.RealStart)
 
 	res := settle(t, r, led, obs)

@@ -168,8 +168,9 @@ func writePolicy(t *testing.T, dir string, p profile, vhost string) {
 }
 
 // pluginBlocks are the agent's plugin blocks: the APM plugin over every
-// RabbitMQ node, the strategy's Prometheus metrics on metricsAddr.
-func pluginBlocks(amqpURLs, mgmtURLs []string, dsn, cloudURL, metricsAddr string) string {
+// RabbitMQ node, the strategy's and the target's Prometheus metrics on
+// metricsAddr and targetMetricsAddr.
+func pluginBlocks(amqpURLs, mgmtURLs []string, dsn, cloudURL, metricsAddr, targetMetricsAddr string) string {
 	return fmt.Sprintf(`
 apm "ekyc" {
   driver = "apm-rabbitmq"
@@ -194,9 +195,10 @@ target "gce-gpu" {
   config = {
     compute_endpoint = %q
     compute_insecure = "true"
+    metrics_address  = %q
   }
 }
-`, strings.Join(amqpURLs, ","), strings.Join(mgmtURLs, ","), dsn, metricsAddr, cloudURL)
+`, strings.Join(amqpURLs, ","), strings.Join(mgmtURLs, ","), dsn, metricsAddr, cloudURL, targetMetricsAddr)
 }
 
 // proxied returns the URLs with their host replaced by a proxy's each.

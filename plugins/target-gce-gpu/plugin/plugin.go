@@ -143,7 +143,13 @@ func (p *Plugin) SetConfig(raw map[string]string) (err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	// The old compute client is dropped, not closed: a Scale that started
-	// before the SIGHUP may still be using it.
+	// before the SIGHUP may still be using it (its idle connections close
+	// after the transport's idle timeout). The old Nomad client's idle
+	// connections are closed now; one in use stays open until its call
+	// ends.
+	if p.nomad != nil {
+		p.nomad.Close()
+	}
 	// A new Nomad client may point at another cluster: start a new cache.
 	p.cfg, p.nomad, p.nodes, p.migClient, p.instClient = &cfg, nomadClient, newNodeCache(), nil, nil
 	return nil

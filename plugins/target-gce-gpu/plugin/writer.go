@@ -151,7 +151,15 @@ func (r *run) holdWriter(ctx context.Context) (_ context.Context, release func()
 	}
 	path := writerLockPath(r.cfg.policyKey)
 	sent := time.Now()
-	id, err := r.locks.Acquire(ctx, path)
+	// A third of the call's time at most, so that an unreachable Nomad
+	// still leaves the observation time to report what it can.
+	actx := ctx
+	if dl, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		actx, cancel = context.WithTimeout(ctx, time.Until(dl)/3)
+		defer cancel()
+	}
+	id, err := r.locks.Acquire(actx, path)
 	if errors.Is(err, errWriterDenied) {
 		r.st.mu.Lock()
 		r.st.writerDenied = now

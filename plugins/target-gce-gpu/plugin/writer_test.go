@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"net/http"
+	"runtime"
 	"testing"
 	"time"
 
@@ -103,4 +104,28 @@ func TestScaleInThatLosesTheWriterLockStopsBeforeDeleting(t *testing.T) {
 	must.Eq(t, 1, marked, must.Sprint("the drained node keeps its marker for the next holder"))
 	must.StrContains(t, h.logs.String(), "not giving nodes back")
 	must.Eq(t, 1.0, testutil.ToFloat64(h.p.tm.errors.WithLabelValues("scale", errKindLock)))
+}
+
+// The writer lock's renewal goroutine ends with its call: many Status and
+// Scale calls leave no goroutine behind.
+func TestTheWriterLockLeavesNoGoroutineBehind(t *testing.T) {
+	h := newHarness(t, harnessOptions{sizeA: 2, sizeB: 2, bootTime: time.Millisecond, drainDuration: 10 * time.Millisecond})
+	warm := func() {
+		for range 10 {
+			_ = h.status()
+		}
+	}
+	warm()
+	settle := func() int {
+		// Connections the calls left idle are reused, not multiplied;
+		// give exiting goroutines a moment.
+		time.Sleep(100 * time.Millisecond)
+		return runtime.NumGoroutine()
+	}
+	before := settle()
+	for i := range 20 {
+		must.NoError(t, h.scale(int64(4+i%2)))
+		warm()
+	}
+	must.Eq(t, before, settle(), must.Sprint("goroutines after 20 Scale and 200 Status calls"))
 }
