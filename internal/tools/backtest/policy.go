@@ -9,6 +9,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2/hclsimple"
 	"github.com/hashicorp/nomad-autoscaler/sdk"
+
+	slope "github.com/fleetslope/nomad-gpu-autoscaler/plugins/strategy-slope/plugin"
 )
 
 // The agent's defaults for what a file policy leaves out (agent/config and
@@ -153,6 +155,11 @@ func validateCheck(c *sdk.ScalingPolicyCheck) error {
 	var errs []error
 	if c.Strategy == nil || c.Strategy.Name == "" {
 		errs = append(errs, errors.New("no strategy block"))
+	} else if c.Strategy.Name == "slope" || c.Strategy.Name == slope.PluginName {
+		// What every evaluation of the replay would fail on.
+		if err := slope.CheckConfig(c.Strategy.Config); err != nil {
+			errs = append(errs, fmt.Errorf("strategy %q: %w", c.Strategy.Name, err))
+		}
 	}
 	if c.Schedule != nil {
 		errs = append(errs, errors.New("schedule blocks are not supported by the backtest"))

@@ -96,6 +96,15 @@ func TestLoadPolicyRejectsWhatTheAgentOrTheModelCannotRun(t *testing.T) {
       end   = "0 20 * * *"
     }`+"\n"+check("postgres:x", "")), "", "schedule blocks are not supported"},
 		{"no checks", scaling("w", "", ""), "", "no check blocks"},
+		{"a slope config every evaluation would refuse", scaling("w", "", `check "c" {
+      source = "ekyc"
+      query  = "postgres:requests_per_minute"
+      strategy "slope" {
+        capacity_per_worker = "10"
+        lead                = "5m"
+        horizon             = "4m"
+      }
+    }`), "", `check "c": strategy "slope": horizon: must be at least lead (5m0s)`},
 		{"a check without a source", scaling("w", "", `check "c" {
       query = "postgres:x"
       strategy "slope" { capacity_per_worker = "10" }

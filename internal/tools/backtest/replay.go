@@ -216,6 +216,7 @@ func (r *replayState) evaluate(t time.Duration) error {
 	}
 	count := r.target()
 	r.results = r.results[:0]
+	failed := false // an evaluation counts once, however many checks failed
 	for _, c := range r.checks {
 		ms := r.metrics(c, t, count)
 		if len(ms) == 0 {
@@ -225,7 +226,10 @@ func (r *replayState) evaluate(t time.Duration) error {
 		}
 		a, stratErr, err := runCheck(r.p, c.check, c.strat, ms, count, &c.ev)
 		if stratErr != nil {
-			r.out.strategyErrors++
+			if !failed {
+				r.out.strategyErrors++
+				failed = true
+			}
 			if r.out.firstError == "" {
 				r.out.firstError = fmt.Sprintf("%s: check %q: %v", now.Format(time.RFC3339), c.check.Name, stratErr)
 			}

@@ -139,6 +139,14 @@ type config struct {
 	overrideVariable    string
 }
 
+// CheckConfig reports what Run would refuse in a check's strategy config,
+// so that a tool that loads policies (cmd/backtest) refuses a bad one
+// before replaying it rather than replay a month of failed evaluations.
+func CheckConfig(m map[string]string) error {
+	_, err := parseConfig(m)
+	return err
+}
+
 // parseConfig validates a check's strategy config. Every problem is
 // reported, each naming its key and value; unknown keys are errors.
 func parseConfig(m map[string]string) (config, error) {
