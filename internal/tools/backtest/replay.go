@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/nomad-autoscaler/plugins/strategy"
@@ -231,7 +232,12 @@ func (r *replayState) evaluate(t time.Duration) error {
 				failed = true
 			}
 			if r.out.firstError == "" {
-				r.out.firstError = fmt.Sprintf("%s: check %q: %v", now.Format(time.RFC3339), c.check.Name, stratErr)
+				msg := stratErr.Error()
+				// strategy-slope names the check itself.
+				if prefix := fmt.Sprintf("check %q: ", c.check.Name); !strings.HasPrefix(msg, prefix) {
+					msg = prefix + msg
+				}
+				r.out.firstError = now.Format(time.RFC3339) + ": " + msg
 			}
 		}
 		if errors.Is(err, errAbortEvaluation) {
