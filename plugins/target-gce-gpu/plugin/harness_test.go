@@ -58,6 +58,9 @@ type harness struct {
 	// renewStatus, when not 0, answers every lock renewal with that HTTP
 	// status (409 is a lock that another process took over).
 	renewStatus atomic.Int64
+	// noLocks answers a lock acquisition as a Nomad before 1.7 does: a
+	// plain write of the variable, without a lock.
+	noLocks atomic.Bool
 	// logs records what the plugins log at Warn and above.
 	logs warnings
 	// nomadToken, when set, is the ACL token newPlugin configures.
@@ -161,6 +164,11 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		}
 		if code := int(h.varStatus.Load()); code != 0 && strings.HasPrefix(r.URL.Path, "/v1/var/") {
 			http.Error(w, "Permission denied", code)
+			return
+		}
+		if h.noLocks.Load() && r.URL.Query().Has("lock-acquire") {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = fmt.Fprintf(w, `{"Namespace":"default","Path":%q,"Items":{}}`, strings.TrimPrefix(r.URL.Path, "/v1/var/"))
 			return
 		}
 		if code := int(h.renewStatus.Load()); code != 0 && r.URL.Query().Has("lock-renew") {

@@ -41,8 +41,9 @@ const (
 	// writerReleaseTimeout bounds the release, which runs after the call,
 	// whose own deadline may have passed.
 	writerReleaseTimeout = 5 * time.Second
-	// writerDeniedRetry is how long a token denied the lock's path (403)
-	// works without the lock before asking again.
+	// writerDeniedRetry is how long a token denied the lock's path (403),
+	// or a Nomad without Variable locks, works without the lock before
+	// asking again.
 	writerDeniedRetry = lastEventRetry
 )
 
@@ -58,12 +59,16 @@ var (
 	errWriterLost = errors.New("writer lock lost")
 	// errWriterDenied: the token may not write the lock's path.
 	errWriterDenied = errors.New("permission denied")
+	// errWriterUnsupported: this Nomad has no Variable locks (before 1.7:
+	// a 404, or a plain write that answers without a lock ID).
+	errWriterUnsupported = errors.New("this Nomad has no Variable locks (Nomad 1.7 or later has)")
 )
 
 // writerLocks takes, renews and releases Nomad Variable locks.
 type writerLocks interface {
 	// Acquire locks path; errWriterBusy when it is held or in its lock
-	// delay, errWriterDenied when the ACL refuses the path.
+	// delay, errWriterDenied when the ACL refuses the path,
+	// errWriterUnsupported when Nomad cannot lock.
 	Acquire(ctx context.Context, path string) (id string, err error)
 	// Renew restarts the TTL; errWriterLost when id no longer holds it.
 	Renew(ctx context.Context, path, id string) error
@@ -92,7 +97,7 @@ func (l nomadWriterLocks) Acquire(ctx context.Context, path string) (string, err
 		return "", fmt.Errorf("lock Nomad variable %s: %w", path, err)
 	}
 	if out.LockID() == "" {
-		return "", fmt.Errorf("lock Nomad variable %s: Nomad answered without a lock ID", path)
+		return "", fmt.Errorf("lock Nomad variable %s: %w: it answered without a lock ID", path, errWriterUnsupported)
 	}
 	return out.LockID(), nil
 }
@@ -130,6 +135,8 @@ func lockError(err, conflict error) error {
 			return conflict
 		case http.StatusForbidden:
 			return fmt.Errorf("%w (%w)", errWriterDenied, err)
+		case http.StatusNotFound:
+			return fmt.Errorf("%w (%w)", errWriterUnsupported, err)
 		}
 	}
 	return err
@@ -139,7 +146,8 @@ func lockError(err, conflict error) error {
 // renewed. ctx is the call's context, canceled with cause errWriterLost
 // when the lock is lost; release (always set) ends the renewals and frees
 // the lock. A token denied the lock's path works without it, as before
-// the lock existed, and is warned about every writerDeniedRetry.
+// the lock existed, and is warned about every writerDeniedRetry; so does
+// a Nomad without Variable locks.
 func (r *run) holdWriter(ctx context.Context) (_ context.Context, release func(), err error) {
 	release = func() {}
 	now := r.p.now()
@@ -160,12 +168,12 @@ func (r *run) holdWriter(ctx context.Context) (_ context.Context, release func()
 		defer cancel()
 	}
 	id, err := r.locks.Acquire(actx, path)
-	if errors.Is(err, errWriterDenied) {
+	if errors.Is(err, errWriterDenied) || errors.Is(err, errWriterUnsupported) {
 		r.st.mu.Lock()
 		r.st.writerDenied = now
 		r.st.mu.Unlock()
-		r.log.Warn("working without the writer lock: the Nomad token may not write its variable; "+
-			"two agents evaluating this policy at once could change its MIGs at once", "error", err)
+		r.log.Warn("working without the writer lock: two agents evaluating this policy at once "+
+			"could change its MIGs at once", "error", err)
 		return ctx, release, nil
 	}
 	if err != nil {

@@ -129,3 +129,27 @@ func TestTheWriterLockLeavesNoGoroutineBehind(t *testing.T) {
 	}
 	must.Eq(t, before, settle(), must.Sprint("goroutines after 20 Scale and 200 Status calls"))
 }
+
+// A Nomad without Variable locks (before 1.7) answers the acquisition as
+// a plain write, or 404 without Variables at all: the target works without
+// the lock, as before it existed, and says so, instead of never being
+// ready again.
+func TestANomadWithoutVariableLocksScalesWithoutTheLock(t *testing.T) {
+	t.Parallel()
+	for name, set := range map[string]func(h *harness){
+		"a plain write":      func(h *harness) { h.noLocks.Store(true) },
+		"no Variables (404)": func(h *harness) { h.varStatus.Store(http.StatusNotFound) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, harnessOptions{sizeA: 1, sizeB: 1, bootTime: 20 * time.Millisecond})
+			set(h)
+			must.NoError(t, h.scale(4))
+			ta, tb := h.targets()
+			must.Eq(t, 4, ta+tb)
+			poll.Until(t, 10*time.Second, func() bool { return h.status().Ready }, poll.Say("ready without the lock"))
+			must.StrContains(t, h.logs.String(), "working without the writer lock")
+			must.StrContains(t, h.logs.String(), "no Variable locks")
+		})
+	}
+}
