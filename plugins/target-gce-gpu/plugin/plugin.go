@@ -97,8 +97,8 @@ type policyState struct {
 	poolShort map[string]time.Time
 	// spot remembers the Spot tier's preemptions (spot.go).
 	spot spotMemory
-	// writerDenied is when the Nomad token was last refused the writer
-	// lock's path (writer.go).
+	// writerDenied is when the writer lock was last found unavailable: the
+	// token refused its path, or Nomad has no Variable locks (writer.go).
 	writerDenied time.Time
 }
 

@@ -103,25 +103,27 @@ func (l nomadWriterLocks) Acquire(ctx context.Context, path string) (string, err
 }
 
 func (l nomadWriterLocks) Renew(ctx context.Context, path, id string) error {
-	err := l.retry.Do(ctx, func(ctx context.Context) error {
-		_, _, err := l.client.Variables().RenewLock(&api.Variable{Path: path, Lock: &api.VariableLock{ID: id}},
-			(&api.WriteOptions{}).WithContext(ctx))
+	return l.held(ctx, "renew", path, id, func(v *api.Variable, w *api.WriteOptions) error {
+		_, _, err := l.client.Variables().RenewLock(v, w)
 		return err
 	})
-	if err = lockError(err, errWriterLost); err != nil {
-		return fmt.Errorf("renew lock of Nomad variable %s: %w", path, err)
-	}
-	return nil
 }
 
 func (l nomadWriterLocks) Release(ctx context.Context, path, id string) error {
-	err := l.retry.Do(ctx, func(ctx context.Context) error {
-		_, _, err := l.client.Variables().ReleaseLock(&api.Variable{Path: path, Lock: &api.VariableLock{ID: id}},
-			(&api.WriteOptions{}).WithContext(ctx))
+	return l.held(ctx, "release", path, id, func(v *api.Variable, w *api.WriteOptions) error {
+		_, _, err := l.client.Variables().ReleaseLock(v, w)
 		return err
 	})
+}
+
+// held runs one retried operation (op names it in errors) on the lock
+// that id holds; a 409 means id no longer holds it.
+func (l nomadWriterLocks) held(ctx context.Context, op, path, id string, call func(*api.Variable, *api.WriteOptions) error) error {
+	err := l.retry.Do(ctx, func(ctx context.Context) error {
+		return call(&api.Variable{Path: path, Lock: &api.VariableLock{ID: id}}, (&api.WriteOptions{}).WithContext(ctx))
+	})
 	if err = lockError(err, errWriterLost); err != nil {
-		return fmt.Errorf("release lock of Nomad variable %s: %w", path, err)
+		return fmt.Errorf("%s lock of Nomad variable %s: %w", op, path, err)
 	}
 	return nil
 }
