@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/loadgen"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/textfmt"
 )
 
 // replay runs the load generator and the workers, samples the system, prints
@@ -182,7 +183,7 @@ func writeFiles(o Options, samples []Sample, s Summary) ([]string, error) {
 	png := filepath.Join(o.OutDir, "demo.png")
 	csvPath := filepath.Join(o.OutDir, "samples.csv")
 	title := fmt.Sprintf("nomad-gpu-autoscaler demo: %s from %s, %s requests, %.0f of %.0f static worker-hours, SLA days met %d/%d (worst-day p95 %s)",
-		s.Simulated.Round(time.Minute), o.Start.Format("2006-01-02 15:04 -07:00"), thousands(float64(s.Generated)), s.WorkerHours, s.StaticHours,
+		s.Simulated.Round(time.Minute), o.Start.Format("2006-01-02 15:04 -07:00"), textfmt.Thousands(float64(s.Generated)), s.WorkerHours, s.StaticHours,
 		s.SLA.DaysMet, len(s.SLA.Days), s.SLA.WorstDayP95)
 	if err := writePlot(png, samples, o.Capacity, title, o.Start.Location()); err != nil {
 		return nil, err

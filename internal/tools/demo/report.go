@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/backtest"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/textfmt"
 )
 
 // liveLine is the line printed every few seconds.
@@ -40,10 +41,10 @@ func writeSummary(w io.Writer, s Summary, o Options, files []string) {
 	auto, static := s.Cost()
 	loc := o.Start.Location()
 	fmt.Fprintf(w, "\n== %s of the NASA-HTTP trace from %s, scaled to %s requests, replayed in %s (x%g)\n",
-		s.Simulated.Round(time.Minute), o.Start.Format("2006-01-02 15:04 -07:00"), thousands(float64(s.Generated)), s.Real.Round(time.Second), o.Compression)
-	fmt.Fprintf(w, "requests    %s generated, %s served\n", thousands(float64(s.Generated)), thousands(float64(s.Served)))
+		s.Simulated.Round(time.Minute), o.Start.Format("2006-01-02 15:04 -07:00"), textfmt.Thousands(float64(s.Generated)), s.Real.Round(time.Second), o.Compression)
+	fmt.Fprintf(w, "requests    %s generated, %s served\n", textfmt.Thousands(float64(s.Generated)), textfmt.Thousands(float64(s.Served)))
 	fmt.Fprintf(w, "peak        %s req/min at %s: a static fleet sized for it needs %d workers\n",
-		thousands(s.PeakRPM), s.PeakAt.In(loc).Format("15:04"), s.StaticWorkers)
+		textfmt.Thousands(s.PeakRPM), s.PeakAt.In(loc).Format("15:04"), s.StaticWorkers)
 	fmt.Fprintf(w, "static      %8.1f worker-hours  $%9.2f\n", s.StaticHours, static)
 	fmt.Fprintf(w, "autoscaled  %8.1f worker-hours  $%9.2f  (%.0f%% of static; %d to %d workers serving)\n",
 		s.WorkerHours, auto, 100*s.WorkerHours/math.Max(s.StaticHours, 1e-9), s.MinWorkers, s.MaxWorkers)
@@ -74,10 +75,10 @@ func writeSLA(w io.Writer, s Summary, o Options) {
 		r.serviceTime)
 	for _, d := range s.Measured {
 		fmt.Fprintf(w, "measured    %s  p95 %s  (%s + the queue wait through RabbitMQ of the %s requests taken in business hours)\n",
-			d.Date, d.P95, r.serviceTime, thousands(float64(d.Requests)))
+			d.Date, d.P95, r.serviceTime, textfmt.Thousands(float64(d.Requests)))
 	}
 	fmt.Fprintf(w, "queue wait  whole replay, measured: p95 %s, p99 %s, max %s; max backlog %s requests\n",
-		s.P95.Round(time.Second), s.P99.Round(time.Second), s.MaxWait.Round(time.Second), thousands(float64(s.MaxBacklog)))
+		s.P95.Round(time.Second), s.P99.Round(time.Second), s.MaxWait.Round(time.Second), textfmt.Thousands(float64(s.MaxBacklog)))
 	sim := func(d time.Duration) time.Duration { return time.Duration(float64(d) * o.Compression) }
 	fmt.Fprintf(w, "            at x%g a real millisecond is %s simulated: jobs are published every %s (%s simulated), the workers read the fleet every %s (%s)\n"+
 		"            and the load generator fell up to %s (simulated) behind the clock in business hours, so measured waits include the demo's own delays and\n"+
@@ -87,21 +88,3 @@ func writeSLA(w io.Writer, s Summary, o Options) {
 
 // clock formats minutes after midnight as HH:MM.
 func clock(minutes int) string { return fmt.Sprintf("%02d:%02d", minutes/60, minutes%60) }
-
-// thousands formats a number with thousands separators.
-func thousands(v float64) string {
-	s := fmt.Sprintf("%.0f", v)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}

@@ -23,12 +23,6 @@ func TestLiveLineShowsTheNumbersAnOperatorWatches(t *testing.T) {
 	must.StrContains(t, liveLine(s, edt, 100, 0.71, 0), "forecast     -/min")
 }
 
-func TestThousands(t *testing.T) {
-	for in, want := range map[float64]string{0: "0", 999: "999", 1000: "1,000", 2000000: "2,000,000", -12345: "-12,345"} {
-		must.Eq(t, want, thousands(in))
-	}
-}
-
 func TestWriteSummaryComparesWithStaticSizing(t *testing.T) {
 	var b bytes.Buffer
 	o := Options{Start: time.Date(1995, 7, 13, 0, 0, 0, 0, time.FixedZone("", -4*3600)), Compression: 300}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/backtest"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/textfmt"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/tracegen"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/validate"
 )
@@ -186,8 +187,8 @@ func backtestShapes(ctx context.Context, c *Cache) (string, error) {
 		p := s.Policy
 		fmt.Fprintf(&b, "| %s | %d | %g | %.4f | %s | %s | %s | %.2f | %d/%d | %.3f | %.2f s | %s | %s |\n",
 			s.Shape.Name, s.Shape.GPUs, s.Shape.CapacityPerVM(), s.Shape.PricePerHour, shortDuration(s.Shape.Lead),
-			thousands(p.BilledWorkerHours), thousands(s.CostPerMonth), s.CostPerMillion, p.DaysMet, p.Days,
-			p.AvailabilityPct, float64(p.WorstDayP95), thousands(s.OracleCostPerMonth), thousands(s.LimitCostPerMonth))
+			textfmt.Thousands(p.BilledWorkerHours), textfmt.Thousands(s.CostPerMonth), s.CostPerMillion, p.DaysMet, p.Days,
+			p.AvailabilityPct, float64(p.WorstDayP95), textfmt.Thousands(s.OracleCostPerMonth), textfmt.Thousands(s.LimitCostPerMonth))
 	}
 	return b.String(), nil
 }
@@ -212,7 +213,7 @@ func topBacktest(ctx context.Context, c *Cache) (string, error) {
 		if strings.Contains(label, "%s") {
 			label = fmt.Sprintf(label, s.Config)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %.3f | %.3f | %d/%d | %.3f %% |\n", label, thousands(s.WorkerHours), thousands(s.BilledWorkerHours),
+		fmt.Fprintf(&b, "| %s | %s | %s | %.3f | %.3f | %d/%d | %.3f %% |\n", label, textfmt.Thousands(s.WorkerHours), textfmt.Thousands(s.BilledWorkerHours),
 			r.RatioToOracle(s.Name), r.RatioToPhysicalLimit(s.Name), s.DaysMet, s.Days, s.AvailabilityPct)
 	}
 	return b.String(), nil
@@ -230,8 +231,8 @@ func tracegenTable(_ context.Context, _ *Cache) (string, error) {
 			return "", err
 		}
 		s := tracegen.Summarize(start, counts)
-		fmt.Fprintf(&b, "| %s.csv.gz | %s | %s | %s | %.2f |\n", st.Name, thousands(float64(s.Minutes)), thousands(s.MeanPerDay),
-			thousands(float64(s.Peak)), s.PeakToMean)
+		fmt.Fprintf(&b, "| %s.csv.gz | %s | %s | %s | %.2f |\n", st.Name, textfmt.Thousands(float64(s.Minutes)), textfmt.Thousands(s.MeanPerDay),
+			textfmt.Thousands(float64(s.Peak)), s.PeakToMean)
 	}
 	return b.String(), nil
 }
@@ -315,19 +316,6 @@ func shortDuration(d time.Duration) string {
 		return fmt.Sprintf("%dm", d/time.Minute)
 	}
 	return fmt.Sprintf("%ds", d/time.Second)
-}
-
-// thousands formats a count with comma separators.
-func thousands(v float64) string {
-	s := fmt.Sprintf("%.0f", v)
-	var out []byte
-	for i := range len(s) {
-		if i > 0 && (len(s)-i)%3 == 0 && s[i-1] != '-' {
-			out = append(out, ',')
-		}
-		out = append(out, s[i])
-	}
-	return string(out)
 }
 
 // heldOutTrace reports whether the matrix marks the synthetic trace name as

@@ -67,13 +67,6 @@ func TestTheTableSaysWhichDaysMissedAndWhy(t *testing.T) {
 	golden(t, "report.txt", b.Bytes())
 }
 
-func TestThousandsSeparatesGroupsOfThreeDigits(t *testing.T) {
-	t.Parallel()
-	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 60000000: "60,000,000", -1234567: "-1,234,567"} {
-		must.Eq(t, want, thousands(n))
-	}
-}
-
 func TestTheChartIsAPNG(t *testing.T) {
 	t.Parallel()
 	var b bytes.Buffer

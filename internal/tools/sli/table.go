@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/textfmt"
 )
 
 // WriteTable prints the report for a terminal: one line per day, then the
@@ -18,8 +20,8 @@ func (r *Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "date\trequests\tbusiness\tfailed\tavailability\twithin %s\tp95\tbudget left\t  met\n", latency)
 	for _, d := range r.Days {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t  %s\n", d.Date, thousands(d.Requests), thousands(d.BusinessRequests),
-			thousands(d.Failed), pct(d.AvailabilityPct, 3), pct(d.LatencyPct, 3), seconds(d.P95S), pct(d.BudgetRemainingPct, 1), verdict(d))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t  %s\n", d.Date, textfmt.Int(d.Requests), textfmt.Int(d.BusinessRequests),
+			textfmt.Int(d.Failed), pct(d.AvailabilityPct, 3), pct(d.LatencyPct, 3), seconds(d.P95S), pct(d.BudgetRemainingPct, 1), verdict(d))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -30,14 +32,14 @@ func (r *Report) WriteTable(w io.Writer) error {
 	} else {
 		allowed := allowedFailures(SLO{AvailabilityPct: r.AvailabilitySLOPct}, r.BusinessRequests)
 		fmt.Fprintf(w, "error budget remaining: %s (%s failed business requests of %s allowed)\n",
-			pct(r.ErrorBudgetRemainingPct, 2), thousands(r.Failed), tenths(allowed))
+			pct(r.ErrorBudgetRemainingPct, 2), textfmt.Int(r.Failed), tenths(allowed))
 	}
 	fmt.Fprintf(w, "burn rate, windows ending %s: last 1h %s; last 6h %s\n", r.ReadUntil, rate(r.BurnRate1h), rate(r.BurnRate6h))
 	if r.Unrecorded > 0 {
-		fmt.Fprintf(w, "note: %s business requests have no status: no answer was recorded, so they count as failed\n", thousands(r.Unrecorded))
+		fmt.Fprintf(w, "note: %s business requests have no status: no answer was recorded, so they count as failed\n", textfmt.Int(r.Unrecorded))
 	}
-	_, err := fmt.Fprintf(w, "read %s rows in %s (%s rows/s)\n", thousands(r.RowsRead), r.Elapsed.Round(time.Millisecond),
-		thousands(int64(float64(r.RowsRead)/max(r.Elapsed.Seconds(), 1e-9))))
+	_, err := fmt.Fprintf(w, "read %s rows in %s (%s rows/s)\n", textfmt.Int(r.RowsRead), r.Elapsed.Round(time.Millisecond),
+		textfmt.Int(int64(float64(r.RowsRead)/max(r.Elapsed.Seconds(), 1e-9))))
 	return err
 }
 
@@ -80,24 +82,6 @@ func rate(v *float64) string {
 	return strconv.FormatFloat(*v, 'f', 2, 64) + "x"
 }
 
-// thousands writes n with comma separators: 60,000,000.
-func thousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
-
 // tenths writes v >= 0 to one decimal with comma separators: 8,166.7.
 func tenths(v float64) string {
 	s := strconv.FormatFloat(v, 'f', 1, 64)
@@ -106,5 +90,5 @@ func tenths(v float64) string {
 	if err != nil {
 		return s
 	}
-	return thousands(n) + "." + frac
+	return textfmt.Int(n) + "." + frac
 }
