@@ -100,13 +100,19 @@ scaling "gpu-workers" {
         # it would let a backlog add workers on top). Agent v0.5.0 ignores an
         # edit in place on SIGHUP (it keeps the first version it read of a
         # file and policy name): save the edited policy under a new file
-        # name, remove the old file, then send SIGHUP. override_variable
-        # below needs no file edit and no signal.
+        # name, remove the old file, then send SIGHUP (cmd/override does all
+        # of it). override_variable below needs no file edit and no signal.
+        # For an event known ahead (a campaign, a deadline), start it later
+        # with override_from and make it a minimum that the checks still
+        # scale above with override_mode = "minimum".
         # override_count  = "40"
         # override_until  = "2026-12-01T18:00:00Z"
         # override_reason = "launch day, INC-1234"
+        # override_from   = "2026-12-01T08:45:00Z"
+        # override_mode   = "minimum"
 
-        # Runtime override without editing this file (items count, until, reason):
+        # Runtime override without editing this file (items count, until,
+        # reason; optional from and mode, as override_from and override_mode):
         # override_variable = "nomad-autoscaler/overrides/gpu-workers"
       }
     }
@@ -125,10 +131,13 @@ scaling "gpu-workers" {
         drain_time          = "2m"
 
         # The same overrides as the rate check, so that they pin the policy:
-        # with an active override this check returns exactly its count.
+        # with an active override this check returns exactly its count (at
+        # least its count with override_mode = "minimum").
         # override_count  = "40"
         # override_until  = "2026-12-01T18:00:00Z"
         # override_reason = "launch day, INC-1234"
+        # override_from   = "2026-12-01T08:45:00Z"
+        # override_mode   = "minimum"
         # override_variable = "nomad-autoscaler/overrides/gpu-workers"
       }
     }

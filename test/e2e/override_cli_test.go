@@ -121,6 +121,42 @@ func TestOverrideCLIPinsThroughTheNomadVariableUntilItExpires(t *testing.T) {
 	must.StrContains(t, out, "no override: the one from variable "+cliOverrideVariable+" expired at")
 }
 
+// TestOverrideCLISchedulesAMinimumThatStartsAndEndsByItself: an event
+// known ahead is set once (`override set -minimum -from`): the policy
+// scales as usual until -from, never below the count from then, as usual
+// again after -until, with no further edit, signal or command.
+func TestOverrideCLISchedulesAMinimumThatStartsAndEndsByItself(t *testing.T) {
+	t.Parallel()
+	s := newOverrideStack(t)
+	bin, pid := overrideBinary(t), strconv.Itoa(agentPID(t, s.agent))
+	file := filepath.Join(s.policyDir, "gpu-workers.hcl")
+
+	from := time.Now().Add(15 * time.Second).Truncate(time.Second)
+	until := from.Add(15 * time.Second)
+	out, code := runOverride(t, bin, nil, "set", "-policy-file", file, "-agent-pid", pid, "-count", "6", "-minimum",
+		"-from", from.UTC().Format(time.RFC3339), "-until", "+15s", "-reason", "e2e campaign")
+	must.Eq(t, 0, code, must.Sprint(out))
+	must.StrContains(t, out, "at least 6 workers from "+from.UTC().Format(time.RFC3339))
+	must.StrContains(t, out, "scheduled: at least 6 from")
+
+	// Scheduled: the checks decide as usual (idle at min 2) until from.
+	poll.Holds(t, time.Until(from)-time.Second, func() bool { return s.count() == 2 }, func() string {
+		return fmt.Sprintf("count at min 2 before the minimum starts, %s before from; the MIGs are at %v", time.Until(from).Round(time.Millisecond), s.targetSizes())
+	})
+	s.waitFor("the minimum applies from its start", evalInterval+5*time.Second, func() bool { return s.count() == 6 })
+	t.Logf("minimum applied %s after from", time.Since(from).Round(100*time.Millisecond))
+	s.agent.WaitForLog(t, `at least 6 workers until `+regexp.QuoteMeta(until.UTC().Format(time.RFC3339))+` \(e2e campaign\)`, 10*time.Second)
+	out, code = runOverride(t, bin, nil, "status", "-policy-dir", s.policyDir)
+	must.Eq(t, 0, code, must.Sprint(out))
+	must.RegexMatch(t, regexp.MustCompile(`next:\s+at least 6 until `), out)
+
+	poll.Holds(t, time.Until(until)-500*time.Millisecond, func() bool { return s.count() == 6 }, func() string {
+		return fmt.Sprintf("count held at the minimum 6, %s before until; the MIGs are at %v", time.Until(until).Round(time.Millisecond), s.targetSizes())
+	})
+	s.waitFor("scaling resumes after until", evalInterval+15*time.Second, func() bool { return s.count() < 6 })
+	t.Logf("scale-in resumed %s after until", time.Since(until).Round(100*time.Millisecond))
+}
+
 // newOverrideStack is the stack of the override scenarios: idle at min 2,
 // where the rate check would go lower.
 func newOverrideStack(t *testing.T) *stack {

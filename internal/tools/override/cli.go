@@ -5,19 +5,22 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/cli"
 	"io"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/cli"
 )
 
 const usage = `usage: override <command> [flags]
 
-Pin the worker count of a strategy-slope policy until a deadline, end it, or
-show what every policy's strategy will do next.
+Pin the worker count of a strategy-slope policy until a deadline (or keep it
+at least at a count, from a later start), end it, or show what every policy's
+strategy will do next.
 
-  override set    -count N -until WHEN -reason TEXT (-policy FILE | -policy-file FILE -agent-pid PID)
+  override set    -count N -until WHEN -reason TEXT [-minimum] [-from WHEN]
+                  (-policy FILE | -policy-file FILE -agent-pid PID)
   override clear  (-policy FILE | -policy-file FILE -agent-pid PID)
   override status (-policy FILE ... | -policy-file FILE | -policy-dir DIR)
 
@@ -26,6 +29,9 @@ show what every policy's strategy will do next.
 -policy-file FILE  edit FILE itself: save it under a new name, remove the old
                    file, send the agent SIGHUP (-agent-pid or -agent-pidfile)
 WHEN               HH:MM (next occurrence, in -tz), an RFC 3339 time, or +DURATION
+                   (with -from, -until counts from the start)
+-minimum           the checks decide as usual, never below -count (a pin
+                   without it: exactly -count)
 
 Run "override <command> -h" for every flag.
 `
@@ -117,7 +123,9 @@ type options struct {
 	agentPID     int
 	agentPIDFile string
 	count        string
+	from         string
 	until        string
+	minimum      bool
 	reason       string
 }
 
@@ -143,8 +151,10 @@ func (d deps) parse(cmd string, args []string) (options, error) {
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "deadline of each Nomad request")
 	switch cmd {
 	case "set":
-		fs.StringVar(&o.count, "count", "", "pin the policy at exactly this many workers (within its min and max)")
-		fs.StringVar(&o.until, "until", "", "end of the override: HH:MM (next occurrence in -tz), RFC 3339, or +DURATION")
+		fs.StringVar(&o.count, "count", "", "pin the policy at exactly this many workers, or at least (-minimum); within its min and max")
+		fs.BoolVar(&o.minimum, "minimum", false, "keep at least -count: the checks still scale above it (a crowd larger than expected)")
+		fs.StringVar(&o.from, "from", "", "start of the override, for an event known ahead: HH:MM (next occurrence in -tz), RFC 3339, or +DURATION (default: at once)")
+		fs.StringVar(&o.until, "until", "", "end of the override: HH:MM (next occurrence in -tz, after -from), RFC 3339, or +DURATION (from -from when given)")
 		fs.StringVar(&o.reason, "reason", "", "who asked and why, e.g. \"launch day, INC-1234\"")
 		fallthrough
 	case "clear":
@@ -212,14 +222,25 @@ func (o options) request(now time.Time) (request, error) {
 		errs = append(errs, fmt.Errorf("-count %q: not a whole number", o.count))
 	}
 	r.count = n
+	// -until counts from -from: "-from 08:45 -until +3h" is a three-hour
+	// event, "-from 08:45 -until 12:00" ends on the day it starts.
+	base := now
+	if strings.TrimSpace(o.from) != "" && o.loc != nil {
+		if r.from, err = parseUntil(o.from, now, o.loc); err != nil {
+			errs = append(errs, fmt.Errorf("-from %w", err))
+		} else {
+			base = r.from
+		}
+	}
 	switch {
 	case strings.TrimSpace(o.until) == "":
 		errs = append(errs, errors.New("-until: required: HH:MM, an RFC 3339 time or +DURATION (overrides must expire)"))
 	case o.loc != nil:
-		if r.until, err = parseUntil(o.until, now, o.loc); err != nil {
+		if r.until, err = parseUntil(o.until, base, o.loc); err != nil {
 			errs = append(errs, fmt.Errorf("-until %w", err))
 		}
 	}
+	r.minimum = o.minimum
 	r.reason = strings.TrimSpace(o.reason)
 	return r, errors.Join(errs...)
 }

@@ -402,3 +402,79 @@ func TestStatusShowsWhatItCanReadAndFailsForTheRest(t *testing.T) {
 	must.Eq(t, 2, h.run("status", "-policy-dir", t.TempDir()))
 	must.StrContains(t, h.stderr.String(), "no .hcl file")
 }
+
+// A campaign known ten days ahead: a minimum that starts later, written
+// now, beyond override_max_duration from now but three hours long.
+func TestSetSchedulesAMinimumInTheVariable(t *testing.T) {
+	h := newHarness(t)
+	file := h.install("testdata/variable.hcl", "gpu-workers.hcl")
+	code := h.run("set", "-policy", file, "-count", "40", "-minimum", "-from", "2026-12-11T08:45:00Z", "-until", "+3h",
+		"-reason", "campaign, CHG-311", "-tz", "UTC")
+	must.Eq(t, 0, code, must.Sprint(h.stderr.String()))
+
+	items, ok := h.nomad.Variable("default", overridePath)
+	must.True(t, ok)
+	must.Eq(t, map[string]string{"count": "40", "mode": "minimum", "from": "2026-12-11T08:45:00Z",
+		"until": "2026-12-11T11:45:00Z", "reason": "campaign, CHG-311"}, items)
+	out := squeeze(h.stdout.String())
+	must.StrContains(t, out, "wrote Nomad Variable "+overridePath+": at least 40 workers from 2026-12-11T08:45:00Z (Fri 08:45 UTC, in 236h45m) until 2026-12-11T11:45:00Z")
+	must.StrContains(t, out, "next: no active override: the checks decide from their metrics; scheduled: at least 40 from 2026-12-11T08:45:00Z")
+	must.StrContains(t, out, `check "request-rate": no override yet: at least 40 from 2026-12-11T08:45:00Z (Fri 08:45 UTC, in 236h45m) until 2026-12-11T11:45:00Z (Fri 11:45 UTC, in 239h45m) by variable `+overridePath+`: "campaign, CHG-311"`)
+
+	// Once started, the policy is at least 40 and its checks still decide.
+	started := now
+	now = time.Date(2026, 12, 11, 9, 0, 0, 0, time.UTC)
+	t.Cleanup(func() { now = started })
+	must.Eq(t, 0, h.run("status", "-policy", file, "-tz", "UTC"), must.Sprint(h.stderr.String()))
+	out = squeeze(h.stdout.String())
+	must.StrContains(t, out, "next: at least 40 until 2026-12-11T11:45:00Z (Fri 11:45 UTC, in 2h45m): the checks decide from their metrics, never below it")
+	must.StrContains(t, out, `check "backlog": at least 40 until 2026-12-11T11:45:00Z`)
+}
+
+func TestAScheduledMinimumInAFileDoesNotOutliveIt(t *testing.T) {
+	h := newHarness(t)
+	old := h.install(shippedPolicy, "gpu-workers.hcl")
+	must.Eq(t, 0, h.run("set", "-policy-file", old, "-agent-pid", "7", "-count", "40", "-minimum",
+		"-from", "18:00", "-until", "21:00", "-tz", "America/New_York", "-reason", "launch"), must.Sprint(h.stderr.String()))
+	edited := h.only()
+	src := string(readFixture(t, edited))
+	must.StrContains(t, src, `override_from   = "2026-12-01T23:00:00Z"`)
+	must.StrContains(t, src, `override_mode   = "minimum"`)
+	for _, v := range h.views(edited).checks {
+		must.Eq(t, stateScheduled, v.state, must.Sprint(v.check))
+		must.True(t, v.minimum)
+		must.Eq(t, "2026-12-02T02:00:00Z", v.until.Format(time.RFC3339))
+	}
+
+	// A plain pin set next must not inherit the start or the mode.
+	must.Eq(t, 0, h.run("set", "-policy-file", edited, "-agent-pid", "7", "-count", "12", "-until", "+1h", "-reason", "drill"),
+		must.Sprint(h.stderr.String()))
+	again := h.only()
+	src = string(readFixture(t, again))
+	must.StrContains(t, src, `# override_from`)
+	must.StrContains(t, src, `# override_mode`)
+	for _, v := range h.views(again).checks {
+		must.Eq(t, statePinned, v.state, must.Sprint(v.check))
+		must.Eq(t, int64(12), v.count)
+	}
+
+	must.Eq(t, 0, h.run("clear", "-policy-file", again, "-agent-pid", "7"), must.Sprint(h.stderr.String()))
+	for _, v := range h.views(h.only()).checks {
+		must.Eq(t, stateNone, v.state, must.Sprint(v.check))
+	}
+}
+
+func TestARefusedScheduleWritesNothing(t *testing.T) {
+	for args, want := range map[[4]string]string{
+		{"-from", "2026-12-02T12:00:00Z", "-until", "2026-12-02T11:00:00Z"}: "-from 2026-12-02T12:00:00Z: not before -until 2026-12-02T11:00:00Z",
+		{"-from", "2026-12-11T08:45:00Z", "-until", "+169h"}:                "-until 2026-12-18T09:45:00Z: 169h00m after -from, more than override_max_duration 168h0m0s",
+		{"-from", "soon", "-until", "+1h"}:                                  `-from "soon": not a clock time HH:MM`,
+	} {
+		h := newHarness(t)
+		file := h.install("testdata/variable.hcl", "policy.hcl")
+		must.Eq(t, 2, h.run("set", "-policy", file, "-count", "40", "-reason", "r", args[0], args[1], args[2], args[3]), must.Sprint(h.stdout.String()))
+		must.StrContains(t, h.stderr.String(), want)
+		_, ok := h.nomad.Variable("default", overridePath)
+		must.False(t, ok)
+	}
+}

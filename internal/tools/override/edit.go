@@ -113,13 +113,21 @@ func hclString(s string) string {
 	return string(hclwrite.TokensForValue(cty.StringVal(s)).Bytes())
 }
 
-// overrideValues are the values written for an override.
+// overrideValues are the values written for an override; a key it lacks
+// is commented out where the block has it.
 func overrideValues(o request) map[string]string {
-	return map[string]string{
+	v := map[string]string{
 		keyCount:  hclString(strconv.FormatInt(o.count, 10)),
 		keyUntil:  hclString(o.until.UTC().Format(time.RFC3339)),
 		keyReason: hclString(o.reason),
 	}
+	if !o.from.IsZero() {
+		v[keyFrom] = hclString(o.from.UTC().Format(time.RFC3339))
+	}
+	if o.minimum {
+		v[keyMode] = hclString(modeMinimum)
+	}
+	return v
 }
 
 // setInSource writes the override into every strategy block labelled label
@@ -140,17 +148,31 @@ func setInSource(src []byte, filename, policyName, label string, o request) ([]b
 		commented := b.commented(src)
 		var added bytes.Buffer
 		for _, key := range fileKeys {
-			if a, ok := b.attrs[key]; ok {
+			value, set := values[key]
+			a, has := b.attrs[key]
+			switch {
+			case !set && has:
+				// An earlier override's start or mode must not carry
+				// over to this one.
+				if a.SrcRange.Start.Line != a.SrcRange.End.Line {
+					return nil, nil, fmt.Errorf("%s: check %q: %s spans several lines: edit it by hand", filename, b.check, key)
+				}
+				edits = append(edits, textEdit{a.SrcRange.Start.Byte, a.SrcRange.Start.Byte, "# "})
+				continue
+			case !set:
+				continue
+			}
+			if has {
 				r := a.Expr.Range()
-				edits = append(edits, textEdit{r.Start.Byte, r.End.Byte, values[key]})
+				edits = append(edits, textEdit{r.Start.Byte, r.End.Byte, value})
 			} else if c, ok := commented[key]; ok {
 				gap := c.gap
 				if gap == "" {
 					gap = " "
 				}
-				edits = append(edits, textEdit{c.start, c.end, key + gap + "= " + values[key]})
+				edits = append(edits, textEdit{c.start, c.end, key + gap + "= " + value})
 			} else {
-				added.WriteString(key + " = " + values[key] + "\n")
+				added.WriteString(key + " = " + value + "\n")
 			}
 		}
 		if added.Len() > 0 {

@@ -32,12 +32,12 @@ func (f fileSet) apply(src []byte, file, label string, p policy, now time.Time) 
 }
 
 func (f fileSet) verify(view policyView, now time.Time) error {
-	return expectPinned(view, f.req, "policy", now)
+	return expectOverride(view, f.req, "policy", now)
 }
 
 func (f fileSet) report(p policy, checks []string, now time.Time, loc *time.Location) string {
-	return fmt.Sprintf("override set in policy %q, check %s: %d workers until %s, %q",
-		p.name, quoteAll(checks), f.req.count, when(f.req.until, now, loc), f.req.reason)
+	return fmt.Sprintf("override set in policy %q, check %s: %s, %q",
+		p.name, quoteAll(checks), f.req.describe(now, loc), f.req.reason)
 }
 
 type fileClear struct{}
@@ -48,7 +48,7 @@ func (fileClear) apply(src []byte, file, label string, p policy, _ time.Time) ([
 
 func (fileClear) verify(view policyView, now time.Time) error {
 	for _, v := range view.checks {
-		if v.state == statePinned {
+		if v.overriding() && v.source == "policy" {
 			return fmt.Errorf("commented out, but strategy-slope still reads check %q as %s", v.check, v.describe(now, time.UTC))
 		}
 	}

@@ -17,6 +17,8 @@ const (
 	keyCount       = "override_count"
 	keyUntil       = "override_until"
 	keyReason      = "override_reason"
+	keyFrom        = "override_from"
+	keyMode        = "override_mode"
 	keyMaxDuration = "override_max_duration"
 	keyVariable    = "override_variable"
 	// defaultMaxDuration is strategy-slope's override_max_duration default;
@@ -27,11 +29,18 @@ const (
 	itemCount  = "count"
 	itemUntil  = "until"
 	itemReason = "reason"
+	itemFrom   = "from"
+	itemMode   = "mode"
+
+	// The override modes (override_mode, item mode).
+	modeExact   = "exact"
+	modeMinimum = "minimum"
 )
 
 // fileKeys are the keys of an override in a policy file, in the order they
-// are written.
-var fileKeys = []string{keyCount, keyUntil, keyReason}
+// are written; override_from and override_mode only when the override has
+// them (otherwise an old one is commented out).
+var fileKeys = []string{keyCount, keyUntil, keyReason, keyFrom, keyMode}
 
 // policy is one scaling policy of a file, as the agent decodes it.
 type policy struct {

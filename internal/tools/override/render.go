@@ -38,19 +38,34 @@ func roughly(d time.Duration) string {
 // checks"): a pinned check votes exactly its count, so the policy is pinned
 // only when every check is; otherwise the count is at least the override's.
 func (pv policyView) next(now time.Time, loc *time.Location) string {
-	var pinned, free []checkView
+	var pinned, free, minima []checkView
+	var scheduled string
 	for _, v := range pv.checks {
-		if v.state == statePinned {
+		switch {
+		case v.state == statePinned:
 			pinned = append(pinned, v)
-		} else {
+		case v.state == stateMinimum:
+			minima = append(minima, v)
+			free = append(free, v)
+		default:
 			free = append(free, v)
 		}
+		if v.state == stateScheduled && scheduled == "" {
+			scheduled = fmt.Sprintf("; scheduled: %s from %s until %s", v.amount(), when(v.from, now, loc), when(v.until, now, loc))
+		}
+	}
+	if len(pinned) == 0 && len(minima) > 0 {
+		earliest, top := minima[0].until, minima[0].count
+		for _, v := range minima[1:] {
+			earliest, top = minTime(earliest, v.until), max(top, v.count)
+		}
+		return fmt.Sprintf("at least %d until %s: the checks decide from their metrics, never below it%s", top, when(earliest, now, loc), scheduled)
 	}
 	if len(pinned) == 0 {
 		if len(pv.policy.slopeChecks()) == 0 {
 			return "no check uses strategy-slope: no override applies"
 		}
-		return "no active override: the checks decide from their metrics"
+		return "no active override: the checks decide from their metrics" + scheduled
 	}
 	earliest, top := pinned[0].until, pinned[0].count
 	same := true
@@ -84,12 +99,31 @@ func (pv policyView) next(now time.Time, loc *time.Location) string {
 	return s
 }
 
+// amount is an override's count in words: "40" pinned, "at least 40".
+func (v checkView) amount() string {
+	if v.minimum {
+		return fmt.Sprintf("at least %d", v.count)
+	}
+	return fmt.Sprintf("pinned at %d", v.count)
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
 // describe is one check's line.
 func (v checkView) describe(now time.Time, loc *time.Location) string {
 	var s string
 	switch v.state {
 	case statePinned:
 		s = fmt.Sprintf("pinned at %d until %s by %s: %q", v.count, when(v.until, now, loc), v.source, v.reason)
+	case stateMinimum:
+		s = fmt.Sprintf("at least %d until %s by %s: %q", v.count, when(v.until, now, loc), v.source, v.reason)
+	case stateScheduled:
+		s = fmt.Sprintf("no override yet: %s from %s until %s by %s: %q", v.amount(), when(v.from, now, loc), when(v.until, now, loc), v.source, v.reason)
 	case stateExpired:
 		s = fmt.Sprintf("no override: the one from %s expired at %s", v.source, v.until.UTC().Format(time.RFC3339))
 	case stateNone:

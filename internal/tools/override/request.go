@@ -10,11 +10,37 @@ import (
 // maxWorkers is the largest count strategy-slope accepts.
 const maxWorkers = 1_000_000_000
 
-// request is an override to set: exactly count workers until until.
+// request is an override to set: exactly count workers (at least count,
+// with minimum) until until, from from when it is set.
 type request struct {
-	count  int64
-	until  time.Time
-	reason string
+	count   int64
+	from    time.Time // zero: at once
+	until   time.Time
+	minimum bool
+	reason  string
+}
+
+// scheduled reports whether the override starts after now.
+func (r request) scheduled(now time.Time) bool { return r.from.After(now) }
+
+// mode is the strategy's override_mode (and Variable item mode) value.
+func (r request) mode() string {
+	if r.minimum {
+		return modeMinimum
+	}
+	return modeExact
+}
+
+// describe is the override in words: "at least 300 workers from ... until ...".
+func (r request) describe(now time.Time, loc *time.Location) string {
+	s := fmt.Sprintf("%d workers", r.count)
+	if r.minimum {
+		s = "at least " + s
+	}
+	if r.scheduled(now) {
+		s += " from " + when(r.from, now, loc)
+	}
+	return s + " until " + when(r.until, now, loc)
 }
 
 // validate checks the request against the policy at now. Every problem is
@@ -32,14 +58,21 @@ func (r request) validate(p policy, now time.Time) error {
 		errs = append(errs, fmt.Errorf("-count %d: outside policy %q's min %d and max %d (the agent would cap the count there)", r.count, p.name, p.min, p.max))
 	}
 	until := r.until.UTC().Format(time.RFC3339)
+	// The strategy's guard counts from the start when that is later.
+	start, after := now, "ahead"
+	if r.scheduled(now) {
+		start, after = r.from, "after -from"
+	}
 	switch maxAhead, check, err := p.maxDuration(); {
 	case err != nil:
 		errs = append(errs, err)
 	case !r.until.After(now):
 		errs = append(errs, fmt.Errorf("-until %s: in the past (now %s)", until, now.UTC().Format(time.RFC3339)))
-	case len(slope) > 0 && r.until.Sub(now) > maxAhead:
-		errs = append(errs, fmt.Errorf("-until %s: %s ahead, more than %s %s of check %q",
-			until, roughly(r.until.Sub(now)), keyMaxDuration, maxAhead, check))
+	case !r.from.IsZero() && !r.from.Before(r.until):
+		errs = append(errs, fmt.Errorf("-from %s: not before -until %s", r.from.UTC().Format(time.RFC3339), until))
+	case len(slope) > 0 && r.until.Sub(start) > maxAhead:
+		errs = append(errs, fmt.Errorf("-until %s: %s %s, more than %s %s of check %q",
+			until, roughly(r.until.Sub(start)), after, keyMaxDuration, maxAhead, check))
 	}
 	if strings.TrimSpace(r.reason) == "" {
 		errs = append(errs, errors.New("-reason: required: who asked and why (an incident or change number), shown in every decision the agent logs"))

@@ -14,11 +14,13 @@ import (
 
 // What a check's strategy will do about an override at its next evaluation.
 const (
-	statePinned  = "pinned"  // an override is active: the check votes exactly its count
-	stateExpired = "expired" // an override ended: the check decides from its metrics
-	stateNone    = "none"    // no override: the check decides from its metrics
-	stateOther   = "other"   // not strategy-slope: no override applies
-	stateError   = "error"   // the strategy refuses the check's config
+	statePinned    = "pinned"    // an override is active: the check votes exactly its count
+	stateMinimum   = "minimum"   // a minimum is active: the check votes at least its count
+	stateScheduled = "scheduled" // an override starts later: until then the check decides from its metrics
+	stateExpired   = "expired"   // an override ended: the check decides from its metrics
+	stateNone      = "none"      // no override: the check decides from its metrics
+	stateOther     = "other"     // not strategy-slope: no override applies
+	stateError     = "error"     // the strategy refuses the check's config
 )
 
 // checkView is one check's answer.
@@ -28,7 +30,9 @@ type checkView struct {
 	state    string
 	source   string // "policy" or "variable <path>"
 	count    int64
+	from     time.Time // zero: no later start
 	until    time.Time
+	minimum  bool
 	reason   string
 	// note is what the strategy reported beside its decision: an
 	// unreadable override Variable, or its config error.
@@ -83,18 +87,32 @@ func (s *strategy) view(c check, now time.Time) checkView {
 	if u, ok := meta["override_until"].(string); ok {
 		v.until, _ = time.Parse(time.RFC3339, u)
 	}
+	if f, ok := meta["override_from"].(string); ok {
+		v.from, _ = time.Parse(time.RFC3339, f)
+	}
+	v.minimum = meta["override_mode"] == modeMinimum
+	if n, ok := meta["override_count"].(float64); ok {
+		v.count = int64(n)
+	}
 	switch meta["override"] {
 	case "active":
 		v.state = statePinned
-		if n, ok := meta["override_count"].(float64); ok {
-			v.count = int64(n)
+		if v.minimum {
+			v.state = stateMinimum
 		}
+	case "scheduled":
+		v.state = stateScheduled
 	case "expired":
 		v.state = stateExpired
 	default:
 		v.state = stateNone
 	}
 	return v
+}
+
+// overriding reports whether an override, active or scheduled, is read.
+func (v checkView) overriding() bool {
+	return v.state == statePinned || v.state == stateMinimum || v.state == stateScheduled
 }
 
 // quietSeries is one point a minute for the last min_points (+1) minutes.

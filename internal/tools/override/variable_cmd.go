@@ -68,16 +68,22 @@ func (d deps) setVariable(o options, req request, now time.Time) error {
 	items := map[string]string{
 		itemCount: strconv.FormatInt(req.count, 10), itemUntil: req.until.UTC().Format(time.RFC3339), itemReason: req.reason,
 	}
+	if !req.from.IsZero() {
+		items[itemFrom] = req.from.UTC().Format(time.RFC3339)
+	}
+	if req.minimum {
+		items[itemMode] = modeMinimum
+	}
 	if err := vars.Write(ctx, path, items, index); err != nil {
 		return err
 	}
-	fmt.Fprintf(d.stdout, "wrote Nomad Variable %s: %d workers until %s, %q\n", path, req.count, when(req.until, now, o.loc), req.reason)
+	fmt.Fprintf(d.stdout, "wrote Nomad Variable %s: %s, %q\n", path, req.describe(now, o.loc), req.reason)
 	fmt.Fprintf(d.stdout, "the policy's next evaluation reads it (strategy-slope caches a Variable for %s) and the agent scales to it once no Scale or cooldown is under way\n\n", variableTTL)
 	view, err := d.show(o, p, now)
 	if err != nil {
 		return err
 	}
-	return expectPinned(view, req, "variable "+path, now)
+	return expectOverride(view, req, "variable "+path, now)
 }
 
 func (d deps) clearVariable(o options, now time.Time) error {
@@ -109,16 +115,28 @@ func (d deps) clearVariable(o options, now time.Time) error {
 	return err
 }
 
-// expectPinned fails unless every strategy-slope check reads exactly the
-// override that was written, from where it was written.
-func expectPinned(view policyView, req request, source string, now time.Time) error {
+// expectOverride fails unless every strategy-slope check reads exactly the
+// override that was written, from where it was written: pinned, a minimum,
+// or scheduled when it starts later.
+func expectOverride(view policyView, req request, source string, now time.Time) error {
+	want := statePinned
+	switch {
+	case req.scheduled(now):
+		want = stateScheduled
+	case req.minimum:
+		want = stateMinimum
+	}
 	for _, v := range view.checks {
 		if v.state == stateOther {
 			continue
 		}
-		if v.state != statePinned || v.count != req.count || !v.until.Equal(req.until) || v.source != source {
-			return fmt.Errorf("written, but strategy-slope does not read it for check %q as %d workers until %s from %s: it reads %s",
-				v.check, req.count, req.until.UTC().Format(time.RFC3339), source, v.describe(now, time.UTC))
+		ok := v.state == want && v.count == req.count && v.until.Equal(req.until) && v.source == source && v.minimum == req.minimum
+		if want == stateScheduled {
+			ok = ok && v.from.Equal(req.from)
+		}
+		if !ok {
+			return fmt.Errorf("written, but strategy-slope does not read it for check %q as %s from %s: it reads %s",
+				v.check, req.describe(now, time.UTC), source, v.describe(now, time.UTC))
 		}
 	}
 	return nil

@@ -40,6 +40,8 @@ const (
 
 	keyOverrideCount       = "override_count"
 	keyOverrideUntil       = "override_until"
+	keyOverrideFrom        = "override_from"
+	keyOverrideMode        = "override_mode"
 	keyOverrideReason      = "override_reason"
 	keyOverrideMaxDuration = "override_max_duration"
 	keyOverrideVariable    = "override_variable"
@@ -88,8 +90,10 @@ var configTable = &pluginkit.Table{
 		{Name: keyFloorHours, Kind: pluginkit.Text, Default: "08:00-22:00", Doc: "business hours, HH:MM-HH:MM local time"},
 		{Name: keyFloorDays, Kind: pluginkit.Text, Default: "Mon-Sun", Doc: "days of the floor, such as Mon-Fri,Sun"},
 		{Name: keyTimezone, Kind: pluginkit.Text, Default: "UTC", Doc: "IANA zone of business hours and of the SLA's days"},
-		{Name: keyOverrideCount, Kind: pluginkit.Int, Min: "0", Max: "1000000000", Doc: "pin the count to exactly this until override_until"},
+		{Name: keyOverrideCount, Kind: pluginkit.Int, Min: "0", Max: "1000000000", Doc: "pin the count to exactly this (override_mode exact) or at least this (minimum) until override_until"},
 		{Name: keyOverrideUntil, Kind: pluginkit.Text, Doc: "RFC 3339 end of the override"},
+		{Name: keyOverrideFrom, Kind: pluginkit.Text, Doc: "RFC 3339 start of the override; unset: at once"},
+		{Name: keyOverrideMode, Kind: pluginkit.Text, Default: overrideExact, Doc: "exact: the count is pinned; minimum: the checks decide as usual, never below override_count"},
 		{Name: keyOverrideReason, Kind: pluginkit.Text, Doc: "free text shown in the Reason and Meta"},
 		{Name: keyOverrideMaxDuration, Kind: pluginkit.Duration, Default: "168h", Min: "1m", Max: "8784h", Doc: "longest allowed override"},
 		{Name: keyOverrideVariable, Kind: pluginkit.Text, Doc: "path of a Nomad Variable holding a runtime override"},

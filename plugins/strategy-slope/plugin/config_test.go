@@ -45,6 +45,7 @@ func TestParseConfigAcceptsEveryKey(t *testing.T) {
 		keyZeroHold: "0s", keyFloor: "3", keyFloorHours: "22:00-06:00", keyFloorDays: "Fri-Mon",
 		keyTimezone: "Asia/Kolkata", keyOverrideCount: "7", keyOverrideUntil: "2026-12-01T18:00:00+05:30",
 		keyOverrideReason: "launch", keyOverrideMaxDuration: "48h", keyOverrideVariable: "autoscaler/override",
+		keyOverrideFrom: "2026-12-01T08:45:00+05:30", keyOverrideMode: "minimum",
 	})
 	must.NoError(t, err)
 	must.Eq(t, modeBacklog, c.mode)
@@ -61,6 +62,8 @@ func TestParseConfigAcceptsEveryKey(t *testing.T) {
 	must.Eq(t, "launch", c.override.reason)
 	must.Eq(t, time.Date(2026, 12, 1, 12, 30, 0, 0, time.UTC), c.override.until.UTC())
 	must.Eq(t, "autoscaler/override", c.overrideVariable)
+	must.Eq(t, time.Date(2026, 12, 1, 3, 15, 0, 0, time.UTC), c.override.from.UTC())
+	must.True(t, c.override.minimum)
 }
 
 func TestParseConfigRejects(t *testing.T) {
@@ -97,6 +100,11 @@ func TestParseConfigRejects(t *testing.T) {
 		{"an expiry needs a count", map[string]string{keyCapacity: "1", keyOverrideUntil: "2026-12-01T00:00:00Z"}, "override_until: needs override_count"},
 		{"override_until must be RFC 3339", map[string]string{keyCapacity: "1", keyOverrideCount: "5", keyOverrideUntil: "tomorrow"}, `override_until: not an RFC 3339 time`},
 		{"override_count must not be negative", map[string]string{keyCapacity: "1", keyOverrideCount: "-2", keyOverrideUntil: "2026-12-01T00:00:00Z"}, `override_count:`},
+		{"override_from must be RFC 3339", map[string]string{keyCapacity: "1", keyOverrideCount: "5", keyOverrideUntil: "2026-12-01T18:00:00Z", keyOverrideFrom: "08:45"}, `override_from: not an RFC 3339 time`},
+		{"override_from must be before override_until", map[string]string{keyCapacity: "1", keyOverrideCount: "5", keyOverrideUntil: "2026-12-01T18:00:00Z", keyOverrideFrom: "2026-12-01T18:00:00Z"}, `override_from: must be before override_until 2026-12-01T18:00:00Z`},
+		{"override_from needs a count", map[string]string{keyCapacity: "1", keyOverrideFrom: "2026-12-01T08:00:00Z"}, `override_from: needs override_count and override_until`},
+		{"override_mode is exact or minimum", map[string]string{keyCapacity: "1", keyOverrideCount: "5", keyOverrideUntil: "2026-12-01T18:00:00Z", keyOverrideMode: "floor"}, `override_mode: must be "exact" (pin the count) or "minimum"`},
+		{"a minimum needs a count", map[string]string{keyCapacity: "1", keyOverrideMode: "minimum"}, `override_mode: "minimum" needs override_count and override_until`},
 		{"override_variable must not be blank", map[string]string{keyCapacity: "1", keyOverrideVariable: " "}, `override_variable:`},
 	}
 	for _, tc := range cases {

@@ -69,10 +69,8 @@ func decide(in input) (decision, error) {
 	if err != nil {
 		return decision{}, err
 	}
-	if pinned != nil {
-		reason := fmt.Sprintf("override from %s: %d workers until %s (%s)", pinned.source, pinned.count,
-			pinned.until.UTC().Format(time.RFC3339), orDash(pinned.reason))
-		return finish(in.count, pinned.count, reason, meta), nil
+	if pinned != nil && !pinned.minimum {
+		return finish(in.count, pinned.count, pinned.describe(), meta), nil
 	}
 
 	var want int64
@@ -84,12 +82,29 @@ func decide(in input) (decision, error) {
 		want, reason, err = decideRate(in, meta)
 	}
 	if err != nil {
-		return decision{}, err
+		if pinned == nil {
+			return decision{}, err
+		}
+		// A minimum holds even when the check cannot decide (too few
+		// points after a restart): it is what the operator asked for.
+		want, reason = in.count, fmt.Sprintf("cannot decide (%v), holding %d", err, in.count)
+		meta["decision_error"] = err.Error()
 	}
 	if in.cfg.floor.active(in.now) && want < in.cfg.floor.count {
 		want = in.cfg.floor.count
 		reason += fmt.Sprintf("; business-hours floor %d", in.cfg.floor.count)
 		meta["floor_applied"] = true
+	}
+	if pinned != nil {
+		applied := want < pinned.count
+		meta["override_applied"] = applied
+		if applied {
+			want = pinned.count
+		}
+		reason += "; " + pinned.describe()
+		if !applied {
+			reason += ": already met"
+		}
 	}
 	return finish(in.count, want, reason+note, meta), nil
 }
@@ -291,22 +306,37 @@ func activeOverride(in input, meta map[string]any) (*manualOverride, string, err
 		}
 		switch st {
 		case overrideActive:
-			meta["override"] = "active"
-			meta["override_source"] = o.source
+			addOverride(meta, "active", o)
 			meta["override_count"] = float64(o.count)
-			meta["override_until"] = o.until.UTC().Format(time.RFC3339)
 			meta["override_reason"] = o.reason
 			return &o, "", nil
+		case overrideScheduled:
+			// Reported, not applied; an active one below still is.
+			if _, seen := meta["override"]; !seen {
+				addOverride(meta, "scheduled", o)
+				meta["override_count"] = float64(o.count)
+				meta["override_reason"] = o.reason
+				note += fmt.Sprintf("; %s, from %s", o.describe(), o.from.UTC().Format(time.RFC3339))
+			}
 		case overrideExpired:
 			if _, seen := meta["override"]; !seen {
-				meta["override"] = "expired"
-				meta["override_source"] = o.source
-				meta["override_until"] = o.until.UTC().Format(time.RFC3339)
+				addOverride(meta, "expired", o)
 				note += fmt.Sprintf("; override from %s expired at %s", o.source, o.until.UTC().Format(time.RFC3339))
 			}
 		}
 	}
 	return nil, note, nil
+}
+
+// addOverride reports an override's state, source, mode and times in Meta.
+func addOverride(meta map[string]any, state string, o manualOverride) {
+	meta["override"] = state
+	meta["override_source"] = o.source
+	meta["override_mode"] = o.mode()
+	meta["override_until"] = o.until.UTC().Format(time.RFC3339)
+	if !o.from.IsZero() {
+		meta["override_from"] = o.from.UTC().Format(time.RFC3339)
+	}
 }
 
 func finish(current, want int64, reason string, meta map[string]any) decision {

@@ -40,6 +40,11 @@ func mustConfig(t *testing.T, kv ...string) config {
 func TestDecide(t *testing.T) {
 	active := manualOverride{set: true, count: 3, until: friday.Add(time.Hour), reason: "drill", source: "policy"}
 	expired := manualOverride{set: true, count: 3, until: friday.Add(-time.Minute), reason: "drill", source: "policy"}
+	minimum := func(n int64) manualOverride {
+		return manualOverride{set: true, count: n, until: friday.Add(3 * time.Hour), minimum: true, reason: "launch", source: "variable ops/pin"}
+	}
+	// Scheduled: from an hour ahead, so decided as usual now.
+	scheduled := manualOverride{set: true, count: 40, from: friday.Add(time.Hour), until: friday.Add(4 * time.Hour), minimum: true, reason: "launch", source: "variable ops/pin"}
 	cases := []struct {
 		name    string
 		cfg     []string
@@ -110,6 +115,45 @@ func TestDecide(t *testing.T) {
 				in.cfg.override = active
 				in.variable = manualOverride{set: true, count: 9, until: friday.Add(time.Hour), source: "variable ops/pin"}
 			}, want: 9, dir: sdk.ScaleDirectionDown, metaKey: "override_source", metaVal: "variable ops/pin"},
+		{name: "a minimum override raises a decision below it",
+			count: 5, pts: flat(60, 1000), mod: func(in *input) { in.variable = minimum(20) }, want: 20, dir: sdk.ScaleDirectionUp,
+			metaKey: "override_applied", metaVal: true, reason: "no replayable business day yet); override from variable ops/pin: at least 20 workers until 2026-11-27T15:00:00Z (launch)"},
+		{name: "a minimum override already met leaves the decision as it is",
+			count: 5, pts: flat(60, 1000), mod: func(in *input) { in.variable = minimum(4) }, want: 13, dir: sdk.ScaleDirectionUp,
+			metaKey: "override_applied", metaVal: false, reason: "at least 4 workers until 2026-11-27T15:00:00Z (launch): already met"},
+		{name: "a minimum override is reported with its mode",
+			count: 5, pts: flat(60, 1000), mod: func(in *input) { in.variable = minimum(4) }, want: 13, dir: sdk.ScaleDirectionUp,
+			metaKey: "override_mode", metaVal: "minimum"},
+		{name: "a minimum override holds when the check cannot decide, at the current count above it",
+			count: 25, pts: flat(3, 1000), mod: func(in *input) { in.variable = minimum(20) }, want: 25, dir: sdk.ScaleDirectionNone,
+			reason: "cannot decide (rate mode needs at least 10 valid points (min_points), got 3), holding 25"},
+		{name: "a minimum override holds when the check cannot decide, at the minimum above the count",
+			count: 10, pts: nil, mod: func(in *input) { in.variable = minimum(20) }, want: 20, dir: sdk.ScaleDirectionUp,
+			metaKey: "override_applied", metaVal: true},
+		{name: "a minimum override lets a backlog add workers on top of it",
+			cfg: []string{keyMode, modeBacklog, keyBacklogTolerance, "100"}, count: 20, pts: flat(1, 10000),
+			mod: func(in *input) { in.variable = minimum(20) }, want: 70, dir: sdk.ScaleDirectionUp, metaKey: "override_applied", metaVal: false},
+		{name: "a minimum override lifts a backlog check's no-change vote to it",
+			cfg: []string{keyMode, modeBacklog, keyBacklogTolerance, "100"}, count: 7, pts: flat(1, 0),
+			mod: func(in *input) { in.variable = minimum(20) }, want: 20, dir: sdk.ScaleDirectionUp},
+		{name: "a scheduled override is reported, not applied, before its start",
+			count: 5, pts: flat(60, 1000), mod: func(in *input) { in.variable = scheduled }, want: 13, dir: sdk.ScaleDirectionUp,
+			metaKey: "override", metaVal: "scheduled", reason: "at least 40 workers until 2026-11-27T16:00:00Z (launch), from 2026-11-27T13:00:00Z"},
+		{name: "a scheduled override applies from its start",
+			count: 5, pts: flat(60, 1000), mod: func(in *input) { in.variable, in.now = scheduled, friday.Add(time.Hour) }, want: 40, dir: sdk.ScaleDirectionUp,
+			metaKey: "override_from", metaVal: "2026-11-27T13:00:00Z"},
+		{name: "a scheduled variable does not hide an active policy override",
+			count: 20, pts: flat(60, 1000), mod: func(in *input) { in.cfg.override, in.variable = active, scheduled }, want: 3, dir: sdk.ScaleDirectionDown,
+			metaKey: "override_source", metaVal: "policy"},
+		{name: "a scheduled exact override pins from its start",
+			count: 20, pts: flat(60, 1000), mod: func(in *input) {
+				in.variable, in.now = scheduled, friday.Add(90*time.Minute)
+				in.variable.minimum = false
+			}, want: 40, dir: sdk.ScaleDirectionUp, reason: "override from variable ops/pin: 40 workers until"},
+		{name: "a scheduled override a month ahead, short once started, is not too far ahead",
+			count: 5, pts: flat(60, 1000), mod: func(in *input) {
+				in.variable = manualOverride{set: true, count: 40, from: friday.Add(30 * 24 * time.Hour), until: friday.Add(30*24*time.Hour + 3*time.Hour), source: "variable ops/pin"}
+			}, want: 13, dir: sdk.ScaleDirectionUp, metaKey: "override", metaVal: "scheduled"},
 		{name: "an unreadable variable is reported and ignored",
 			count: 13, pts: flat(60, 1000), mod: func(in *input) { in.variableErr = "connection refused" },
 			want: 13, dir: sdk.ScaleDirectionNone, metaKey: "override_variable_error", metaVal: "connection refused", reason: "override variable unreadable"},
@@ -188,6 +232,9 @@ func TestDecideErrors(t *testing.T) {
 		{"an override beyond override_max_duration is refused", nil, flat(60, 1), func(in *input) {
 			in.cfg.override = manualOverride{set: true, count: 1, until: friday.Add(8 * 24 * time.Hour), source: "policy"}
 		}, `policy override_until "2026-12-05T12:00:00Z": more than 168h0m0s ahead`},
+		{"a scheduled override longer than override_max_duration from its start is refused", nil, flat(60, 1), func(in *input) {
+			in.cfg.override = manualOverride{set: true, count: 1, from: friday.Add(24 * time.Hour), until: friday.Add(9 * 24 * time.Hour), source: "policy"}
+		}, `policy override_until "2026-12-06T12:00:00Z": more than 168h0m0s after override_from 2026-11-28T12:00:00Z`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

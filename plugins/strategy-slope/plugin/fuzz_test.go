@@ -59,6 +59,8 @@ func FuzzRun(f *testing.F) {
 	f.Add(realistic, int64(0), uint8(0), uint16(100), uint8(12), int16(0), int16(0))
 	f.Add(realistic, int64(40), uint8(0), uint16(100), uint8(3), int16(7), int16(90))
 	f.Add(realistic, int64(4), uint8(0), uint16(100), uint8(3), int16(7), int16(-5))
+	f.Add(realistic, int64(4), uint8(2), uint16(100), uint8(3), int16(70), int16(90))
+	f.Add(realistic[:6], int64(90), uint8(3), uint16(100), uint8(3), int16(70), int16(90))
 	f.Add(realistic[:6], int64(4), uint8(1), uint16(50), uint8(0), int16(0), int16(0))
 	f.Add([]byte{0, 0, 0, 0, 0, 0xf8, 0x7f, 0, 0, 0, 0, 0, 0, 0, 0, 0xf0, 0x7f}, int64(-9), uint8(0), uint16(0), uint8(0), int16(0), int16(0))
 	f.Add([]byte{4, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xef, 0x7f, 4, 1, 0, 0, 0, 0, 0, 0, 0}, int64(math.MaxInt64), uint8(1), uint16(1), uint8(255), int16(-1), int16(30000))
@@ -78,6 +80,10 @@ func FuzzRun(f *testing.F) {
 			cfg[keyOverrideUntil] = friday.Add(time.Duration(overrideMinutes) * time.Minute).Format(time.RFC3339)
 			overrideActive = overrideMinutes > 0 && time.Duration(overrideMinutes)*time.Minute <= 168*time.Hour // override_max_duration's default
 		}
+		minimum := overrideMinutes != 0 && mode&2 == 2
+		if minimum {
+			cfg[keyOverrideMode] = overrideMinimum
+		}
 		metrics := fuzzSeries(raw, friday)
 
 		p := New(hclog.NewNullLogger())
@@ -95,7 +101,10 @@ func FuzzRun(f *testing.F) {
 		must.NotNil(t, a)
 		must.NonNegative(t, a.Count)
 		must.LessEq(t, int64(maxWorkers), a.Count)
-		if overrideActive {
+		switch {
+		case overrideActive && minimum:
+			must.GreaterEq(t, int64(overrideCount)&0x3ff, a.Count, must.Sprint("a minimum holds while active"))
+		case overrideActive:
 			must.Eq(t, int64(overrideCount)&0x3ff, a.Count, must.Sprint("override wins while active"))
 			return
 		}

@@ -83,7 +83,9 @@ func (m *strategyMetrics) observe(check string, current int64, d decision) {
 // reasonClass names what drove a decision, the most specific first.
 func reasonClass(d decision) string {
 	switch {
-	case d.meta["override"] == "active":
+	case d.meta["override"] == "active" && d.meta["override_applied"] != false:
+		// An exact override, or a minimum that raised the count; a
+		// minimum already met is the check's own decision.
 		return "override"
 	case d.meta["floor_applied"] == true:
 		return "floor"

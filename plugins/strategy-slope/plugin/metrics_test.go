@@ -16,6 +16,9 @@ func TestReasonClassNamesWhatDroveTheDecision(t *testing.T) {
 		want string
 	}{
 		{"an active override wins over everything", decision{direction: sdk.ScaleDirectionUp, meta: map[string]any{"override": "active", "floor_applied": true}}, "override"},
+		{"a minimum that raised the count", decision{direction: sdk.ScaleDirectionUp, meta: map[string]any{"override": "active", "override_applied": true}}, "override"},
+		{"a minimum already met is the check's own decision", decision{direction: sdk.ScaleDirectionUp, meta: map[string]any{"override": "active", "override_applied": false}}, "scale_up"},
+		{"a scheduled override does not count yet", decision{direction: sdk.ScaleDirectionDown, meta: map[string]any{"override": "scheduled"}}, "scale_in"},
 		{"an expired override does not count", decision{direction: sdk.ScaleDirectionDown, meta: map[string]any{"override": "expired"}}, "scale_in"},
 		{"the floor", decision{direction: sdk.ScaleDirectionUp, meta: map[string]any{"floor_applied": true}}, "floor"},
 		{"an outage hold", decision{meta: map[string]any{"outage_minutes": 12.0}}, "outage_hold"},

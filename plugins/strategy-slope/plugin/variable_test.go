@@ -137,3 +137,70 @@ func TestRunReportsAVariableTheTokenMayNotRead(t *testing.T) {
 	must.Eq(t, int64(13), out.Action.Count)
 	must.StrContains(t, out.Action.Meta["override_variable_error"].(string), "403")
 }
+
+func TestOverrideItemsReadFromAndMode(t *testing.T) {
+	t.Parallel()
+	until := "2026-12-14T12:00:00Z"
+	o, err := overrideFromItems("ops/pin", map[string]string{"count": "300", "until": until, "from": " 2026-12-14T08:45:00Z ", "mode": "minimum", "reason": "launch"})
+	must.NoError(t, err)
+	must.Eq(t, time.Date(2026, 12, 14, 8, 45, 0, 0, time.UTC), o.from)
+	must.True(t, o.minimum)
+	o, err = overrideFromItems("ops/pin", map[string]string{"count": "300", "until": until, "from": ""})
+	must.NoError(t, err)
+	must.True(t, o.from.IsZero())
+	must.False(t, o.minimum)
+
+	for items, want := range map[[2]string]string{
+		{"tomorrow", ""}:             `variable ops/pin item from "tomorrow": not an RFC 3339 time`,
+		{"2026-12-14T12:00:00Z", ""}: `variable ops/pin item from "2026-12-14T12:00:00Z": must be before until "2026-12-14T12:00:00Z"`,
+		{"", "floor"}:                `variable ops/pin item mode "floor": must be "exact" or "minimum"`,
+	} {
+		_, err := overrideFromItems("ops/pin", map[string]string{"count": "3", "until": until, "from": items[0], "mode": items[1]})
+		must.EqError(t, err, want)
+	}
+}
+
+// A scheduled minimum set days ahead through the variable: decided as usual
+// until its start, at least its count from then (more when the forecast
+// asks for more), normal again after its end.
+func TestRunAppliesAScheduledMinimumFromTheVariable(t *testing.T) {
+	now := friday
+	fake, p := startNomad(t, &now)
+	cfg := map[string]string{"capacity_per_worker": "100", "override_variable": "launch"}
+	run := func(count int64, rate float64) *sdk.ScalingAction {
+		t.Helper()
+		out, err := p.Run(evalOf(cfg, now, repeat(60, rate)...), count)
+		must.NoError(t, err)
+		return out.Action
+	}
+	start := friday.Add(72 * time.Hour)
+	fake.SetVariable("ops", "launch", map[string]string{
+		"count": "30", "mode": "minimum", "reason": "campaign, CHG-311",
+		"from": start.Format(time.RFC3339), "until": start.Add(3 * time.Hour).Format(time.RFC3339),
+	})
+
+	a := run(5, 1000)
+	must.Eq(t, int64(13), a.Count)
+	must.Eq[any](t, "scheduled", a.Meta["override"])
+	must.StrContains(t, a.Reason, "at least 30 workers")
+
+	now = start
+	a = run(13, 1000)
+	must.Eq(t, int64(30), a.Count)
+	must.Eq[any](t, "active", a.Meta["override"])
+	must.Eq[any](t, true, a.Meta["override_applied"])
+	must.StrContains(t, a.Reason, "campaign, CHG-311")
+
+	// A crowd beyond the guess still gets its workers.
+	a = run(30, 5000)
+	must.Greater(t, int64(30), a.Count)
+	must.Eq[any](t, false, a.Meta["override_applied"])
+
+	// After its end: normal scaling, which scales in as the hold window
+	// and the workers still booting allow (a fresh check holds).
+	now = start.Add(3 * time.Hour)
+	a = run(13, 1000)
+	must.Eq(t, int64(13), a.Count)
+	must.Eq[any](t, "expired", a.Meta["override"])
+	must.MapNotContainsKey(t, a.Meta, "override_applied")
+}
