@@ -23,14 +23,6 @@ type request struct {
 // scheduled reports whether the override starts after now.
 func (r request) scheduled(now time.Time) bool { return r.from.After(now) }
 
-// mode is the strategy's override_mode (and Variable item mode) value.
-func (r request) mode() string {
-	if r.minimum {
-		return modeMinimum
-	}
-	return modeExact
-}
-
 // describe is the override in words: "at least 300 workers from ... until ...".
 func (r request) describe(now time.Time, loc *time.Location) string {
 	s := fmt.Sprintf("%d workers", r.count)
