@@ -86,7 +86,7 @@ func TestInvalidConfigsAreNotKept(t *testing.T) {
 	c, parses := newExampleCache(4)
 	for range 2 {
 		_, err := c.Parse(map[string]string{"capacity": "x"})
-		must.ErrorContains(t, err, "capacity: not a number")
+		must.ErrorContains(t, err, `capacity "x": not a number`)
 		_, err = c.Parse(map[string]string{"capacity": "1", "colour": "blue"})
 		must.ErrorContains(t, err, `unknown key "colour"`)
 	}

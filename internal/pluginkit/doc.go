@@ -4,7 +4,8 @@
 //
 //   - config as a Table of keys (name, kind, default, bounds, one-line doc),
 //     parsed by a Parser that reports every problem at once, names the key
-//     and never repeats a value; one rule for unknown keys and one list of
+//     and its value (never a Secret key's, nor an unknown key's); one rule
+//     for unknown keys and one list of
 //     the nomad_* keys the agent merges into every plugin's config;
 //   - AtBoundary, the one error type handed to the agent: credentials and
 //     the agent's restart phrases stripped, the cause kept for errors.Is;

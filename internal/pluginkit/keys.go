@@ -33,6 +33,9 @@ type Key struct {
 	Min, Max string
 	// Required keys must be present.
 	Required bool
+	// Secret keys hold a password, a key or a URL or DSN that may carry
+	// one: their errors never show the value.
+	Secret bool
 	// Doc is a one-line description, for errors and generated docs.
 	Doc string
 }

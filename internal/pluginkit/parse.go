@@ -11,9 +11,10 @@ import (
 
 // Parser reads one config map against its Table and collects every
 // problem, so that all of them are reported at once. Each error names its
-// key and never repeats the value: a config can hold anything, a password
-// pasted into the wrong key included, and these errors end in the agent's
-// log.
+// key and the value it was given (`lead "-5m": must be between 0s and
+// 24h`), except for a key the table marks Secret and a key it does not
+// know (a password pasted into a misspelled key): these errors end in the
+// agent's log.
 type Parser struct {
 	t    *Table
 	m    map[string]string
@@ -50,7 +51,43 @@ func (p *Parser) Text(name string) string {
 
 // Fail records a problem of key. Never pass the value in args.
 func (p *Parser) Fail(key, format string, args ...any) {
-	p.errs = append(p.errs, fmt.Errorf("%s: "+format, append([]any{key}, args...)...))
+	p.errs = append(p.errs, fmt.Errorf("%s: "+format, append([]any{p.Name(key)}, args...)...))
+}
+
+// maxShownValue bounds the value an error repeats: a key can hold a whole
+// SQL query.
+const maxShownValue = 80
+
+// Name is how an error names key: with its value quoted when it is set and
+// may be shown (a key of the table that is not Secret, or one of its
+// prefixed families), the key alone otherwise.
+func (p *Parser) Name(key string) string {
+	v, set := p.m[key]
+	if !set || !p.shows(key) {
+		return key
+	}
+	return key + " " + Quote(v)
+}
+
+// Quote is how an error shows a value that is no secret: quoted, and cut
+// after maxShownValue characters.
+func Quote(v string) string {
+	if r := []rune(v); len(r) > maxShownValue {
+		v = string(r[:maxShownValue]) + "..."
+	}
+	return strconv.Quote(v)
+}
+
+func (p *Parser) shows(key string) bool {
+	if k, ok := p.t.Key(key); ok {
+		return !k.Secret
+	}
+	for _, prefix := range p.t.Prefixes {
+		if strings.HasPrefix(key, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // Add records errors found by the plugin's own checks; nils are skipped.
@@ -110,7 +147,7 @@ func read[T ordered](p *Parser, name string, kind Kind, what string, parse func(
 	var zero T
 	k, ok := p.t.Key(name)
 	if !ok || k.Kind != kind {
-		p.Fail(name, "not a %s key of this plugin's table (a bug: please report it)", kindName(kind))
+		p.errs = append(p.errs, fmt.Errorf("%s: not a %s key of this plugin's table (a bug: please report it)", name, kindName(kind)))
 		return zero
 	}
 	def := zero
@@ -204,7 +241,7 @@ func (t *Table) Check() error {
 				continue
 			}
 			// The table's own values are not secrets: they are quoted.
-			probe := &Parser{t: &Table{Keys: []Key{{Name: k.Name, Kind: k.Kind, Min: k.Min, Max: k.Max}}},
+			probe := &Parser{t: &Table{Keys: []Key{{Name: k.Name, Kind: k.Kind, Min: k.Min, Max: k.Max, Secret: true}}},
 				m: map[string]string{k.Name: field.value}}
 			switch k.Kind {
 			case Duration:

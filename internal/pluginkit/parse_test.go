@@ -18,6 +18,7 @@ var exampleTable = &Table{
 		{Name: "seasonal", Kind: Bool, Default: "true", Doc: "use yesterday"},
 		{Name: "timeout", Kind: Duration, Default: "30s", Min: "1ms", Doc: "deadline"},
 		{Name: "url", Kind: Text, Doc: "where"},
+		{Name: "password", Kind: Text, Secret: true, Doc: "a secret"},
 	},
 	Prefixes:    []string{"sql."},
 	UnknownHint: "check the spelling",
@@ -51,30 +52,37 @@ func TestTheTableGivesDefaultsAndParsedValues(t *testing.T) {
 	must.Eq(t, exampleConfig{capacity: 2.5, lead: 90 * time.Second, attempts: 3, timeout: 30 * time.Second, url: "x"}, c)
 }
 
-func TestErrorsNameTheKeyNeverTheValueAndComeAllAtOnce(t *testing.T) {
+func TestErrorsNameTheKeyAndTheValueButNeverASecretAndComeAllAtOnce(t *testing.T) {
 	const secret = "hunter2-secret"
-	_, err := parseExample(map[string]string{
-		"lead": "25h", "attempts": secret, "seasonal": "yes please", "timeout": "-1s",
-		"pasword": secret,
+	p := Parse(exampleTable, map[string]string{
+		"lead": "25h", "attempts": "many", "seasonal": "yes please", "timeout": "-1s",
+		"pasword": secret, "password": secret, "sql.q": strings.Repeat("SELECT 1 ", 20),
 	})
+	_, _, _, _ = p.Duration("lead"), p.Int("attempts"), p.Bool("seasonal"), p.Duration("timeout")
+	p.Fail("password", "rejected by the server")
+	p.Fail("sql.q", "not a query")
+	err := p.Err()
 	for _, want := range []string{
 		`unknown key "pasword" (check the spelling)`,
 		"capacity: required",
-		"lead: must be between 0s and 24h",
-		"attempts: not a whole number",
-		"seasonal: not true or false",
-		"timeout: must be at least 1ms",
+		`lead "25h": must be between 0s and 24h`,
+		`attempts "many": not a whole number`,
+		`seasonal "yes please": not true or false`,
+		`timeout "-1s": must be at least 1ms`,
+		"password: rejected by the server",
+		`sql.q "SELECT 1 SELECT 1`,
+		`...": not a query`,
 	} {
 		must.ErrorContains(t, err, want)
 	}
-	must.StrNotContains(t, err.Error(), secret)
-	must.StrNotContains(t, err.Error(), "yes please")
+	must.StrNotContains(t, err.Error(), secret, must.Sprint("neither a Secret key's value nor an unknown key's"))
+	must.StrNotContains(t, err.Error(), strings.Repeat("SELECT 1 ", 20), must.Sprint("a long value is cut"))
 }
 
 func TestNumbersMustBeFinite(t *testing.T) {
 	for _, v := range []string{"NaN", "Inf", "-Inf", "1e400"} {
 		_, err := parseExample(map[string]string{"capacity": v})
-		must.ErrorContains(t, err, "capacity: not a number", must.Sprint(v))
+		must.ErrorContains(t, err, "capacity \""+v+"\": not a number", must.Sprint(v))
 	}
 }
 

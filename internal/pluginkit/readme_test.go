@@ -13,6 +13,7 @@ const exampleReadme = "# plugin\n\n## Configuration\n\n| Key | Default | Meaning
 	"| `seasonal` | `true` | use yesterday |\n" +
 	"| `timeout` | set by the agent; `30s` when absent | deadline |\n" +
 	"| `url` | none | where |\n" +
+	"| `password` | none | a secret |\n" +
 	"| `sql.<name>` | none | named queries |\n" +
 	"\n## Next\n\n| `not_a_key` | `x` | outside the section |\n"
 

@@ -104,7 +104,7 @@ func TestLoadPolicyRejectsWhatTheAgentOrTheModelCannotRun(t *testing.T) {
         lead                = "5m"
         horizon             = "4m"
       }
-    }`), "", `check "c": strategy "slope": horizon: must be at least lead (5m0s)`},
+    }`), "", `check "c": strategy "slope": horizon "4m": must be at least lead (5m0s)`},
 		{"a check without a source", scaling("w", "", `check "c" {
       query = "postgres:x"
       strategy "slope" { capacity_per_worker = "10" }

@@ -87,7 +87,7 @@ func parseColumnList(key, v string) ([]string, error) {
 	)
 	for i, c := range splitList(v) {
 		if c == "" || len(c) > maxIdentifierLen || strings.ContainsRune(c, 0) {
-			errs = append(errs, fmt.Errorf("%s element %d: want a column name of 1 to %d bytes", key, i+1, maxIdentifierLen))
+			errs = append(errs, fmt.Errorf("%s element %d %s: want a column name of 1 to %d bytes", key, i+1, pluginkit.Quote(c), maxIdentifierLen))
 			continue
 		}
 		cols = append(cols, c)

@@ -48,11 +48,11 @@ var configTable = &pluginkit.Table{
 	AgentKeys: true,
 	Prefixes:  []string{configKeyNamedSQLPrefix},
 	Keys: []pluginkit.Key{
-		{Name: configKeyAMQPURLs, Kind: pluginkit.Text, Doc: "amqp(s):// URLs of the cluster nodes, tried in order"},
-		{Name: configKeyManagementURLs, Kind: pluginkit.Text, Doc: "management API base URLs, tried in order"},
+		{Name: configKeyAMQPURLs, Kind: pluginkit.Text, Secret: true, Doc: "amqp(s):// URLs of the cluster nodes, tried in order"},
+		{Name: configKeyManagementURLs, Kind: pluginkit.Text, Secret: true, Doc: "management API base URLs, tried in order"},
 		{Name: configKeyManagementUsername, Kind: pluginkit.Text, Doc: "management API user"},
-		{Name: configKeyManagementPassword, Kind: pluginkit.Text, Doc: "management API password"},
-		{Name: configKeyPostgresURL, Kind: pluginkit.Text, Doc: "PostgreSQL DSN"},
+		{Name: configKeyManagementPassword, Kind: pluginkit.Text, Secret: true, Doc: "management API password"},
+		{Name: configKeyPostgresURL, Kind: pluginkit.Text, Secret: true, Doc: "PostgreSQL DSN"},
 		{Name: configKeyPostgresMaxConns, Kind: pluginkit.Int, Default: "4", Min: "1", Max: "64", Doc: "PostgreSQL pool size"},
 		{Name: configKeyRequestsTable, Kind: pluginkit.Text, Default: "api_requests", Doc: "table of requests_per_minute"},
 		{Name: configKeyRequestsTimeColumn, Kind: pluginkit.Text, Default: "created_at", Doc: "its time column"},
@@ -106,10 +106,10 @@ func (c config) defaultVhost() string {
 
 // parseConfig validates the whole map and reports every problem at once. It
 // reads TLS files but never contacts a server: a failed SetConfig stops the
-// agent, and a server that is down at start must not. Errors name the key
-// and the problem, never the value: a config can hold anything, a password
-// pasted into the wrong key included, and these errors end in the agent's
-// log.
+// agent, and a server that is down at start must not. Errors name the key,
+// its value and the problem, except for the Secret keys (URLs and the DSN,
+// which may carry a password; the password), a named query's SQL and an
+// unknown key: these errors end in the agent's log.
 func parseConfig(m map[string]string) (config, error) {
 	p := pluginkit.Parse(configTable, m)
 	c := config{queryTimeout: p.Duration(configKeyQueryTimeout)}
@@ -280,11 +280,11 @@ func dsnFileParams(dsn string) string {
 func parseIdentifier(key, v string, maxParts int) (pgx.Identifier, error) {
 	parts := strings.Split(v, ".")
 	if len(parts) > maxParts {
-		return nil, fmt.Errorf("%s: want at most %d dot-separated parts", key, maxParts)
+		return nil, fmt.Errorf("%s %s: want at most %d dot-separated parts", key, pluginkit.Quote(v), maxParts)
 	}
 	for _, p := range parts {
 		if p == "" || len(p) > maxIdentifierLen || strings.ContainsRune(p, 0) {
-			return nil, fmt.Errorf("%s: each dot-separated part must be 1 to %d bytes", key, maxIdentifierLen)
+			return nil, fmt.Errorf("%s %s: each dot-separated part must be 1 to %d bytes", key, pluginkit.Quote(v), maxIdentifierLen)
 		}
 	}
 	return pgx.Identifier(parts), nil

@@ -60,7 +60,7 @@ func TestSetConfigFailureKeepsThePreviousConfig(t *testing.T) {
 	_, srv := newFakeManagement(t)
 	p := managementPlugin(t, srv.URL, nil)
 	err := p.SetConfig(map[string]string{configKeyManagementURLs: srv.URL, configKeyQueryTimeout: "soon"})
-	must.ErrorContains(t, err, "query_timeout: not a duration")
+	must.ErrorContains(t, err, `query_timeout "soon": not a duration`)
 	must.Eq(t, 7.0, value(t, p, "rabbitmq:ready:ekyc.ocr"))
 }
 

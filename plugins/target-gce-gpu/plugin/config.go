@@ -198,7 +198,7 @@ var (
 )
 
 // parseMIGs reads "zone/name,zone/name": one zonal MIG per zone. Errors
-// point at an entry by its position and never quote it.
+// point at an entry by its position and quote it.
 func parseMIGs(project, v string) ([]migRef, error) {
 	if strings.TrimSpace(v) == "" {
 		return nil, fmt.Errorf("%s: required, as \"zone/name,zone/name\"", targetKeyMIGs)
@@ -215,23 +215,25 @@ func parseMIGList(key, project, v string) ([]migRef, error) {
 	zones := map[string]int{}
 	for i, item := range strings.Split(v, ",") {
 		entry := i + 1
-		zone, name, ok := strings.Cut(strings.TrimSpace(item), "/")
+		item = strings.TrimSpace(item)
+		at := fmt.Sprintf("%s entry %d %s", key, entry, pluginkit.Quote(item))
+		zone, name, ok := strings.Cut(item, "/")
 		switch {
 		case !ok || zone == "" || name == "" || strings.Contains(name, "/"):
-			errs = append(errs, fmt.Errorf("%s: entry %d is not \"zone/name\"", key, entry))
+			errs = append(errs, fmt.Errorf("%s: not \"zone/name\"", at))
 			continue
 		case regionName.MatchString(zone):
-			errs = append(errs, fmt.Errorf("%s: entry %d names a region, not a zone: only zonal MIGs are supported, one per zone (a zone is its region plus a letter, like us-central1-a)", key, entry))
+			errs = append(errs, fmt.Errorf("%s: names a region, not a zone: only zonal MIGs are supported, one per zone (a zone is its region plus a letter, like us-central1-a)", at))
 			continue
 		case !zoneName.MatchString(zone):
-			errs = append(errs, fmt.Errorf("%s: entry %d: the zone is not a GCE zone name (a region plus a letter, like us-central1-a)", key, entry))
+			errs = append(errs, fmt.Errorf("%s: the zone is not a GCE zone name (a region plus a letter, like us-central1-a)", at))
 			continue
 		case !migName.MatchString(name):
-			errs = append(errs, fmt.Errorf("%s: entry %d: the MIG name is not a GCE resource name (up to 63 lowercase letters, digits and hyphens, starting with a letter)", key, entry))
+			errs = append(errs, fmt.Errorf("%s: the MIG name is not a GCE resource name (up to 63 lowercase letters, digits and hyphens, starting with a letter)", at))
 			continue
 		}
 		if first, dup := zones[zone]; dup {
-			errs = append(errs, fmt.Errorf("%s: entries %d and %d are in the same zone; use one MIG per zone", key, first, entry))
+			errs = append(errs, fmt.Errorf("%s: entries %d and %d are in the same zone %s; use one MIG per zone", key, first, entry, zone))
 			continue
 		}
 		zones[zone] = entry

@@ -29,7 +29,7 @@ const (
 var pluginTable = &pluginkit.Table{
 	AgentKeys: true,
 	Keys: []pluginkit.Key{
-		{Name: configKeyCredentials, Kind: pluginkit.Text, Doc: "service account key: a file path or the JSON itself"},
+		{Name: configKeyCredentials, Kind: pluginkit.Text, Secret: true, Doc: "service account key: a file path or the JSON itself"},
 		{Name: configKeyComputeEndpoint, Kind: pluginkit.Text, Doc: "base URL of the Compute API"},
 		{Name: configKeyComputeInsecure, Kind: pluginkit.Bool, Default: "false", Doc: "turn authentication off (with compute_endpoint only)"},
 		pluginkit.MetricsKeyRow,
@@ -74,8 +74,9 @@ type pluginConfig struct {
 
 // parsePluginConfig validates the agent's target block config. It reads a
 // credentials file but contacts nothing, so the agent starts even while GCE
-// or Nomad are unreachable. Errors name the key and the problem, never the
-// value: a password put in the wrong key must not reach the agent's log.
+// or Nomad are unreachable. Errors name the key, its value and the problem,
+// but never the value of credentials (Secret) or of a key the plugin does
+// not type (the Nomad token): these errors reach the agent's log.
 func parsePluginConfig(raw map[string]string) (pluginConfig, error) {
 	p := pluginkit.Parse(pluginTable, raw)
 	cfg := pluginConfig{computeInsecure: p.Bool(configKeyComputeInsecure), metricsAddress: p.Text(pluginkit.MetricsKey)}

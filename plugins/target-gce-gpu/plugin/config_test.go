@@ -69,40 +69,40 @@ func TestParseTargetConfigErrors(t *testing.T) {
 	}{
 		{"a typo in a key is rejected by name", func(m map[string]string) { m["node_drain_dedline"] = "5m" }, []string{`unknown key "node_drain_dedline"`}},
 		{"a missing project is named", func(m map[string]string) { delete(m, "project") }, []string{"project: required"}},
-		{"a project that is no project ID is refused", func(m map[string]string) { m["project"] = "ML Prod" }, []string{"project: not a GCP project ID"}},
-		{"a MIG without a zone is pointed at", func(m map[string]string) { m["migs"] = "gpu-a" }, []string{`migs: entry 1 is not "zone/name"`}},
+		{"a project that is no project ID is refused", func(m map[string]string) { m["project"] = "ML Prod" }, []string{"project \"ML Prod\": not a GCP project ID"}},
+		{"a MIG without a zone is pointed at", func(m map[string]string) { m["migs"] = "gpu-a" }, []string{`migs entry 1 "gpu-a": not "zone/name"`}},
 		{"a region instead of a zone is refused", func(m map[string]string) { m["migs"] = "us-central1-a/gpu-a,us-central1/gpu-b" },
-			[]string{"migs: entry 2 names a region, not a zone"}},
+			[]string{`migs entry 2 "us-central1/gpu-b": names a region, not a zone`}},
 		{"a zone that is no GCE zone is refused", func(m map[string]string) { m["migs"] = "us-central1a/gpu-a" },
-			[]string{"migs: entry 1: the zone is not a GCE zone name"}},
+			[]string{`migs entry 1 "us-central1a/gpu-a": the zone is not a GCE zone name`}},
 		{"a MIG name that is no GCE name is refused", func(m map[string]string) { m["migs"] = "us-central1-a/GPU_A" },
-			[]string{"migs: entry 1: the MIG name is not a GCE resource name"}},
+			[]string{`migs entry 1 "us-central1-a/GPU_A": the MIG name is not a GCE resource name`}},
 		{"two MIGs in one zone are refused", func(m map[string]string) { m["migs"] = "zone-z/a,zone-z/b" }, []string{"entries 1 and 2 are in the same zone"}},
 		{"a node pool identifier is required", func(m map[string]string) { delete(m, "node_pool") }, []string{"one of node_pool, node_class or datacenter is required"}},
-		{"a bad duration is named", func(m map[string]string) { m["stockout_cooldown"] = "soon" }, []string{"stockout_cooldown: not a duration such as 5m"}},
+		{"a bad duration is named", func(m map[string]string) { m["stockout_cooldown"] = "soon" }, []string{"stockout_cooldown \"soon\": not a duration such as 5m"}},
 		{"a duration long enough to overflow the Scale deadline is refused", func(m map[string]string) {
 			m["node_drain_deadline"] = "2562047h"
 			m["scale_timeout"] = "2562047h"
-		}, []string{"node_drain_deadline: must be between 1s and 720h", "scale_timeout: must be between 1s and 720h"}},
-		{"a scale timeout below a second is refused", func(m map[string]string) { m["scale_timeout"] = "10ms" }, []string{"scale_timeout: must be between 1s and 720h"}},
-		{"an unknown selector is listed with the choices", func(m map[string]string) { m["node_selector"] = "random" }, []string{"node_selector: not one of least_busy"}},
+		}, []string{"node_drain_deadline \"2562047h\": must be between 1s and 720h", "scale_timeout \"2562047h\": must be between 1s and 720h"}},
+		{"a scale timeout below a second is refused", func(m map[string]string) { m["scale_timeout"] = "10ms" }, []string{"scale_timeout \"10ms\": must be between 1s and 720h"}},
+		{"an unknown selector is listed with the choices", func(m map[string]string) { m["node_selector"] = "random" }, []string{"node_selector \"random\": not one of least_busy"}},
 		{"conflicting selector spellings are refused", func(m map[string]string) {
 			m["node_selector"] = "empty"
 			m["node_selector_strategy"] = "least_busy"
-		}, []string{"node_selector_strategy: differs from node_selector"}},
-		{"a poll interval of zero is refused", func(m map[string]string) { m["poll_interval"] = "0s" }, []string{"poll_interval: must be between 1ms and 720h"}},
-		{"a negative poll interval is refused", func(m map[string]string) { m["poll_interval"] = "-1s" }, []string{"poll_interval: must be between 1ms and 720h"}},
-		{"a poll interval that is not a duration is refused", func(m map[string]string) { m["poll_interval"] = "often" }, []string{"poll_interval: not a duration such as 5m"}},
+		}, []string{"node_selector_strategy \"least_busy\": differs from node_selector"}},
+		{"a poll interval of zero is refused", func(m map[string]string) { m["poll_interval"] = "0s" }, []string{"poll_interval \"0s\": must be between 1ms and 720h"}},
+		{"a negative poll interval is refused", func(m map[string]string) { m["poll_interval"] = "-1s" }, []string{"poll_interval \"-1s\": must be between 1ms and 720h"}},
+		{"a poll interval that is not a duration is refused", func(m map[string]string) { m["poll_interval"] = "often" }, []string{"poll_interval \"often\": not a duration such as 5m"}},
 		{"a poll interval longer than the scale timeout is refused", func(m map[string]string) {
 			m["scale_timeout"] = "30s"
 			m["poll_interval"] = "1m"
-		}, []string{"poll_interval: longer than scale_timeout"}},
-		{"retry attempts must be positive", func(m map[string]string) { m["retry_attempts"] = "0" }, []string{"retry_attempts: must be between 1 and 100"}},
+		}, []string{"poll_interval \"1m\": longer than scale_timeout"}},
+		{"retry attempts must be positive", func(m map[string]string) { m["retry_attempts"] = "0" }, []string{"retry_attempts \"0\": must be between 1 and 100"}},
 		{"every problem is reported at once", func(m map[string]string) {
 			m["node_purge"] = "maybe"
 			m["dry-run"] = "yes please"
 			m["colour"] = "blue"
-		}, []string{"node_purge: not true or false", "dry-run: not true or false", `unknown key "colour"`}},
+		}, []string{"node_purge \"maybe\": not true or false", "dry-run \"yes please\": not true or false", `unknown key "colour"`}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -161,13 +161,13 @@ func TestParsePluginConfig(t *testing.T) {
 		{"an insecure local endpoint is accepted", map[string]string{"compute_endpoint": "http://127.0.0.1:9000/", "compute_insecure": "true"}, ""},
 		{"a credentials file is read", map[string]string{"credentials": "testdata/credentials.json"}, ""},
 		{"inline credentials JSON is accepted", map[string]string{"credentials": `{"type":"service_account"}`}, ""},
-		{"insecure without an endpoint is refused", map[string]string{"compute_insecure": "true"}, "compute_insecure: turning authentication off needs compute_endpoint"},
+		{"insecure without an endpoint is refused", map[string]string{"compute_insecure": "true"}, "compute_insecure \"true\": turning authentication off needs compute_endpoint"},
 		{"a missing credentials file is named by its key", map[string]string{"credentials": "testdata/nope.json"}, "credentials: cannot read the file it names: no such file or directory"},
 		{"credentials that are not JSON are refused", map[string]string{"credentials": "{not json"}, "not a Google credentials JSON document"},
-		{"an endpoint that is not a URL is refused", map[string]string{"compute_endpoint": "localhost:9000"}, "compute_endpoint: not an http(s) URL"},
+		{"an endpoint that is not a URL is refused", map[string]string{"compute_endpoint": "localhost:9000"}, "compute_endpoint \"localhost:9000\": not an http(s) URL"},
 		{"a Nomad address without a scheme is refused", map[string]string{"nomad_address": "nomad.internal:4646"}, "nomad_address: not an http(s) URL"},
-		{"a bad skip-verify is not silently false", map[string]string{"nomad_skip-verify": "ture"}, "nomad_skip-verify: not true or false"},
-		{"a bad wait time is not silently zero", map[string]string{"nomad_block-query-wait-time": "5 minutes"}, "nomad_block-query-wait-time: not a duration"},
+		{"a bad skip-verify is not silently false", map[string]string{"nomad_skip-verify": "ture"}, "nomad_skip-verify \"ture\": not true or false"},
+		{"a bad wait time is not silently zero", map[string]string{"nomad_block-query-wait-time": "5 minutes"}, "nomad_block-query-wait-time \"5 minutes\": not a duration"},
 		{"an unknown key is named", map[string]string{"zone": "a"}, `unknown key "zone"`},
 	}
 	for _, tc := range cases {

@@ -70,5 +70,5 @@ func TestContract(t *testing.T) {
 
 	policy["node_selector"] = "random"
 	_, err = tgt.Status(policy)
-	must.ErrorContains(t, err, "node_selector: not one of")
+	must.ErrorContains(t, err, `node_selector "random": not one of`)
 }

@@ -32,15 +32,15 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 	h.policy["migs"] = "zone-a"
 	h.policy["node_drain_deadline"] = "forever"
 	_, err := h.p.Status(h.policy)
-	must.ErrorContains(t, err, `migs: entry 1 is not "zone/name"`)
-	must.ErrorContains(t, err, "node_drain_deadline: not a duration")
-	must.ErrorContains(t, h.scale(3), "migs: entry 1")
+	must.ErrorContains(t, err, `migs entry 1 "zone-a": not "zone/name"`)
+	must.ErrorContains(t, err, `node_drain_deadline "forever": not a duration`)
+	must.ErrorContains(t, h.scale(3), "migs entry 1")
 	must.SliceEmpty(t, h.gce.Requests())
 
 	unconfigured := New(h.p.logger)
 	_, err = unconfigured.Status(map[string]string{"project": "ml-prod", "migs": "zone-z/m", "node_pool": "gpu"})
 	must.ErrorContains(t, err, "SetConfig was not called")
-	must.ErrorContains(t, unconfigured.SetConfig(map[string]string{"compute_insecure": "yes"}), "compute_insecure: not true or false")
+	must.ErrorContains(t, unconfigured.SetConfig(map[string]string{"compute_insecure": "yes"}), `compute_insecure "yes": not true or false`)
 }
 
 func TestRateLimitStormBacksOffAndRecovers(t *testing.T) {

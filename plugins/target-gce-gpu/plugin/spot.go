@@ -40,7 +40,7 @@ func parseSpotConfig(p *pluginkit.Parser, project string, raw map[string]string,
 	p.Add(err)
 	for i, m := range migs {
 		if slices.ContainsFunc(standard, func(o migRef) bool { return o.Zone == m.Zone && o.Name == m.Name }) {
-			p.Fail(targetKeySpotMIGs, "entry %d is also in %s; a MIG is either standard or Spot", i+1, targetKeyMIGs)
+			p.Add(fmt.Errorf("%s entry %d %q: also in %s; a MIG is either standard or Spot", targetKeySpotMIGs, i+1, m.Zone+"/"+m.Name, targetKeyMIGs))
 		}
 	}
 	s.migs = migs
