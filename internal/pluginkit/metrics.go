@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -60,6 +62,11 @@ var descName = regexp.MustCompile(`fqName: "([^"]+)"`)
 // Names lists the metric names of the collectors passed to Register, so
 // that dashboards and docs can be checked against what a plugin exports.
 func (m *Metrics) Names() []string {
+	return slices.Sorted(maps.Keys(m.Labels()))
+}
+
+// Labels maps each series the plugin registered to its label names.
+func (m *Metrics) Labels() map[string][]string {
 	m.mu.Lock()
 	cs := slices.Clone(m.collectors)
 	m.mu.Unlock()
@@ -70,15 +77,23 @@ func (m *Metrics) Names() []string {
 		}
 		close(ch)
 	}()
-	var names []string
+	out := map[string][]string{}
 	for d := range ch {
-		if mm := descName.FindStringSubmatch(d.String()); mm != nil {
-			names = append(names, mm[1])
+		mm := descName.FindStringSubmatch(d.String())
+		if mm == nil {
+			continue
 		}
+		var labels []string
+		if l := descLabels.FindStringSubmatch(d.String()); l != nil && l[1] != "" {
+			labels = strings.Split(l[1], ",")
+		}
+		out[mm[1]] = labels
 	}
-	slices.Sort(names)
-	return slices.Compact(names)
+	return out
 }
+
+// descLabels reads the variable label names of a Desc's String().
+var descLabels = regexp.MustCompile(`variableLabels: \{([^}]*)\}`)
 
 // Serve listens on addr and serves /metrics, replacing a previous address;
 // an empty addr stops serving. The same addr again (a SIGHUP without a

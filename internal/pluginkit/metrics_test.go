@@ -49,3 +49,13 @@ func TestABadOrBusyAddressNamesTheKeyNotTheValue(t *testing.T) {
 	must.ErrorContains(t, err, "metrics_address: cannot listen")
 	must.False(t, strings.Contains(err.Error(), busy.Addr().String()))
 }
+
+func TestLabelsNameEachSeriesLabels(t *testing.T) {
+	m := NewMetrics()
+	m.Register(
+		prometheus.NewCounter(prometheus.CounterOpts{Name: "kit_plain_total", Help: "x"}),
+		prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "kit_pair", Help: "x"}, []string{"mig", "state"}),
+	)
+	must.Eq(t, map[string][]string{"kit_plain_total": nil, "kit_pair": {"mig", "state"}}, m.Labels())
+	must.Eq(t, []string{"kit_pair", "kit_plain_total"}, m.Names())
+}

@@ -232,3 +232,6 @@ func jsonSafe(meta map[string]any) map[string]any {
 // MetricNames lists the Prometheus metrics the plugin exports (without the
 // runtime collectors), for dashboards and docs to be checked against.
 func (p *Plugin) MetricNames() []string { return p.metrics.Names() }
+
+// MetricLabels maps each series the plugin exports to its label names.
+func (p *Plugin) MetricLabels() map[string][]string { return p.metrics.Labels() }

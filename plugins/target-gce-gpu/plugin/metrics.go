@@ -15,12 +15,13 @@ import (
 // mig="zone/name"; per-policy ones policy=<the policy key of the node
 // markers>, since the agent sends a target no policy ID.
 type targetMetrics struct {
-	workers  *prometheus.GaugeVec
-	stockout *prometheus.GaugeVec
-	ready    *prometheus.GaugeVec
-	scale    *prometheus.HistogramVec
-	drain    prometheus.Histogram
-	errors   *prometheus.CounterVec
+	workers    *prometheus.GaugeVec
+	stockout   *prometheus.GaugeVec
+	ready      *prometheus.GaugeVec
+	lastStatus *prometheus.GaugeVec
+	scale      *prometheus.HistogramVec
+	drain      prometheus.Histogram
+	errors     *prometheus.CounterVec
 }
 
 // Worker states of fleetslope_target_workers.
@@ -51,6 +52,8 @@ func newTargetMetrics(reg *pluginkit.Metrics) *targetMetrics {
 			Help: "1 while the MIG's zone is in stockout or over quota (within stockout_cooldown)."}, []string{"mig"}),
 		ready: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "fleetslope", Subsystem: "target", Name: "ready",
 			Help: "1 when the last Status reported ready."}, []string{"policy"}),
+		lastStatus: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "fleetslope", Subsystem: "target", Name: "last_status_timestamp_seconds",
+			Help: "Unix time of the policy's last Status: only the agent holding the HA lock calls it, so the other gauges of a process whose last Status is old are stale."}, []string{"policy"}),
 		scale: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "fleetslope", Subsystem: "target", Name: "scale_duration_seconds",
 			Help: "Time of one Scale call, by the action's direction.", Buckets: prometheus.ExponentialBuckets(0.5, 2, 12)}, []string{"direction"}),
 		drain: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "fleetslope", Subsystem: "target", Name: "drain_duration_seconds",
@@ -58,7 +61,7 @@ func newTargetMetrics(reg *pluginkit.Metrics) *targetMetrics {
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "fleetslope", Subsystem: "target", Name: "errors_total",
 			Help: "Failed Status and Scale calls by operation and kind: config, observe, timeout, api, lock."}, []string{"op", "kind"}),
 	}
-	reg.Register(m.workers, m.stockout, m.ready, m.scale, m.drain, m.errors)
+	reg.Register(m.workers, m.stockout, m.ready, m.lastStatus, m.scale, m.drain, m.errors)
 	for _, op := range []string{"status", "scale"} {
 		for _, k := range []string{errKindConfig, errKindObserve, errKindTimeout, errKindAPI, errKindLock} {
 			m.errors.WithLabelValues(op, k) // present at 0, so rate() works from the start
@@ -75,6 +78,7 @@ func (m *targetMetrics) observeStatus(policy string, obs observation, ready bool
 		r = 1
 	}
 	m.ready.WithLabelValues(policy).Set(r)
+	m.lastStatus.WithLabelValues(policy).SetToCurrentTime()
 }
 
 // observeMIGs records the workers of each MIG by state. A worker is

@@ -32,6 +32,7 @@ func TestTheMetricsEndpointServesTheFleetAndTheCalls(t *testing.T) {
 		`fleetslope_target_errors_total{kind="config",op="status"} 1`,
 		`fleetslope_target_errors_total{kind="api",op="scale"} 0`,
 		"fleetslope_target_ready{policy=",
+		"fleetslope_target_last_status_timestamp_seconds{policy=",
 		"process_resident_memory_bytes ",
 	} {
 		must.StrContains(t, body, want)
