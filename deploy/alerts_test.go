@@ -1,10 +1,13 @@
 package deploy_test
 
 import (
+	"context"
 	"os"
+	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/shoenig/test/must"
@@ -120,6 +123,34 @@ func TestTheAlertRulesWatchWhatThePluginsExport(t *testing.T) {
 			}
 			must.True(t, found, must.Sprintf("deploy/README.md section #%s names no alert of the rule file", anchor))
 		}
+	}
+}
+
+// TestPromtoolChecksTheRulesAndTheirScenarios runs Prometheus's own
+// checker and unit tests on the rule file: its PromQL parses, and each
+// scenario of prometheus-alerts.test.yml fires the alerts it says, when it
+// says, with their labels and annotations (a standby's stale gauges fire
+// nothing). scripts/services.sh provides promtool (make test runs it first).
+func TestPromtoolChecksTheRulesAndTheirScenarios(t *testing.T) {
+	promtool := os.Getenv("PROMTOOL")
+	if promtool == "" {
+		var err error
+		if promtool, err = exec.LookPath("promtool"); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatal("promtool not found: run scripts/services.sh up and eval its env (PROMTOOL), as make test does")
+			}
+			t.Skip("promtool not found: run scripts/services.sh up and eval its env (PROMTOOL), as make test does")
+		}
+	}
+	for _, args := range [][]string{
+		{"check", "rules", "prometheus-alerts.yml"},
+		{"test", "rules", "prometheus-alerts.test.yml"},
+	} {
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+		out, err := exec.CommandContext(ctx, promtool, args...).CombinedOutput()
+		cancel()
+		must.NoError(t, err, must.Sprintf("promtool %s:\n%s", strings.Join(args, " "), out))
+		must.StrContains(t, string(out), "SUCCESS", must.Sprintf("promtool %s", strings.Join(args, " ")))
 	}
 }
 

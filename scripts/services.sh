@@ -3,18 +3,22 @@
 #
 # Brings up the RabbitMQ (with the management plugin) and PostgreSQL servers
 # that the integration tests, the end-to-end tests and the demo need, on
-# loopback only. Servers already reachable at the configured URLs are reused;
-# otherwise local ones are started: RabbitMQ from the Debian package
-# (installed with apt when missing) and PostgreSQL as a throwaway cluster made
-# with initdb in a state directory. Every wait polls with a deadline.
+# loopback only, and Prometheus's promtool for the tests of the alert rules.
+# Servers already reachable at the configured URLs are reused; otherwise
+# local ones are started: RabbitMQ from the Debian package (installed with
+# apt when missing) and PostgreSQL as a throwaway cluster made with initdb in
+# a state directory. promtool is taken from PATH, or extracted from the
+# Debian prometheus package into the state directory (nothing is installed,
+# no Prometheus server runs). Every wait polls with a deadline.
 #
 #   scripts/services.sh up            # idempotent
-#   eval "$(scripts/services.sh env)" # AMQP_URL, RABBITMQ_MANAGEMENT_URL, DATABASE_URL
+#   eval "$(scripts/services.sh env)" # AMQP_URL, RABBITMQ_MANAGEMENT_URL, DATABASE_URL, PROMTOOL
 #   scripts/services.sh down          # stops only what this script started
 #
 # Settings (environment): AMQP_URL, RABBITMQ_MANAGEMENT_URL, DATABASE_URL to
-# reuse existing servers; SERVICES_DIR for the state directory (default
-# ${TMPDIR:-/tmp}/fleetslope-services); PG_BIN for the PostgreSQL binaries.
+# reuse existing servers; PROMTOOL for a promtool binary; SERVICES_DIR for the
+# state directory (default ${TMPDIR:-/tmp}/fleetslope-services); PG_BIN for
+# the PostgreSQL binaries.
 set -euo pipefail
 
 STATE=${SERVICES_DIR:-${TMPDIR:-/tmp}/fleetslope-services}
@@ -131,6 +135,40 @@ postgres_up() {
   log "postgres: ready"
 }
 
+promtool_path() {
+  if [[ -n ${PROMTOOL:-} ]]; then
+    printf '%s' "$PROMTOOL"
+  elif command -v promtool >/dev/null; then
+    command -v promtool
+  elif [[ -x $STATE/prometheus/usr/bin/promtool ]]; then
+    printf '%s' "$STATE/prometheus/usr/bin/promtool"
+  fi
+}
+
+promtool_up() {
+  local p; p=$(promtool_path)
+  if [[ -n $p ]]; then
+    "$p" --version >/dev/null 2>&1 || die "PROMTOOL=$p does not run"
+    log "promtool: $p"
+    return
+  fi
+  command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null ||
+    die "promtool is missing and apt-get or dpkg-deb too: install Prometheus's promtool or set PROMTOOL"
+  log "promtool: extracting it from the Debian prometheus package (no server is installed or started)"
+  local dl=$STATE/deb
+  rm -rf "$dl"
+  mkdir -p "$dl"
+  if ! (cd "$dl" && apt-get download -q prometheus >"$STATE/apt-promtool.log" 2>&1); then
+    if [[ $(id -u) -eq 0 ]]; then apt-get update -q >>"$STATE/apt-promtool.log" 2>&1 || true; fi
+    (cd "$dl" && apt-get download -q prometheus >>"$STATE/apt-promtool.log" 2>&1) ||
+      die "apt-get download prometheus failed; see $STATE/apt-promtool.log (or set PROMTOOL)"
+  fi
+  dpkg-deb -x "$dl"/prometheus_*.deb "$STATE/prometheus" || die "dpkg-deb -x of the prometheus package failed"
+  rm -rf "$dl"
+  [[ -x $STATE/prometheus/usr/bin/promtool ]] || die "the prometheus package holds no usr/bin/promtool"
+  log "promtool: $STATE/prometheus/usr/bin/promtool"
+}
+
 cmd_up() {
   mkdir -p "$STATE"
   chmod 755 "$STATE"
@@ -138,6 +176,7 @@ cmd_up() {
   command -v psql >/dev/null || die "psql is required (apt-get install -y postgresql-client)"
   rabbitmq_up
   postgres_up
+  promtool_up
 }
 
 cmd_env() {
@@ -146,6 +185,8 @@ cmd_env() {
   printf "export AMQP_URL='%s'\n" "$(amqp_url)"
   printf "export RABBITMQ_MANAGEMENT_URL='%s'\n" "$(mgmt_url)"
   printf "export DATABASE_URL='%s'\n" "$db"
+  local p; p=$(promtool_path)
+  if [[ -n $p ]]; then printf "export PROMTOOL='%s'\n" "$p"; fi
 }
 
 cmd_down() {
@@ -163,6 +204,8 @@ cmd_down() {
 cmd_status() {
   if mgmt_ok; then echo "rabbitmq: up ($(mgmt_url))"; else echo "rabbitmq: down"; fi
   if pg_ok; then echo "postgres: up"; else echo "postgres: down"; fi
+  local p; p=$(promtool_path)
+  echo "promtool: ${p:-missing}"
 }
 
 case ${1:-} in
