@@ -12,6 +12,7 @@ import (
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/agenttest"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/tcpproxy"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/testenv"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/simcloud"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/loadgen"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/workersim"
@@ -61,7 +62,7 @@ func TestSoak(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 
-	r := &run{t: t, p: p, svc: svc, pluginDir: agenttest.PluginDir(t), metricsAddr: freeAddr(t), targetMetricsAddr: freeAddr(t)}
+	r := &run{t: t, p: p, svc: svc, pluginDir: agenttest.PluginDir(t), metricsAddr: testenv.FreeAddr(t), targetMetricsAddr: testenv.FreeAddr(t)}
 	r.cloud, r.cloudURL = startCloud(t, ctx, p, initialPerZone(minutes[0].Requests*p.sample))
 	r.nomadProxy = tcpproxy.Start(t, r.cloudURL[len("http://"):])
 

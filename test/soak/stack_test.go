@@ -217,14 +217,6 @@ func proxied(t *testing.T, raw []string) ([]string, []*tcpproxy.Proxy) {
 	return out, proxies
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	must.NoError(t, err)
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // runScript runs scripts/soak-services.sh with a deadline.
 func runScript(ctx context.Context, script string, timeout time.Duration, args ...string) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)

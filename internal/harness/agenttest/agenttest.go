@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/plugintest"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/testenv"
 )
 
 // Module is this repository's module path.
@@ -160,7 +161,7 @@ func Start(t testing.TB, cfg Config) *Agent {
 			t.Fatalf("policy dir: %v", err)
 		}
 	}
-	a := &Agent{t: t, HTTPAddr: freeAddr(t), log: &syncBuffer{}, exited: make(chan struct{})}
+	a := &Agent{t: t, HTTPAddr: testenv.FreeAddr(t), log: &syncBuffer{}, exited: make(chan struct{})}
 	a.configPath = WriteConfig(t, dir, PluginDir(t), a.HTTPAddr, cfg)
 	a.start()
 	t.Cleanup(func() {
@@ -300,16 +301,6 @@ func (a *Agent) Kill() {
 
 // ConfigPath is the agent configuration file, for tests that edit it before Reload.
 func (a *Agent) ConfigPath() string { return a.configPath }
-
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("find a free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
 
 // syncBuffer is a bytes.Buffer safe for the writer goroutines of exec.Cmd
 // and concurrent readers.
