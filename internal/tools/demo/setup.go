@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/localport"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/fakegce"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/simcloud"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/loadgen"
@@ -153,13 +154,9 @@ type agentFiles struct {
 // writeAgentFiles renders the agent configuration and copies the policy
 // into out.
 func writeAgentFiles(o Options, c *cloud, amqpURL, dsn string) (agentFiles, error) {
-	var ports [3]int
-	for i := range ports {
-		p, err := freePort()
-		if err != nil {
-			return agentFiles{}, err
-		}
-		ports[i] = p
+	ports, err := localport.Free(3)
+	if err != nil {
+		return agentFiles{}, err
 	}
 	port := ports[0]
 	files := agentFiles{
@@ -203,13 +200,4 @@ func writeAgentFiles(o Options, c *cloud, amqpURL, dsn string) (agentFiles, erro
 		return agentFiles{}, err
 	}
 	return files, nil
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
