@@ -70,7 +70,7 @@ func decide(in input) (decision, error) {
 		return decision{}, err
 	}
 	if pinned != nil && !pinned.minimum {
-		return finish(in.count, pinned.count, pinned.describe(), meta), nil
+		return finish(in.count, pinned.count, pinned.describe()+note, meta), nil
 	}
 
 	var want int64
@@ -309,7 +309,9 @@ func activeOverride(in input, meta map[string]any) (*manualOverride, string, err
 			addOverride(meta, "active", o)
 			meta["override_count"] = float64(o.count)
 			meta["override_reason"] = o.reason
-			return &o, "", nil
+			// What was noted of the variable (unreadable, scheduled,
+			// expired) still shows beside the policy's override.
+			return &o, note, nil
 		case overrideScheduled:
 			// Reported, not applied; an active one below still is.
 			if _, seen := meta["override"]; !seen {
@@ -334,7 +336,9 @@ func addOverride(meta map[string]any, state string, o manualOverride) {
 	meta["override_source"] = o.source
 	meta["override_mode"] = o.mode()
 	meta["override_until"] = o.until.UTC().Format(time.RFC3339)
-	if !o.from.IsZero() {
+	if o.from.IsZero() {
+		delete(meta, "override_from") // a scheduled one reported before
+	} else {
 		meta["override_from"] = o.from.UTC().Format(time.RFC3339)
 	}
 }

@@ -144,7 +144,10 @@ func TestDecide(t *testing.T) {
 			metaKey: "override_from", metaVal: "2026-11-27T13:00:00Z"},
 		{name: "a scheduled variable does not hide an active policy override",
 			count: 20, pts: flat(60, 1000), mod: func(in *input) { in.cfg.override, in.variable = active, scheduled }, want: 3, dir: sdk.ScaleDirectionDown,
-			metaKey: "override_source", metaVal: "policy"},
+			metaKey: "override_source", metaVal: "policy", reason: "at least 40 workers until 2026-11-27T16:00:00Z (launch), from 2026-11-27T13:00:00Z"},
+		{name: "the active override's Meta keeps no start of a scheduled one",
+			count: 20, pts: flat(60, 1000), mod: func(in *input) { in.cfg.override, in.variable = active, scheduled }, want: 3, dir: sdk.ScaleDirectionDown,
+			metaKey: "override_from", metaVal: nil},
 		{name: "a scheduled exact override pins from its start",
 			count: 20, pts: flat(60, 1000), mod: func(in *input) {
 				in.variable, in.now = scheduled, friday.Add(90*time.Minute)
