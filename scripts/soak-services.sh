@@ -100,16 +100,25 @@ node_ok() { ctl "$1" -q await_startup --timeout 2; }
 
 mgmt_ok() { curl -fs --max-time 3 -u guest:guest "http://127.0.0.1:$(mgmt_port "$1")/api/overview" >/dev/null; }
 
-start_node() {
+# launch_node starts node N's Erlang VM unless it runs already (booted or
+# still booting); wait_node waits until it has booted. The nodes are all
+# launched before any is waited for: a node that was clustered before (a
+# state directory left by an earlier soak, a machine that rebooted) waits
+# at boot for its peers' tables, so waiting for each in turn never ends.
+launch_node() {
   local n=$1
-  if node_ok "$n" >/dev/null 2>&1; then return; fi
+  if ctl "$n" -q ping >/dev/null 2>&1; then return; fi
   write_node_config "$n"
   log "rabbitmq: starting $(node_name "$n") on 127.0.0.1:$(amqp_port "$n")"
   local vars=(); mapfile -t vars < <(node_env "$n")
   as_rabbit "${vars[@]}" "$RABBIT_LIB/rabbitmq-server" -detached >"$(node_dir "$n")/log/detached.out" 2>&1 ||
     die "rabbitmq-server -detached for $(node_name "$n") failed; see $(node_dir "$n")/log"
-  wait_for "$(node_name "$n")" 90 ctl "$n" -q status
-  wait_for "$(node_name "$n") boot" 90 node_ok "$n"
+}
+
+wait_node() {
+  local n=$1
+  wait_for "$(node_name "$n")" 90 ctl "$n" -q ping
+  wait_for "$(node_name "$n") boot" 300 node_ok "$n"
 }
 
 clustered() { ctl 1 -q cluster_status --formatter json 2>/dev/null | grep -q "\"$(node_name "$1")\""; }
@@ -135,7 +144,8 @@ install_rabbitmq() {
 
 rabbitmq_up() {
   [[ -x $RABBIT_LIB/rabbitmq-server ]] || install_rabbitmq
-  for n in "${NODES[@]}"; do start_node "$n"; done
+  for n in "${NODES[@]}"; do launch_node "$n"; done
+  for n in "${NODES[@]}"; do wait_node "$n"; done
   for n in 2 3; do join_node "$n"; done
   for n in "${NODES[@]}"; do wait_for "management API of $(node_name "$n")" 60 mgmt_ok "$n"; done
   log "rabbitmq: cluster of $(node_name 1), $(node_name 2), $(node_name 3) ready"
@@ -227,7 +237,7 @@ case ${1:-} in
   env) cmd_env ;;
   status) cmd_status ;;
   kill-rabbit) node_arg "${2:-}"; kill_rabbit "$2" ;;
-  start-rabbit) node_arg "${2:-}"; start_node "$2"; wait_for "management API of $(node_name "$2")" 60 mgmt_ok "$2" ;;
+  start-rabbit) node_arg "${2:-}"; launch_node "$2"; wait_node "$2"; wait_for "management API of $(node_name "$2")" 60 mgmt_ok "$2" ;;
   restart-postgres)
     as_pg "$PG_BIN/pg_ctl" -D "$STATE/pg" -m fast -w -t 60 stop >/dev/null || die "pg_ctl stop failed"
     pg_start
