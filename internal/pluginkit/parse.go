@@ -49,19 +49,20 @@ func (p *Parser) Text(name string) string {
 	return k.Default
 }
 
-// Fail records a problem of key. Never pass the value in args.
+// Fail records a problem of key. It adds the key's value itself where the
+// value may be shown; never pass the value in args.
 func (p *Parser) Fail(key, format string, args ...any) {
-	p.errs = append(p.errs, fmt.Errorf("%s: "+format, append([]any{p.Name(key)}, args...)...))
+	p.errs = append(p.errs, fmt.Errorf("%s: "+format, append([]any{p.name(key)}, args...)...))
 }
 
 // maxShownValue bounds the value an error repeats: a key can hold a whole
 // SQL query.
 const maxShownValue = 80
 
-// Name is how an error names key: with its value quoted when it is set and
+// name is how an error names key: with its value quoted when it is set and
 // may be shown (a key of the table that is not Secret, or one of its
 // prefixed families), the key alone otherwise.
-func (p *Parser) Name(key string) string {
+func (p *Parser) name(key string) string {
 	v, set := p.m[key]
 	if !set || !p.shows(key) {
 		return key
@@ -240,7 +241,9 @@ func (t *Table) Check() error {
 			if field.value == "" {
 				continue
 			}
-			// The table's own values are not secrets: they are quoted.
+			// The table's own values are not secrets: the error below
+			// quotes them, and Secret only keeps Fail from quoting the
+			// value a second time.
 			probe := &Parser{t: &Table{Keys: []Key{{Name: k.Name, Kind: k.Kind, Min: k.Min, Max: k.Max, Secret: true}}},
 				m: map[string]string{k.Name: field.value}}
 			switch k.Kind {
