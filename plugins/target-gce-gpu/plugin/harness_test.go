@@ -61,6 +61,9 @@ type harness struct {
 	// noLocks answers a lock acquisition as a Nomad before 1.7 does: a
 	// plain write of the variable, without a lock.
 	noLocks atomic.Bool
+	// releaseDelay, when not 0, holds every lock release that long
+	// before Nomad answers it.
+	releaseDelay atomic.Int64
 	// logs records what the plugins log at Warn and above.
 	logs warnings
 	// nomadToken, when set, is the ACL token newPlugin configures.
@@ -170,6 +173,9 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = fmt.Fprintf(w, `{"Namespace":"default","Path":%q,"Items":{}}`, strings.TrimPrefix(r.URL.Path, "/v1/var/"))
 			return
+		}
+		if d := time.Duration(h.releaseDelay.Load()); d > 0 && r.URL.Query().Has("lock-release") {
+			time.Sleep(d)
 		}
 		if code := int(h.renewStatus.Load()); code != 0 && r.URL.Query().Has("lock-renew") {
 			http.Error(w, "lock conflict", code)

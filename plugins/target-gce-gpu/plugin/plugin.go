@@ -100,6 +100,10 @@ type policyState struct {
 	// writerDenied is when the writer lock was last found unavailable: the
 	// token refused its path, or Nomad has no Variable locks (writer.go).
 	writerDenied time.Time
+	// releasing is closed when the last call's release of the writer lock
+	// has ended (nil: none yet): the release runs after the call has
+	// answered, and the next acquisition waits for it.
+	releasing chan struct{}
 }
 
 // New returns an unconfigured plugin.

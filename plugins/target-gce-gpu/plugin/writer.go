@@ -169,6 +169,18 @@ func (r *run) holdWriter(ctx context.Context) (_ context.Context, release func()
 		actx, cancel = context.WithTimeout(ctx, time.Until(dl)/3)
 		defer cancel()
 	}
+	// The last call's release may still run: Nomad would refuse this
+	// process's new acquisition while its old one holds the lock.
+	r.st.mu.Lock()
+	prev := r.st.releasing
+	r.st.mu.Unlock()
+	if prev != nil {
+		select {
+		case <-prev:
+		case <-actx.Done():
+			return ctx, release, fmt.Errorf("wait for the previous release of the writer lock: %w", context.Cause(actx))
+		}
+	}
 	id, err := r.locks.Acquire(actx, path)
 	if errors.Is(err, errWriterDenied) || errors.Is(err, errWriterUnsupported) {
 		r.st.mu.Lock()
@@ -195,12 +207,22 @@ func (r *run) holdWriter(ctx context.Context) (_ context.Context, release func()
 		if errors.Is(lost, errWriterLost) {
 			return
 		}
-		rctx, c := context.WithTimeout(context.WithoutCancel(ctx), writerReleaseTimeout)
-		defer c()
-		if err := r.locks.Release(rctx, path, id); err != nil {
-			r.log.Warn("cannot release the writer lock; Nomad frees it after its TTL and lock delay",
-				"ttl", writerLockTTL, "lock_delay", writerLockDelay, "error", err)
-		}
+		// Released after the call answers: a slow Nomad must not push a
+		// Status past the agent's deadline (a first Status that misses
+		// it leaves agent v0.5.0 without the policy's handler).
+		released := make(chan struct{})
+		r.st.mu.Lock()
+		r.st.releasing = released
+		r.st.mu.Unlock()
+		go func() {
+			defer close(released)
+			rctx, c := context.WithTimeout(context.WithoutCancel(ctx), writerReleaseTimeout)
+			defer c()
+			if err := r.locks.Release(rctx, path, id); err != nil {
+				r.log.Warn("cannot release the writer lock; Nomad frees it after its TTL and lock delay",
+					"ttl", writerLockTTL, "lock_delay", writerLockDelay, "error", err)
+			}
+		}()
 	}, nil
 }
 

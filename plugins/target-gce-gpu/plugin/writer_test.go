@@ -21,8 +21,13 @@ func otherProcess(t *testing.T, h *harness) (release func()) {
 	must.NoError(t, err)
 	locks := nomadWriterLocks{client: client, retry: backoff{Attempts: 1}}
 	path := writerLockPath(mustTarget(t, h.policy).policyKey)
-	id, err := locks.Acquire(t.Context(), path)
-	must.NoError(t, err)
+	// This process releases its lock after each call has answered: the
+	// other one retries, as a second agent's next call would.
+	var id string
+	poll.Until(t, 5*time.Second, func() bool {
+		id, err = locks.Acquire(t.Context(), path)
+		return err == nil
+	}, poll.Say("the other process to take the writer lock"))
 	return func() { must.NoError(t, locks.Release(t.Context(), path, id)) }
 }
 
@@ -154,4 +159,27 @@ func TestANomadWithoutVariableLocksScalesWithoutTheLock(t *testing.T) {
 			must.StrContains(t, h.logs.String(), "no Variable locks")
 		})
 	}
+}
+
+// A slow release of the writer lock must not hold the call's answer: the
+// release runs after Status answers (a first Status past the agent's
+// deadline leaves agent v0.5.0 without the policy's handler, as happened in
+// the HA split test), and the next call waits for it before acquiring.
+func TestASlowWriterLockReleaseDoesNotDelayTheAnswer(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{sizeA: 1, sizeB: 1, bootTime: 20 * time.Millisecond})
+	h.releaseDelay.Store(int64(2 * time.Second))
+	start := time.Now()
+	st := h.status()
+	answered := time.Since(start)
+	must.Less(t, 2*time.Second, answered, must.Sprintf("Status answered after %s, behind a 2 s release", answered))
+	must.True(t, st.Ready)
+	// The next call waits for that release (still sleeping on the Nomad
+	// side) instead of finding its own process's lock held.
+	h.releaseDelay.Store(0)
+	must.NoError(t, h.scale(4))
+	ta, tb := h.targets()
+	must.Eq(t, 4, ta+tb)
+	must.True(t, h.status().Ready, must.Sprint(h.logs.String()))
+	must.StrNotContains(t, h.logs.String(), "held by another process")
 }
