@@ -64,3 +64,30 @@ func TestReadVariableHonoursItsDeadline(t *testing.T) {
 	_, err := ReadVariable(ctx, client, "x", nil)
 	must.ErrorIs(t, err, context.Canceled)
 }
+
+func TestListVariablesListsAPrefixInTheNamespaceSortedWithIndexes(t *testing.T) {
+	fake := fakenomad.New(fakenomad.Options{})
+	client := nomadClient(t, fake, "")
+	fake.SetVariable("ops", "pins/gpu/b", map[string]string{"count": "5"})
+	fake.SetVariable("ops", "pins/gpu/a", map[string]string{"count": "5"})
+	fake.SetVariable("ops", "pins/gpu-canary", map[string]string{"count": "5"})
+	fake.SetVariable("default", "pins/gpu/c", map[string]string{"count": "5"})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+
+	got, err := ListVariables(ctx, client, "/pins/gpu/", &api.QueryOptions{Namespace: "ops"})
+	must.NoError(t, err)
+	must.SliceLen(t, 2, got)
+	must.Eq(t, "pins/gpu/a", got[0].Path)
+	must.Eq(t, "pins/gpu/b", got[1].Path)
+	_, index, err := ReadVariableIndex(ctx, client, "pins/gpu/a", &api.QueryOptions{Namespace: "ops"})
+	must.NoError(t, err)
+	must.Eq(t, index, got[0].Index)
+	must.Positive(t, index)
+
+	cancelled, stop := context.WithCancel(context.Background())
+	stop()
+	_, err = ListVariables(cancelled, client, "pins/gpu/", nil)
+	must.ErrorContains(t, err, "list nomad variables under pins/gpu/")
+	must.ErrorIs(t, err, context.Canceled)
+}

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"strings"
 
 	"github.com/hashicorp/nomad/api"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 )
 
 // variables reads and writes the override Variable. Writes are
@@ -32,23 +32,12 @@ type nomadVariables struct{ client *api.Client }
 
 var _ variables = nomadVariables{}
 
-// Read reads with a raw query: the client's Variables().Read answers a 403
-// (a token whose ACL lacks the path) as "not found", and an override must
-// never be taken for absent because the token cannot see it.
+// Read reads with a raw query (pluginkit.ReadVariableIndex): the client's
+// Variables().Read answers a 403 (a token whose ACL lacks the path) as "not
+// found", and an override must never be taken for absent because the token
+// cannot see it.
 func (n nomadVariables) Read(ctx context.Context, path string) (map[string]string, uint64, error) {
-	var v api.Variable
-	_, err := n.client.Raw().Query("/v1/var/"+strings.TrimPrefix(path, "/"), &v, (&api.QueryOptions{}).WithContext(ctx))
-	var ue api.UnexpectedResponseError
-	if errors.As(err, &ue) && ue.StatusCode() == http.StatusNotFound {
-		return nil, 0, nil
-	}
-	if err != nil {
-		return nil, 0, fmt.Errorf("read nomad variable %s: %w", path, err)
-	}
-	if v.Items == nil {
-		v.Items = map[string]string{}
-	}
-	return v.Items, v.ModifyIndex, nil
+	return pluginkit.ReadVariableIndex(ctx, n.client, path, nil)
 }
 
 func (n nomadVariables) Write(ctx context.Context, path string, items map[string]string, index uint64) error {

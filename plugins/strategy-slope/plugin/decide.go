@@ -3,6 +3,7 @@ package plugin
 import (
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/nomad-autoscaler/sdk"
@@ -21,8 +22,11 @@ type input struct {
 	grid *grid
 	cfg  config
 	// variable is the runtime override read from the Nomad Variable, if
-	// one is configured and was readable; variableErr says why not.
+	// one is configured and was readable; events are the overrides booked
+	// under it (<override_variable>/<name>), sorted by path; variableErr
+	// says what could not be read or was malformed.
 	variable    manualOverride
+	events      []manualOverride
 	variableErr string
 	// newest is the Unix time (seconds) of the newest point.
 	newest float64
@@ -283,21 +287,33 @@ func backlogExtra(b, g, lead, drain float64) float64 {
 	return math.Max(0, g+b/drain)
 }
 
-// activeOverride returns the override in force, if any. The Nomad Variable
-// wins over the policy file: it is the more recent, deliberate act. An
-// expired override is reported in Meta and the Reason and otherwise ignored.
+// activeOverride returns the override in force, if any. An override from
+// a Nomad Variable wins over the policy file: it is the more recent,
+// deliberate act. Among the variables' overrides in force at once (the
+// override variable and the events booked under it), a pin wins over a
+// minimum (the override variable's pin first, then the event that started
+// last) and among minimums the largest count: the others are counted in
+// Meta override_overlapping. When none is in force the next scheduled one
+// is reported; an expired override variable or policy override is reported
+// and otherwise ignored (an expired event is history, not news).
 func activeOverride(in input, meta map[string]any) (*manualOverride, string, error) {
 	var note string
+	var badVariable []string
 	if in.variableErr != "" {
-		meta["override_variable_error"] = in.variableErr
+		badVariable = append(badVariable, in.variableErr)
 		note = "; override variable unreadable, ignored"
 	}
-	for i, o := range []manualOverride{in.variable, in.cfg.override} {
+	var inForce, scheduled []manualOverride
+	var expired *manualOverride
+	policyIdx := 1 + len(in.events)
+	all := make([]manualOverride, 0, policyIdx+1)
+	all = append(append(append(all, in.variable), in.events...), in.cfg.override)
+	for i, o := range all {
 		st, err := o.state(in.now, in.cfg.overrideMaxDuration)
-		if err != nil && i == 0 {
+		if err != nil && i != policyIdx {
 			// A bad variable is runtime data, not configuration: report
 			// it and decide as if it were absent.
-			meta["override_variable_error"] = err.Error()
+			badVariable = append(badVariable, err.Error())
 			note += "; override variable ignored: " + err.Error()
 			continue
 		}
@@ -306,28 +322,117 @@ func activeOverride(in input, meta map[string]any) (*manualOverride, string, err
 		}
 		switch st {
 		case overrideActive:
-			addOverride(meta, "active", o)
-			meta["override_count"] = float64(o.count)
-			meta["override_reason"] = o.reason
-			// What was noted of the variable (unreadable, scheduled,
-			// expired) still shows beside the policy's override.
-			return &o, note, nil
+			inForce = append(inForce, o)
 		case overrideScheduled:
-			// Reported, not applied; an active one below still is.
-			if _, seen := meta["override"]; !seen {
-				addOverride(meta, "scheduled", o)
-				meta["override_count"] = float64(o.count)
-				meta["override_reason"] = o.reason
-				note += fmt.Sprintf("; %s, from %s", o.describe(), o.from.UTC().Format(time.RFC3339))
-			}
+			scheduled = append(scheduled, o)
 		case overrideExpired:
-			if _, seen := meta["override"]; !seen {
-				addOverride(meta, "expired", o)
-				note += fmt.Sprintf("; override from %s expired at %s", o.source, o.until.UTC().Format(time.RFC3339))
+			if expired == nil && (i == 0 || i == policyIdx) {
+				expired = &all[i]
 			}
 		}
 	}
+	if len(badVariable) > 0 {
+		meta["override_variable_error"] = strings.Join(badVariable, "; ")
+	}
+	if len(in.events) > 0 {
+		meta["override_events"] = float64(len(in.events))
+	}
+	next := soonest(scheduled)
+	if winner, ok := winningOverride(inForce); ok {
+		addOverride(meta, "active", winner)
+		meta["override_count"] = float64(winner.count)
+		meta["override_reason"] = winner.reason
+		if n := len(inForce) - 1; n > 0 {
+			meta["override_overlapping"] = float64(n)
+			others := "override"
+			if n > 1 {
+				others += "s"
+			}
+			note += fmt.Sprintf("; %d more %s in force, this one wins", n, others)
+		}
+		// What was noted of the variables (unreadable, scheduled) still
+		// shows beside the override in force.
+		if next != nil {
+			upcoming := fmt.Sprintf("%s, from %s", next.describe(), next.from.UTC().Format(time.RFC3339))
+			meta["override_next"] = upcoming
+			note += "; next " + upcoming
+		}
+		return &winner, note, nil
+	}
+	switch {
+	case next != nil:
+		addOverride(meta, "scheduled", *next)
+		meta["override_count"] = float64(next.count)
+		meta["override_reason"] = next.reason
+		note += fmt.Sprintf("; %s, from %s", next.describe(), next.from.UTC().Format(time.RFC3339))
+	case expired != nil:
+		addOverride(meta, "expired", *expired)
+		note += fmt.Sprintf("; override from %s expired at %s", expired.source, expired.until.UTC().Format(time.RFC3339))
+	}
 	return nil, note, nil
+}
+
+// winningOverride picks among the overrides in force at once, listed
+// variables first (the override variable, then the events by path), the
+// policy's last: a variable's over the policy's, a pin over a minimum, the
+// pin that started last (the first listed of those starting at once), the
+// largest minimum.
+func winningOverride(inForce []manualOverride) (manualOverride, bool) {
+	if len(inForce) == 0 {
+		return manualOverride{}, false
+	}
+	fromVariable := inForce[:0:0]
+	for _, o := range inForce {
+		if o.source != sourcePolicy {
+			fromVariable = append(fromVariable, o)
+		}
+	}
+	if len(fromVariable) == 0 {
+		return inForce[0], true
+	}
+	var best manualOverride
+	for _, o := range fromVariable {
+		switch {
+		case !best.set:
+			best = o
+		case best.minimum != o.minimum:
+			if best.minimum { // a pin wins over a minimum
+				best = o
+			}
+		case !o.minimum:
+			if startedAfter(o, best) { // the pin that started last
+				best = o
+			}
+		case o.count > best.count:
+			best = o
+		}
+	}
+	return best, true
+}
+
+// startedAfter reports whether a started after b. An override without a
+// start began when it was written, which is later than any booked start:
+// the operator's latest act.
+func startedAfter(a, b manualOverride) bool {
+	switch {
+	case a.from.IsZero():
+		return !b.from.IsZero()
+	case b.from.IsZero():
+		return false
+	}
+	return a.from.After(b.from)
+}
+
+// soonest is the scheduled override that starts first (the first listed
+// of those starting at once), or nil.
+func soonest(scheduled []manualOverride) *manualOverride {
+	var first *manualOverride
+	for i := range scheduled {
+		if first == nil || scheduled[i].from.Before(first.from) {
+			first = &scheduled[i]
+		}
+	}
+	return first
 }
 
 // addOverride reports an override's state, source, mode and times in Meta.

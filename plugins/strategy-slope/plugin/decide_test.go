@@ -339,3 +339,98 @@ func TestAYoungWindowKeepsTheStartupHeadroomAndSaysSo(t *testing.T) {
 	must.False(t, old.meta["startup_headroom_applied"].(bool))
 	must.Less(t, 2*old.meta["forecast_up"].(float64), old.meta["demand_up"].(float64))
 }
+
+// Events booked under the override variable: a calendar of overrides, each
+// in force only between its from and until, several possibly at once.
+func TestDecideWithBookedEvents(t *testing.T) {
+	event := func(name string, count int64, from, until time.Duration, minimum bool) manualOverride {
+		o := manualOverride{set: true, count: count, until: friday.Add(until), minimum: minimum, reason: name, source: "variable ops/pin/" + name}
+		if from != 0 {
+			o.from = friday.Add(from)
+		}
+		return o
+	}
+	monday := event("monday", 40, 72*time.Hour, 75*time.Hour, true)
+	cases := []struct {
+		name      string
+		count     int64
+		mod       func(*input)
+		want      int64
+		reason    string
+		meta      map[string]any
+		notInMeta []string
+	}{
+		{name: "an event in force applies like the override variable",
+			count: 5, mod: func(in *input) { in.events = []manualOverride{event("launch", 30, -time.Hour, time.Hour, true)} },
+			want: 30, reason: "override from variable ops/pin/launch: at least 30 workers",
+			meta: map[string]any{"override": "active", "override_source": "variable ops/pin/launch", "override_events": 1.0, "override_applied": true}},
+		{name: "among minimums in force the largest wins; the others are counted",
+			count: 5, mod: func(in *input) {
+				in.events = []manualOverride{event("bank", 30, -time.Hour, time.Hour, true), event("telco", 50, -time.Minute, 2*time.Hour, true)}
+				in.variable = event("", 20, 0, time.Hour, true)
+				in.variable.source = "variable ops/pin"
+			},
+			want: 50, reason: "2 more overrides in force, this one wins", meta: map[string]any{"override_source": "variable ops/pin/telco", "override_overlapping": 2.0, "override_events": 2.0}},
+		{name: "a pin wins over a larger minimum",
+			count: 5, mod: func(in *input) {
+				in.events = []manualOverride{event("bank", 30, -time.Hour, time.Hour, true), event("freeze", 8, -time.Minute, time.Hour, false)}
+			},
+			want: 8, meta: map[string]any{"override_source": "variable ops/pin/freeze", "override_mode": "exact", "override_overlapping": 1.0}},
+		{name: "of two pinned events the one that started last wins",
+			count: 5, mod: func(in *input) {
+				in.events = []manualOverride{event("a", 9, -time.Minute, time.Hour, false), event("b", 7, -time.Hour, time.Hour, false)}
+			},
+			want: 9, meta: map[string]any{"override_source": "variable ops/pin/a"}},
+		{name: "the override variable's pin, set without a start, wins over a pinned event",
+			count: 5, mod: func(in *input) {
+				in.events = []manualOverride{event("a", 9, -time.Minute, time.Hour, false)}
+				in.variable = manualOverride{set: true, count: 4, until: friday.Add(time.Hour), source: "variable ops/pin"}
+			},
+			want: 4, meta: map[string]any{"override_source": "variable ops/pin"}},
+		{name: "an event wins over the policy's override",
+			count: 5, mod: func(in *input) {
+				in.cfg.override = manualOverride{set: true, count: 3, until: friday.Add(time.Hour), source: sourcePolicy}
+				in.events = []manualOverride{event("launch", 30, -time.Hour, time.Hour, true)}
+			},
+			want: 30, reason: "1 more override in force", meta: map[string]any{"override_source": "variable ops/pin/launch", "override_overlapping": 1.0}},
+		{name: "with nothing in force the soonest booked event is reported, not applied",
+			count: 13, mod: func(in *input) {
+				in.events = []manualOverride{monday, event("tomorrow", 60, 24*time.Hour, 26*time.Hour, true)}
+			},
+			want: 13, reason: "at least 60 workers until 2026-11-28T14:00:00Z (tomorrow), from 2026-11-28T12:00:00Z",
+			meta: map[string]any{"override": "scheduled", "override_source": "variable ops/pin/tomorrow", "override_from": "2026-11-28T12:00:00Z"}},
+		{name: "the next booked event shows beside the override in force",
+			count: 5, mod: func(in *input) {
+				in.events = []manualOverride{monday, event("now", 30, -time.Hour, time.Hour, true)}
+			},
+			want: 30, reason: "; next override from variable ops/pin/monday: at least 40 workers",
+			meta: map[string]any{"override": "active", "override_next": "override from variable ops/pin/monday: at least 40 workers until 2026-11-30T15:00:00Z (monday), from 2026-11-30T12:00:00Z"}},
+		{name: "an event that ended is history: decided as usual, not reported as expired",
+			count: 13, mod: func(in *input) { in.events = []manualOverride{event("last-week", 30, -170*time.Hour, -168*time.Hour, true)} },
+			want: 13, meta: map[string]any{"override_events": 1.0}, notInMeta: []string{"override", "override_source"}},
+		{name: "an event too long is reported and ignored; the others still apply",
+			count: 5, mod: func(in *input) {
+				in.events = []manualOverride{event("typo", 99, -time.Hour, 30*24*time.Hour, false), event("launch", 30, -time.Hour, time.Hour, true)}
+			},
+			want: 30, reason: "override variable ignored: variable ops/pin/typo override_until",
+			meta: map[string]any{"override_source": "variable ops/pin/launch"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			in := testInput(t, tc.count, flat(60, 1000))
+			tc.mod(&in)
+			d, err := decide(in)
+			must.NoError(t, err)
+			must.Eq(t, tc.want, d.count)
+			if tc.reason != "" {
+				must.StrContains(t, d.reason, tc.reason)
+			}
+			for k, v := range tc.meta {
+				must.Eq(t, v, d.meta[k], must.Sprintf("Meta %s", k))
+			}
+			for _, k := range tc.notInMeta {
+				must.MapNotContainsKey(t, d.meta, k)
+			}
+		})
+	}
+}

@@ -27,6 +27,9 @@ type manualOverride struct {
 	source  string // "policy" or "variable <path>"
 }
 
+// sourcePolicy is the source of an override set in the policy file.
+const sourcePolicy = "policy"
+
 // Override modes, the values of override_mode and of the variable's mode.
 const (
 	overrideExact   = "exact"
@@ -101,7 +104,7 @@ func parseMode(v string) (minimum, ok bool) {
 
 func parseOverride(p *pluginkit.Parser) (manualOverride, time.Duration) {
 	maxDur := p.Duration(keyOverrideMaxDuration)
-	o := manualOverride{source: "policy", reason: strings.TrimSpace(p.Text(keyOverrideReason))}
+	o := manualOverride{source: sourcePolicy, reason: strings.TrimSpace(p.Text(keyOverrideReason))}
 	hasCount, hasUntil := p.Has(keyOverrideCount), p.Has(keyOverrideUntil)
 	switch {
 	case hasCount && !hasUntil:

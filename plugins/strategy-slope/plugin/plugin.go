@@ -184,7 +184,7 @@ func (p *Plugin) Run(eval *sdk.ScalingCheckEvaluation, count int64) (out *sdk.Sc
 	case len(in.pts) > 0:
 		in.backlogGrowth, in.growthKnown = p.memory.observeBacklog(key, now, in.pts[len(in.pts)-1].y)
 	}
-	in.variable, in.variableErr = runtimeOverride(vars, cfg.overrideVariable, now)
+	in.variable, in.events, in.variableErr = runtimeOverride(vars, cfg.overrideVariable, now)
 	log := p.logger.With("check", eval.Check.Name, "mode", cfg.mode)
 	if in.variableErr != "" {
 		log.Warn("override variable unreadable, deciding normally", "variable", cfg.overrideVariable, "error", in.variableErr)

@@ -12,6 +12,8 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/nomad-autoscaler/sdk"
 	"github.com/shoenig/test/must"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 )
 
 // evalOf builds what the agent hands a strategy: per-minute values ending
@@ -206,7 +208,11 @@ func TestRunRefusesAnOverrideTooFarAhead(t *testing.T) {
 
 type panicReader struct{}
 
-func (panicReader) ReadItems(context.Context, string) (map[string]string, error) { panic("boom") }
+func (panicReader) ReadItems(context.Context, string) (map[string]string, uint64, error) {
+	panic("boom")
+}
+
+func (panicReader) List(context.Context, string) ([]pluginkit.VariableVersion, error) { panic("boom") }
 
 func TestRunTurnsAPanicIntoAnError(t *testing.T) {
 	p := newTestPlugin(t, friday)

@@ -3,11 +3,15 @@ package plugin
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http/httptest"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/fakenomad"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/nomad-autoscaler/sdk"
@@ -113,7 +117,15 @@ func TestVariableCacheKeepsErrorsForTheTTL(t *testing.T) {
 
 type countingReader struct{ calls int }
 
-func (c *countingReader) ReadItems(ctx context.Context, _ string) (map[string]string, error) {
+func (c *countingReader) ReadItems(ctx context.Context, _ string) (map[string]string, uint64, error) {
+	c.calls++
+	if _, ok := ctx.Deadline(); !ok {
+		return nil, 0, errors.New("no deadline")
+	}
+	return nil, 0, errors.New("unreachable")
+}
+
+func (c *countingReader) List(ctx context.Context, _ string) ([]pluginkit.VariableVersion, error) {
 	c.calls++
 	if _, ok := ctx.Deadline(); !ok {
 		return nil, errors.New("no deadline")
@@ -203,4 +215,120 @@ func TestRunAppliesAScheduledMinimumFromTheVariable(t *testing.T) {
 	must.Eq(t, int64(13), a.Count)
 	must.Eq[any](t, "expired", a.Meta["override"])
 	must.MapNotContainsKey(t, a.Meta, "override_applied")
+}
+
+// Two events booked ahead under the override variable, a week apart: each
+// applies in its own hours only. The calendar costs one listing per 30 s:
+// an event is read again only when it changed.
+func TestRunReadsTheEventsBookedUnderTheOverrideVariable(t *testing.T) {
+	now := friday
+	fake, p := startNomad(t, &now)
+	cfg := map[string]string{"capacity_per_worker": "100", "override_variable": "autoscaler/gpu-workers"}
+	run := func(count int64) *sdk.ScalingAction {
+		t.Helper()
+		out, err := p.Run(evalOf(cfg, now, repeat(60, 1000)...), count)
+		must.NoError(t, err)
+		return out.Action
+	}
+	book := func(name string, count int, from time.Time, hours int) {
+		fake.SetVariable("ops", "autoscaler/gpu-workers/"+name, map[string]string{
+			"count": strconv.Itoa(count), "mode": "minimum", "reason": name,
+			"from": from.Format(time.RFC3339), "until": from.Add(time.Duration(hours) * time.Hour).Format(time.RFC3339),
+		})
+	}
+	bank, telco := friday.Add(72*time.Hour), friday.Add(7*24*time.Hour)
+	book("bank-campaign", 30, bank, 3)
+	book("telco-deadline", 60, telco, 10)
+	// Not an event of this policy: a sibling path with the same beginning.
+	fake.SetVariable("ops", "autoscaler/gpu-workers-canary", map[string]string{"count": "99", "until": friday.Add(time.Hour).Format(time.RFC3339)})
+
+	a := run(13)
+	must.Eq(t, int64(13), a.Count)
+	must.Eq[any](t, "scheduled", a.Meta["override"])
+	must.Eq[any](t, "variable autoscaler/gpu-workers/bank-campaign", a.Meta["override_source"])
+	must.Eq[any](t, 2.0, a.Meta["override_events"])
+	must.MapNotContainsKey(t, a.Meta, "override_variable_error")
+
+	reads := func() (list, eventReads int) {
+		for _, r := range fake.Requests() {
+			switch {
+			case r.Method == "GET" && r.Path == "/v1/vars" && r.Query.Get("prefix") == "autoscaler/gpu-workers/" && r.Query.Get("namespace") == "ops":
+				list++
+			case r.Method == "GET" && strings.HasPrefix(r.Path, "/v1/var/autoscaler/gpu-workers/"):
+				eventReads++
+			}
+		}
+		return list, eventReads
+	}
+	list, eventReads := reads()
+	must.Eq(t, 1, list)
+	must.Eq(t, 2, eventReads)
+
+	now = bank.Add(time.Minute)
+	a = run(13)
+	must.Eq(t, int64(30), a.Count)
+	must.StrContains(t, a.Reason, "bank-campaign")
+	must.StrContains(t, a.Reason, "next override from variable autoscaler/gpu-workers/telco-deadline")
+	list, eventReads = reads()
+	must.Eq(t, 2, list)
+	must.Eq(t, 2, eventReads, must.Sprint("unchanged events are not read again"))
+
+	// Moved by an operator: read again at the next listing.
+	book("telco-deadline", 80, telco, 10)
+	now = telco.Add(time.Hour)
+	a = run(30)
+	must.Eq(t, int64(80), a.Count)
+	_, eventReads = reads()
+	must.Eq(t, 3, eventReads)
+
+	// Deleted: gone at the next listing.
+	fake.DeleteVariable("ops", "autoscaler/gpu-workers/telco-deadline")
+	now = now.Add(31 * time.Second)
+	a = run(80)
+	must.Eq[any](t, 1.0, a.Meta["override_events"])
+	must.MapNotContainsKey(t, a.Meta, "override")
+}
+
+func TestRunReportsABadEventAndAppliesTheOthers(t *testing.T) {
+	now := friday
+	fake, p := startNomad(t, &now)
+	cfg := map[string]string{"capacity_per_worker": "100", "override_variable": "pin"}
+	fake.SetVariable("ops", "pin/a-typo", map[string]string{"count": "lots", "until": now.Add(time.Hour).Format(time.RFC3339)})
+	fake.SetVariable("ops", "pin/launch", map[string]string{"count": "25", "mode": "minimum", "until": now.Add(time.Hour).Format(time.RFC3339)})
+	out, err := p.Run(evalOf(cfg, now, repeat(60, 1000)...), 5)
+	must.NoError(t, err)
+	must.Eq(t, int64(25), out.Action.Count)
+	must.Eq[any](t, `variable pin/a-typo item count "lots": must be a whole number from 0 to 1000000000`, out.Action.Meta["override_variable_error"])
+}
+
+func TestACalendarOfMoreThanItsBoundIsReportedAndReadInPart(t *testing.T) {
+	now := friday
+	fake, p := startNomad(t, &now)
+	cfg := map[string]string{"capacity_per_worker": "100", "override_variable": "pin"}
+	for i := range maxOverrideEvents + 3 {
+		fake.SetVariable("ops", fmt.Sprintf("pin/e%03d", i), map[string]string{
+			"count": "25", "from": now.Add(time.Duration(i+1) * time.Hour).Format(time.RFC3339), "until": now.Add(time.Duration(i+2) * time.Hour).Format(time.RFC3339),
+		})
+	}
+	out, err := p.Run(evalOf(cfg, now, repeat(60, 1000)...), 13)
+	must.NoError(t, err)
+	must.Eq[any](t, float64(maxOverrideEvents), out.Action.Meta["override_events"])
+	must.StrContains(t, out.Action.Meta["override_variable_error"].(string), "35 override events under pin/, more than 32")
+}
+
+func TestAnEventTheTokenMayNotReadIsReported(t *testing.T) {
+	now := friday
+	fake, p := startNomad(t, &now)
+	cfg := map[string]string{"capacity_per_worker": "100", "override_variable": "pin"}
+	fake.SetVariable("ops", "pin/launch", map[string]string{"count": "25", "until": now.Add(time.Hour).Format(time.RFC3339)})
+	_, err := p.Run(evalOf(cfg, now, repeat(60, 1000)...), 5) // reads pin, lists pin/, reads pin/launch
+	must.NoError(t, err)
+	now = now.Add(31 * time.Second)
+	fake.SetVariable("ops", "pin/launch", map[string]string{"count": "26", "until": now.Add(time.Hour).Format(time.RFC3339)})
+	fake.InjectHTTPErrors(403, 3) // the read of pin, the listing, the read of the changed event
+	out, err := p.Run(evalOf(cfg, now, repeat(60, 1000)...), 5)
+	must.NoError(t, err)
+	msg := out.Action.Meta["override_variable_error"].(string)
+	must.StrContains(t, msg, "403")
+	must.Eq(t, int64(13), out.Action.Count)
 }
