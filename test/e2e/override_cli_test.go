@@ -80,11 +80,7 @@ func TestOverrideCLIPinsAPolicyFileAndClearReleasesIt(t *testing.T) {
 // need not wait out (the strategy's own tests cover the cache).
 func TestOverrideCLIPinsThroughTheNomadVariableUntilItExpires(t *testing.T) {
 	t.Parallel()
-	s := newOverrideStack(t)
-	bin := overrideBinary(t)
-	env := []string{"NOMAD_ADDR=" + s.cloudURL, "NOMAD_NAMESPACE=default"}
-	staged := filepath.Join(t.TempDir(), "gpu-workers.hcl")
-	writePolicyWithVariable(t, staged, s.policy)
+	s, bin, env, staged := newVariableOverrideStack(t)
 
 	out, code := runOverride(t, bin, env, "set", "-policy", staged, "-count", "6", "-until", "+200h", "-reason", "e2e")
 	must.Eq(t, 2, code, must.Sprint(out))
@@ -99,12 +95,7 @@ func TestOverrideCLIPinsThroughTheNomadVariableUntilItExpires(t *testing.T) {
 	items, _ := s.cloud.Nomad.Variable("default", cliOverrideVariable)
 	must.Eq(t, map[string]string{"count": "6", "until": until.UTC().Format(time.RFC3339), "reason": "e2e variable"}, items)
 
-	// Install the policy that names the Variable (new name, old file
-	// removed, SIGHUP: agent v0.5.0 ignores an edit in place).
-	installed := filepath.Join(s.policyDir, "gpu-workers-variable.hcl")
-	must.NoError(t, os.WriteFile(installed, mustRead(t, staged), 0o644))
-	must.NoError(t, os.Remove(filepath.Join(s.policyDir, "gpu-workers.hcl")))
-	s.agent.Reload()
+	installed := installVariablePolicy(t, s, staged)
 	s.waitFor("the Variable's count is applied", evalInterval+5*time.Second, func() bool { return s.count() == 6 })
 	out, code = runOverride(t, bin, env, "status", "-policy", installed)
 	must.Eq(t, 0, code, must.Sprint(out))
@@ -168,6 +159,31 @@ func newOverrideStack(t *testing.T) *stack {
 	})
 	s.agent.WaitForLog(t, `calculating scaling target`, 30*time.Second)
 	return s
+}
+
+// newVariableOverrideStack is the override stack with the override command,
+// the environment that points it at the stack's Nomad, and a staged copy of
+// the stack's policy that names the override Variable, not yet installed.
+func newVariableOverrideStack(t *testing.T) (s *stack, bin string, env []string, staged string) {
+	t.Helper()
+	s = newOverrideStack(t)
+	bin = overrideBinary(t)
+	env = []string{"NOMAD_ADDR=" + s.cloudURL, "NOMAD_NAMESPACE=default"}
+	staged = filepath.Join(t.TempDir(), "gpu-workers.hcl")
+	writePolicyWithVariable(t, staged, s.policy)
+	return s, bin, env, staged
+}
+
+// installVariablePolicy installs the staged policy that names the override
+// Variable in place of the stack's (new name, old file removed, SIGHUP:
+// agent v0.5.0 ignores an edit in place) and returns its path.
+func installVariablePolicy(t *testing.T, s *stack, staged string) string {
+	t.Helper()
+	installed := filepath.Join(s.policyDir, "gpu-workers-variable.hcl")
+	must.NoError(t, os.WriteFile(installed, mustRead(t, staged), 0o644))
+	must.NoError(t, os.Remove(filepath.Join(s.policyDir, "gpu-workers.hcl")))
+	s.agent.Reload()
+	return installed
 }
 
 func overrideBinary(t *testing.T) string {
@@ -268,4 +284,58 @@ func writePolicyWithVariable(t *testing.T, path string, p policyParams) {
 	}
 	must.Eq(t, 2, n, must.Sprint("both checks name the Variable"))
 	must.NoError(t, os.WriteFile(path, f.Bytes(), 0o644))
+}
+
+// TestOverrideCLIBooksEventsThatEachApplyInTheirOwnHours: two events
+// booked ahead with `override set -policy -event`, each its own Variable
+// under the policy's override Variable: the policy is at least the first
+// event's count in its hours, at least the second's in its own, and scales
+// as usual before, between (as far as cooldowns allow) and after.
+//
+// The events are booked before the policy that names the Variable is
+// installed, as in TestOverrideCLIPinsThroughTheNomadVariableUntilItExpires:
+// strategy-slope lists the events once per 30 s.
+func TestOverrideCLIBooksEventsThatEachApplyInTheirOwnHours(t *testing.T) {
+	t.Parallel()
+	s, bin, env, staged := newVariableOverrideStack(t)
+
+	first := time.Now().Add(15 * time.Second).Truncate(time.Second)
+	second := first.Add(20 * time.Second)
+	for _, e := range []struct {
+		name, count string
+		from        time.Time
+	}{{"bank-campaign", "5", first}, {"telco-deadline", "7", second}} {
+		out, code := runOverride(t, bin, env, "set", "-policy", staged, "-event", e.name, "-count", e.count, "-minimum",
+			"-from", e.from.UTC().Format(time.RFC3339), "-until", "+15s", "-reason", "e2e "+e.name)
+		must.Eq(t, 0, code, must.Sprint(out))
+	}
+	items, _ := s.cloud.Nomad.Variable("default", cliOverrideVariable+"/telco-deadline")
+	must.Eq(t, "7", items["count"])
+
+	installed := installVariablePolicy(t, s, staged)
+	out, code := runOverride(t, bin, env, "status", "-policy", installed)
+	must.Eq(t, 0, code, must.Sprint(out))
+	must.RegexMatch(t, regexp.MustCompile(`bank-campaign:\s+booked: at least 5 from `), out)
+	must.RegexMatch(t, regexp.MustCompile(`telco-deadline:\s+booked: at least 7 from `), out)
+
+	poll.Holds(t, time.Until(first)-time.Second, func() bool { return s.count() == 2 }, func() string {
+		return fmt.Sprintf("count at min 2 before the first event, %s before it; the MIGs are at %v", time.Until(first).Round(time.Millisecond), s.targetSizes())
+	})
+	s.waitFor("the first event applies from its start", evalInterval+5*time.Second, func() bool { return s.count() == 5 })
+	t.Logf("first event applied %s after its start", time.Since(first).Round(100*time.Millisecond))
+	s.agent.WaitForLog(t, `override from variable `+regexp.QuoteMeta(cliOverrideVariable)+`/bank-campaign: at least 5 workers`, 10*time.Second)
+	must.True(t, s.count() < 7, must.Sprint("the second event has not started"))
+
+	s.waitFor("the second event applies from its start", time.Until(second)+evalInterval+5*time.Second, func() bool { return s.count() == 7 })
+	must.False(t, time.Now().Before(second), must.Sprint("the second event applied before its start"))
+	t.Logf("second event applied %s after its start", time.Since(second).Round(100*time.Millisecond))
+	s.agent.WaitForLog(t, `override from variable `+regexp.QuoteMeta(cliOverrideVariable)+`/telco-deadline: at least 7 workers`, 10*time.Second)
+
+	end := second.Add(15 * time.Second)
+	s.waitFor("scaling resumes after the last event", time.Until(end)+evalInterval+15*time.Second, func() bool { return s.count() < 7 })
+	must.False(t, time.Now().Before(end), must.Sprint("scaled in before the second event ended"))
+	out, code = runOverride(t, bin, env, "clear", "-policy", installed, "-ended")
+	must.Eq(t, 0, code, must.Sprint(out))
+	must.StrContains(t, out, "deleted event bank-campaign")
+	must.StrContains(t, out, "deleted event telco-deadline")
 }

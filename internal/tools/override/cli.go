@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/cli"
 )
 
@@ -20,8 +21,8 @@ at least at a count, from a later start), end it, or show what every policy's
 strategy will do next.
 
   override set    -count N -until WHEN -reason TEXT [-minimum] [-from WHEN]
-                  (-policy FILE | -policy-file FILE -agent-pid PID)
-  override clear  (-policy FILE | -policy-file FILE -agent-pid PID)
+                  (-policy FILE [-event NAME] | -policy-file FILE -agent-pid PID)
+  override clear  (-policy FILE [-event NAME | -ended] | -policy-file FILE -agent-pid PID)
   override status (-policy FILE ... | -policy-file FILE | -policy-dir DIR)
 
 -policy FILE       the policy's checks name a Nomad Variable (override_variable):
@@ -32,6 +33,10 @@ WHEN               HH:MM (next occurrence, in -tz), an RFC 3339 time, or +DURATI
                    (with -from, -until counts from the start)
 -minimum           the checks decide as usual, never below -count (a pin
                    without it: exactly -count)
+-event NAME        book the override as an event of its own, the Variable
+                   <override_variable>/NAME, beside other events booked ahead
+                   (a bank's campaign on Monday, a deadline on Friday)
+-ended             delete every event that has ended
 
 Run "override <command> -h" for every flag.
 `
@@ -127,6 +132,8 @@ type options struct {
 	until        string
 	minimum      bool
 	reason       string
+	event        string
+	ended        bool
 }
 
 type stringList []string
@@ -156,8 +163,12 @@ func (d deps) parse(cmd string, args []string) (options, error) {
 		fs.StringVar(&o.from, "from", "", "start of the override, for an event known ahead: HH:MM (next occurrence in -tz), RFC 3339, or +DURATION (default: at once)")
 		fs.StringVar(&o.until, "until", "", "end of the override: HH:MM (next occurrence in -tz, after -from), RFC 3339, or +DURATION (from -from when given)")
 		fs.StringVar(&o.reason, "reason", "", "who asked and why, e.g. \"launch day, INC-1234\"")
-		fallthrough
+		fs.StringVar(&o.event, "event", "", "with -policy: book it as the event NAME, the Variable <override_variable>/NAME, beside the others booked")
+		fs.IntVar(&o.agentPID, "agent-pid", 0, "with -policy-file: the agent's process ID, sent SIGHUP")
+		fs.StringVar(&o.agentPIDFile, "agent-pidfile", "", "with -policy-file: a file holding the agent's process ID")
 	case "clear":
+		fs.StringVar(&o.event, "event", "", "with -policy: delete the event NAME (the Variable <override_variable>/NAME)")
+		fs.BoolVar(&o.ended, "ended", false, "with -policy: delete every booked event that has ended")
 		fs.IntVar(&o.agentPID, "agent-pid", 0, "with -policy-file: the agent's process ID, sent SIGHUP")
 		fs.StringVar(&o.agentPIDFile, "agent-pidfile", "", "with -policy-file: a file holding the agent's process ID")
 	case "status":
@@ -185,7 +196,7 @@ func (d deps) parse(cmd string, args []string) (options, error) {
 		errs = append(errs, fmt.Errorf("-timeout %s: must be positive", o.timeout))
 	}
 	if cmd != "status" {
-		errs = append(errs, o.oneSource())
+		errs = append(errs, o.oneSource(), o.eventFlags())
 	} else if len(o.policies) == 0 && o.policyFile == "" && o.policyDir == "" {
 		errs = append(errs, errors.New("-policy, -policy-file or -policy-dir: required"))
 	}
@@ -206,6 +217,19 @@ func (o options) oneSource() error {
 		return errors.New("-policy or -policy-file: required: the policy whose Nomad Variable (-policy) or file (-policy-file) holds the override")
 	case len(o.policies) == 1 && (o.agentPID != 0 || o.agentPIDFile != ""):
 		return errors.New("-agent-pid and -agent-pidfile: only with -policy-file: a Variable needs no signal")
+	}
+	return nil
+}
+
+// eventFlags checks -event and -ended.
+func (o options) eventFlags() error {
+	switch {
+	case o.event != "" && o.ended:
+		return errors.New("-event and -ended: give one: -event deletes one event, -ended every event that has ended")
+	case (o.event != "" || o.ended) && o.policyFile != "":
+		return errors.New("-event and -ended: only with -policy: events are Nomad Variables; a policy file holds one override")
+	case o.event != "" && !eventName.MatchString(o.event):
+		return fmt.Errorf("-event %s: a name of 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit, such as bank-campaign-2026-12-14", pluginkit.Quote(o.event))
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package override
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -42,7 +43,26 @@ func (d deps) show(o options, p policy, now time.Time) (policyView, error) {
 		return policyView{}, err
 	}
 	view := s.policyView(p, now)
+	o.addCalendar(&view)
 	return view, render(d.stdout, []policyView{view}, now, o.loc)
+}
+
+// addCalendar reads the events booked under the policy's override
+// Variable, if its checks share one.
+func (o options) addCalendar(pv *policyView) {
+	path, err := pv.policy.variablePath()
+	if err != nil {
+		return
+	}
+	pv.calendarPath = path
+	vars, err := o.nomadVariables()
+	if err != nil {
+		pv.calendarErr = err
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
+	defer cancel()
+	pv.events, pv.calendarErr = calendar(ctx, vars, path)
 }
 
 func (d deps) status(args []string) error {
@@ -78,7 +98,9 @@ func (d deps) status(args []string) error {
 	}
 	var views []policyView
 	for _, p := range ps {
-		views = append(views, s.policyView(p, now))
+		view := s.policyView(p, now)
+		o.addCalendar(&view)
+		views = append(views, view)
 	}
 	if err := render(d.stdout, views, now, o.loc); err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -476,5 +477,94 @@ func TestARefusedScheduleWritesNothing(t *testing.T) {
 		must.StrContains(t, h.stderr.String(), want)
 		_, ok := h.nomad.Variable("default", overridePath)
 		must.False(t, ok)
+	}
+}
+
+// Two events booked a week ahead, each its own Variable beside the policy's
+// override Variable; status shows the calendar; each applies in its own
+// hours; the ended one is deleted with -ended.
+func TestEventsAreBookedAheadSideBySide(t *testing.T) {
+	h := newHarness(t)
+	file := h.install("testdata/variable.hcl", "gpu-workers.hcl")
+	book := func(name, count, from, until, reason string) {
+		t.Helper()
+		code := h.run("set", "-policy", file, "-event", name, "-count", count, "-minimum", "-from", from, "-until", until, "-reason", reason, "-tz", "UTC")
+		must.Eq(t, 0, code, must.Sprint(h.stderr.String()))
+	}
+	book("bank-campaign", "40", "2026-12-07T08:45:00Z", "+3h", "bank campaign, CHG-311")
+	out := squeeze(h.stdout.String())
+	must.StrContains(t, out, "wrote Nomad Variable "+overridePath+"/bank-campaign: at least 40 workers from 2026-12-07T08:45:00Z")
+	must.StrContains(t, out, "events under "+overridePath+"/:")
+	must.StrContains(t, out, "bank-campaign: booked: at least 40 from 2026-12-07T08:45:00Z")
+	book("telco-deadline", "60", "2026-12-04T18:00:00Z", "+4h", "SIM registration deadline")
+
+	items, ok := h.nomad.Variable("default", overridePath+"/telco-deadline")
+	must.True(t, ok)
+	must.Eq(t, map[string]string{"count": "60", "mode": "minimum", "from": "2026-12-04T18:00:00Z",
+		"until": "2026-12-04T22:00:00Z", "reason": "SIM registration deadline"}, items)
+	_, ok = h.nomad.Variable("default", overridePath)
+	must.False(t, ok, must.Sprint("the policy's own Variable is left alone"))
+
+	must.Eq(t, 0, h.run("status", "-policy", file, "-tz", "UTC"), must.Sprint(h.stderr.String()))
+	out = squeeze(h.stdout.String())
+	// The soonest is what the checks report; both are listed.
+	must.StrContains(t, out, `check "request-rate": no override yet: at least 60 from 2026-12-04T18:00:00Z`)
+	must.StrContains(t, out, "bank-campaign: booked: at least 40 from 2026-12-07T08:45:00Z")
+	must.StrContains(t, out, `telco-deadline: booked: at least 60 from 2026-12-04T18:00:00Z (Fri 18:00 UTC, in 78h00m) until 2026-12-04T22:00:00Z (Fri 22:00 UTC, in 82h00m): "SIM registration deadline"`)
+
+	started := now
+	t.Cleanup(func() { now = started })
+	now = time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	must.Eq(t, 0, h.run("status", "-policy", file, "-tz", "UTC"), must.Sprint(h.stderr.String()))
+	out = squeeze(h.stdout.String())
+	must.StrContains(t, out, "next: at least 40 until 2026-12-07T11:45:00Z")
+	must.StrContains(t, out, "by variable "+overridePath+"/bank-campaign")
+	must.StrContains(t, out, "telco-deadline: ended (override clear -ended deletes it)")
+
+	must.Eq(t, 0, h.run("clear", "-policy", file, "-ended", "-tz", "UTC"), must.Sprint(h.stderr.String()))
+	must.StrContains(t, h.stdout.String(), `deleted event telco-deadline (ended 2026-12-04T22:00:00Z`)
+	_, ok = h.nomad.Variable("default", overridePath+"/telco-deadline")
+	must.False(t, ok)
+	_, ok = h.nomad.Variable("default", overridePath+"/bank-campaign")
+	must.True(t, ok, must.Sprint("the event in force stays"))
+
+	must.Eq(t, 0, h.run("clear", "-policy", file, "-event", "bank-campaign"), must.Sprint(h.stderr.String()))
+	_, ok = h.nomad.Variable("default", overridePath+"/bank-campaign")
+	must.False(t, ok)
+	// A name that is not booked is a typo, not a no-op.
+	must.Eq(t, 2, h.run("clear", "-policy", file, "-event", "bank-campaing"))
+	must.StrContains(t, h.stderr.String(), `-event "bank-campaing": no such event under `+overridePath+"/")
+}
+
+func TestAnEventThatAnotherOverrideOutranksIsBookedAndSaysSo(t *testing.T) {
+	h := newHarness(t)
+	file := h.install("testdata/variable.hcl", "gpu-workers.hcl")
+	must.Eq(t, 0, h.run("set", "-policy", file, "-count", "12", "-until", "+6h", "-reason", "freeze, INC-9"), must.Sprint(h.stderr.String()))
+	code := h.run("set", "-policy", file, "-event", "launch", "-count", "40", "-minimum", "-from", "+1h", "-until", "+2h", "-reason", "launch")
+	must.Eq(t, 0, code, must.Sprint(h.stderr.String()))
+	must.StrContains(t, squeeze(h.stdout.String()), `check "request-rate" follows another override: pinned at 12`)
+}
+
+func TestBadEventFlagsWriteNothing(t *testing.T) {
+	h := newHarness(t)
+	file := h.install("testdata/variable.hcl", "gpu-workers.hcl")
+	for args, want := range map[string]string{
+		"set -event ../lock -count 3 -until +1h -reason x":          `-event "../lock": a name of 1-64 letters`,
+		"clear -event a -ended":                                     "-event and -ended: give one",
+		"set -policy-file F -event a -count 3 -until +1h -reason x": "-event and -ended: only with -policy",
+	} {
+		argv := strings.Fields(args)
+		if !slices.Contains(argv, "-policy-file") {
+			argv = append(argv, "-policy", file)
+		} else {
+			argv[slices.Index(argv, "F")] = file
+		}
+		must.Eq(t, 2, h.run(argv...), must.Sprint(args))
+		must.StrContains(t, h.stderr.String(), want)
+		must.StrContains(t, h.stderr.String(), "nothing was written")
+	}
+	for _, path := range []string{overridePath, overridePath + "/a", "nomad-autoscaler/overrides/lock"} {
+		_, ok := h.nomad.Variable("default", path)
+		must.False(t, ok, must.Sprint(path))
 	}
 }

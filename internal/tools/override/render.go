@@ -152,6 +152,9 @@ func render(w io.Writer, views []policyView, now time.Time, loc *time.Location) 
 		for _, v := range pv.checks {
 			fmt.Fprintf(tw, "  check %q:\t%s\n", v.check, v.describe(now, loc))
 		}
+		if pv.calendarPath != "" {
+			renderCalendar(tw, pv.calendarPath, pv.events, pv.calendarErr, now, loc)
+		}
 	}
 	return tw.Flush()
 }

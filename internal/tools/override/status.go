@@ -132,6 +132,11 @@ func quietSeries(cfg map[string]string, now time.Time) sdk.TimestampedMetrics {
 type policyView struct {
 	policy policy
 	checks []checkView
+	// calendarPath is the override_variable whose booked events are shown
+	// (empty: none), events what was read under it, calendarErr why not.
+	calendarPath string
+	events       []bookedEvent
+	calendarErr  error
 }
 
 func (s *strategy) policyView(p policy, now time.Time) policyView {

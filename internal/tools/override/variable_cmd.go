@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 )
 
 // variableTTL is how long strategy-slope may use a Variable it read
@@ -54,11 +56,14 @@ func (d deps) setVariable(o options, req request, now time.Time) error {
 	if err := errors.Join(req.validate(p, now), pathErr); err != nil {
 		return usageError{err}
 	}
-	client, err := o.nomad.client()
-	if err != nil {
-		return fmt.Errorf("nomad client: %w", err)
+	policyPath := path
+	if o.event != "" {
+		path = eventPath(path, o.event)
 	}
-	vars := nomadVariables{client: client}
+	vars, err := o.nomadVariables()
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
 	_, index, err := vars.Read(ctx, path)
@@ -83,6 +88,9 @@ func (d deps) setVariable(o options, req request, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	if o.event != "" {
+		return d.expectEvent(o, p, req, policyPath, path, now)
+	}
 	return expectOverride(view, req, "variable "+path, now)
 }
 
@@ -91,11 +99,16 @@ func (d deps) clearVariable(o options, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	client, err := o.nomad.client()
-	if err != nil {
-		return fmt.Errorf("nomad client: %w", err)
+	if o.ended {
+		return d.clearEnded(o, p, path, now)
 	}
-	vars := nomadVariables{client: client}
+	if o.event != "" {
+		path = eventPath(path, o.event)
+	}
+	vars, err := o.nomadVariables()
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
 	items, index, err := vars.Read(ctx, path)
@@ -104,6 +117,13 @@ func (d deps) clearVariable(o options, now time.Time) error {
 	}
 	if items == nil {
 		fmt.Fprintf(d.stdout, "no Nomad Variable %s: no override to clear\n\n", path)
+		if o.event != "" {
+			notBooked := usageError{fmt.Errorf("-event %s: no such event under %s", pluginkit.Quote(o.event), eventPrefix(policyPathOf(path)))}
+			if _, err := d.show(o, p, now); err != nil { // the events there are
+				return errors.Join(notBooked, err)
+			}
+			return notBooked
+		}
 	} else {
 		if err := vars.Delete(ctx, path, index); err != nil {
 			return err
@@ -140,4 +160,91 @@ func expectOverride(view policyView, req request, source string, now time.Time) 
 		}
 	}
 	return nil
+}
+
+// policyPathOf is the override Variable an event path was booked under.
+func policyPathOf(event string) string {
+	i := strings.LastIndex(event, "/")
+	if i < 0 {
+		return event
+	}
+	return event[:i]
+}
+
+// expectEvent fails unless every strategy-slope check reads the event just
+// booked, at its start. Another override in force then may win (a pin over
+// a minimum, the largest minimum): that is said, not failed.
+func (d deps) expectEvent(o options, p policy, req request, policyPath, path string, now time.Time) error {
+	at := now
+	if req.scheduled(now) {
+		at = req.from
+	}
+	s, err := newStrategy(at, o.nomad.pluginConfig())
+	if err != nil {
+		return err
+	}
+	source := "variable " + path
+	for _, v := range s.policyView(p, at).checks {
+		switch {
+		case v.state == stateOther:
+			continue
+		case strings.Contains(v.note, path+" ") || strings.Contains(v.note, path+":"):
+			return fmt.Errorf("written, but strategy-slope ignores it for check %q: %s", v.check, v.note)
+		case v.source != source:
+			fmt.Fprintf(d.stdout, "\nat its start, %s, check %q follows another override: %s\n",
+				when(at, now, o.loc), v.check, v.describe(at, o.loc))
+			continue
+		}
+		if v.count != req.count || !v.until.Equal(req.until) || v.minimum != req.minimum {
+			return fmt.Errorf("written, but at its start strategy-slope reads it for check %q as %s", v.check, v.describe(at, time.UTC))
+		}
+	}
+	fmt.Fprintf(d.stdout, "\nevents are Variables under %s: each applies from its from to its until; "+
+		"clear one with -event NAME, the ended ones with -ended\n", eventPrefix(policyPath))
+	return nil
+}
+
+// clearEnded deletes the events under path that have ended, each only if
+// it did not change since it was read.
+func (d deps) clearEnded(o options, p policy, path string, now time.Time) error {
+	vars, err := o.nomadVariables()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
+	defer cancel()
+	events, err := calendar(ctx, vars, path)
+	if err != nil {
+		return err
+	}
+	var deleted int
+	var errs []error
+	for _, e := range events {
+		if !e.ended(now) {
+			continue
+		}
+		if err := vars.Delete(ctx, eventPath(path, e.name), e.index); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		deleted++
+		fmt.Fprintf(d.stdout, "deleted event %s (ended %s): %q\n", e.name, when(e.until, now, o.loc), e.items[itemReason])
+	}
+	if deleted == 0 && len(errs) == 0 {
+		fmt.Fprintf(d.stdout, "no ended event under %s\n", eventPrefix(path))
+	}
+	fmt.Fprintln(d.stdout)
+	if _, err := d.show(o, p, now); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// nomadVariables connects to Nomad as the flags and environment say.
+func (o options) nomadVariables() (nomadVariables, error) {
+	client, err := o.nomad.client()
+	if err != nil {
+		return nomadVariables{}, fmt.Errorf("nomad client: %w", err)
+	}
+	return nomadVariables{client: client}, nil
 }

@@ -22,6 +22,8 @@ type variables interface {
 	Write(ctx context.Context, path string, items map[string]string, index uint64) error
 	// Delete removes the Variable at path if it is still at index.
 	Delete(ctx context.Context, path string, index uint64) error
+	// List returns the Variables under prefix, sorted by path.
+	List(ctx context.Context, prefix string) ([]pluginkit.VariableVersion, error)
 }
 
 // errChanged is returned when the Variable changed between read and write.

@@ -406,7 +406,9 @@ func TestDecideWithBookedEvents(t *testing.T) {
 			want: 30, reason: "; next override from variable ops/pin/monday: at least 40 workers",
 			meta: map[string]any{"override": "active", "override_next": "override from variable ops/pin/monday: at least 40 workers until 2026-11-30T15:00:00Z (monday), from 2026-11-30T12:00:00Z"}},
 		{name: "an event that ended is history: decided as usual, not reported as expired",
-			count: 13, mod: func(in *input) { in.events = []manualOverride{event("last-week", 30, -170*time.Hour, -168*time.Hour, true)} },
+			count: 13, mod: func(in *input) {
+				in.events = []manualOverride{event("last-week", 30, -170*time.Hour, -168*time.Hour, true)}
+			},
 			want: 13, meta: map[string]any{"override_events": 1.0}, notInMeta: []string{"override", "override_source"}},
 		{name: "an event too long is reported and ignored; the others still apply",
 			count: 5, mod: func(in *input) {
