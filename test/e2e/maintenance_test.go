@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net/http/httptest"
@@ -14,6 +13,7 @@ import (
 	"github.com/shoenig/test/must"
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/poll"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/syncbuf"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/nodeops"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/fakemetadata"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/cli"
@@ -32,29 +32,11 @@ const (
 	maintenanceMargin     = 2 * time.Second
 )
 
-// lockedBuffer collects the daemon's log.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // startDrainDaemon runs the maintenance-drain engine for nodeID until the
 // returned stop is called (the VM going away stops it).
-func (s *stack) startDrainDaemon(nodeID, metadataURL string) (stop func(), log *lockedBuffer) {
+func (s *stack) startDrainDaemon(nodeID, metadataURL string) (stop func(), log *syncbuf.Buffer) {
 	s.t.Helper()
-	log = &lockedBuffer{}
+	log = &syncbuf.Buffer{}
 	ctx, cancel := context.WithCancel(s.ctx)
 	done := make(chan error, 1)
 	args := []string{

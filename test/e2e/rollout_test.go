@@ -10,6 +10,7 @@ import (
 
 	"github.com/shoenig/test/must"
 
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/syncbuf"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/testenv"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/cli"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/rollout"
@@ -27,7 +28,7 @@ func (s *stack) runRollout(template string) (string, error) {
 	// The management API's guest user is only allowed on loopback, where
 	// scripts/services.sh runs it.
 	mgmt = strings.Replace(mgmt, "://", "://guest:guest@", 1)
-	var out lockedBuffer
+	var out syncbuf.Buffer
 	args := []string{
 		"-project", "sim-project", "-migs", migs, "-template", template,
 		"-compute-endpoint", s.cloudURL, "-compute-insecure", "-nomad-addr", s.cloudURL,

@@ -14,13 +14,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/plugintest"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/syncbuf"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/testenv"
 )
 
@@ -99,7 +99,7 @@ type Agent struct {
 	cmd        *exec.Cmd
 	configPath string
 	HTTPAddr   string
-	log        *syncBuffer
+	log        *syncbuf.Buffer
 	exited     chan struct{}
 	exitErr    error
 }
@@ -161,7 +161,7 @@ func Start(t testing.TB, cfg Config) *Agent {
 			t.Fatalf("policy dir: %v", err)
 		}
 	}
-	a := &Agent{t: t, HTTPAddr: testenv.FreeAddr(t), log: &syncBuffer{}, exited: make(chan struct{})}
+	a := &Agent{t: t, HTTPAddr: testenv.FreeAddr(t), log: &syncbuf.Buffer{}, exited: make(chan struct{})}
 	a.configPath = WriteConfig(t, dir, PluginDir(t), a.HTTPAddr, cfg)
 	a.start()
 	t.Cleanup(func() {
@@ -301,22 +301,3 @@ func (a *Agent) Kill() {
 
 // ConfigPath is the agent configuration file, for tests that edit it before Reload.
 func (a *Agent) ConfigPath() string { return a.configPath }
-
-// syncBuffer is a bytes.Buffer safe for the writer goroutines of exec.Cmd
-// and concurrent readers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return strings.Clone(b.buf.String())
-}

@@ -13,6 +13,7 @@ import (
 	"github.com/shoenig/test/must"
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/poll"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/syncbuf"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/fakemetadata"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/fakenomad"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/cli"
@@ -83,7 +84,7 @@ func TestMainMarksAndDrainsWithTheTokenFromTheEnvironment(t *testing.T) {
 	node := nomad.AddNode(fakenomad.NodeSpec{Name: "ekyc-gpu-b-x1", NodeClass: "gpu-l4"})
 
 	ctx, cancel := context.WithCancel(context.Background())
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- Main(ctx, cli.Env{

@@ -1,13 +1,11 @@
 package maintenance
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +14,7 @@ import (
 	"github.com/shoenig/test/must"
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/poll"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/syncbuf"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/nodeops"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/fakemetadata"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/fakenomad"
@@ -29,12 +28,12 @@ type rig struct {
 	nomad    *fakenomad.Server
 	nomadURL string
 	nodeID   string
-	logs     *syncBuffer
+	logs     *syncbuf.Buffer
 }
 
 func newRig(t *testing.T) *rig {
 	t.Helper()
-	r := &rig{md: fakemetadata.New(fakemetadata.Options{}), nomad: fakenomad.New(fakenomad.Options{}), logs: &syncBuffer{}}
+	r := &rig{md: fakemetadata.New(fakemetadata.Options{}), nomad: fakenomad.New(fakenomad.Options{}), logs: &syncbuf.Buffer{}}
 	mdSrv, nomadSrv := httptest.NewServer(r.md), httptest.NewServer(r.nomad)
 	t.Cleanup(nomadSrv.Close)
 	t.Cleanup(mdSrv.Close)
@@ -55,7 +54,7 @@ func newRig(t *testing.T) *rig {
 type daemon struct {
 	done <-chan struct{} // closed when run returns
 	err  error           // what run returned, once done is closed
-	logs *syncBuffer
+	logs *syncbuf.Buffer
 	stop func() error // cancels the run and returns what it returned
 }
 
@@ -65,7 +64,7 @@ func (r *rig) start(t *testing.T, tm timing) *daemon {
 	client, err := api.NewClient(&api.Config{Address: r.nomadURL})
 	must.NoError(t, err)
 	c := config{nodeID: r.nodeID, timing: tm, pollTimeout: 30 * time.Second, nomadTimeout: 2 * time.Second}
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	log := hclog.New(&hclog.LoggerOptions{Output: io.MultiWriter(logs, r.logs), Level: hclog.Debug})
 	e := newEngine(c, nomadNodes{client: client, timeout: c.nomadTimeout}, newMetadataClient(r.mdURL), log)
 	e.retry = backoff{base: 20 * time.Millisecond, max: 100 * time.Millisecond}
@@ -262,22 +261,4 @@ func absDuration(d time.Duration) time.Duration {
 		return -d
 	}
 	return d
-}
-
-// syncBuffer is a log output written by the daemon and read by the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/shoenig/test/must"
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/poll"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/syncbuf"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/simcloud"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/cli"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/rollout"
@@ -56,20 +57,7 @@ func startFleet(t *testing.T) *fleet {
 	return f
 }
 
-// syncBuffer is the rollout's stdout, read while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
-func (f *fleet) run(ctx context.Context, out *syncBuffer, extra ...string) error {
+func (f *fleet) run(ctx context.Context, out *syncbuf.Buffer, extra ...string) error {
 	args := append([]string{"-project", "p", "-migs", "zone-a/gpu-a,zone-b/gpu-b", "-template", "gpu-v2",
 		"-compute-endpoint", f.url, "-compute-insecure", "-nomad-addr", f.url,
 		"-rabbitmq-management-url", f.rabbitURL, "-queues", "ocr,face",
@@ -92,7 +80,7 @@ func (f *fleet) templates() map[string]int {
 func TestARolloutCanariesThenReplacesEveryVMOneAtATime(t *testing.T) {
 	t.Parallel()
 	f := startFleet(t)
-	var out syncBuffer
+	var out syncbuf.Buffer
 	// Serving capacity never drops below the four VMs (maxUnavailable 0).
 	stop := make(chan struct{})
 	minServing := make(chan int, 1)
@@ -122,7 +110,7 @@ func TestARolloutCanariesThenReplacesEveryVMOneAtATime(t *testing.T) {
 	must.Less(t, strings.Index(log, "update: zone-b/gpu-b"), strings.Index(log, "canary: passed"))
 
 	// Run again: nothing to do.
-	var again syncBuffer
+	var again syncbuf.Buffer
 	must.NoError(t, f.run(context.Background(), &again))
 	must.StrContains(t, again.String(), "done: every MIG runs gpu-v2")
 	must.StrNotContains(t, again.String(), "canary: zone-a")
@@ -132,7 +120,7 @@ func TestACanaryWhoseWorkersFailIsRolledBackAndTheRunFails(t *testing.T) {
 	t.Parallel()
 	f := startFleet(t)
 	f.cloud.SetTemplateBad("gpu-v2", true)
-	var out syncBuffer
+	var out syncbuf.Buffer
 	err := f.run(context.Background(), &out)
 	must.Error(t, err)
 	must.StrContains(t, err.Error(), "rolled back")
@@ -163,7 +151,7 @@ func TestACanaryWhoseConsumersNeverComeBackTimesOutAndIsRolledBack(t *testing.T)
 		}
 		return 2
 	}
-	var out syncBuffer
+	var out syncbuf.Buffer
 	err := f.run(context.Background(), &out, "-health-timeout", "2s")
 	must.Error(t, err)
 	must.StrContains(t, err.Error(), "health-timeout")
@@ -176,7 +164,7 @@ func TestAnInterruptedRolloutPausesTheUpdateAndSaysHowToResumeOrRollBack(t *test
 	f := startFleet(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out syncBuffer
+	var out syncbuf.Buffer
 	done := make(chan error, 1)
 	go func() { done <- f.run(ctx, &out) }()
 	// Cancel once the update is applied (the log line comes just before
@@ -206,7 +194,7 @@ func TestAnInterruptedRolloutPausesTheUpdateAndSaysHowToResumeOrRollBack(t *test
 	}, func() string { return fmt.Sprintf("%+v", f.cloud.GCE.MIG("zone-a", "gpu-a")) })
 
 	// Resuming with the same command finishes the rollout.
-	var resumed syncBuffer
+	var resumed syncbuf.Buffer
 	must.NoError(t, f.run(context.Background(), &resumed), must.Sprint(resumed.String()))
 	must.Eq(t, map[string]int{"gpu-v2": 4}, f.templates())
 	must.StrNotContains(t, resumed.String(), "canary: zone-a")
@@ -215,7 +203,7 @@ func TestAnInterruptedRolloutPausesTheUpdateAndSaysHowToResumeOrRollBack(t *test
 func TestADryRunChangesNothing(t *testing.T) {
 	t.Parallel()
 	f := startFleet(t)
-	var out syncBuffer
+	var out syncbuf.Buffer
 	must.NoError(t, f.run(context.Background(), &out, "-dry-run"))
 	must.StrContains(t, out.String(), "would canary gpu-v2 on zone-a/gpu-a")
 	must.StrContains(t, out.String(), "would roll zone-b/gpu-b from gpu-b-template to gpu-v2: 2 VMs")
@@ -241,7 +229,7 @@ func TestBadCommandLinesAreReportedAllAtOnceWithExitCode2(t *testing.T) {
 func TestAMissingTemplateStopsTheRolloutBeforeAnyChange(t *testing.T) {
 	t.Parallel()
 	f := startFleet(t)
-	var out syncBuffer
+	var out syncbuf.Buffer
 	err := f.run(context.Background(), &out, "-template", "gpu-v9")
 	must.Error(t, err)
 	must.StrContains(t, err.Error(), `instance template "projects/p/global/instanceTemplates/gpu-v9"`)

@@ -1,13 +1,11 @@
 package workersim_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -22,6 +20,7 @@ import (
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/cli"
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/poll"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/syncbuf"
 )
 
 var stopQueues = []string{"ekyc.facematch", "ekyc.ocr"}
@@ -152,30 +151,12 @@ func fakeSimcloud(t *testing.T, workers *atomic.Int64) string {
 	return srv.URL
 }
 
-// syncWriter lets the test read what Main writes while it runs.
-type syncWriter struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *syncWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *syncWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
-
-func runMain(t *testing.T, signals chan os.Signal, args ...string) (*syncWriter, <-chan int) {
+func runMain(t *testing.T, signals chan os.Signal, args ...string) (*syncbuf.Buffer, <-chan int) {
 	t.Helper()
-	stderr := &syncWriter{}
+	stderr := &syncbuf.Buffer{}
 	code := make(chan int, 1)
 	go func() {
-		code <- cli.Code(workersim.Main(context.Background(), cli.Env{Args: args, Getenv: func(string) string { return "" }, Stdout: &syncWriter{}, Stderr: stderr, Signals: signals}))
+		code <- cli.Code(workersim.Main(context.Background(), cli.Env{Args: args, Getenv: func(string) string { return "" }, Stdout: &syncbuf.Buffer{}, Stderr: stderr, Signals: signals}))
 	}()
 	return stderr, code
 }

@@ -1,15 +1,14 @@
 package plugin
 
 import (
-	"bytes"
 	"fmt"
 	"maps"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/syncbuf"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 
 	"github.com/hashicorp/go-hclog"
@@ -21,24 +20,6 @@ import (
 // for no key that checks its format, and distinctive enough to be found in
 // any output.
 const secretLike = "hunter2-S3cr3t+Tok3n/zX9="
-
-// lockedBuffer collects log output written from several goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // TestNoSecretIsEverEchoed puts secretLike into each key in turn, of the
 // agent's target block and of the policy's, and runs SetConfig, Status and
@@ -54,7 +35,7 @@ func TestNoSecretIsEverEchoed(t *testing.T) {
 	agentKeys := append([]string{configKeyCredentials, configKeyComputeEndpoint, configKeyComputeInsecure, "password"}, pluginkit.AgentNomadKeys...)
 
 	run := func(t *testing.T, key string, agent, policy map[string]string) {
-		var logs lockedBuffer
+		var logs syncbuf.Buffer
 		p := New(hclog.New(&hclog.LoggerOptions{Level: hclog.Trace, Output: &logs}))
 		p.timing = h.p.timing
 		var seen []string
