@@ -13,6 +13,7 @@ import (
 	"github.com/shoenig/test/must"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/sli"
 	slope "github.com/fleetslope/nomad-gpu-autoscaler/plugins/strategy-slope/plugin"
 	gcegpu "github.com/fleetslope/nomad-gpu-autoscaler/plugins/target-gce-gpu/plugin"
 )
@@ -42,10 +43,10 @@ var (
 )
 
 // TestTheAlertRulesWatchWhatThePluginsExport holds deploy/prometheus-alerts.yml
-// to the plugins: every fleetslope_* series an alert reads is exported, every
-// label it matches or groups by is one the series has (or a target label),
-// every label value it matches on is one the plugin's README documents for
-// that series, and every alert has a severity, a summary, a description and
+// to the plugins and to cmd/sli's watch mode: every fleetslope_* series an
+// alert reads is exported, every label it matches or groups by is one the
+// series has (or a target label), every label value it matches on is one
+// the exporter's README documents for that series, and every alert has a severity, a summary, a description and
 // a runbook section in deploy/README.md. A renamed metric or a misspelt state
 // cannot leave an alert that never fires.
 func TestTheAlertRulesWatchWhatThePluginsExport(t *testing.T) {
@@ -59,7 +60,10 @@ func TestTheAlertRulesWatchWhatThePluginsExport(t *testing.T) {
 	for name, l := range gcegpu.New(hclog.NewNullLogger()).MetricLabels() {
 		labels[name] = l
 	}
-	docs := metricRows(t, "../plugins/strategy-slope/README.md", "../plugins/target-gce-gpu/README.md")
+	for name, l := range sli.MetricLabels() {
+		labels[name] = l
+	}
+	docs := metricRows(t, "../plugins/strategy-slope/README.md", "../plugins/target-gce-gpu/README.md", "../cmd/sli/README.md")
 	runbooks := anchors(t, "README.md")
 
 	seen := map[string]bool{}

@@ -6,6 +6,11 @@
 //	go run ./cmd/sli -postgres "$DATABASE_URL" -from 2026-11-01 -to 2026-11-28 \
 //	    -tz Asia/Kolkata -business-hours 08:00-22:00 -latency-slo 3s -availability-slo 99 -out out/sli
 //
+// With -listen it runs as an exporter instead: the same definitions over the
+// last minutes and today's business window, read every minute and served as
+// Prometheus metrics for the SLO burn-rate alerts of
+// deploy/prometheus-alerts.yml.
+//
 // The definitions and flags are in cmd/sli/README.md; all the logic lives
 // in internal/tools/sli.
 package main

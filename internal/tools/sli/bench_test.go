@@ -216,3 +216,44 @@ FROM generate_series(0::bigint, %[3]d - 1) AS i,
 	}
 	return dsn
 }
+
+// BenchmarkWatchTick is watch mode's cost on the 14M-row benchmark table of
+// the apm-rabbitmq plugin (2M requests a day), at 18:00 Kolkata on its last
+// whole day: "first" is the first read (today's business window since
+// 08:00, ten hours of rows), "steady" a read a minute later (the new minute
+// and the five -settle minutes again). It reports the rows each read
+// covers.
+func BenchmarkWatchTick(b *testing.B) {
+	dsn := apmBenchTable(b)
+	first, last := tableSpan(b, dsn, "api_requests")
+	ist := zone(b, "Asia/Kolkata")
+	day := localDate(last, ist).AddDate(0, 0, -1)
+	if !day.After(localDate(first, ist)) {
+		b.Skip("the benchmark table holds no whole day")
+	}
+	now := time.Date(day.Year(), day.Month(), day.Day(), 18, 0, 0, 0, ist)
+	cfg, err := parseFlags([]string{"-postgres", dsn, "-listen", "127.0.0.1:0", "-tz", "Asia/Kolkata"}, noEnv, io.Discard, now)
+	must.NoError(b, err)
+	ctx := context.Background()
+	b.Run("first", func(b *testing.B) {
+		var rows int64
+		for b.Loop() {
+			_, rows, err = newWatcher(cfg, newReader(cfg).readCounts).tick(ctx, now)
+			must.NoError(b, err)
+		}
+		b.ReportMetric(float64(rows), "rows/read")
+	})
+	b.Run("steady", func(b *testing.B) {
+		w := newWatcher(cfg, newReader(cfg).readCounts)
+		_, _, err := w.tick(ctx, now)
+		must.NoError(b, err)
+		var rows int64
+		at := now
+		for b.Loop() {
+			at = at.Add(time.Minute)
+			_, rows, err = w.tick(ctx, at)
+			must.NoError(b, err)
+		}
+		b.ReportMetric(float64(rows), "rows/read")
+	})
+}

@@ -32,6 +32,9 @@ func mainAt(ctx context.Context, env cli.Env, now time.Time) error {
 	case err != nil:
 		return cli.Usage(err)
 	}
+	if cfg.Listen != "" {
+		return watch(ctx, cfg, env.Stdout, env.Stderr, time.Now)
+	}
 	// An unusable -out must fail now, not after a long read.
 	if cfg.Out != "" {
 		if err := os.MkdirAll(cfg.Out, 0o755); err != nil {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,6 +27,9 @@ const (
 	flagOut             = "out"
 	flagTimeout         = "timeout"
 	flagConnectTimeout  = "connect-timeout"
+	flagListen          = "listen"
+	flagInterval        = "interval"
+	flagSettle          = "settle"
 
 	DefaultTimeZone        = "UTC"
 	DefaultBusinessHours   = "08:00-22:00"
@@ -37,6 +42,17 @@ const (
 	// stops a runaway read, not a slow one.
 	DefaultTimeout        = 2 * time.Hour
 	DefaultConnectTimeout = 10 * time.Second
+	// DefaultInterval is how often watch mode reads: as often as
+	// Prometheus usually scrapes an exporter's slow figures.
+	DefaultInterval = time.Minute
+	// DefaultSettle is how many minutes watch mode reads again, for rows
+	// written after the minute they belong to: a request is recorded when
+	// it is answered, at most the API's timeout (30 s) after it arrived.
+	DefaultSettle = 5 * time.Minute
+	// minInterval bounds how hard watch mode may poll PostgreSQL.
+	minInterval = 10 * time.Second
+	// maxSettle bounds the re-read: an hour of rows at every read.
+	maxSettle = time.Hour
 
 	// maxDays bounds the period: a year and a day of daily rows.
 	maxDays = 366
@@ -63,14 +79,20 @@ type Config struct {
 	Out            string         // "" writes no files
 	Timeout        time.Duration  // statement_timeout of the read
 	ConnectTimeout time.Duration
+	// Watch mode: Listen is the address /metrics is served on ("" for a
+	// report), Interval how often it reads, Settle how far back each read
+	// starts again.
+	Listen           string
+	Interval, Settle time.Duration
 }
 
 // flagValues are the command line as typed.
 type flagValues struct {
-	dsn, from, to, tz, hours, table, out string
-	latency, timeout, connectTimeout     time.Duration
-	availability                         float64
-	extra                                []string
+	dsn, from, to, tz, hours, table, out, listen string
+	latency, timeout, connectTimeout             time.Duration
+	interval, settle                             time.Duration
+	availability                                 float64
+	extra                                        []string
 }
 
 // parseFlags reads and validates the command line; every problem is
@@ -92,6 +114,9 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer, now
 	fs.StringVar(&v.out, flagOut, "", "write sli.json, sli.csv and sli.png to this `dir`")
 	fs.DurationVar(&v.timeout, flagTimeout, DefaultTimeout, "statement timeout of the read")
 	fs.DurationVar(&v.connectTimeout, flagConnectTimeout, DefaultConnectTimeout, "deadline for connecting to PostgreSQL")
+	fs.StringVar(&v.listen, flagListen, "", "watch mode: serve the live SLIs as Prometheus metrics on `host:port`/metrics instead of a report (no -from, -to, -out)")
+	fs.DurationVar(&v.interval, flagInterval, DefaultInterval, "watch mode: how often to read the new minutes")
+	fs.DurationVar(&v.settle, flagSettle, DefaultSettle, "watch mode: how many minutes each read takes again, for rows written late")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
@@ -129,8 +154,13 @@ func (v flagValues) config(now time.Time) (Config, error) {
 	if cfg.Location, err = loadZone(v.tz); err != nil {
 		add(flagTimeZone, v.tz, "%v", err)
 	}
-	cfg.From = parseDate(v.from, flagFrom, add)
-	cfg.To = parseDate(v.to, flagTo, add)
+	if v.listen != "" {
+		cfg.Listen, cfg.Interval, cfg.Settle = v.listen, v.interval, v.settle
+		errs = append(errs, v.watchErrors()...)
+	} else {
+		cfg.From = parseDate(v.from, flagFrom, add)
+		cfg.To = parseDate(v.to, flagTo, add)
+	}
 	if !cfg.From.IsZero() && !cfg.To.IsZero() {
 		switch days := int(cfg.To.Sub(cfg.From).Hours()/24) + 1; {
 		case cfg.To.Before(cfg.From):
@@ -167,6 +197,27 @@ func (v flagValues) config(now time.Time) (Config, error) {
 		add(flagConnectTimeout, v.connectTimeout.String(), "must be positive")
 	}
 	return cfg, errors.Join(errs...)
+}
+
+// watchErrors are the problems of watch mode's flags.
+func (v flagValues) watchErrors() []error {
+	var errs []error
+	for name, value := range map[string]string{flagFrom: v.from, flagTo: v.to, flagOut: v.out} {
+		if value != "" {
+			errs = append(errs, fmt.Errorf("-%s %q: not with -%s: watch mode serves today's SLIs, a report covers dates", name, value, flagListen))
+		}
+	}
+	if _, port, err := net.SplitHostPort(v.listen); err != nil || port == "" {
+		errs = append(errs, fmt.Errorf("-%s %q: want host:port, such as 127.0.0.1:9464 or :9464", flagListen, v.listen))
+	}
+	if v.interval < minInterval {
+		errs = append(errs, fmt.Errorf("-%s %q: at least %s (each read is a query on the requests table)", flagInterval, v.interval, minInterval))
+	}
+	if v.settle < 0 || v.settle > maxSettle {
+		errs = append(errs, fmt.Errorf("-%s %q: from 0 to %s", flagSettle, v.settle, maxSettle))
+	}
+	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	return errs
 }
 
 // loadZone is time.LoadLocation without its two names that do not say

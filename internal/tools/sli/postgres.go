@@ -47,6 +47,18 @@ func newReader(cfg Config) *reader {
 // read runs the plan in one READ ONLY transaction under a statement timeout,
 // after checking that the table and its columns exist.
 func (r *reader) read(ctx context.Context, p plan) (readResult, error) {
+	return r.readWith(ctx, p, r.aggregate)
+}
+
+// readCounts is read without the p95: the counts of each bucket only
+// (countsSQL), as watch mode needs them every minute.
+func (r *reader) readCounts(ctx context.Context, p plan) (readResult, error) {
+	return r.readWith(ctx, p, r.aggregateCounts)
+}
+
+// readWith connects, opens the READ ONLY transaction, checks the table and
+// runs aggregate in it.
+func (r *reader) readWith(ctx context.Context, p plan, aggregate func(context.Context, pgx.Tx, plan) (readResult, error)) (readResult, error) {
 	pc := r.cfg.Postgres.Copy()
 	if pc.ConnectTimeout == 0 || pc.ConnectTimeout > r.cfg.ConnectTimeout {
 		pc.ConnectTimeout = r.cfg.ConnectTimeout
@@ -90,11 +102,32 @@ func (r *reader) read(ctx context.Context, p plan) (readResult, error) {
 	if err := r.check(ctx, tx); err != nil {
 		return readResult{}, err
 	}
-	res, err := r.aggregate(ctx, tx, p)
+	res, err := aggregate(ctx, tx, p)
 	if err != nil {
 		return readResult{}, r.translate(err)
 	}
 	return res, nil
+}
+
+// aggregateCounts runs countsSQL and sorts its rows into buckets.
+func (r *reader) aggregateCounts(ctx context.Context, tx pgx.Tx, p plan) (readResult, error) {
+	res := readResult{buckets: make([]Counts, len(p.bounds))}
+	if len(p.bounds) == 0 {
+		return res, nil
+	}
+	rows, _ := tx.Query(ctx, countsSQL(r.cfg.Table), p.bounds, p.scanStart, p.scanEnd, r.cfg.SLO.Latency.Milliseconds())
+	var (
+		key int64
+		c   Counts
+	)
+	_, err := pgx.ForEachRow(rows, []any{&key, &c.Requests, &c.Unrecorded, &c.Errors, &c.Timed, &c.WithinSLO}, func() error {
+		if key < 1 || int(key) > len(res.buckets) {
+			return fmt.Errorf("unexpected bucket %d of %d", key, len(res.buckets))
+		}
+		res.buckets[key-1] = c
+		return nil
+	})
+	return res, err
 }
 
 // check fails, naming what is missing, when the table, one of its columns

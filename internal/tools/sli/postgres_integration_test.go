@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/poll"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/promtest"
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/syncbuf"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/harness/testenv"
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/cli"
 	"github.com/jackc/pgx/v5"
@@ -409,4 +412,77 @@ func TestMainReportsBadFlagsAsAUsageErrorBeforeConnecting(t *testing.T) {
 	err = mainAt(context.Background(), cli.Env{Args: []string{"-h"}, Stdout: &stdout, Stderr: &stderr}, time.Now())
 	must.Eq(t, 0, cli.Code(err))
 	must.StrContains(t, stderr.String(), "-business-hours HH:MM-HH:MM")
+}
+
+// Watch mode against PostgreSQL, through Main as an operator runs it: the
+// exporter reads the last minutes, serves the burn rates on /metrics, keeps
+// serving (and counts the error) when the table cannot be read, and stops
+// when its context ends.
+func TestWatchServesTheBurnRatesOfTheRequestsTable(t *testing.T) {
+	t.Parallel()
+	now := time.Now().UTC()
+	var rows []request
+	for m := 1; m <= 30; m++ { // the last 30 complete minutes: 100 a minute
+		at := now.Truncate(time.Minute).Add(-time.Duration(m)*time.Minute + time.Second)
+		rows = append(rows, repeat(98, ok(at, 200))...)
+		if m <= 5 { // the last five minutes: 2 failures a minute, else 1
+			rows = append(rows, repeat(2, withStatus(at, 503, 30000))...)
+		} else {
+			rows = append(rows, withStatus(at, 503, 30000), ok(at, 4000))
+		}
+	}
+	dsn := requestsDatabase(t, rows)
+	addr := testenv.FreeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var stdout, stderr syncbuf.Buffer
+	go func() {
+		done <- Main(ctx, cli.Env{Args: []string{"-postgres", dsn, "-listen", addr, "-business-hours", "00:00-24:00", "-interval", "10s"},
+			Getenv: noEnv, Stdout: &stdout, Stderr: &stderr})
+	}()
+	var text string
+	poll.Until(t, 30*time.Second, func() bool {
+		if strings.Contains(stdout.String(), "serving") { // the listener is up
+			text = promtest.Scrape(t, addr)
+		}
+		return strings.Contains(text, `fleetslope_sli_window_business_requests{window="6h"}`)
+	}, func() string { return "no read served: " + stderr.String() + text })
+	// 5m: 10 failed of 500 = 2%, twice the 1% allowed; 30m: 35 of 3,000.
+	must.StrContains(t, text, `fleetslope_sli_burn_rate{slo="availability",window="5m"} 2`+"\n")
+	must.StrContains(t, text, `fleetslope_sli_burn_rate{slo="availability",window="30m"} 1.166667`+"\n")
+	// 25 slow (4 s) of 2,965 successful in 30 minutes, against 5%.
+	must.StrContains(t, text, `fleetslope_sli_burn_rate{slo="latency",window="30m"} 0.168634`+"\n")
+	must.StrContains(t, text, `fleetslope_sli_window_business_requests{window="6h"} 3000`+"\n")
+	must.StrContains(t, text, "fleetslope_sli_business_hours 1\n")
+
+	cancel()
+	select {
+	case err := <-done:
+		must.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("watch mode did not stop when its context ended")
+	}
+}
+
+func TestWatchKeepsServingWhenTheTableCannotBeRead(t *testing.T) {
+	t.Parallel()
+	dsn := requestsDatabase(t, nil)
+	addr := testenv.FreeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncbuf.Buffer
+	go func() {
+		_ = Main(ctx, cli.Env{Args: []string{"-postgres", dsn, "-listen", addr, "-requests-table", "api_requestz", "-interval", "10s"},
+			Getenv: noEnv, Stdout: &stdout, Stderr: &stderr})
+	}()
+	var text string
+	poll.Until(t, 30*time.Second, func() bool {
+		if strings.Contains(stdout.String(), "serving") {
+			text = promtest.Scrape(t, addr)
+		}
+		return strings.Contains(text, "fleetslope_sli_read_errors_total 1")
+	}, func() string { return "no read error counted: " + stderr.String() + text })
+	must.StrContains(t, stderr.String(), `table "api_requestz" in database`)
+	must.StrContains(t, stderr.String(), "no such table or view (-requests-table)")
+	must.StrContains(t, text, "fleetslope_sli_last_read_timestamp_seconds 0\n", must.Sprint("never read: as stale as can be"))
 }

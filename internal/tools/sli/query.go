@@ -76,3 +76,22 @@ SELECT 'p95', day, 0, 0, 0, 0, 0, p95_ms::int8 FROM p95`
 const checkSQL = `SELECT c.oid::regclass::text, has_table_privilege(c.oid, 'SELECT'), a.attname, format_type(a.atttypid, a.atttypmod)
 FROM (SELECT to_regclass($1) AS oid) AS c
 LEFT JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = ANY($2)`
+
+// countsSQL is watch mode's statement: per bucket, the counts readSQL
+// returns, without the latency histogram (the p95 needs a whole day).
+// Parameters: $1 the bucket lower bounds, $2 and $3 the scan, $4 the
+// latency SLO in milliseconds.
+func countsSQL(table pgx.Identifier) string {
+	at := pgx.Identifier{columnTime}.Sanitize()
+	status := pgx.Identifier{columnStatus}.Sanitize()
+	latency := pgx.Identifier{columnLatency}.Sanitize()
+	return `SELECT width_bucket(` + at + `, $1::timestamptz[]) AS bucket,
+       count(*)::int8,
+       count(*) FILTER (WHERE ` + status + ` IS NULL)::int8,
+       count(*) FILTER (WHERE ` + status + ` >= 500)::int8,
+       count(*) FILTER (WHERE ` + status + ` < 500 AND ` + latency + ` IS NOT NULL)::int8,
+       count(*) FILTER (WHERE ` + status + ` < 500 AND ` + latency + ` <= $4)::int8
+FROM ` + table.Sanitize() + `
+WHERE ` + at + ` >= $2 AND ` + at + ` < $3
+GROUP BY 1`
+}
