@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/shoenig/test/must"
 
+	"github.com/fleetslope/nomad-gpu-autoscaler/internal/tools/sli"
 	slope "github.com/fleetslope/nomad-gpu-autoscaler/plugins/strategy-slope/plugin"
 	gcegpu "github.com/fleetslope/nomad-gpu-autoscaler/plugins/target-gce-gpu/plugin"
 )
@@ -31,9 +32,10 @@ type dashboard struct {
 var ourSeries = regexp.MustCompile(`fleetslope_[a-z_]+`)
 
 // TestTheDashboardChartsExactlyWhatThePluginsExport holds the shipped
-// Grafana dashboard to the plugins' registries: every fleetslope_* series a
-// panel queries is one the plugins export (a renamed metric cannot leave an
-// empty panel), and every series they export has a panel.
+// Grafana dashboard to the plugins' registries and to cmd/sli's watch mode:
+// every fleetslope_* series a panel queries is one they export (a renamed
+// metric cannot leave an empty panel), and every series they export has a
+// panel.
 func TestTheDashboardChartsExactlyWhatThePluginsExport(t *testing.T) {
 	b, err := os.ReadFile("grafana-dashboard.json")
 	must.NoError(t, err)
@@ -42,6 +44,9 @@ func TestTheDashboardChartsExactlyWhatThePluginsExport(t *testing.T) {
 	must.NotEq(t, "", d.UID)
 
 	exported := append(slope.New(hclog.NewNullLogger()).MetricNames(), gcegpu.New(hclog.NewNullLogger()).MetricNames()...)
+	for name := range sli.MetricLabels() {
+		exported = append(exported, name)
+	}
 	must.SliceNotEmpty(t, exported)
 	queried := map[string]bool{}
 	for _, p := range d.Panels {
