@@ -36,9 +36,9 @@ func drainTask(t *testing.T) (workerHCL, *hclsyntax.Block, *hclsyntax.Block, *hc
 	return f, job, group, workerBlock(t, group.Body, "task")
 }
 
-// drainArgs reads the daemon's flags from config.args: each flag and the
-// raw text of its value, as Nomad interpolates it.
-func drainArgs(t *testing.T, f workerHCL, task *hclsyntax.Block) map[string]string {
+// taskArgs reads a task's flags from config.args: each flag and the raw
+// text of its value, as Nomad interpolates it.
+func taskArgs(t *testing.T, f workerHCL, task *hclsyntax.Block) map[string]string {
 	t.Helper()
 	attr, ok := workerBlock(t, task.Body, "config").Body.Attributes["args"]
 	must.True(t, ok, must.Sprint("config.args"))
@@ -77,7 +77,7 @@ func TestTheDrainDaemonRunsOnEveryNodeOfThePolicysTarget(t *testing.T) {
 	}
 	must.Eq(t, workerString(t, shippedTarget(t), "node_class"), class, must.Sprint("the group's node class is the target's node_class"))
 
-	args := drainArgs(t, f, task)
+	args := taskArgs(t, f, task)
 	must.Eq(t, "${node.unique.id}", args["-node-id"], must.Sprint("Nomad gives a task no node ID variable: interpolate it"))
 	must.Eq(t, "true", workerString(t, workerBlock(t, task.Body, "identity").Body, "env"), must.Sprint("the token is the workload identity"))
 	must.Eq(t, "unix://${NOMAD_SECRETS_DIR}/api.sock", workerRaw(f, workerBlock(t, task.Body, "env").Body, "NOMAD_ADDR"))
@@ -88,7 +88,7 @@ func TestTheDrainDaemonRunsOnEveryNodeOfThePolicysTarget(t *testing.T) {
 // workers stop, and the workers stop before the host goes away.
 func TestTheDrainEndsInsideTheNotice(t *testing.T) {
 	f, _, _, task := drainTask(t)
-	args := drainArgs(t, f, task)
+	args := taskArgs(t, f, task)
 	notice, delay, margin := argDuration(t, args, "-notice"), argDuration(t, args, "-drain-delay"), argDuration(t, args, "-margin")
 	must.Eq(t, gpuNotice, notice, must.Sprint("the documented GPU notice"))
 	must.Less(t, notice, delay+margin+time.Minute, must.Sprint("the drain gets at least a minute inside the notice"))

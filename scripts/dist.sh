@@ -8,9 +8,11 @@
 #   nomad-gpu-autoscaler-plugins_<version>_linux_<arch>.tar.gz
 # holding apm-rabbitmq, strategy-slope and target-gce-gpu at the archive root
 # (ready for a Nomad artifact block with destination = plugin_dir), the
-# per-node daemon as a bare binary per platform,
+# per-node daemon and the SLI exporter as bare binaries per platform,
 #   maintenance-drain_<version>_linux_<arch>
-# (the artifact of deploy/maintenance-drain.nomad.hcl), and SHA256SUMS over
+#   sli_<version>_linux_<arch>
+# (the artifacts of deploy/maintenance-drain.nomad.hcl and
+# deploy/sli-exporter.nomad.hcl), and SHA256SUMS over
 # all of them. Binaries are static (CGO off), stripped, built
 # with -trimpath and stamped with the version (`<binary> -version`). Archives
 # are reproducible: sorted entries, fixed owner and modification time.
@@ -58,16 +60,17 @@ for platform in "${PLATFORMS[@]}"; do
       [[ $got == "$p $VER" ]] || { echo "dist: $p -version printed '$got', want '$p $VER'" >&2; exit 1; }
     done
   fi
-  daemon="maintenance-drain_${FILE_VER}_${goos}_${goarch}"
-  echo "dist: building maintenance-drain $VER for $goos/$goarch" >&2
-  CGO_ENABLED=0 GOOS=$goos GOARCH=$goarch go build -trimpath \
-    -ldflags "-s -w -X $MODULE/internal/version.Version=$VER" \
-    -o "$OUT/$daemon" ./cmd/maintenance-drain
+  for tool in maintenance-drain sli; do
+    echo "dist: building $tool $VER for $goos/$goarch" >&2
+    CGO_ENABLED=0 GOOS=$goos GOARCH=$goarch go build -trimpath \
+      -ldflags "-s -w -X $MODULE/internal/version.Version=$VER" \
+      -o "$OUT/${tool}_${FILE_VER}_${goos}_${goarch}" "./cmd/$tool"
+  done
   archive="nomad-gpu-autoscaler-plugins_${FILE_VER}_${goos}_${goarch}.tar.gz"
   tar -C "$stage" --sort=name --owner=0 --group=0 --numeric-owner \
     --mtime='2020-01-01 00:00:00Z' -cf - "${PLUGINS[@]}" | gzip -n -9 > "$OUT/$archive"
 done
 
-(cd "$OUT" && sha256sum -- *.tar.gz maintenance-drain_* > SHA256SUMS)
+(cd "$OUT" && sha256sum -- *.tar.gz maintenance-drain_* sli_* > SHA256SUMS)
 echo "dist: wrote $OUT/ for version $VER:" >&2
 cat "$OUT/SHA256SUMS" >&2

@@ -277,3 +277,17 @@ func dsnParseCause(err error, dsn string) string {
 	}
 	return msg
 }
+
+// CheckArgs reports the problems Main would find in a command line before
+// connecting, with dsn as $DATABASE_URL: for deployment files to be tested
+// against the flags they pass (deploy/sli_exporter_test.go).
+func CheckArgs(args []string, dsn string) error {
+	getenv := func(name string) string {
+		if name == envDSN {
+			return dsn
+		}
+		return ""
+	}
+	_, err := parseFlags(args, getenv, io.Discard, time.Now())
+	return err
+}
