@@ -58,3 +58,65 @@ func countChanges(workers []int64) (ups, downs int) {
 	}
 	return ups, downs
 }
+
+// Headrooms the perfect-level reference tries: 1.00 to 4.00 in steps of
+// 0.01.
+const (
+	levelMinHeadroom  = 100
+	levelMaxHeadroom  = 400
+	levelHeadroomUnit = 0.01
+)
+
+// LevelReference is the perfect-level reference: a fleet that knows the
+// level of the traffic to come (the mean of every oracle block) but not
+// its minute-to-minute variation, sized ceil(Headroom x mean / capacity)
+// with the smallest headroom that meets the SLA on as many days as any
+// headroom up to 4 does (and, with -peer-availability, is that available,
+// as far as any headroom up to 4 is). It prices what no forecast of the
+// level can remove: the headroom the variation within 20 minutes needs.
+type LevelReference struct {
+	Headroom float64
+	StrategyResult
+}
+
+// levelFleet sizes every block of blockMinutes for headroom times its mean
+// arrivals.
+func levelFleet(arrivals []float64, capacity float64, blockMinutes int, headroom float64) []int64 {
+	out := make([]int64, len(arrivals))
+	for b := 0; b < len(arrivals); b += blockMinutes {
+		end := min(b+blockMinutes, len(arrivals))
+		var total float64
+		for _, a := range arrivals[b:end] {
+			total += a
+		}
+		n := workersFor(headroom*total/float64(end-b), capacity)
+		for i := b; i < end; i++ {
+			out[i] = n
+		}
+	}
+	return out
+}
+
+// perfectLevel finds the reference's headroom by bisection: more workers in
+// every minute never meet fewer days (properties_test.go), so the days met
+// only grow with the headroom.
+func perfectLevel(sc *scorer, capacity float64, blockMinutes int, price, availabilityPct float64) LevelReference {
+	at := func(units int) LevelReference {
+		h := float64(units) * levelHeadroomUnit
+		o := &replayOutcome{workers: levelFleet(sc.arrivals, capacity, blockMinutes, h)}
+		o.scaleUps, o.scaleDowns = countChanges(o.workers)
+		return LevelReference{Headroom: h, StrategyResult: sc.fresh().result(NamePerfectLevel, o, price)}
+	}
+	best := at(levelMaxHeadroom)
+	days, avail := best.DaysMet, min(availabilityPct, best.AvailabilityPct)
+	lo, hi := levelMinHeadroom, levelMaxHeadroom // the answer is in [lo, hi]
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if r := at(mid); r.DaysMet >= days && r.AvailabilityPct >= avail {
+			hi, best = mid, r
+		} else {
+			lo = mid + 1
+		}
+	}
+	return best
+}

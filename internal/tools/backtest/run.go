@@ -22,6 +22,10 @@ const (
 	NameOracle      = "oracle"
 )
 
+// NamePerfectLevel is the perfect-level reference (LevelReference): not in
+// StrategyNames, a line of the table and of summary.json after the oracle.
+const NamePerfectLevel = "perfect level"
+
 // NameTargetValueSLO is target-value held to Config.PeerAvailability. It is
 // not in StrategyNames: only a run that asks for it has it, after the
 // others, and timeline.csv has no column for it.
@@ -89,6 +93,8 @@ type Result struct {
 	ScoredStart              time.Time
 	Arrivals                 []float64 // scaled, per scored minute
 	PhysicalLimitWorkerHours float64
+	// PerfectLevel is the perfect-level reference on the same scorer.
+	PerfectLevel LevelReference
 	// Strategies are in StrategyNames order, then NameTargetValueSLO
 	// when Config.PeerAvailability asked for it and a configuration of
 	// the grid reached it.
@@ -256,6 +262,7 @@ func (res *Result) scoreAll(cfg Config, m *model, sc *scorer, autoscaled map[str
 	if sr, ok := autoscaled[NameTargetValueSLO]; ok {
 		res.Strategies = append(res.Strategies, sr)
 	}
+	res.PerfectLevel = perfectLevel(sc, m.capacity, int(oracleBlock/time.Minute), cfg.Price, cfg.PeerAvailability)
 }
 
 // result scores one strategy's worker series; booting and draining workers

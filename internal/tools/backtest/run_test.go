@@ -276,7 +276,7 @@ func TestRunReportsTheSelectedTargetValueAndRunsPredictiveOnIt(t *testing.T) {
 	var table strings.Builder
 	must.NoError(t, res.WriteTable(&table))
 	for _, want := range []string{"target-value (" + e.Config.String() + ")", "predictive (" + e.Config.String() + ")",
-		"static-peak", "oracle", "physical limit", fmt.Sprintf("the best of %d configurations", len(targetValueGrid()))} {
+		"static-peak", "oracle", "perfect level (x", "physical limit", fmt.Sprintf("the best of %d configurations", len(targetValueGrid()))} {
 		must.StrContains(t, table.String(), want)
 	}
 }

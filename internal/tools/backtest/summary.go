@@ -34,6 +34,7 @@ type Summary struct {
 	Trace                    TraceSummary               `json:"trace"`
 	Parameters               ParameterSummary           `json:"parameters"`
 	PhysicalLimitWorkerHours float64                    `json:"physical_limit_worker_hours"`
+	PerfectLevel             *LevelSummary              `json:"perfect_level,omitempty"`
 	Strategies               map[string]StrategySummary `json:"strategies"`
 	// TargetValueGrid is every configuration the target-value comparison
 	// tried, in grid order; the one reported as target-value (and run
@@ -157,6 +158,17 @@ type StrategySummary struct {
 	PerDay []DayScore   `json:"per_day"`
 }
 
+// LevelSummary is the perfect-level reference in summary.json.
+type LevelSummary struct {
+	Headroom             float64 `json:"headroom"`
+	WorkerHours          float64 `json:"worker_hours"`
+	RatioToOracle        float64 `json:"ratio_to_oracle"`
+	RatioToPhysicalLimit float64 `json:"ratio_to_physical_limit"`
+	SLADaysMet           int     `json:"sla_days_met"`
+	Days                 int     `json:"days"`
+	AvailabilityPct      float64 `json:"availability_pct"`
+}
+
 // Summary builds the summary.json content.
 func (r *Result) Summary() Summary {
 	c, p := r.Config, r.Policy
@@ -177,6 +189,13 @@ func (r *Result) Summary() Summary {
 		},
 		PhysicalLimitWorkerHours: round(r.PhysicalLimitWorkerHours, 2),
 		Strategies:               make(map[string]StrategySummary, len(r.Strategies)),
+	}
+	if pl := r.PerfectLevel; pl.Workers != nil {
+		s.PerfectLevel = &LevelSummary{
+			Headroom: round(pl.Headroom, 2), WorkerHours: round(pl.WorkerHours, 2),
+			RatioToOracle: round(r.ratioToOracle(pl.WorkerHours), 4), RatioToPhysicalLimit: round(pl.WorkerHours/max(r.PhysicalLimitWorkerHours, 1e-9), 4),
+			SLADaysMet: pl.DaysMet, Days: pl.Days, AvailabilityPct: round(pl.AvailabilityPct, 3),
+		}
 	}
 	for _, sr := range r.Strategies {
 		s.Strategies[sr.Name] = StrategySummary{
@@ -229,11 +248,19 @@ func roundDays(days []DayScore) []DayScore {
 
 // RatioToOracle is a strategy's worker-hours over the oracle's.
 func (r *Result) RatioToOracle(name string) float64 {
-	o, s := r.Strategy(NameOracle), r.Strategy(name)
-	if o == nil || s == nil || o.WorkerHours == 0 {
+	if r.Strategy(name) == nil {
 		return 0
 	}
-	return s.WorkerHours / o.WorkerHours
+	return r.ratioToOracle(r.Strategy(name).WorkerHours)
+}
+
+// ratioToOracle is worker-hours over the oracle's.
+func (r *Result) ratioToOracle(workerHours float64) float64 {
+	o := r.Strategy(NameOracle)
+	if o == nil || o.WorkerHours == 0 {
+		return 0
+	}
+	return workerHours / o.WorkerHours
 }
 
 // RatioToPhysicalLimit is a strategy's worker-hours over those of a fleet

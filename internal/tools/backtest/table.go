@@ -22,6 +22,11 @@ func (r *Result) WriteTable(w io.Writer) error {
 			s.Label(), s.WorkerHours, s.BilledWorkerHours, s.Cost, r.RatioToOracle(s.Name), r.RatioToPhysicalLimit(s.Name),
 			s.DaysMet, s.Days, s.AvailabilityPct, s.WorstDayP95, s.ScaleUps, s.ScaleDowns)
 	}
+	if pl := r.PerfectLevel; pl.Workers != nil {
+		fmt.Fprintf(tw, "%s (x%.2f)\t%.1f\t%.1f\t%.2f\t%.3f\t%.3f\t%d/%d\t%.3f\t%s\t%d/%d\t\n",
+			NamePerfectLevel, pl.Headroom, pl.WorkerHours, pl.BilledWorkerHours, pl.Cost, r.ratioToOracle(pl.WorkerHours), pl.WorkerHours/max(r.PhysicalLimitWorkerHours, 1e-9),
+			pl.DaysMet, pl.Days, pl.AvailabilityPct, pl.WorstDayP95, pl.ScaleUps, pl.ScaleDowns)
+	}
 	fmt.Fprintf(tw, "physical limit\t%.1f\t%.1f\t%.2f\t%.3f\t%.3f\t\t\t\t\t\n", r.PhysicalLimitWorkerHours, r.PhysicalLimitWorkerHours,
 		r.PhysicalLimitWorkerHours*r.Config.Price, r.PhysicalLimitWorkerHours/max(r.Strategy(NameOracle).WorkerHours, 1e-9), 1.0)
 	if err := tw.Flush(); err != nil {

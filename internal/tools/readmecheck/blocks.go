@@ -95,6 +95,10 @@ func backtestResults(ctx context.Context, c *Cache) (string, error) {
 			s.Label(), s.WorkerHours, s.BilledWorkerHours, s.Cost, r.RatioToOracle(s.Name), r.RatioToPhysicalLimit(s.Name),
 			s.DaysMet, s.Days, s.AvailabilityPct, float64(s.WorstDayP95), s.ScaleUps, s.ScaleDowns)
 	}
+	lv := r.PerfectLevel
+	fmt.Fprintf(&b, "| %s (x%.2f) | %.1f | %.1f | %.2f | %.3f | %.3f | %d/%d | %.3f | %.2f s | %d/%d |\n",
+		backtest.NamePerfectLevel, lv.Headroom, lv.WorkerHours, lv.BilledWorkerHours, lv.Cost, lv.WorkerHours/r.Strategy(backtest.NameOracle).WorkerHours,
+		lv.WorkerHours/r.PhysicalLimitWorkerHours, lv.DaysMet, lv.Days, lv.AvailabilityPct, float64(lv.WorstDayP95), lv.ScaleUps, lv.ScaleDowns)
 	pl := r.PhysicalLimitWorkerHours
 	fmt.Fprintf(&b, "| physical limit | %.1f | %.1f | %.2f | %.3f | %.3f | | | | |\n",
 		pl, pl, pl*r.Config.Price, pl/r.Strategy(backtest.NameOracle).WorkerHours, 1.0)
@@ -216,6 +220,10 @@ func topBacktest(ctx context.Context, c *Cache) (string, error) {
 		fmt.Fprintf(&b, "| %s | %s | %s | %.3f | %.3f | %d/%d | %.3f %% |\n", label, textfmt.Thousands(s.WorkerHours), textfmt.Thousands(s.BilledWorkerHours),
 			r.RatioToOracle(s.Name), r.RatioToPhysicalLimit(s.Name), s.DaysMet, s.Days, s.AvailabilityPct)
 	}
+	lv := r.PerfectLevel
+	fmt.Fprintf(&b, "| perfect level (each 20 minutes' mean known, x%.2f) | %s | %s | %.3f | %.3f | %d/%d | %.3f %% |\n", lv.Headroom,
+		textfmt.Thousands(lv.WorkerHours), textfmt.Thousands(lv.BilledWorkerHours), lv.WorkerHours/r.Strategy(backtest.NameOracle).WorkerHours,
+		lv.WorkerHours/r.PhysicalLimitWorkerHours, lv.DaysMet, lv.Days, lv.AvailabilityPct)
 	return b.String(), nil
 }
 
