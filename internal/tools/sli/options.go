@@ -49,6 +49,11 @@ const (
 	// written after the minute they belong to: a request is recorded when
 	// it is answered, at most the API's timeout (30 s) after it arrived.
 	DefaultSettle = 5 * time.Minute
+	// DefaultWatchTimeout is watch mode's statement timeout: its first read
+	// takes at most a day of rows (seconds at 60M requests a day), each
+	// later one a few minutes'; a read stuck longer must not hold the
+	// figures back for the report's two hours.
+	DefaultWatchTimeout = 5 * time.Minute
 	// minInterval bounds how hard watch mode may poll PostgreSQL.
 	minInterval = 10 * time.Second
 	// maxSettle bounds the re-read: an hour of rows at every read.
@@ -112,7 +117,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer, now
 	fs.Float64Var(&v.availability, flagAvailabilitySLO, DefaultAvailabilitySLO, "availability in `percent` a day must reach, above 0 and below 100")
 	fs.StringVar(&v.table, flagRequestsTable, DefaultRequestsTable, "requests `table` or schema.table, with created_at, status and latency_ms")
 	fs.StringVar(&v.out, flagOut, "", "write sli.json, sli.csv and sli.png to this `dir`")
-	fs.DurationVar(&v.timeout, flagTimeout, DefaultTimeout, "statement timeout of the read")
+	fs.DurationVar(&v.timeout, flagTimeout, DefaultTimeout, "statement timeout of the read (watch mode: of each read, default 5m)")
 	fs.DurationVar(&v.connectTimeout, flagConnectTimeout, DefaultConnectTimeout, "deadline for connecting to PostgreSQL")
 	fs.StringVar(&v.listen, flagListen, "", "watch mode: serve the live SLIs as Prometheus metrics on `host:port`/metrics instead of a report (no -from, -to, -out)")
 	fs.DurationVar(&v.interval, flagInterval, DefaultInterval, "watch mode: how often to read the new minutes")
@@ -123,6 +128,11 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer, now
 	v.extra = fs.Args()
 	if v.dsn == "" {
 		v.dsn = getenv(envDSN)
+	}
+	timeoutSet := false
+	fs.Visit(func(f *flag.Flag) { timeoutSet = timeoutSet || f.Name == flagTimeout })
+	if v.listen != "" && !timeoutSet {
+		v.timeout = DefaultWatchTimeout
 	}
 	return v.config(now)
 }

@@ -21,7 +21,11 @@ func TestWatchFlagsParseAndRefuseAReportsFlags(t *testing.T) {
 	must.Eq(t, "127.0.0.1:9464", cfg.Listen)
 	must.Eq(t, DefaultInterval, cfg.Interval)
 	must.Eq(t, DefaultSettle, cfg.Settle)
+	must.Eq(t, DefaultWatchTimeout, cfg.Timeout, must.Sprint("a stuck read must not hold the figures for the report's 2h"))
 	must.True(t, cfg.From.IsZero())
+	cfg, err = parseFlags([]string{"-postgres", testDSN, "-listen", ":9464", "-timeout", "20m"}, noEnv, io.Discard, testNow)
+	must.NoError(t, err)
+	must.Eq(t, 20*time.Minute, cfg.Timeout)
 
 	_, err = parseFlags([]string{"-postgres", testDSN, "-listen", "9464", "-from", "2026-11-01", "-out", "x",
 		"-interval", "1s", "-settle", "2h"}, noEnv, io.Discard, testNow)
