@@ -31,6 +31,9 @@ type policyParams struct {
 	SpotMIGs     string
 	SpotShare    string
 	SpotCooldown time.Duration
+	// DryRun sets the target's dry-run: the agent decides and logs, and
+	// calls Scale with no count.
+	DryRun bool
 }
 
 type override struct {
