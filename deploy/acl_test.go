@@ -6,11 +6,15 @@ import (
 	"net/http/httptest"
 	"os"
 	"testing"
+	"time"
 
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/nomad-autoscaler/sdk"
 	"github.com/hashicorp/nomad/api"
 	"github.com/shoenig/test/must"
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/sim/fakenomad"
+	slope "github.com/fleetslope/nomad-gpu-autoscaler/plugins/strategy-slope/plugin"
 )
 
 const aclFile = "nomad-autoscaler.acl.hcl"
@@ -90,4 +94,45 @@ func TestTheACLGrantsWhatTheTargetPluginDoes(t *testing.T) {
 	must.Eq(t, http.StatusForbidden, aclStatus(err), must.Sprint("no variables in other namespaces"))
 	_, _, err = client.Variables().Update(&api.Variable{Path: "nomad-autoscaler/overrides/x", Items: api.VariableItems{"a": "b"}}, nil)
 	must.Eq(t, http.StatusForbidden, aclStatus(err), must.Sprint("overrides are read-only"))
+}
+
+// TestTheACLLetsTheStrategyReadTheOverrideAndTheEventsBookedUnderIt runs
+// strategy-slope with the shipped policy's token: it reads the override
+// Variable and lists and reads the events under it. Nomad leaves out of a
+// listing, without an error, what a token may not list, so a policy without
+// list there would drop every booked event unseen.
+func TestTheACLLetsTheStrategyReadTheOverrideAndTheEventsBookedUnderIt(t *testing.T) {
+	policy, err := os.ReadFile(aclFile)
+	must.NoError(t, err)
+	fake := fakenomad.New(fakenomad.Options{})
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	t.Cleanup(fake.Close)
+	must.NoError(t, fake.AddACLToken("autoscaler", string(policy)))
+	now := time.Date(2026, 12, 14, 12, 0, 0, 0, time.UTC)
+	const path = "nomad-autoscaler/overrides/gpu-workers"
+	fake.SetVariable("default", path, map[string]string{"count": "3", "mode": "minimum", "until": now.Add(time.Hour).Format(time.RFC3339)})
+	fake.SetVariable("default", path+"/bank-campaign", map[string]string{"count": "30", "mode": "minimum",
+		"from": now.Add(-time.Hour).Format(time.RFC3339), "until": now.Add(2 * time.Hour).Format(time.RFC3339)})
+	fake.SetVariable("default", path+"/sim-deadline", map[string]string{"count": "50", "mode": "minimum",
+		"from": now.Add(24 * time.Hour).Format(time.RFC3339), "until": now.Add(30 * time.Hour).Format(time.RFC3339)})
+
+	p := slope.New(hclog.NewNullLogger())
+	must.NoError(t, p.SetConfig(map[string]string{"nomad_address": srv.URL, "nomad_token": "autoscaler"}))
+	p.SetClock(func() time.Time { return now })
+	metrics := make(sdk.TimestampedMetrics, 11)
+	for i := range metrics {
+		metrics[i] = sdk.TimestampedMetric{Timestamp: now.Add(time.Duration(i-11) * time.Minute), Value: 100}
+	}
+	out, err := p.Run(&sdk.ScalingCheckEvaluation{
+		Check: &sdk.ScalingPolicyCheck{Name: "request-rate", Strategy: &sdk.ScalingPolicyStrategy{Name: "slope",
+			Config: map[string]string{"capacity_per_worker": "100", "override_variable": path}}},
+		Metrics: metrics,
+	}, 2)
+	must.NoError(t, err)
+	meta := out.Action.Meta
+	must.MapNotContainsKey(t, meta, "override_variable_error")
+	must.Eq[any](t, 2.0, meta["override_events"], must.Sprint("both events listed with the agent's token"))
+	must.Eq[any](t, "variable "+path+"/bank-campaign", meta["override_source"])
+	must.Eq(t, int64(30), out.Action.Count)
 }
