@@ -297,8 +297,8 @@ func topValidation(ctx context.Context, c *Cache) (string, error) {
 		return "", err
 	}
 	var b strings.Builder
-	b.WriteString("| scenario | volume | SLA days | availability | × oracle | target-value days, availability, × oracle (its tuned target) | predictive days, availability, × oracle | target-value held to the availability goal |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| scenario | volume | SLA days | availability | × oracle | perfect level × oracle | target-value days, availability, × oracle (its tuned target) | predictive days, availability, × oracle | target-value held to the availability goal |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, row := range rep.Rows {
 		label, ok := topLabel(row)
 		if !ok {
@@ -310,8 +310,8 @@ func topValidation(ctx context.Context, c *Cache) (string, error) {
 			t, _, _ := strings.Cut(row.TargetValueSLOConfig, ",")
 			held = fmt.Sprintf("%d/%d, %.2f %%, %.2f (%s)", q.DaysMet, q.Days, q.AvailabilityPct, q.RatioToOracle, t)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %d/%d | %.2f %% | %.2f | %d/%d, %.2f %%, %.2f (%s) | %d/%d, %.2f %%, %.2f | %s |\n", label, shortVolume(row.Volume),
-			row.Slope.DaysMet, row.Slope.Days, row.Slope.AvailabilityPct, row.Slope.RatioToOracle,
+		fmt.Fprintf(&b, "| %s | %s | %d/%d | %.2f %% | %.2f | %.2f | %d/%d, %.2f %%, %.2f (%s) | %d/%d, %.2f %%, %.2f | %s |\n", label, shortVolume(row.Volume),
+			row.Slope.DaysMet, row.Slope.Days, row.Slope.AvailabilityPct, row.Slope.RatioToOracle, row.PerfectLevel.RatioToOracle,
 			row.TargetValue.DaysMet, row.TargetValue.Days, row.TargetValue.AvailabilityPct, row.TargetValue.RatioToOracle, target,
 			row.Predictive.DaysMet, row.Predictive.Days, row.Predictive.AvailabilityPct, row.Predictive.RatioToOracle, held)
 	}

@@ -128,6 +128,11 @@ type Row struct {
 	// (TargetValueSLOConfig); nil when no configuration reached it.
 	TargetValueSLO       *Figures `json:"target_value_slo,omitempty"`
 	TargetValueSLOConfig string   `json:"target_value_slo_config,omitempty"`
+	// PerfectLevel is the backtest's perfect-level reference: each 20
+	// minutes' mean known, with the headroom (PerfectLevelHeadroom) chosen
+	// on the run's whole trace. A reference for the cost goals, not a peer.
+	PerfectLevel         Figures  `json:"perfect_level"`
+	PerfectLevelHeadroom float64  `json:"perfect_level_headroom"`
 	Verdict              string   `json:"verdict"`
 	Pass                 bool     `json:"pass"`
 	Failures             []string `json:"failures,omitempty"`
@@ -160,6 +165,9 @@ func newRow(sc Scenario, res *backtest.Result, p part) Row {
 		TargetValue:       figures(res, backtest.NameTargetValue, p),
 		TargetValueConfig: res.Strategy(backtest.NameTargetValue).Config,
 		Predictive:        figures(res, backtest.NamePredictive, p),
+	}
+	if pl := &res.PerfectLevel; pl.Workers != nil {
+		row.PerfectLevel, row.PerfectLevelHeadroom = figuresOf(res, &pl.StrategyResult, p).rounded(), pl.Headroom
 	}
 	if days := res.Strategy(backtest.NameSlope).PerDay[p.firstDay:p.endDay]; len(days) > 0 {
 		row.FirstDay, row.LastDay = days[0].Date, days[len(days)-1].Date

@@ -68,7 +68,12 @@ func splitParts(res *backtest.Result, split bool, trainDays int) ([]part, error)
 
 // figures are a strategy's figures on a part of a run.
 func figures(res *backtest.Result, name string, p part) Figures {
-	s := res.Strategy(name)
+	return figuresOf(res, res.Strategy(name), p)
+}
+
+// figuresOf are the figures of a scored fleet on a part of a run: a
+// strategy's, or the perfect-level reference's.
+func figuresOf(res *backtest.Result, s *backtest.StrategyResult, p part) Figures {
 	var f Figures
 	var available, business float64
 	for _, d := range s.PerDay[p.firstDay:p.endDay] {

@@ -185,3 +185,22 @@ func TestTheWholeRunsFiguresAreTheBacktestsTotals(t *testing.T) {
 		must.Eq(t, roundTo(f.BilledWorkerHours, 9), roundTo(train.BilledWorkerHours+held.BilledWorkerHours, 9))
 	}
 }
+
+// The perfect-level reference is shown on every part with the headroom
+// chosen on the whole run, and left empty for a run without it.
+func TestARowShowsThePerfectLevelOnItsPart(t *testing.T) {
+	t.Parallel()
+	res := handMadeResult(t)
+	parts, err := splitParts(res, true, 2)
+	must.NoError(t, err)
+	row := newRow(Scenario{Name: "nasa", Kind: KindNASA, Volume: 2e6, Split: true, Goals: BusinessHoursGoals}, res, parts[1])
+	must.Eq(t, "", row.perfectLevelCell())
+
+	pl := *res.Strategy(backtest.NameStaticPeak) // 5 workers all along
+	pl.Name = backtest.NamePerfectLevel
+	res.PerfectLevel = backtest.LevelReference{Headroom: 1.25, StrategyResult: pl}
+	row = newRow(Scenario{Name: "nasa", Kind: KindNASA, Volume: 2e6, Split: true, Goals: BusinessHoursGoals}, res, parts[1])
+	must.Eq(t, 5.0, row.PerfectLevel.RatioToOracle, must.Sprint("5 workers against the oracle's 1 on the train days"))
+	must.Eq(t, "5.000 (x1.25)", row.perfectLevelCell())
+	must.Eq(t, 2, row.PerfectLevel.Days)
+}

@@ -11,7 +11,7 @@ import (
 
 // columns are the table's headers, after the scenario.
 var columns = []string{"volume", "SLA days met", "availability %", "x oracle", "x physical limit", "worst-day p95",
-	"billed worker-hours", "target-value days", "target-value availability %", "target-value x oracle",
+	"billed worker-hours", "perfect level x oracle", "target-value days", "target-value availability %", "target-value x oracle",
 	"target-value config", "predictive days", "predictive availability %", "predictive x oracle",
 	"target-value-slo days", "target-value-slo availability %", "target-value-slo x oracle", "target-value-slo config", "verdict"}
 
@@ -26,6 +26,7 @@ func (r Row) cells() []string {
 		fmt.Sprintf("%.3f", s.RatioToPhysicalLimit),
 		s.WorstDayP95.String(),
 		fmt.Sprintf("%.0f", s.BilledWorkerHours),
+		r.perfectLevelCell(),
 		fmt.Sprintf("%d/%d", r.TargetValue.DaysMet, r.TargetValue.Days),
 		fmt.Sprintf("%.3f", r.TargetValue.AvailabilityPct),
 		fmt.Sprintf("%.3f", r.TargetValue.RatioToOracle),
@@ -41,6 +42,15 @@ func (r Row) cells() []string {
 		cells = append(cells, "none", "", "", "")
 	}
 	return append(cells, r.Verdict)
+}
+
+// perfectLevelCell is the perfect-level reference's ratio to the oracle
+// and its headroom, empty when the run has none.
+func (r Row) perfectLevelCell() string {
+	if r.PerfectLevelHeadroom == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%.3f (x%.2f)", r.PerfectLevel.RatioToOracle, r.PerfectLevelHeadroom)
 }
 
 // WriteTable prints the report for a terminal: what was run, the table,
@@ -121,7 +131,7 @@ func (rep *Report) provenance() string {
 func (rep *Report) legend() []string {
 	b, f := BusinessHoursGoals, FlashCrowdGoals
 	return []string{
-		"Columns: the policy's (slope's) SLA days met, availability, serving worker-hours over the perfect-foresight oracle's (x oracle) and over the physical limit's (x physical limit) on the same minutes, worst day's p95 and billed worker-hours (booting and draining included); then the peers' SLA days, availability and x oracle: the official target-value tuned over " + fmt.Sprint(backtest.TargetValueGridSize()) + " configurations on each whole trace (held-out days included: an advantage the policy does not get; target-value config is the one picked: target as a share of capacity_per_worker, cooldown, the shorter scale-up cooldown and the 5-minute mean where used) and AWS-style predictive scaling on that configuration; target-value-slo is the same grid held to the goals' availability (of the configurations at least that available over the whole trace, the one with the most SLA days, then the fewest billed worker-hours; none: no configuration was). train / held out: the first " +
+		"Columns: the policy's (slope's) SLA days met, availability, serving worker-hours over the perfect-foresight oracle's (x oracle) and over the physical limit's (x physical limit) on the same minutes, worst day's p95 and billed worker-hours (booting and draining included); perfect level x oracle: a fleet that knows each coming 20 minutes' mean traffic but not how its minutes vary, with the smallest proportional headroom (x H) that meets as many days as any at the goals' availability, chosen on the whole trace: what the minute-to-minute variation alone costs, a reference for the x oracle goal, not a peer; then the peers' SLA days, availability and x oracle: the official target-value tuned over " + fmt.Sprint(backtest.TargetValueGridSize()) + " configurations on each whole trace (held-out days included: an advantage the policy does not get; target-value config is the one picked: target as a share of capacity_per_worker, cooldown, the shorter scale-up cooldown and the 5-minute mean where used) and AWS-style predictive scaling on that configuration; target-value-slo is the same grid held to the goals' availability (of the configurations at least that available over the whole trace, the one with the most SLA days, then the fewest billed worker-hours; none: no configuration was). train / held out: the first " +
 			fmt.Sprint(rep.Parameters.TrainDays) + " local days of the run and the rest, scored from the one full run. (synthetic): a seeded internal/tools/tracegen trace generated at the volume.",
 		fmt.Sprintf("Goals: %s traffic (nasa*, business-*): %s; %s traffic (flashcrowd-*): %s; every row: ahead of every peer (more SLA days met, or as many at no more billed worker-hours). FAIL names each goal missed.",
 			b.Name, b.describe(), f.Name, f.describe()),
