@@ -31,6 +31,20 @@ func aclStatus(err error) int {
 	return 0
 }
 
+// aclNomad serves a fake Nomad that enforces ACLs as Nomad does, with the
+// ACL policy file as the policy of token, and returns it and its URL.
+func aclNomad(t *testing.T, file, token string) (*fakenomad.Server, string) {
+	t.Helper()
+	policy, err := os.ReadFile(file)
+	must.NoError(t, err)
+	fake := fakenomad.New(fakenomad.Options{})
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	t.Cleanup(fake.Close)
+	must.NoError(t, fake.AddACLToken(token, string(policy)), must.Sprint("the policy parses as Nomad parses it"))
+	return fake, srv.URL
+}
+
 // TestTheACLGrantsWhatTheTargetPluginDoes applies the shipped policy to a
 // fake Nomad that enforces ACLs as Nomad does and replays, through the real
 // API client, every call target-gce-gpu makes: node listing and reads,
@@ -40,14 +54,8 @@ func aclStatus(err error) int {
 // variable. It also checks that the policy grants nothing wider than that
 // where it matters: no variables outside its paths, no job writes.
 func TestTheACLGrantsWhatTheTargetPluginDoes(t *testing.T) {
-	policy, err := os.ReadFile(aclFile)
-	must.NoError(t, err)
-	fake := fakenomad.New(fakenomad.Options{})
-	srv := httptest.NewServer(fake)
-	t.Cleanup(srv.Close)
-	t.Cleanup(fake.Close)
-	must.NoError(t, fake.AddACLToken("autoscaler", string(policy)), must.Sprint("the policy parses as Nomad parses it"))
-	client, err := api.NewClient(&api.Config{Address: srv.URL, SecretID: "autoscaler"})
+	fake, url := aclNomad(t, aclFile, "autoscaler")
+	client, err := api.NewClient(&api.Config{Address: url, SecretID: "autoscaler"})
 	must.NoError(t, err)
 
 	node := fake.AddNode(fakenomad.NodeSpec{Name: "gpu-a-1", NodePool: "gpu", GPUs: 1})
@@ -102,13 +110,7 @@ func TestTheACLGrantsWhatTheTargetPluginDoes(t *testing.T) {
 // listing, without an error, what a token may not list, so a policy without
 // list there would drop every booked event unseen.
 func TestTheACLLetsTheStrategyReadTheOverrideAndTheEventsBookedUnderIt(t *testing.T) {
-	policy, err := os.ReadFile(aclFile)
-	must.NoError(t, err)
-	fake := fakenomad.New(fakenomad.Options{})
-	srv := httptest.NewServer(fake)
-	t.Cleanup(srv.Close)
-	t.Cleanup(fake.Close)
-	must.NoError(t, fake.AddACLToken("autoscaler", string(policy)))
+	fake, url := aclNomad(t, aclFile, "autoscaler")
 	now := time.Date(2026, 12, 14, 12, 0, 0, 0, time.UTC)
 	const path = "nomad-autoscaler/overrides/gpu-workers"
 	fake.SetVariable("default", path, map[string]string{"count": "3", "mode": "minimum", "until": now.Add(time.Hour).Format(time.RFC3339)})
@@ -118,7 +120,7 @@ func TestTheACLLetsTheStrategyReadTheOverrideAndTheEventsBookedUnderIt(t *testin
 		"from": now.Add(24 * time.Hour).Format(time.RFC3339), "until": now.Add(30 * time.Hour).Format(time.RFC3339)})
 
 	p := slope.New(hclog.NewNullLogger())
-	must.NoError(t, p.SetConfig(map[string]string{"nomad_address": srv.URL, "nomad_token": "autoscaler"}))
+	must.NoError(t, p.SetConfig(map[string]string{"nomad_address": url, "nomad_token": "autoscaler"}))
 	p.SetClock(func() time.Time { return now })
 	metrics := make(sdk.TimestampedMetrics, 11)
 	for i := range metrics {

@@ -2,8 +2,6 @@ package deploy_test
 
 import (
 	"net/http"
-	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -114,14 +112,8 @@ func TestTheDrainEndsInsideTheNotice(t *testing.T) {
 // fake Nomad that enforces ACLs and replays the daemon's calls through the
 // real API client; it grants nothing outside node write.
 func TestTheDrainACLGrantsWhatTheDaemonDoes(t *testing.T) {
-	policy, err := os.ReadFile(drainACLFile)
-	must.NoError(t, err)
-	fake := fakenomad.New(fakenomad.Options{})
-	srv := httptest.NewServer(fake)
-	t.Cleanup(srv.Close)
-	t.Cleanup(fake.Close)
-	must.NoError(t, fake.AddACLToken("drain", string(policy)), must.Sprint("the policy parses as Nomad parses it"))
-	client, err := api.NewClient(&api.Config{Address: srv.URL, SecretID: "drain"})
+	fake, url := aclNomad(t, drainACLFile, "drain")
+	client, err := api.NewClient(&api.Config{Address: url, SecretID: "drain"})
 	must.NoError(t, err)
 	node := fake.AddNode(fakenomad.NodeSpec{Name: "ekyc-gpu-a-1", NodeClass: "gpu-l4"})
 

@@ -128,21 +128,28 @@ func shippedTarget(t *testing.T) *hclsyntax.Body {
 	return workerBlock(t, policy.Body, "target").Body
 }
 
-// shippedLead is the request-rate check's lead: how long the strategy
-// assumes a new worker takes to serve.
-func shippedLead(t *testing.T) time.Duration {
+// shippedRateStrategy is the strategy block of the shipped policy's
+// request-rate check.
+func shippedRateStrategy(t *testing.T) *hclsyntax.Body {
 	t.Helper()
 	p := workerParse(t, workerPolicy)
 	policy := workerBlock(t, workerBlock(t, p.body, "scaling").Body, "policy")
 	for _, c := range workerBlocks(policy.Body, "check") {
 		for _, s := range workerBlocks(c.Body, "strategy") {
 			if workerString(t, s.Body, "mode") == "rate" {
-				return workerDuration(t, s.Body, "lead")
+				return s.Body
 			}
 		}
 	}
 	t.Fatal("no rate-mode check in the shipped policy")
-	return 0
+	return nil
+}
+
+// shippedLead is the request-rate check's lead: how long the strategy
+// assumes a new worker takes to serve.
+func shippedLead(t *testing.T) time.Duration {
+	t.Helper()
+	return workerDuration(t, shippedRateStrategy(t), "lead")
 }
 
 func workerGroup(t *testing.T) (workerHCL, *hclsyntax.Block, *hclsyntax.Block) {

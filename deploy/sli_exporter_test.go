@@ -54,9 +54,9 @@ func TestTheSLIExporterJobServesTheShippedSLA(t *testing.T) {
 
 	// The SLA's business hours are the ones the shipped policy's floor
 	// keeps workers for.
-	floor := shippedFloor(t)
-	must.Eq(t, floor["timezone"], defaults["time_zone"])
-	must.Eq(t, floor["floor_hours"], defaults["business_hours"])
+	floor := shippedRateStrategy(t)
+	must.Eq(t, workerString(t, floor, "timezone"), defaults["time_zone"])
+	must.Eq(t, workerString(t, floor, "floor_hours"), defaults["business_hours"])
 	must.Eq(t, "${var.time_zone}", args["-tz"])
 	must.Eq(t, "${var.business_hours}", args["-business-hours"])
 
@@ -66,21 +66,4 @@ func TestTheSLIExporterJobServesTheShippedSLA(t *testing.T) {
 	must.StrContains(t, data, `nomadVar "nomad/jobs/sli-exporter"`)
 	must.StrContains(t, data, "DATABASE_URL={{ .database_url }}")
 	must.StrHasPrefix(t, "${NOMAD_SECRETS_DIR}/", workerRaw(f, tmpl.Body, "destination"), must.Sprint("secrets stay out of the task dir"))
-}
-
-// shippedFloor is the strategy settings of the shipped policy's rate check
-// that say when the business is open.
-func shippedFloor(t *testing.T) map[string]string {
-	t.Helper()
-	p := workerParse(t, workerPolicy)
-	policy := workerBlock(t, workerBlock(t, p.body, "scaling").Body, "policy")
-	for _, c := range workerBlocks(policy.Body, "check") {
-		for _, s := range workerBlocks(c.Body, "strategy") {
-			if workerString(t, s.Body, "mode") == "rate" {
-				return map[string]string{"timezone": workerString(t, s.Body, "timezone"), "floor_hours": workerString(t, s.Body, "floor_hours")}
-			}
-		}
-	}
-	t.Fatal("no rate-mode check in the shipped policy")
-	return nil
 }

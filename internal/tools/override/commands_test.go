@@ -568,3 +568,14 @@ func TestBadEventFlagsWriteNothing(t *testing.T) {
 		must.False(t, ok, must.Sprint(path))
 	}
 }
+
+// A malformed event is listed with strategy-slope's own words for why it
+// ignores it.
+func TestStatusListsAMalformedEventInTheStrategysWords(t *testing.T) {
+	h := newHarness(t)
+	file := h.install("testdata/variable.hcl", "gpu-workers.hcl")
+	h.nomad.SetVariable("default", overridePath+"/typo", map[string]string{"count": "lots", "until": "2026-12-01T18:00:00Z"})
+	must.Eq(t, 0, h.run("status", "-policy", file, "-tz", "UTC"), must.Sprint(h.stderr.String()))
+	must.StrContains(t, squeeze(h.stdout.String()),
+		`typo: variable `+overridePath+`/typo item count "lots": must be a whole number from 0 to 1000000000: strategy-slope ignores it`)
+}

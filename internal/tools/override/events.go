@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"io"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
+	slope "github.com/fleetslope/nomad-gpu-autoscaler/plugins/strategy-slope/plugin"
 )
 
 // Events booked ahead: each its own Variable under the policy's
@@ -20,75 +20,48 @@ import (
 // eventName is what -event accepts: one path segment Nomad allows.
 var eventName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
-// maxEvents is how many events strategy-slope reads under one path.
-const maxEvents = 32
+func eventPath(path, name string) string { return slope.EventPrefix(path) + name }
 
-func eventPrefix(path string) string { return strings.TrimSuffix(path, "/") + "/" }
-
-func eventPath(path, name string) string { return eventPrefix(path) + name }
-
-// bookedEvent is one event Variable as status shows it.
+// bookedEvent is one event Variable as status shows it, read with
+// strategy-slope's own rules.
 type bookedEvent struct {
-	name    string
-	index   uint64
-	items   map[string]string
-	count   int64
-	from    time.Time // zero: from when it was written
-	until   time.Time
-	minimum bool
-	// problem says why strategy-slope ignores it (the check's note has
-	// its own words).
+	name  string
+	index uint64
+	slope.Override
+	// problem says why strategy-slope ignores it: its own words.
 	problem string
 }
 
 // calendar reads the events booked under path.
 func calendar(ctx context.Context, vars variables, path string) ([]bookedEvent, error) {
-	listed, err := vars.List(ctx, eventPrefix(path))
+	prefix := slope.EventPrefix(path)
+	listed, err := vars.List(ctx, prefix)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]bookedEvent, 0, len(listed))
 	for _, v := range listed {
+		e := bookedEvent{name: strings.TrimPrefix(v.Path, prefix), index: v.Index}
 		items, index, err := vars.Read(ctx, v.Path)
 		switch {
 		case err != nil:
-			out = append(out, bookedEvent{name: strings.TrimPrefix(v.Path, eventPrefix(path)), index: v.Index, problem: err.Error()})
-			continue
+			e.problem = err.Error()
 		case items == nil:
 			continue // deleted since it was listed
+		default:
+			e.index = index
+			if e.Override, err = slope.OverrideFromItems(v.Path, items); err != nil {
+				e.problem = err.Error() + ": strategy-slope ignores it"
+			}
 		}
-		out = append(out, parseEvent(strings.TrimPrefix(v.Path, eventPrefix(path)), index, items))
+		out = append(out, e)
 	}
 	return out, nil
 }
 
-func parseEvent(name string, index uint64, items map[string]string) bookedEvent {
-	e := bookedEvent{name: name, index: index, items: items, minimum: strings.TrimSpace(items[itemMode]) == modeMinimum}
-	var problems []string
-	var err error
-	if e.count, err = strconv.ParseInt(strings.TrimSpace(items[itemCount]), 10, 64); err != nil {
-		problems = append(problems, fmt.Sprintf("count %q", items[itemCount]))
-	}
-	if e.until, err = time.Parse(time.RFC3339, strings.TrimSpace(items[itemUntil])); err != nil {
-		problems = append(problems, fmt.Sprintf("until %q", items[itemUntil]))
-	}
-	if f := strings.TrimSpace(items[itemFrom]); f != "" {
-		if e.from, err = time.Parse(time.RFC3339, f); err != nil {
-			problems = append(problems, fmt.Sprintf("from %q", items[itemFrom]))
-		}
-	}
-	if m := strings.TrimSpace(items[itemMode]); m != "" && m != modeMinimum && m != modeExact {
-		problems = append(problems, fmt.Sprintf("mode %q", items[itemMode]))
-	}
-	if len(problems) > 0 {
-		e.problem = "malformed " + strings.Join(problems, ", ") + ": strategy-slope ignores it"
-	}
-	return e
-}
-
 // ended reports whether the event is over at now.
 func (e bookedEvent) ended(now time.Time) bool {
-	return e.problem == "" && !now.Before(e.until)
+	return e.problem == "" && !now.Before(e.Until)
 }
 
 // line is the event in one line of status.
@@ -96,22 +69,22 @@ func (e bookedEvent) line(now time.Time, loc *time.Location) string {
 	if e.problem != "" {
 		return e.problem
 	}
-	amount := fmt.Sprintf("pinned at %d", e.count)
-	if e.minimum {
-		amount = fmt.Sprintf("at least %d", e.count)
+	amount := fmt.Sprintf("pinned at %d", e.Count)
+	if e.Minimum {
+		amount = fmt.Sprintf("at least %d", e.Count)
 	}
 	state := "in force"
 	switch {
 	case e.ended(now):
 		state = "ended (override clear -ended deletes it)"
-	case e.from.After(now):
+	case e.From.After(now):
 		state = "booked"
 	}
 	from := ""
-	if !e.from.IsZero() {
-		from = " from " + when(e.from, now, loc)
+	if !e.From.IsZero() {
+		from = " from " + when(e.From, now, loc)
 	}
-	return fmt.Sprintf("%s: %s%s until %s: %q", state, amount, from, when(e.until, now, loc), e.items[itemReason])
+	return fmt.Sprintf("%s: %s%s until %s: %q", state, amount, from, when(e.Until, now, loc), e.Reason)
 }
 
 // renderCalendar writes the events booked for a policy, soonest first as
@@ -119,17 +92,17 @@ func (e bookedEvent) line(now time.Time, loc *time.Location) string {
 func renderCalendar(w io.Writer, path string, events []bookedEvent, err error, now time.Time, loc *time.Location) {
 	switch {
 	case err != nil:
-		fmt.Fprintf(w, "  events under %s:\tunreadable: %v\n", eventPrefix(path), err)
+		fmt.Fprintf(w, "  events under %s:\tunreadable: %v\n", slope.EventPrefix(path), err)
 		return
 	case len(events) == 0:
 		return
 	}
-	fmt.Fprintf(w, "  events under %s:\n", eventPrefix(path))
+	fmt.Fprintf(w, "  events under %s:\n", slope.EventPrefix(path))
 	for _, e := range events {
 		fmt.Fprintf(w, "    %s:\t%s\n", e.name, e.line(now, loc))
 	}
-	if len(events) > maxEvents {
-		fmt.Fprintf(w, "  strategy-slope reads only the first %d events by name: delete the ones that ended (override clear -ended)\n", maxEvents)
+	if len(events) > slope.MaxOverrideEvents {
+		fmt.Fprintf(w, "  strategy-slope reads only the first %d events by name: delete the ones that ended (override clear -ended)\n", slope.MaxOverrideEvents)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
+	slope "github.com/fleetslope/nomad-gpu-autoscaler/plugins/strategy-slope/plugin"
 )
 
 // variableTTL is how long strategy-slope may use a Variable it read
@@ -102,6 +103,7 @@ func (d deps) clearVariable(o options, now time.Time) error {
 	if o.ended {
 		return d.clearEnded(o, p, path, now)
 	}
+	policyPath := path
 	if o.event != "" {
 		path = eventPath(path, o.event)
 	}
@@ -118,7 +120,7 @@ func (d deps) clearVariable(o options, now time.Time) error {
 	if items == nil {
 		fmt.Fprintf(d.stdout, "no Nomad Variable %s: no override to clear\n\n", path)
 		if o.event != "" {
-			notBooked := usageError{fmt.Errorf("-event %s: no such event under %s", pluginkit.Quote(o.event), eventPrefix(policyPathOf(path)))}
+			notBooked := usageError{fmt.Errorf("-event %s: no such event under %s", pluginkit.Quote(o.event), slope.EventPrefix(policyPath))}
 			if _, err := d.show(o, p, now); err != nil { // the events there are
 				return errors.Join(notBooked, err)
 			}
@@ -162,15 +164,6 @@ func expectOverride(view policyView, req request, source string, now time.Time) 
 	return nil
 }
 
-// policyPathOf is the override Variable an event path was booked under.
-func policyPathOf(event string) string {
-	i := strings.LastIndex(event, "/")
-	if i < 0 {
-		return event
-	}
-	return event[:i]
-}
-
 // expectEvent fails unless every strategy-slope check reads the event just
 // booked, at its start. Another override in force then may win (a pin over
 // a minimum, the largest minimum): that is said, not failed.
@@ -200,7 +193,7 @@ func (d deps) expectEvent(o options, p policy, req request, policyPath, path str
 		}
 	}
 	fmt.Fprintf(d.stdout, "\nevents are Variables under %s: each applies from its from to its until; "+
-		"clear one with -event NAME, the ended ones with -ended\n", eventPrefix(policyPath))
+		"clear one with -event NAME, the ended ones with -ended\n", slope.EventPrefix(policyPath))
 	return nil
 }
 
@@ -228,10 +221,10 @@ func (d deps) clearEnded(o options, p policy, path string, now time.Time) error 
 			continue
 		}
 		deleted++
-		fmt.Fprintf(d.stdout, "deleted event %s (ended %s): %q\n", e.name, when(e.until, now, o.loc), e.items[itemReason])
+		fmt.Fprintf(d.stdout, "deleted event %s (ended %s): %q\n", e.name, when(e.Until, now, o.loc), e.Reason)
 	}
 	if deleted == 0 && len(errs) == 0 {
-		fmt.Fprintf(d.stdout, "no ended event under %s\n", eventPrefix(path))
+		fmt.Fprintf(d.stdout, "no ended event under %s\n", slope.EventPrefix(path))
 	}
 	fmt.Fprintln(d.stdout)
 	if _, err := d.show(o, p, now); err != nil {

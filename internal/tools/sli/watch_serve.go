@@ -103,7 +103,10 @@ func (m *watchMetrics) publish(slo SLO, st watchState, rows int64, took time.Dur
 	}
 	set(m.todayBudget, budget, has)
 	m.todayStart.Set(float64(st.todayStart.Unix()))
-	m.business.Set(map[bool]float64{true: 1, false: 0}[st.business])
+	m.business.Set(0)
+	if st.business {
+		m.business.Set(1)
+	}
 	m.lastRead.Set(float64(st.end.Unix()))
 	m.readDuration.Set(took.Seconds())
 	m.rowsRead.Add(float64(rows))

@@ -143,6 +143,27 @@ func parseOverride(p *pluginkit.Parser) (manualOverride, time.Duration) {
 	return o, maxDur
 }
 
+// Override is a runtime override as a Nomad Variable's items describe it,
+// for tools that show them (cmd/override's calendar).
+type Override struct {
+	Count   int64
+	From    time.Time // zero: from when it was written
+	Until   time.Time
+	Minimum bool // at least Count; false: exactly Count
+	Reason  string
+}
+
+// OverrideFromItems reads a Variable's items as the plugin does; the error
+// is the one the plugin reports (in Meta override_variable_error) when it
+// ignores them.
+func OverrideFromItems(path string, items map[string]string) (Override, error) {
+	o, err := overrideFromItems(path, items)
+	if err != nil {
+		return Override{}, err
+	}
+	return Override{Count: o.count, From: o.from, Until: o.until, Minimum: o.minimum, Reason: o.reason}, nil
+}
+
 // overrideFromItems builds an override from a Nomad Variable's items
 // (count, until, reason; optional from and mode). Problems name the
 // variable path and the item.

@@ -21,9 +21,9 @@ const (
 	// variableTimeout is the deadline of one read or listing, and of the
 	// reads of the changed events together.
 	variableTimeout = 3 * time.Second
-	// maxOverrideEvents bounds the events read under one path: a calendar,
+	// MaxOverrideEvents bounds the events read under one path: a calendar,
 	// not a log. More are reported, and the first by path are read.
-	maxOverrideEvents = 32
+	MaxOverrideEvents = 32
 )
 
 // variableReader reads Nomad Variables. A missing variable is not an
@@ -116,7 +116,7 @@ func (c *variableCache) get(path string, now time.Time) (map[string]string, erro
 }
 
 // eventsUnder returns the event variables under prefix (at most
-// maxOverrideEvents; err says when there were more or the listing failed).
+// MaxOverrideEvents; err says when there were more or the listing failed).
 func (c *variableCache) eventsUnder(prefix string, now time.Time) ([]eventItems, error) {
 	c.mu.Lock()
 	l, ok := c.lists[prefix]
@@ -139,10 +139,10 @@ func (c *variableCache) readEvents(prefix string) ([]eventItems, error) {
 		return nil, err
 	}
 	var tooMany error
-	if len(listed) > maxOverrideEvents {
+	if len(listed) > MaxOverrideEvents {
 		tooMany = fmt.Errorf("%d override events under %s, more than %d: only the first %d by path are read (delete the ones that ended)",
-			len(listed), prefix, maxOverrideEvents, maxOverrideEvents)
-		listed = listed[:maxOverrideEvents]
+			len(listed), prefix, MaxOverrideEvents, MaxOverrideEvents)
+		listed = listed[:MaxOverrideEvents]
 	}
 	ctx, cancel = context.WithTimeout(context.Background(), variableTimeout)
 	defer cancel()
@@ -188,9 +188,9 @@ func listedPath(listed []pluginkit.VariableVersion, path string) bool {
 	return false
 }
 
-// eventPrefix is where the events of the override variable at path are
-// booked.
-func eventPrefix(path string) string { return strings.TrimSuffix(path, "/") + "/" }
+// EventPrefix is where the events of the override variable at path are
+// booked: each is the Variable EventPrefix(path) + its name.
+func EventPrefix(path string) string { return strings.TrimSuffix(path, "/") + "/" }
 
 // runtimeOverride reads and parses the override variable and the events
 // booked under it. A variable that does not exist means no override; an
@@ -215,7 +215,7 @@ func runtimeOverride(cache *variableCache, path string, now time.Time) (o manual
 			errs = append(errs, err.Error())
 		}
 	}
-	booked, err := cache.eventsUnder(eventPrefix(path), now)
+	booked, err := cache.eventsUnder(EventPrefix(path), now)
 	if err != nil {
 		errs = append(errs, err.Error())
 	}

@@ -31,16 +31,21 @@ func startNomad(t *testing.T, now *time.Time) (*fakenomad.Server, *Plugin) {
 	return fake, p
 }
 
+// steadyRun runs p on a steady 1000/min at *now with cfg, at count.
+func steadyRun(t *testing.T, p *Plugin, cfg map[string]string, now *time.Time) func(count int64) *sdk.ScalingAction {
+	return func(count int64) *sdk.ScalingAction {
+		t.Helper()
+		out, err := p.Run(evalOf(cfg, *now, repeat(60, 1000)...), count)
+		must.NoError(t, err)
+		return out.Action
+	}
+}
+
 func TestRunReadsTheOverrideFromANomadVariable(t *testing.T) {
 	now := friday
 	fake, p := startNomad(t, &now)
 	cfg := map[string]string{"capacity_per_worker": "100", "override_variable": "autoscaler/gpu-workers"}
-	run := func(count int64) *sdk.ScalingAction {
-		t.Helper()
-		out, err := p.Run(evalOf(cfg, now, repeat(60, 1000)...), count)
-		must.NoError(t, err)
-		return out.Action
-	}
+	run := steadyRun(t, p, cfg, &now)
 
 	// No variable yet: normal decision, no error in Meta.
 	a := run(5)
@@ -224,12 +229,7 @@ func TestRunReadsTheEventsBookedUnderTheOverrideVariable(t *testing.T) {
 	now := friday
 	fake, p := startNomad(t, &now)
 	cfg := map[string]string{"capacity_per_worker": "100", "override_variable": "autoscaler/gpu-workers"}
-	run := func(count int64) *sdk.ScalingAction {
-		t.Helper()
-		out, err := p.Run(evalOf(cfg, now, repeat(60, 1000)...), count)
-		must.NoError(t, err)
-		return out.Action
-	}
+	run := steadyRun(t, p, cfg, &now)
 	book := func(name string, count int, from time.Time, hours int) {
 		fake.SetVariable("ops", "autoscaler/gpu-workers/"+name, map[string]string{
 			"count": strconv.Itoa(count), "mode": "minimum", "reason": name,
@@ -305,14 +305,14 @@ func TestACalendarOfMoreThanItsBoundIsReportedAndReadInPart(t *testing.T) {
 	now := friday
 	fake, p := startNomad(t, &now)
 	cfg := map[string]string{"capacity_per_worker": "100", "override_variable": "pin"}
-	for i := range maxOverrideEvents + 3 {
+	for i := range MaxOverrideEvents + 3 {
 		fake.SetVariable("ops", fmt.Sprintf("pin/e%03d", i), map[string]string{
 			"count": "25", "from": now.Add(time.Duration(i+1) * time.Hour).Format(time.RFC3339), "until": now.Add(time.Duration(i+2) * time.Hour).Format(time.RFC3339),
 		})
 	}
 	out, err := p.Run(evalOf(cfg, now, repeat(60, 1000)...), 13)
 	must.NoError(t, err)
-	must.Eq[any](t, float64(maxOverrideEvents), out.Action.Meta["override_events"])
+	must.Eq[any](t, float64(MaxOverrideEvents), out.Action.Meta["override_events"])
 	must.StrContains(t, out.Action.Meta["override_variable_error"].(string), "35 override events under pin/, more than 32")
 }
 
