@@ -207,6 +207,21 @@ scaling "gpu-workers" {
       # (07-23), where 20 VMs back few of the starts.
       standby_size         = "20"
       standby_refill_delay = "2h"
+      # What the fleet costs, priced at every Status (list prices, $ per
+      # VM-hour: the backtest's defaults, -price 0.95, -spot-price 0.38,
+      # -standby-price 0.03): the spend_per_hour Meta and the
+      # fleetslope_target_spend_* series; monthly_budget feeds the alerts
+      # FleetSlopeSpendOverBudget (the last 7 days' rate, held for a month)
+      # and FleetSlopeSpendSpike (the last day's above 1.5x it). The
+      # backtest prices this policy on the NASA month at 2M requests/day at
+      # $11,117 for 27.4 scored days, about $12,300 for a 730.5-hour month:
+      # 13000 leaves 5% for a busier month. The bill grows with the
+      # traffic: raise the budget with it (cmd/backtest -daily at your new
+      # volume says by how much).
+      price_per_hour         = "0.95"
+      spot_price_per_hour    = "0.38"
+      standby_price_per_hour = "0.03"
+      monthly_budget         = "13000"
     }
   }
 }

@@ -81,6 +81,13 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 			errs = append(errs, errors.New("-standby-sizes and -shapes: give one of them (each replays the policy once per variant)"))
 		}
 	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if o.shapes == "" {
+		// Each shape has its own price; otherwise the policy's prices
+		// stand unless a flag says otherwise.
+		applyPolicyPrices(c, given)
+	}
 	if o.shapes != "" {
 		// Each shape gives its capacity, lead and price: a flag that
 		// would be silently ignored is refused.

@@ -139,6 +139,9 @@ func validatePolicy(p *sdk.ScalingPolicy) error {
 	if _, err := parseSpot(p); err != nil {
 		errs = append(errs, err)
 	}
+	if _, err := parsePrices(p); err != nil {
+		errs = append(errs, err)
+	}
 	for _, c := range p.Checks {
 		if err := validateCheck(c); err != nil {
 			errs = append(errs, fmt.Errorf("check %q: %w", c.Name, err))

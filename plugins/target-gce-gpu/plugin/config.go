@@ -77,6 +77,8 @@ type targetConfig struct {
 	// spot is the Spot tier (spot.go); without spot_migs it is empty and
 	// the policy behaves as before.
 	spot spotConfig
+	// spend prices the fleet for the spend series (spend.go).
+	spend spendConfig
 	// policyKey identifies the policy's set of MIGs in node markers, so that
 	// two policies never reconcile each other's nodes.
 	policyKey string
@@ -126,6 +128,10 @@ var targetTable = &pluginkit.Table{
 		{Name: targetKeySpotMIGs, Kind: pluginkit.Text, Doc: "zone/name,zone/name: zonal MIGs of Spot VMs, one per zone; empty for no Spot tier"},
 		{Name: targetKeySpotShare, Kind: pluginkit.Float, Default: "0.6", Min: "0", Max: "1", Doc: "the most of the count that may run on Spot"},
 		{Name: targetKeySpotCooldown, Kind: pluginkit.Duration, Default: "30m", Min: "0s", Max: "24h", Doc: "how long after a preemption a Spot MIG is not grown"},
+		{Name: targetKeyPrice, Kind: pluginkit.Float, Min: "0", Max: maxPrice, Doc: "$ per hour of a running standard VM: turns on the spend estimate"},
+		{Name: targetKeySpotPrice, Kind: pluginkit.Float, Min: "0", Max: maxPrice, Doc: "$ per hour of a running Spot VM (required with price_per_hour and spot_migs)"},
+		{Name: targetKeyStandbyPrice, Kind: pluginkit.Float, Min: "0", Max: maxPrice, Doc: "$ per hour of a stopped pool VM, its disks (required with price_per_hour and standby_size)"},
+		{Name: targetKeyBudget, Kind: pluginkit.Float, Min: "0", Max: "1e9", Doc: "$ per month the fleet should cost: exported for the budget alerts"},
 		{Name: targetKeyDryRun, Kind: pluginkit.Bool, Default: "false", Doc: "read by the agent; accepted so it is not unknown"},
 		{Name: shared.PluginConfigKeyGRPCTimeout, Kind: pluginkit.Duration, Default: "30s", Min: "1ms", Max: maxDuration, Doc: "set by the agent: bounds Status"},
 	},
@@ -166,6 +172,7 @@ func parseTargetConfig(raw map[string]string) (targetConfig, error) {
 	}
 	cfg.migs = migs
 	cfg.spot = parseSpotConfig(p, cfg.project, raw, migs)
+	cfg.spend = parseSpendConfig(p, cfg.spot.enabled(), cfg.standby.size)
 
 	hasPool := false
 	for _, k := range poolKeys {

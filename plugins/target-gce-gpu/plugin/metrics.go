@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,6 +23,12 @@ type targetMetrics struct {
 	scale      *prometheus.HistogramVec
 	drain      prometheus.Histogram
 	errors     *prometheus.CounterVec
+	// The spend estimate, with price_per_hour (spend.go).
+	spendRate *prometheus.GaugeVec
+	spent     *prometheus.CounterVec
+	budget    *prometheus.GaugeVec
+	spendMu   sync.Mutex
+	spendLast map[string]spendSample // by policy
 }
 
 // Worker states of fleetslope_target_workers.
@@ -60,8 +67,15 @@ func newTargetMetrics(reg *pluginkit.Metrics) *targetMetrics {
 			Help: "Time from a node's drain request to the drain's end.", Buckets: prometheus.ExponentialBuckets(1, 2, 12)}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "fleetslope", Subsystem: "target", Name: "errors_total",
 			Help: "Failed Status and Scale calls by operation and kind: config, observe, timeout, api, lock."}, []string{"op", "kind"}),
+		spendRate: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "fleetslope", Subsystem: "target", Name: "spend_dollars_per_hour",
+			Help: "What the policy's VMs cost per hour at the policy's list prices, as of its last Status (price_per_hour)."}, []string{"policy"}),
+		spent: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "fleetslope", Subsystem: "target", Name: "spend_dollars_total",
+			Help: "What the policy's VMs cost while this process answered its Status calls, at the policy's list prices."}, []string{"policy"}),
+		budget: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "fleetslope", Subsystem: "target", Name: "monthly_budget_dollars",
+			Help: "The policy's monthly_budget."}, []string{"policy"}),
+		spendLast: map[string]spendSample{},
 	}
-	reg.Register(m.workers, m.stockout, m.ready, m.lastStatus, m.scale, m.drain, m.errors)
+	reg.Register(m.workers, m.stockout, m.ready, m.lastStatus, m.scale, m.drain, m.errors, m.spendRate, m.spent, m.budget)
 	for _, op := range []string{"status", "scale"} {
 		for _, k := range []string{errKindConfig, errKindObserve, errKindTimeout, errKindAPI, errKindLock} {
 			m.errors.WithLabelValues(op, k) // present at 0, so rate() works from the start

@@ -237,11 +237,12 @@ func (r *run) tierMeta(meta map[string]string, std, spot observation) {
 // tier's interrupted scale-ins and falls back from preempted Spot
 // instances when act is true (Status holds the policy and no Scale runs),
 // adds the tier meta, and returns the Spot tier's count (plus what a
-// fallback added to the standard MIGs) and whether it is ready.
-func (r *run) spotStatus(ctx context.Context, std observation, meta map[string]string, act bool) (int64, bool, error) {
+// fallback added to the standard MIGs), whether it is ready, and the Spot
+// MIGs as last observed.
+func (r *run) spotStatus(ctx context.Context, std observation, meta map[string]string, act bool) (int64, bool, []zoneView, error) {
 	spot, err := r.observeSpot(ctx, std.Nodes)
 	if err != nil {
-		return 0, false, err
+		return 0, false, nil, err
 	}
 	ready := true
 	// Status counted the standard MIGs before a fallback grew them: the
@@ -251,20 +252,20 @@ func (r *run) spotStatus(ctx context.Context, std observation, meta map[string]s
 	if act {
 		changedRec, waiting, err := r.spotTier().reconcile(ctx, spot)
 		if err != nil {
-			return 0, false, err
+			return 0, false, nil, err
 		}
 		changedFB, err := r.fallBack(ctx, std, spot)
 		if err != nil {
-			return 0, false, err
+			return 0, false, nil, err
 		}
 		if changedRec || changedFB {
 			// Count what the changes left; the MIGs are changing: not
 			// ready this tick.
 			if spot, err = r.observeSpot(ctx, std.Nodes); err != nil {
-				return 0, false, err
+				return 0, false, nil, err
 			}
 			if std.Zones, err = observeZones(ctx, r.migs, r.cfg, r.p.now()); err != nil {
-				return 0, false, err
+				return 0, false, nil, err
 			}
 			stdGrowth = servingTotal(std, leavingByZone(std.Zones, std.Nodes, r.p.now())) - stdBefore
 			waiting = true
@@ -283,7 +284,7 @@ func (r *run) spotStatus(ctx context.Context, std observation, meta map[string]s
 	}
 	meta[metaKeyTier(tierSpot, "leaving")] = strconv.FormatInt(nLeaving, 10)
 	meta[metaKeyDraining] = strconv.Itoa(atoi(meta[metaKeyDraining]) + countDraining(spot.Nodes, r.cfg.spot.policyKey))
-	return servingTotal(spot, leaving) + stdGrowth, ready, nil
+	return servingTotal(spot, leaving) + stdGrowth, ready, spot.Zones, nil
 }
 
 func atoi(s string) int { n, _ := strconv.Atoi(s); return n }

@@ -22,6 +22,9 @@ const (
 	// metaKeyWriter says why the policy's writer lock could not be taken
 	// (writer.go).
 	metaKeyWriter = "writer_lock_error"
+	// metaKeySpend is the fleet's spend rate in $ per hour, with
+	// price_per_hour (spend.go).
+	metaKeySpend = "spend_per_hour"
 )
 
 // Status implements target.Target. Count is the sum of the MIGs' target
@@ -115,12 +118,18 @@ func (r *run) status(ctx context.Context) (*sdk.TargetStatus, error) {
 	if writerErr != nil {
 		meta[metaKeyWriter] = writerErr.Error()
 	}
+	var spotZones []zoneView
 	if r.cfg.spot.enabled() {
-		spotCount, spotReady, err := r.spotStatus(ctx, obs, meta, locked && !scaling) // spot.go
+		spotCount, spotReady, zones, err := r.spotStatus(ctx, obs, meta, locked && !scaling) // spot.go
 		if err != nil {
 			return r.degraded(ctx, obs, err), nil
 		}
-		count, ready = count+spotCount, ready && spotReady
+		count, ready, spotZones = count+spotCount, ready && spotReady, zones
+	}
+	if r.cfg.spend.enabled() {
+		spend := spendPerHour(r.cfg.spend, obs.Zones, spotZones)
+		meta[metaKeySpend] = strconv.FormatFloat(spend, 'f', 2, 64)
+		r.p.tm.observeSpend(r.cfg.policyKey, r.cfg.spend, spend, r.p.now())
 	}
 	if t, ok := r.lastEvent(ctx); ok {
 		meta[metaKeyLastEvent] = strconv.FormatInt(t.UnixNano(), 10)
