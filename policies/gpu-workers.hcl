@@ -17,9 +17,9 @@ scaling "gpu-workers" {
   # A safety cap against a runaway bill, not a sizing knob: set it well
   # above the busiest minute you expect (at 60M requests/day with this
   # capacity, about 3,500 workers for a business-hours day like the NASA
-  # trace's; a season of flash crowds with 100x growth at that mean
-  # volume peaks ten times higher). The backtest warns when it clamps;
-  # FleetSlopeSpendSpike watches the bill below it.
+  # trace's; the synthetic season of flash crowds with 100x growth at
+  # that mean volume has a minute that needs 15,900). The backtest warns
+  # when it clamps; FleetSlopeSpendSpike watches the bill below it.
   max     = 5000
 
   policy {
