@@ -280,7 +280,7 @@ func rangeHash(g *grid, lo, hi int, rules uint64) uint64 {
 func rulesHash(p forecasterParams, r replayRules) uint64 {
 	h := fnvOffset
 	for _, x := range []float64{r.step, float64(p.lead), float64(p.horizon), p.trendDecay, p.noiseDecay, p.fastDecay, float64(p.settle),
-		r.maxWait, r.offWait, r.slowShare, r.timeout, r.unavailable, r.drain, r.perWorker, float64(r.bizStart), float64(r.bizEnd)} {
+		r.maxWait, r.offWait, r.slowShare, r.timeout, r.unavailable, r.drain, r.perWorker, float64(r.bizStart), float64(r.bizEnd), float64(r.worstIn)} {
 		h.mix(math.Float64bits(x))
 	}
 	for _, l := range p.lags {

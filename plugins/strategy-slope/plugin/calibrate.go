@@ -12,7 +12,7 @@ import (
 // point forecasts of every past decision against the demand that followed,
 // runs the queue minute by minute with the capacity those decisions (plus
 // m units) would have ordered, and finds the smallest m for which, on every
-// whole past day but one in quantileDays (see allowedMisses), at most
+// whole past day but one in worst_day_in (see allowedMisses), at most
 // slow_share of the business-hours requests waited longer than max_wait
 // and at most 1 - availability of its business minutes waited longer than
 // request_timeout.
@@ -59,20 +59,25 @@ var relativeScales = [...]float64{relativeScale, 0.1, 0.2, 0.4, 0.8, 1.6}
 
 const minShapeGain = 0.10
 
-// quantileDays sets how high the margin reaches among the days replayed:
-// what the day that one in quantileDays of them needed. Up to 14 days that
-// is the worst day (an 8-day window, the default, judges 7 or 8); from 15
-// the second worst, from 23 the third: the same quantile of the days' needs
-// (about the 88th percentile), estimated from more days. The worst of one
-// week swings with that week: after a week of big crowds the margin
-// carried six times the traffic, after a calm one three and a half, and
-// the days missed were crowds in the calm weeks. Over four weeks, the
+// defaultWorstDayIn (worst_day_in) sets how high the margin reaches among
+// the days replayed: what the day that one in defaultWorstDayIn of them
+// needed. Up to 14 days that is the worst day (an 8-day window judges 7 or
+// 8); from 15 the second worst, from 23 the third: the same quantile of the
+// days' needs (about the 88th percentile), estimated from more days. The
+// worst of one week swings with that week: after a week of big crowds the
+// margin carried six times the traffic, after a calm one three and a half,
+// and the days missed were crowds in the calm weeks. Over four weeks, the
 // third worst of 28 days is steadier (allowedMisses).
-const quantileDays = 8
+const defaultWorstDayIn = 8
 
 // allowedMisses is how many of days judged days may miss the SLA at the
-// margin found.
-func allowedMisses(days int) int { return max(1, (days+1)/quantileDays) - 1 }
+// margin found when it reaches the worst day in worstIn (0: none may).
+func allowedMisses(days, worstIn int) int {
+	if worstIn <= 0 {
+		return 0
+	}
+	return max(1, (days+1)/worstIn) - 1
+}
 
 const (
 	// defaultMargin is the margin, in units, before the window holds two
@@ -162,8 +167,10 @@ type replayRules struct {
 	perWorker   float64 // capacity_per_worker: a count change is in whole workers
 	bizStart    int     // minutes after local midnight
 	bizEnd      int
-	// allowed is how many of the days judged may miss (allowedMisses).
+	// allowed is how many of the days judged may miss (allowedMisses, of
+	// worstIn: worst_day_in).
 	allowed int
+	worstIn int
 	step    float64 // minutes per slot
 	loc     *time.Location
 }
@@ -186,6 +193,7 @@ func newReplayRules(c config, g *grid) replayRules {
 		slowShare:   c.slowShare,
 		drain:       math.Max(c.drainTime.Minutes()/g.step, 1e-9),
 		perWorker:   c.capacity,
+		worstIn:     c.worstDayIn,
 		bizStart:    c.floor.start, bizEnd: c.floor.end, loc: loc, step: g.step,
 	}
 }
@@ -258,7 +266,7 @@ func calibrateHinted(g *grid, lo, hi int, p forecasterParams, r replayRules, buf
 	if days == 0 {
 		minDay = int(minReplayDay.Minutes() / g.step)
 	}
-	r.allowed = allowedMisses(days)
+	r.allowed = allowedMisses(days, r.worstIn)
 	var found searchHints
 	finish := func(cal calibration) (calibration, searchHints) {
 		cal.young = !profiled

@@ -126,7 +126,11 @@ func TestOneExtraordinaryDayWidensTheMarginForTheWholeWindow(t *testing.T) {
 
 func TestTheMarginReachesTheWorstDayInEight(t *testing.T) {
 	for _, c := range []struct{ days, allowed int }{{0, 0}, {7, 0}, {8, 0}, {14, 0}, {15, 1}, {22, 1}, {23, 2}, {28, 2}, {31, 3}} {
-		must.Eq(t, c.allowed, allowedMisses(c.days), must.Sprintf("%d days", c.days))
+		must.Eq(t, c.allowed, allowedMisses(c.days, defaultWorstDayIn), must.Sprintf("%d days", c.days))
+	}
+	// worst_day_in: 0 lets no day miss, 14 the worst in 14 (one of 28).
+	for _, c := range []struct{ days, in, allowed int }{{28, 0, 0}, {365, 0, 0}, {28, 14, 1}, {27, 14, 1}, {13, 14, 0}, {28, 2, 13}} {
+		must.Eq(t, c.allowed, allowedMisses(c.days, c.in), must.Sprintf("%d days, worst in %d", c.days, c.in))
 	}
 	// One extraordinary Tuesday morning (as above) in 16 days: the worst
 	// day in eight is an ordinary one, so the margin is the calm days';
@@ -157,6 +161,16 @@ func TestTheMarginReachesTheWorstDayInEight(t *testing.T) {
 	short := calibrateAll(t, pts[len(pts)-(8*24*60+12*60):])
 	must.Eq(t, 0, short.missed)
 	must.Greater(t, calm.margin+1, short.margin)
+	// worst_day_in = 0: the worst day of all decides, whatever the window.
+	all := calibrateAll(t, pts, keyWorstDayIn, "0")
+	must.Eq(t, 0, all.missed)
+	must.Greater(t, calm.margin+1, all.margin)
+	// worst_day_in = 5: in 16 days the third worst decides, so both
+	// outliers are let miss and the margin is the calm days' again.
+	five := calibrateAll(t, pts, keyWorstDayIn, "5")
+	must.Eq(t, 2, five.missed)
+	must.InDelta(t, calm.margin, five.margin, 0.5)
+	must.StrContains(t, describeCalibration(five, mustConfig(t, keyWorstDayIn, "5")), "the worst day in 5 needed")
 }
 
 func TestAvailabilityIsTheSecondPartOfTheSLA(t *testing.T) {

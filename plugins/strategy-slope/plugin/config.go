@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,6 +29,7 @@ const (
 	keySlowShare        = "slow_share"
 	keyRequestTimeout   = "request_timeout"
 	keyAvailability     = "availability"
+	keyWorstDayIn       = "worst_day_in"
 	keyDrainTime        = "drain_time"
 	keyBacklogTolerance = "backlog_tolerance"
 	keyMaxScaleIn       = "max_scale_in"
@@ -79,6 +81,7 @@ var configTable = &pluginkit.Table{
 		{Name: keySlowShare, Kind: pluginkit.Float, Default: "0.02", Min: "0", Max: "0.5", Doc: "most of a day's business requests that may wait longer than max_wait"},
 		{Name: keyRequestTimeout, Kind: pluginkit.Duration, Default: "30s", Min: "1s", Max: "24h", Doc: "a request that waits longer fails"},
 		{Name: keyAvailability, Kind: pluginkit.Float, Default: "0.99", Min: "0.5", Max: "1", Doc: "share of business minutes whose requests must not fail"},
+		{Name: keyWorstDayIn, Kind: pluginkit.Int, Default: strconv.Itoa(defaultWorstDayIn), Min: "0", Max: "1000", Doc: "the margin meets what the worst day in this many replayed days needed; 0: the worst of all"},
 		{Name: keyDrainTime, Kind: pluginkit.Duration, Default: "2m", Min: "1s", Max: "24h", Doc: "clear a backlog above the tolerance within this time"},
 		{Name: keyBacklogTolerance, Kind: pluginkit.Float, Default: "0", Min: "0", Max: "1e12", Doc: "waiting messages ignored"},
 		{Name: keyHeadroom, Kind: pluginkit.Float, Default: "0", Min: "0", Max: "10", Doc: "extra fraction on top of the computed demand"},
@@ -129,7 +132,10 @@ type config struct {
 	slowShare      float64
 	requestTimeout time.Duration
 	availability   float64
-	drainTime      time.Duration
+	// worstDayIn: the margin reaches what the worst day in this many needed
+	// (allowedMisses); 0: the worst day of the window.
+	worstDayIn int
+	drainTime  time.Duration
 
 	backlogTolerance float64
 
@@ -185,6 +191,10 @@ func parseConfig(m map[string]string) (config, error) {
 	c.slowShare = p.Float(keySlowShare)
 	c.requestTimeout = p.Duration(keyRequestTimeout)
 	c.availability = p.Float(keyAvailability)
+	if c.worstDayIn = int(p.Int(keyWorstDayIn)); c.worstDayIn == 1 {
+		p.Fail(keyWorstDayIn, "1 would let every day miss; 0 for the worst day of all, or at least 2")
+		c.worstDayIn = defaultWorstDayIn
+	}
 	c.backlogTolerance = p.Float(keyBacklogTolerance)
 	c.drainTime = p.Duration(keyDrainTime)
 	c.maxScaleIn = p.Float(keyMaxScaleIn)

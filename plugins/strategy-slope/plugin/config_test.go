@@ -30,6 +30,7 @@ func TestParseConfigDefaults(t *testing.T) {
 	must.Eq(t, 2*time.Minute, c.drainTime)
 	must.Eq(t, 0.0, c.maxScaleIn)
 	must.Eq(t, 60*time.Minute, c.zeroHold)
+	must.Eq(t, 8, c.worstDayIn)
 	must.Eq(t, int64(0), c.floor.count)
 	must.Eq(t, 8*60, c.floor.start)
 	must.Eq(t, 22*60, c.floor.end)
@@ -48,9 +49,10 @@ func TestParseConfigAcceptsEveryKey(t *testing.T) {
 		keyZeroHold: "0s", keyFloor: "3", keyFloorHours: "22:00-06:00", keyFloorDays: "Fri-Mon",
 		keyTimezone: "Asia/Kolkata", keyOverrideCount: "7", keyOverrideUntil: "2026-12-01T18:00:00+05:30",
 		keyOverrideReason: "launch", keyOverrideMaxDuration: "48h", keyOverrideVariable: "autoscaler/override",
-		keyOverrideFrom: "2026-12-01T08:45:00+05:30", keyOverrideMode: "minimum",
+		keyOverrideFrom: "2026-12-01T08:45:00+05:30", keyOverrideMode: "minimum", keyWorstDayIn: "0",
 	})
 	must.NoError(t, err)
+	must.Eq(t, 0, c.worstDayIn)
 	must.Eq(t, modeBacklog, c.mode)
 	must.Eq(t, 80.5, c.capacity)
 	must.Eq(t, 90*time.Second, c.drainTime)
@@ -86,6 +88,8 @@ func TestParseConfigRejects(t *testing.T) {
 		{"the horizon must reach past the lead", map[string]string{keyCapacity: "1", keyLead: "10m", keyHorizon: "5m"}, `horizon "5m": must be at least lead (10m0s)`},
 		{"seasonal is true or false", map[string]string{keyCapacity: "1", keySeasonal: "yes please"}, `seasonal "yes please": not true or false`},
 		{"slow_share is a fraction of at most one half", map[string]string{keyCapacity: "1", keySlowShare: "0.9"}, `slow_share "0.9": must be between`},
+		{"worst_day_in 1 would let every day miss", map[string]string{keyCapacity: "1", keyWorstDayIn: "1"}, `worst_day_in "1": 1 would let every day miss`},
+		{"worst_day_in is a count of days", map[string]string{keyCapacity: "1", keyWorstDayIn: "-3"}, `worst_day_in "-3": must be between 0 and 1000`},
 		{"max_wait must be a duration", map[string]string{keyCapacity: "1", keyMaxWait: "2"}, `max_wait "2": not a duration`},
 		{"a trend half-life under a second is refused", map[string]string{keyCapacity: "1", keyTrendHalfLife: "0s"}, `trend_half_life "0s": must be between`},
 		{"headroom must not be negative", map[string]string{keyCapacity: "1", keyHeadroom: "-0.1"}, `headroom "-0.1":`},

@@ -213,7 +213,7 @@ func describeCalibration(cal calibration, c config) string {
 		cal.days, 100*cal.share, c.maxWait, keySlowShare, 100*c.slowShare, 100*cal.unavailable, c.requestTimeout, keyAvailability, 100*c.availability)
 	if cal.missed > 0 {
 		s += fmt.Sprintf("; %d of the %d days missed at it: the margin reaches what the worst day in %d needed, not the worst of all",
-			cal.missed, cal.days, quantileDays)
+			cal.missed, cal.days, c.worstDayIn)
 	}
 	if cal.moved {
 		s += fmt.Sprintf("; the traffic's busiest %s (%s) lies mostly outside %s %s in %s (is %s the traffic's zone?): the replay judged those hours instead",
