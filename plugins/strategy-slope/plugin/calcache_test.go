@@ -121,6 +121,9 @@ func TestTheRangeHashSeesEveryMinuteAndTheWorkerSize(t *testing.T) {
 	}
 	r.perWorker *= 2
 	must.NotEq(t, base, rangeHash(g, lo, hi, rulesHash(p, r)), must.Sprint("capacity_per_worker decides the replay's count changes"))
+	r.perWorker /= 2
+	r.worstIn = 0
+	must.NotEq(t, base, rangeHash(g, lo, hi, rulesHash(p, r)), must.Sprint("worst_day_in decides how many days may miss"))
 }
 
 // windowAt lays pts[from:to] on a grid whose newest slot is hoursBefore
