@@ -2,7 +2,6 @@ package plugin
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/fleetslope/nomad-gpu-autoscaler/internal/pluginkit"
 )
@@ -19,13 +18,6 @@ const (
 // maxPrice bounds the price keys, in dollars per VM-hour: the largest GPU
 // shapes list at under $100 an hour, so more is a typo (cents per hour).
 const maxPrice = "1000"
-
-// spendGapMax is the longest gap between two Status calls that the spend
-// counter bridges at the earlier call's rate. The agent asks for Status at
-// every evaluation (a minute in the shipped policy); a longer gap is an
-// agent that did not evaluate (a restart, the other HA agent took over),
-// and what was spent meanwhile is not known here.
-const spendGapMax = 10 * time.Minute
 
 // spendConfig prices the policy's fleet. Without price_per_hour the
 // policy has no spend series.
@@ -97,30 +89,4 @@ func spendPerHour(c spendConfig, std, spot []zoneView) float64 {
 		}
 	}
 	return c.price*float64(running(std)) + c.spotPrice*float64(running(spot)) + c.standbyPrice*float64(pool)
-}
-
-// spendSample is the rate a policy's last Status saw, and when.
-type spendSample struct {
-	rate float64
-	at   time.Time
-}
-
-// observeSpend records a Status's spend rate and adds what the fleet cost
-// since the policy's previous Status, at that Status's rate, to the spend
-// counter (at most spendGapMax of it).
-func (m *targetMetrics) observeSpend(policy string, c spendConfig, rate float64, now time.Time) {
-	if !c.enabled() {
-		return
-	}
-	m.spendRate.WithLabelValues(policy).Set(rate)
-	if c.budget > 0 {
-		m.budget.WithLabelValues(policy).Set(c.budget)
-	}
-	counter := m.spent.WithLabelValues(policy)
-	m.spendMu.Lock()
-	defer m.spendMu.Unlock()
-	if last, ok := m.spendLast[policy]; ok && now.After(last.at) {
-		counter.Add(last.rate * min(now.Sub(last.at), spendGapMax).Hours())
-	}
-	m.spendLast[policy] = spendSample{rate: rate, at: now}
 }
