@@ -7,7 +7,9 @@ import (
 	"io"
 	"math"
 	"net"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,6 +32,9 @@ const (
 	flagListen          = "listen"
 	flagInterval        = "interval"
 	flagSettle          = "settle"
+	flagPrometheus      = "prometheus"
+	flagSpendQuery      = "spend-query"
+	flagPromTimeout     = "prometheus-timeout"
 
 	DefaultTimeZone        = "UTC"
 	DefaultBusinessHours   = "08:00-22:00"
@@ -89,13 +94,19 @@ type Config struct {
 	// starts again.
 	Listen           string
 	Interval, Settle time.Duration
+	// Prometheus is the base URL of the Prometheus that scrapes
+	// target-gce-gpu (nil: no spend columns); SpendQuery has $window.
+	Prometheus        *url.URL
+	SpendQuery        string
+	PrometheusTimeout time.Duration
 }
 
 // flagValues are the command line as typed.
 type flagValues struct {
 	dsn, from, to, tz, hours, table, out, listen string
+	prometheus, spendQuery                       string
 	latency, timeout, connectTimeout             time.Duration
-	interval, settle                             time.Duration
+	interval, settle, promTimeout                time.Duration
 	availability                                 float64
 	extra                                        []string
 }
@@ -122,6 +133,9 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer, now
 	fs.StringVar(&v.listen, flagListen, "", "watch mode: serve the live SLIs as Prometheus metrics on `host:port`/metrics instead of a report (no -from, -to, -out)")
 	fs.DurationVar(&v.interval, flagInterval, DefaultInterval, "watch mode: how often to read the new minutes")
 	fs.DurationVar(&v.settle, flagSettle, DefaultSettle, "watch mode: how many minutes each read takes again, for rows written late")
+	fs.StringVar(&v.prometheus, flagPrometheus, "", "base `URL` of the Prometheus that scrapes target-gce-gpu: adds each day's GPU spend and its cost per 1,000 requests")
+	fs.StringVar(&v.spendQuery, flagSpendQuery, DefaultSpendQuery, "with -prometheus: PromQL `query` of one day's spend, "+windowVar+" standing for the day's length")
+	fs.DurationVar(&v.promTimeout, flagPromTimeout, DefaultPrometheusLimit, "with -prometheus: deadline of each query")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
@@ -206,7 +220,41 @@ func (v flagValues) config(now time.Time) (Config, error) {
 	if v.connectTimeout <= 0 {
 		add(flagConnectTimeout, v.connectTimeout.String(), "must be positive")
 	}
+	errs = append(errs, v.spendConfig(&cfg)...)
 	return cfg, errors.Join(errs...)
+}
+
+// spendConfig checks -prometheus, -spend-query and -prometheus-timeout
+// into cfg. The URL's user information is never shown.
+func (v flagValues) spendConfig(cfg *Config) []error {
+	var errs []error
+	if v.prometheus == "" {
+		return nil
+	}
+	if v.listen != "" {
+		return []error{fmt.Errorf("-%s: not with -%s: watch mode serves the SLIs; Prometheus has the spend already", flagPrometheus, flagListen)}
+	}
+	u, err := url.Parse(v.prometheus)
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		shown := "(not shown)"
+		if err == nil && u.User == nil {
+			shown = strconv.Quote(v.prometheus)
+		}
+		errs = append(errs, fmt.Errorf("-%s %s: want a base URL such as http://prometheus.internal:9090", flagPrometheus, shown))
+	case u.RawQuery != "" || u.Fragment != "":
+		errs = append(errs, fmt.Errorf("-%s %s: want a base URL without a query or fragment", flagPrometheus, u.Redacted()))
+	default:
+		cfg.Prometheus = u
+	}
+	if !strings.Contains(v.spendQuery, windowVar) {
+		errs = append(errs, fmt.Errorf("-%s %q: must contain %s, the day's length, as in %s", flagSpendQuery, v.spendQuery, windowVar, DefaultSpendQuery))
+	}
+	if v.promTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("-%s %q: must be positive", flagPromTimeout, v.promTimeout))
+	}
+	cfg.SpendQuery, cfg.PrometheusTimeout = v.spendQuery, v.promTimeout
+	return errs
 }
 
 // watchErrors are the problems of watch mode's flags.

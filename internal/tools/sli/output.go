@@ -25,7 +25,8 @@ func (r *Report) WriteJSON(w io.Writer) error {
 
 // csvHeader is the first line of sli.csv: the JSON names of a day.
 var csvHeader = []string{"date", "requests", "business_requests", "failed", "unrecorded",
-	"availability_pct", "latency_pct", "p95_s", "met", "budget_remaining_pct", "partial"}
+	"availability_pct", "latency_pct", "p95_s", "met", "budget_remaining_pct", "partial",
+	"spend_usd", "spend_per_1k_requests"}
 
 // WriteCSV writes sli.csv: one line per day, an empty cell where the JSON
 // has null.
@@ -47,7 +48,8 @@ func (r *Report) WriteCSV(w io.Writer) error {
 		}
 		err := cw.Write([]string{d.Date, strconv.FormatInt(d.Requests, 10), strconv.FormatInt(d.BusinessRequests, 10),
 			strconv.FormatInt(d.Failed, 10), strconv.FormatInt(d.Unrecorded, 10),
-			num(d.AvailabilityPct), num(d.LatencyPct), num(d.P95S), met, num(d.BudgetRemainingPct), strconv.FormatBool(d.Partial)})
+			num(d.AvailabilityPct), num(d.LatencyPct), num(d.P95S), met, num(d.BudgetRemainingPct), strconv.FormatBool(d.Partial),
+			num(d.SpendUSD), num(d.SpendPer1k)})
 		if err != nil {
 			return err
 		}

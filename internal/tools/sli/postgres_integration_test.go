@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -397,6 +398,22 @@ func TestMainPrintsTheTableAndWritesTheFiles(t *testing.T) {
 	for _, f := range []string{JSONFile, CSVFile, ChartFile} {
 		must.FileExists(t, out+"/"+f)
 	}
+}
+
+func TestMainPricesEachDayFromPrometheus(t *testing.T) {
+	t.Parallel()
+	day := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	dsn := requestsDatabase(t, repeat(200, ok(day, 100)))
+	f, base := newFakePrometheus(t, func(url.Values) (int, string) { return 200, vector("50") })
+	var stdout, stderr strings.Builder
+	env := cli.Env{Args: []string{"-from", "2026-11-02", "-to", "2026-11-02", "-prometheus", base.String()},
+		Getenv: func(k string) string { return map[string]string{envDSN: dsn}[k] }, Stdout: &stdout, Stderr: &stderr}
+	must.NoError(t, mainAt(context.Background(), env, time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)))
+	must.Len(t, 1, f.asked)
+	must.Eq(t, fmt.Sprint(time.Date(2026, 11, 3, 0, 0, 0, 0, time.UTC).Unix()), f.asked[0].Get("time"))
+	// $50 for the day's 200 requests: $250 per 1,000.
+	must.StrContains(t, stdout.String(), "  100.0%     $50.00   $250.0000  yes\n")
+	must.StrContains(t, stdout.String(), "GPU spend over the period: $50.00")
 }
 
 func TestMainReportsBadFlagsAsAUsageErrorBeforeConnecting(t *testing.T) {

@@ -59,6 +59,10 @@ type Day struct {
 	Met                *bool    `json:"met"`
 	BudgetRemainingPct *float64 `json:"budget_remaining_pct"`
 	Partial            bool     `json:"partial,omitempty"`
+	// With -prometheus: what the GPU fleet cost that day, and per 1,000 of
+	// the day's requests (spend.go); null without data.
+	SpendUSD   *float64 `json:"spend_usd,omitempty"`
+	SpendPer1k *float64 `json:"spend_per_1k_requests,omitempty"`
 
 	// Why a scored day missed, for the table: "availability", "latency" or both.
 	missed []string

@@ -21,6 +21,10 @@ type Report struct {
 	ReadFrom  string `json:"read_from"`
 	ReadUntil string `json:"read_until"`
 	Scoring
+	// With -prometheus: the period's spend (the days with data), and
+	// whether it was read at all.
+	SpendUSD  *float64 `json:"spend_usd,omitempty"`
+	SpendRead bool     `json:"-"`
 
 	RowsRead int64         `json:"-"` // every row in [ReadFrom, ReadUntil)
 	Elapsed  time.Duration `json:"-"` // the read, connecting included
@@ -36,6 +40,12 @@ func Run(ctx context.Context, cfg Config, now time.Time) (*Report, error) {
 	}
 	rep := newReport(cfg, p, res)
 	rep.Elapsed = time.Since(start)
+	if cfg.Prometheus != nil {
+		src := newPromSpend(cfg.Prometheus, cfg.SpendQuery, cfg.PrometheusTimeout)
+		if err := addSpend(ctx, rep, src, cfg.Location, now); err != nil {
+			return nil, err
+		}
+	}
 	return rep, nil
 }
 

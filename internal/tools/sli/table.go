@@ -18,15 +18,26 @@ func (r *Report) WriteTable(w io.Writer) error {
 	fmt.Fprintf(w, "SLA delivered %s to %s (%s), business hours %s; SLO: availability >= %g%%, p95 <= %s\n",
 		r.From, r.To, r.TimeZone, r.BusinessHours, r.AvailabilitySLOPct, latency)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "date\trequests\tbusiness\tfailed\tavailability\twithin %s\tp95\tbudget left\t  met\n", latency)
+	spendHead := ""
+	if r.SpendRead {
+		spendHead = "GPU spend\tper 1k req\t"
+	}
+	fmt.Fprintf(tw, "date\trequests\tbusiness\tfailed\tavailability\twithin %s\tp95\tbudget left\t%s  met\n", latency, spendHead)
 	for _, d := range r.Days {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t  %s\n", d.Date, textfmt.Int(d.Requests), textfmt.Int(d.BusinessRequests),
-			textfmt.Int(d.Failed), pct(d.AvailabilityPct, 3), pct(d.LatencyPct, 3), seconds(d.P95S), pct(d.BudgetRemainingPct, 1), verdict(d))
+		spend := ""
+		if r.SpendRead {
+			spend = dollars(d.SpendUSD, 2) + "\t" + dollars(d.SpendPer1k, 4) + "\t"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s  %s\n", d.Date, textfmt.Int(d.Requests), textfmt.Int(d.BusinessRequests),
+			textfmt.Int(d.Failed), pct(d.AvailabilityPct, 3), pct(d.LatencyPct, 3), seconds(d.P95S), pct(d.BudgetRemainingPct, 1), spend, verdict(d))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "days met: %d of %d scored (%d in the period)\n", r.DaysMet, r.DaysScored, len(r.Days))
+	if r.SpendRead {
+		fmt.Fprintf(w, "GPU spend over the period: %s (the days Prometheus has data for; list prices, target-gce-gpu's estimate)\n", dollars(r.SpendUSD, 2))
+	}
 	if r.ErrorBudgetRemainingPct == nil {
 		fmt.Fprintln(w, "error budget: none (no business requests)")
 	} else {
@@ -66,6 +77,13 @@ func pct(v *float64, decimals int) string {
 		return "-"
 	}
 	return strconv.FormatFloat(*v, 'f', decimals, 64) + "%"
+}
+
+func dollars(v *float64, decimals int) string {
+	if v == nil {
+		return "-"
+	}
+	return "$" + strconv.FormatFloat(*v, 'f', decimals, 64)
 }
 
 func seconds(v *float64) string {
