@@ -220,8 +220,8 @@ scaling "gpu-workers" {
       standby_size         = "20"
       standby_refill_delay = "2h"
       # What the fleet costs, priced at every Status (list prices, $ per
-      # VM-hour: the backtest's defaults, -price 0.95, -spot-price 0.38,
-      # -standby-price 0.03): the spend_per_hour Meta and the
+      # VM-hour; cmd/backtest prices its replays of this file with them
+      # too): the spend_per_hour Meta and the
       # fleetslope_target_spend_* series; monthly_budget feeds the alerts
       # FleetSlopeSpendOverBudget (the last 7 days' rate, held for a month)
       # and FleetSlopeSpendSpike (the last day's above 1.5x it). The
