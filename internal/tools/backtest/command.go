@@ -63,6 +63,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&c.TimeZone, "tz", DefaultTimeZone, "IANA time zone of business hours and SLA days")
 	fs.Float64Var(&c.Price, "price", DefaultPrice, "price of one worker-hour")
 	fs.Float64Var(&c.PeerAvailability, "peer-availability", 0, "also report target-value held to this availability `percent` (the grid's configuration with the most SLA days among those at least this available, then the cheapest) as "+NameTargetValueSLO+" (0: off)")
+	fs.Float64Var(&c.CommitDiscount, "commit-discount", 0, "plan a committed use discount of this `fraction` (your 1- or 3-year rate for the shape, such as 0.37) on the standard tier's baseline: chosen on the first half of the days, shown on the second (0: none)")
 	fs.BoolVar(&c.RaiseMax, "raise-max", false, "lift the policy's max to twice the static peak when lower (replaying another volume than the policy was sized for)")
 	fs.StringVar(&o.out, "out", "", "write summary.json, timeline.csv and report.png (with -shapes: shapes.json, shapes.csv and shapes.png; with -standby-sizes: standby.json) to this `dir`")
 	fs.StringVar(&o.shapes, "shapes", "", "CSV `file` of VM shapes ("+ShapesHeader+"): replay the policy once per shape and compare cost at the SLA")

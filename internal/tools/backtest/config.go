@@ -86,7 +86,10 @@ type Config struct {
 	// may pick a configuration that buys its cost with availability the
 	// goals require; this one may not.
 	PeerAvailability float64
-	Logger           hclog.Logger // for the strategies; nil discards
+	// CommitDiscount is the discount of a committed use contract on the
+	// standard tier's baseline (commitment.go); 0 plans none.
+	CommitDiscount float64
+	Logger         hclog.Logger // for the strategies; nil discards
 }
 
 // DefaultConfig returns the command's defaults.
@@ -157,6 +160,9 @@ func (c Config) parse() (parsedConfig, error) {
 	}
 	if c.SpotOutage < 0 || c.SpotOutage > maxSpotOutage {
 		bad("spot-outage", c.SpotOutage, "want a duration from 0 to 24h")
+	}
+	if !(c.CommitDiscount >= 0 && c.CommitDiscount < 1) {
+		bad("commit-discount", c.CommitDiscount, "want the commitment's discount as a fraction from 0 to below 1, such as 0.37")
 	}
 	if c.Seed < 0 {
 		bad("seed", c.Seed, "must be >= 0")

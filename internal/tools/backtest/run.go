@@ -102,6 +102,8 @@ type Result struct {
 	// TargetValueGrid is every target-value configuration tried, in grid
 	// order, the selected one marked.
 	TargetValueGrid []GridEntry
+	// Commitment is the committed use plan of -commit-discount, or nil.
+	Commitment *CommitmentPlan
 
 	cal calendar // business hours and local days of the scored minutes
 }
@@ -184,6 +186,9 @@ func run(ctx context.Context, cfg Config, tr Trace, source string, factory strat
 	}
 	res.TargetValueGrid = grid
 	res.scoreAll(cfg, m, sc, autoscaled)
+	if res.Commitment, err = res.planCommitment(); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 

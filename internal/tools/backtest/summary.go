@@ -40,6 +40,8 @@ type Summary struct {
 	// tried, in grid order; the one reported as target-value (and run
 	// under predictive) has selected = true.
 	TargetValueGrid []GridEntrySummary `json:"target_value_grid"`
+	// Commitment is the committed use plan of -commit-discount.
+	Commitment *CommitmentPlan `json:"commitment,omitempty"`
 }
 
 // GridEntrySummary is one configuration of the target-value grid.
@@ -231,6 +233,13 @@ func (r *Result) Summary() Summary {
 			AvailabilityPct: round(e.AvailabilityPct, 3), ScaleUps: e.ScaleUps, ScaleDowns: e.ScaleDowns,
 			ClampedMinutes: e.ClampedMinutes, Selected: e.Selected, SelectedSLO: e.SelectedSLO,
 		}
+	}
+	if p := r.Commitment; p != nil {
+		c := *p
+		for _, f := range []*float64{&c.TrainSaving, &c.TrainSavingPct, &c.HeldOutSaving, &c.HeldOutSavingPct, &c.MonthlySaving} {
+			*f = round(*f, 2)
+		}
+		s.Commitment = &c
 	}
 	return s
 }

@@ -52,6 +52,7 @@ func (r *Result) WriteTable(w io.Writer) error {
 			pc.size, r.Config.WarmLead, s.StandbyVMHours, r.Config.StandbyPrice, s.StandbyCost, s.RefillWorkerHours, s.WarmStarts, s.ColdStarts)
 	}
 	r.writeSpotLine(w)
+	r.writeCommitmentLine(w)
 	for _, n := range zoneNotes(r.Policy, r.Config.TimeZone, r.Config.BusinessHours) {
 		fmt.Fprintln(w, n)
 	}
