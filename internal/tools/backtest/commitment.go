@@ -52,12 +52,10 @@ func commitmentSize(standard []int64, discount float64) int64 {
 	}
 	sorted := slices.Clone(standard)
 	slices.SortFunc(sorted, func(a, b int64) int { return cmp.Compare(b, a) }) // descending
-	// need is how many minutes must run c or more.
+	// need is how many minutes must run c or more: at least one, as the
+	// discount is below 1.
 	need := int(math.Ceil((1 - discount) * float64(n)))
-	if need < 1 {
-		return sorted[0]
-	}
-	return max(sorted[need-1], 0)
+	return sorted[need-1]
 }
 
 // commitmentSaving is what committing c VMs saves on these minutes, in

@@ -60,13 +60,33 @@ func TestParseTargetConfigAcceptsAgentKeys(t *testing.T) {
 	must.Eq(t, "true", cfg.pool["node_filter_ignore_drain"])
 }
 
+// configErrorCase is a valid target block with one edit and the errors
+// the edit must produce.
+type configErrorCase struct {
+	name  string
+	edit  func(map[string]string)
+	wants []string
+}
+
+// checkConfigErrors parses validTarget with each case's edit and checks
+// that every error it wants is reported.
+func checkConfigErrors(t *testing.T, cases []configErrorCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			raw := validTarget()
+			tc.edit(raw)
+			_, err := parseTargetConfig(raw)
+			for _, want := range tc.wants {
+				must.ErrorContains(t, err, want)
+			}
+		})
+	}
+}
+
 func TestParseTargetConfigErrors(t *testing.T) {
 	t.Parallel()
-	cases := []struct {
-		name  string
-		edit  func(map[string]string)
-		wants []string
-	}{
+	cases := []configErrorCase{
 		{"a typo in a key is rejected by name", func(m map[string]string) { m["node_drain_dedline"] = "5m" }, []string{`unknown key "node_drain_dedline"`}},
 		{"a missing project is named", func(m map[string]string) { delete(m, "project") }, []string{"project: required"}},
 		{"a project that is no project ID is refused", func(m map[string]string) { m["project"] = "ML Prod" }, []string{"project \"ML Prod\": not a GCP project ID"}},
@@ -104,16 +124,7 @@ func TestParseTargetConfigErrors(t *testing.T) {
 			m["colour"] = "blue"
 		}, []string{"node_purge \"maybe\": not true or false", "dry-run \"yes please\": not true or false", `unknown key "colour"`}},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			raw := validTarget()
-			tc.edit(raw)
-			_, err := parseTargetConfig(raw)
-			for _, want := range tc.wants {
-				must.ErrorContains(t, err, want)
-			}
-		})
-	}
+	checkConfigErrors(t, cases)
 }
 
 func TestZonesAndProjectsOfEveryShapeGCEUsesAreAccepted(t *testing.T) {

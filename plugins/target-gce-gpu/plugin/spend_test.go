@@ -16,11 +16,7 @@ import (
 
 func TestSpendConfigNeedsEveryPriceTheFleetUses(t *testing.T) {
 	t.Parallel()
-	cases := []struct {
-		name  string
-		edit  func(map[string]string)
-		wants []string
-	}{
+	checkConfigErrors(t, []configErrorCase{
 		{"a budget without a price", func(m map[string]string) { m["monthly_budget"] = "10000" },
 			[]string{`monthly_budget "10000": needs price_per_hour`}},
 		{"a Spot price without a price", func(m map[string]string) { m["spot_price_per_hour"] = "0.38" },
@@ -41,17 +37,7 @@ func TestSpendConfigNeedsEveryPriceTheFleetUses(t *testing.T) {
 			m["price_per_hour"] = "0.95"
 			m["monthly_budget"] = "-5"
 		}, []string{`monthly_budget "-5": must be between 0 and 1e9`}},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			raw := validTarget()
-			tc.edit(raw)
-			_, err := parseTargetConfig(raw)
-			for _, want := range tc.wants {
-				must.ErrorContains(t, err, want)
-			}
-		})
-	}
+	})
 
 	raw := validTarget()
 	raw["price_per_hour"] = "0.95"
