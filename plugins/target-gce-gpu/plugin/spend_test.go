@@ -126,27 +126,21 @@ func TestStatusReportsTheSpendOfTheFleetItSees(t *testing.T) {
 	t.Cleanup(h.p.metrics.Close)
 	fillPool(t, h, 1, 1)
 
-	// 8 workers: 4 standard (two of them started from the pool), 4 Spot.
+	// 8 workers: 4 standard (two of them started from the pool), 4 Spot;
+	// then the pool refills and its two stopped VMs add their disks. How
+	// soon the refill lands after the surge depends on the machine, so
+	// only the settled fleet is asserted.
 	must.NoError(t, h.scale(8))
-	want := 4*0.95 + 4*0.38
+	want := 4*0.95 + 4*0.38 + 2*0.03
 	var st map[string]string
 	poll.Until(t, 10*time.Second, func() bool {
 		st = h.status().Meta
 		return st[metaKeySpend] == strconv.FormatFloat(want, 'f', 2, 64)
 	}, func() string { return fmt.Sprintf("spend %q, want %.2f: %+v", st[metaKeySpend], want, h.gce.MIGs()) })
 
-	// The pool refills at its own pace; once full again its two stopped
-	// VMs add their disks.
-	poll.Until(t, 10*time.Second, func() bool {
-		st = h.status().Meta
-		return st[metaKeySpend] == strconv.FormatFloat(want+2*0.03, 'f', 2, 64)
-	}, func() string {
-		return fmt.Sprintf("spend %q with the pool refilled: %+v", st[metaKeySpend], h.gce.MIGs())
-	})
-
 	body := promtest.Scrape(t, h.p.metrics.Addr())
 	must.StrContains(t, body, "fleetslope_target_spend_dollars_per_hour{policy=")
-	must.StrContains(t, body, fmt.Sprintf("} %g\n", want+2*0.03))
+	must.StrContains(t, body, fmt.Sprintf("} %g\n", want))
 	must.StrContains(t, body, "fleetslope_target_spend_dollars_total{policy=")
 	must.StrContains(t, body, "fleetslope_target_monthly_budget_dollars{policy=")
 	must.StrContains(t, body, "} 10000\n")
